@@ -1,0 +1,1 @@
+// Anchors the shared precompiled header (common/pch.hpp); it holds no code.
