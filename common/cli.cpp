@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 namespace course {
 
@@ -26,6 +27,7 @@ void print_error(const CLI::App& app, const std::string& message) {
 
 void add_common_options(CLI::App& app, CommonOptions& options, bool interop) {
   app.add_option("--seed", options.seed, "Seed of the random numbers (same seed, same numbers)")
+      ->check(whole_number_in(0, std::numeric_limits<long long>::max()))
       ->capture_default_str();
   app.add_flag("--no-color", options.no_color, "Never use colour (also: set NO_COLOR)");
   app.add_option("--svg", options.svg_dir, "Write the figures as SVG files into DIR")->type_name("DIR");
@@ -36,9 +38,29 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool interop) {
   }
 }
 
+CLI::Validator whole_number_in(long long low, long long high) {
+  return CLI::Validator(
+      [low, high](std::string& text) -> std::string {
+        std::size_t used = 0;
+        try {
+          const long long value = std::stoll(text, &used);
+          if (used == text.size() && (value < low || value > high)) {
+            return fmt::format("{} is out of range: it must be between {} and {}", text, low, high);
+          }
+        } catch (const std::out_of_range&) {
+          return fmt::format("{} is out of range: it must be between {} and {}", text, low, high);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size()) return fmt::format("'{}' is not a whole number", text);
+        return "";
+      },
+      fmt::format("in [{} - {}]", low, high));
+}
+
 CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value, const std::string& help,
                              int max) {
-  return app.add_option(flag, value, help)->check(CLI::Range(1, max))->capture_default_str();
+  return app.add_option(flag, value, help)->check(whole_number_in(1, max))->capture_default_str();
 }
 
 std::string format_bytes(double bytes) {
