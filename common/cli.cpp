@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 
 namespace course {
@@ -95,6 +96,12 @@ int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& optio
             isatty(fileno(stdout)) == 1);
   // 3. run, mapping exceptions to the contract's exit codes
   try {
+    // Output directories are made (or refused) before any work, not after it.
+    for (const std::string& dir : {options.svg_dir, options.save_dir}) {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+      if (ec) throw usage_error(fmt::format("cannot create directory {} ({})", dir, ec.message()));
+    }
     return body();
   } catch (const usage_error& e) {
     print_error(app, e.what());

@@ -114,7 +114,7 @@ void write_heatmap_svg(const std::string& dir, const std::string& file, const Ma
   const double top =
       40.0 + (rotate ? col_label_w * 0.72 + 10.0 : 20.0) + (spec.col_axis.empty() ? 0.0 : 20.0);
   const double grid_w = cell * n_cols, grid_h = cell * n_rows;
-  const double width = left + grid_w + 90.0;
+  const double width = std::max(left + grid_w + 90.0, 20.0 + text_px(spec.title) * 16.0 / 13.0);
   const double height = top + grid_h + 20.0;
 
   std::string svg = fmt::format(
