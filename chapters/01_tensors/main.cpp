@@ -107,11 +107,11 @@ double show_keep_dims_trap(SelfChecks& checks) {
 }
 
 int run(const Options& opt) {
+  // Several (rows, cols) matrices of doubles are alive at once; refuse sizes that need gigabytes.
+  require_memory(8.0 * 4.0 * opt.rows * opt.cols, fmt::format("a {} x {} score matrix", opt.rows, opt.cols));
   print_title("Chapter 01 · Tensors with xtensor");
   print_config("scores", fmt::format("{} x {} (--rows, --cols)", opt.rows, opt.cols));
   print_config("seed", std::to_string(opt.common.seed));
-  // Several (rows, cols) matrices of doubles are alive at once; refuse sizes that need gigabytes.
-  require_memory(8.0 * 4.0 * opt.rows * opt.cols, fmt::format("a {} x {} score matrix", opt.rows, opt.cols));
 
   Rng rng(opt.common.seed);
   SelfChecks checks;

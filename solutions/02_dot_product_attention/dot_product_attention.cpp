@@ -15,8 +15,8 @@ AttentionResult scaled_dot_product_attention(const Matrix& q, const Matrix& k, c
                                             shape_of(q), shape_of(k)));
   }
   if (k.shape(0) != v.shape(0)) {
-    throw std::invalid_argument(fmt::format("attention: k is {} and v is {}; they need the same length S",
-                                            shape_of(k), shape_of(v)));
+    throw std::invalid_argument(
+        fmt::format("attention: k is {} and v is {}; they need the same length S", shape_of(k), shape_of(v)));
   }
   // 1. scores (L, S): every query against every key, scaled by 1 / sqrt(d_k)
   const Matrix k_t = xt::transpose(k);

@@ -1,0 +1,26 @@
+// Chapter 06 — reference solution (the contract is in common/contracts/06_cross_attention.hpp).
+#include "contracts/06_cross_attention.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace course {
+
+// Q = x_q W_q, K = x_kv W_k, V = x_kv W_v; then softmax(Q K^T / sqrt(d_k)) V
+AttentionResult cross_attention(const Matrix& x_q, const Matrix& x_kv, const Matrix& w_q, const Matrix& w_k,
+                                const Matrix& w_v) {
+  if (x_q.shape(1) != w_q.shape(0) || x_kv.shape(1) != w_k.shape(0) || x_kv.shape(1) != w_v.shape(0)) {
+    throw std::invalid_argument(
+        fmt::format("cross_attention: x_q {}, x_kv {} do not fit w_q {}, w_k {}, w_v {}", shape_of(x_q),
+                    shape_of(x_kv), shape_of(w_q), shape_of(w_k), shape_of(w_v)));
+  }
+  // 1. the three projections: the queries from x_q, the keys and values from x_kv
+  const Matrix q = matmul(x_q, w_q);   // (L, d_k)
+  const Matrix k = matmul(x_kv, w_k);  // (S, d_k)
+  const Matrix v = matmul(x_kv, w_v);  // (S, d_v)
+  // 2. scaled dot-product attention (checks that q and k have the same width d_k)
+  return scaled_dot_product_attention(q, k, v);
+}
+
+}  // namespace course
