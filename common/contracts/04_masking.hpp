@@ -42,4 +42,13 @@ inline BoolMatrix combine_masks(const BoolMatrix& a, const BoolMatrix& b) {
   return mask;
 }
 
+// linear — torch.nn.Linear's forward: y = x W^T + b.   x (n, in), w (out, in), b (out) -> y (n, out)
+inline Matrix linear(const Matrix& x, const Matrix& w, const Vector& b) {
+  const Matrix w_t = xt::transpose(w);
+  Matrix y = matmul(x, w_t);
+  for (std::size_t i = 0; i < y.shape(0); ++i)
+    for (std::size_t j = 0; j < y.shape(1); ++j) y(i, j) += b(j);
+  return y;
+}
+
 }  // namespace course

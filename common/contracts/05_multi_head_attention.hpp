@@ -40,15 +40,4 @@ struct MultiHeadResult {
 MultiHeadResult multi_head_attention(const Matrix& query, const Matrix& key, const Matrix& value,
                                      const MultiHeadWeights& w, std::size_t n_heads, const BoolMatrix& mask);
 
-// --- helper (given, not an exercise) --------------------------------------------------------------
-
-// linear — torch.nn.Linear's forward: y = x W^T + b.   x (n, in), w (out, in), b (out) -> y (n, out)
-inline Matrix linear(const Matrix& x, const Matrix& w, const Vector& b) {
-  const Matrix w_t = xt::transpose(w);
-  Matrix y = matmul(x, w_t);
-  for (std::size_t i = 0; i < y.shape(0); ++i)
-    for (std::size_t j = 0; j < y.shape(1); ++j) y(i, j) += b(j);
-  return y;
-}
-
 }  // namespace course
