@@ -188,6 +188,20 @@ Vector load_vector(const std::string& dir, const std::string& name, const std::s
   return v;
 }
 
+Tensor3 load_tensor3(const std::string& dir, const std::string& name, const std::string& dims) {
+  const NpyArray a = read_checked(dir, name, 3, false, dims);
+  Tensor3 t = Tensor3::from_shape({a.shape[0], a.shape[1], a.shape[2]});
+  std::copy(a.values.begin(), a.values.end(), t.begin());
+  return t;
+}
+
+Tensor4 load_tensor4(const std::string& dir, const std::string& name, const std::string& dims) {
+  const NpyArray a = read_checked(dir, name, 4, false, dims);
+  Tensor4 t = Tensor4::from_shape({a.shape[0], a.shape[1], a.shape[2], a.shape[3]});
+  std::copy(a.values.begin(), a.values.end(), t.begin());
+  return t;
+}
+
 BoolMatrix load_bool_matrix(const std::string& dir, const std::string& name, const std::string& dims) {
   const NpyArray a = read_checked(dir, name, 2, true, dims);
   BoolMatrix m = BoolMatrix::from_shape({a.shape[0], a.shape[1]});

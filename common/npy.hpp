@@ -31,6 +31,8 @@ bool npy_exists(const std::string& dir, const std::string& name);
 // the error message, e.g. "(L, E)". The rank is checked here; sizes are checked by the caller.
 Matrix load_matrix(const std::string& dir, const std::string& name, const std::string& dims);
 Vector load_vector(const std::string& dir, const std::string& name, const std::string& dims);
+Tensor3 load_tensor3(const std::string& dir, const std::string& name, const std::string& dims);
+Tensor4 load_tensor4(const std::string& dir, const std::string& name, const std::string& dims);
 // Loads a boolean mask (dtype bool, '|b1'); any other dtype is an error.
 BoolMatrix load_bool_matrix(const std::string& dir, const std::string& name, const std::string& dims);
 BoolVector load_bool_vector(const std::string& dir, const std::string& name, const std::string& dims);

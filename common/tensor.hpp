@@ -13,7 +13,8 @@ namespace course {
 // Everything in the course computes in double: exactness first (DESIGN.md).
 using Matrix = xt::xtensor<double, 2>;    // (rows, cols), row-major
 using Vector = xt::xtensor<double, 1>;    // (n)
-using Tensor3 = xt::xtensor<double, 3>;   // e.g. (heads, L, S)
+using Tensor3 = xt::xtensor<double, 3>;   // e.g. (heads, L, S), or an image (C, H, W)
+using Tensor4 = xt::xtensor<double, 4>;   // e.g. conv2d weights (C_out, C_in, KH, KW)
 using BoolMatrix = xt::xtensor<bool, 2>;  // masks: true means "may not attend" (PyTorch's meaning)
 using BoolVector = xt::xtensor<bool, 1>;
 using Labels = std::vector<std::string>;  // token names for rows / columns
