@@ -82,6 +82,12 @@ TEST_SUITE("common") {
     const NpyArray a = read_npy((dir.path / "t.npy").string(), "t.npy");
     CHECK(a.shape == std::vector<std::size_t>{2, 1, 2});
     CHECK(a.values == std::vector<double>{1, 2, 3, 4});
+    CHECK_CLOSE(load_tensor3(dir.str(), "t", "(2, 1, 2)"), t, 0.0);
+    CHECK_THROWS_AS(load_tensor4(dir.str(), "t", "(a, b, c, d)"), usage_error);
+    Tensor4 t4 = Tensor4::from_shape({1, 2, 1, 2});
+    std::copy(t.begin(), t.end(), t4.begin());
+    save_npy(dir.str(), "t4", t4);
+    CHECK_CLOSE(load_tensor4(dir.str(), "t4", "(1, 2, 1, 2)"), t4, 0.0);
   }
 
   TEST_CASE("npy: float32 files are accepted and widened to double") {
