@@ -1,6 +1,6 @@
 // Chapter 11 — tests of layer_norm and encoder_layer, run against the reference and against your
 // exercise (./course check 11): numbers worked out by hand, invariants, and PyTorch's
-// TransformerEncoderLayer (fixtures made by tools/make_fixtures_encoder.py) to 1e-9.
+// TransformerEncoderLayer (fixtures made by tools/make_fixtures_11.py) to 1e-9.
 #include "contracts/11_transformer_block.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"

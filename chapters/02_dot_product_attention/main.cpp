@@ -1,9 +1,297 @@
-// PLACEHOLDER — chapter 02's program is being written.
+// Chapter 02 — scaled dot-product attention: a soft dictionary lookup (Q asks, K answers, V is the
+// content) on the sentence 小明喜欢在晴朗的日子里去公园散步, and a measurement of why the scores are
+// divided by sqrt(d_k).
+//
+//   build/bin/ch02_dot_product_attention [--samples N] [--keys S] [--d-max D] [--seed S] [--svg DIR]
+//                                        [--load DIR] [--save DIR] [--no-color]
 #include "cli.hpp"
 #include "contracts/02_dot_product_attention.hpp"
+#include "npy.hpp"
+#include "print.hpp"
+#include "rng.hpp"
+#include "svg.hpp"
+
+using namespace course;
+
+namespace {
+
+struct Options {
+  CommonOptions common;
+  int samples = 1000;  // random query rows per d_k in the sqrt(d_k) experiment
+  int keys = 10;       // S, keys per query in that experiment
+  int d_max = 1024;    // largest d_k tried (1, 4, 16, ... up to d_max)
+};
+
+// 1. A hard dictionary returns the value of the one key that equals the query. Attention returns a
+//    blend of all values, weighted by how well each key matches the query.
+void show_soft_lookup() {
+  print_section("1. A soft dictionary lookup");
+  const Matrix k = {{1, 0}, {0, 1}, {-1, 0}};
+  const Matrix v = {{10, 0, 0}, {0, 10, 0}, {0, 0, 10}};
+  const Labels keys = {"east", "north", "west"};
+  print_matrix("K: three keys", k, keys, {"x", "y"}, 0);
+  print_matrix("V: the value stored under each key", v, keys, {"v0", "v1", "v2"}, 0);
+  const Matrix q = {{4, 0}, {3, 3}, {0, 0}};
+  const Labels queries = {"(4, 0)", "(3, 3)", "(0, 0)"};
+  print_matrix("Q: three queries", q, queries, {"x", "y"}, 0);
+  const AttentionResult r = scaled_dot_product_attention(q, k, v);
+  print_heatmap("weights = softmax(Q K^T / sqrt(2))", r.weights, queries, keys);
+  print_matrix("output = weights V", r.output, queries, {"v0", "v1", "v2"}, 2);
+  fmt::print(
+      "(4, 0) points east and takes mostly east's value; (3, 3) sits between east and north and blends\n"
+      "them; (0, 0) matches every key equally and gets the plain average.\n");
+}
+
+// The sentence, one token per word, and hand-made features. Each key says what a token IS, each
+// query what it LOOKS FOR, along six readable features; the value is the key's feature vector, so
+// the output says what each token gathered from the others.
+const Labels kTokens = {"小明", "喜欢", "在", "晴朗", "的", "日子", "里", "去", "公园", "散步"};
+const Labels kFeatures = {"person", "action", "place", "time", "quality", "grammar"};
+
+struct Sentence {
+  Matrix q, k, v;
+};
+
+Sentence sentence() {
+  //                          person action place time quality grammar
+  const Matrix is = {/* 小明 */ {1, 0, 0, 0, 0, 0},
+                     /* 喜欢 */ {0, 1, 0, 0, 0, 0},
+                     /* 在   */ {0, 0, 0.5, 0.5, 0, 1},
+                     /* 晴朗 */ {0, 0, 0, 0, 1, 0},
+                     /* 的   */ {0, 0, 0, 0, 0, 1},
+                     /* 日子 */ {0, 0, 0, 1, 0, 0},
+                     /* 里   */ {0, 0, 0, 0.5, 0, 1},
+                     /* 去   */ {0, 1, 0.5, 0, 0, 0},
+                     /* 公园 */ {0, 0, 1, 0, 0, 0},
+                     /* 散步 */ {0, 1, 0, 0, 0, 0}};
+  const Matrix wants = {/* 小明: what does he do?        */ {0, 1, 0, 0, 0, 0},
+                        /* 喜欢: who likes (and what)?    */ {1, 0.5, 0, 0, 0, 0},
+                        /* 在: at what time?              */ {0, 0, 0, 1, 0, 0},
+                        /* 晴朗: describes which time?    */ {0, 0, 0, 1, 0, 0},
+                        /* 的: links a quality            */ {0, 0, 0, 0, 1, 0},
+                        /* 日子: what kind of day?        */ {0, 0, 0, 0, 1, 0},
+                        /* 里: inside which time?         */ {0, 0, 0, 1, 0, 0},
+                        /* 去: go where?                  */ {0, 0, 1, 0, 0, 0},
+                        /* 公园: what happens there?      */ {0, 1, 1, 0, 0, 0},
+                        /* 散步: who walks, where?        */ {1, 0, 1, 0, 0, 0}};
+  // Scaled by 4 so that a full match scores 16 / sqrt(6) = 6.5 and the softmax can pick it out.
+  return {4.0 * wants, 4.0 * is, is};
+}
+
+// 2. Attention over the sentence: which word each word reads from.
+AttentionResult show_sentence(const Options& opt) {
+  print_section("2. 小明喜欢在晴朗的日子里去公园散步: every word asks, every word answers");
+  const Sentence s = sentence();
+  print_matrix("K: what each word is (4 x its features)", s.k, kTokens, kFeatures, 0);
+  print_matrix("Q: what each word looks for (4 x features)", s.q, kTokens, kFeatures, 0);
+  const AttentionResult r = scaled_dot_product_attention(s.q, s.k, s.v);
+  print_heatmap("weights = softmax(Q K^T / sqrt(6)), row = the word asking, column = the word answering",
+                r.weights, kTokens, kTokens);
+  print_matrix("output = weights V, with V = K / 4: the features each word gathered", r.output, kTokens,
+               kFeatures, 2);
+  if (!opt.common.svg_dir.empty()) {
+    HeatmapSpec spec;
+    spec.title = "Attention weights on 小明喜欢在晴朗的日子里去公园散步 (rows sum to 1)";
+    spec.rows = kTokens;
+    spec.cols = kTokens;
+    spec.row_axis = "query: the word that asks";
+    spec.col_axis = "key: the word that answers";
+    write_heatmap_svg(opt.common.svg_dir, "02-sentence-weights.svg", r.weights, spec);
+  }
+  return r;
+}
+
+// The numbers of the sqrt(d_k) experiment for one d_k.
+struct ScaleRow {
+  double var_raw = 0, var_scaled = 0;    // variance of q.k and of q.k / sqrt(d_k)
+  double top_raw = 0, top_scaled = 0;    // mean of the largest weight in a row of S
+  double grad_raw = 0, grad_scaled = 0;  // mean of sum_j p_j (1 - p_j): the softmax's slope
+};
+
+// Softmax of one row of scores: the largest weight and sum_j p_j (1 - p_j), the trace of the
+// softmax's Jacobian. When the softmax saturates (one weight near 1), the slope goes to 0 and so
+// does the gradient that training sends through it.
+void softmax_stats(const std::vector<double>& scores, double& top, double& slope) {
+  const double m = *std::max_element(scores.begin(), scores.end());
+  double sum = 0;
+  for (double s : scores) sum += std::exp(s - m);
+  top = 1.0 / sum;  // the largest weight is exp(m - m) / sum
+  slope = 0;
+  for (double s : scores) {
+    const double p = std::exp(s - m) / sum;
+    slope += p * (1 - p);
+  }
+}
+
+// One d_k: `samples` queries, each against S fresh keys, all entries N(0, 1).
+ScaleRow measure_scale(Rng& rng, int d_k, int samples, int keys) {
+  ScaleRow row;
+  double sum = 0, sum_sq = 0;
+  std::vector<double> raw(keys), scaled(keys);
+  const double inv_sqrt_d = 1.0 / std::sqrt(static_cast<double>(d_k));
+  for (int i = 0; i < samples; ++i) {
+    const Matrix q = rng.normal_matrix(1, d_k);
+    const Matrix k = rng.normal_matrix(keys, d_k);
+    for (int j = 0; j < keys; ++j) {
+      double dot = 0;
+      for (int c = 0; c < d_k; ++c) dot += q(0, c) * k(j, c);
+      raw[j] = dot;
+      scaled[j] = dot * inv_sqrt_d;
+      sum += dot;
+      sum_sq += dot * dot;
+    }
+    double top, slope;
+    softmax_stats(raw, top, slope);
+    row.top_raw += top;
+    row.grad_raw += slope;
+    softmax_stats(scaled, top, slope);
+    row.top_scaled += top;
+    row.grad_scaled += slope;
+  }
+  const double n = static_cast<double>(samples) * keys;
+  row.var_raw = sum_sq / n - (sum / n) * (sum / n);
+  row.var_scaled = row.var_raw / d_k;
+  for (double* x : {&row.top_raw, &row.top_scaled, &row.grad_raw, &row.grad_scaled}) *x /= samples;
+  return row;
+}
+
+// 3. Why divide by sqrt(d_k): q.k is a sum of d_k products of variance 1, so its variance is d_k.
+std::vector<ScaleRow> show_scaling(const Options& opt, Rng& rng, std::vector<double>& dims) {
+  print_section("3. Why divide by sqrt(d_k)?");
+  fmt::print("q and k have entries drawn from N(0, 1). For each d_k: {} queries, each against {} keys.\n",
+             opt.samples, opt.keys);
+  fmt::print("top weight = mean largest softmax weight in a row (1/S = {:.2f} is uniform, 1 is one-hot);\n",
+             1.0 / opt.keys);
+  fmt::print("slope = mean sum_j p_j (1 - p_j), how much the weights still react to the scores.\n\n");
+  fmt::print("{:>6}  {:>10}  {:>15}  {:>16}  {:>10}  {:>10}  {:>12}\n", "d_k", "var(q.k)", "var(q.k/√d_k)",
+             "top weight raw", "scaled", "slope raw", "scaled");
+  std::vector<ScaleRow> rows;
+  for (int d = 1; d <= opt.d_max; d *= 4) {
+    const ScaleRow r = measure_scale(rng, d, opt.samples, opt.keys);
+    dims.push_back(d);
+    rows.push_back(r);
+    fmt::print("{:>6}  {:>10.2f}  {:>15.3f}  {:>16.3f}  {:>10.3f}  {:>10.3f}  {:>12.3f}\n", d, r.var_raw,
+               r.var_scaled, r.top_raw, r.top_scaled, r.grad_raw, r.grad_scaled);
+  }
+  fmt::print(
+      "\nWithout the scale, the variance grows like d_k, the largest score dwarfs the others, the softmax\n"
+      "turns one-hot and its slope (the gradient learning needs) vanishes. Dividing by sqrt(d_k) keeps\n"
+      "the variance at 1 and the softmax equally soft for every d_k.\n");
+  if (!opt.common.svg_dir.empty()) {
+    std::vector<double> top_raw, top_scaled;
+    for (const ScaleRow& r : rows) {
+      top_raw.push_back(r.top_raw);
+      top_scaled.push_back(r.top_scaled);
+    }
+    PlotSpec spec;
+    spec.title =
+        fmt::format("Largest softmax weight of {} random scores, mean of {} rows", opt.keys, opt.samples);
+    spec.x_label = "d_k";
+    spec.y_label = "largest weight";
+    spec.log2_x = true;
+    write_line_plot_svg(opt.common.svg_dir, "02-saturation.svg", dims,
+                        {{"softmax(q·k)", top_raw}, {"softmax(q·k / √d_k)", top_scaled}}, spec);
+  }
+  return rows;
+}
+
+// --load DIR: attention on query.npy (L, E), key.npy (S, E), value.npy (S, Ev), as in PyTorch.
+int run_loaded(const Options& opt) {
+  const std::string& dir = opt.common.load_dir;
+  const Matrix q = load_matrix(dir, "query", "(L, E)");
+  const Matrix k = load_matrix(dir, "key", "(S, E)");
+  const Matrix v = load_matrix(dir, "value", "(S, Ev)");
+  require_shape("key.npy", k, {k.shape(0), q.shape(1)}, "(S, E) with the E of query.npy");
+  require_shape("value.npy", v, {k.shape(0), v.shape(1)}, "(S, Ev) with the S of key.npy");
+  require_memory(8.0 * 3.0 * q.shape(0) * k.shape(0),
+                 fmt::format("the ({}, {}) weights of these files", q.shape(0), k.shape(0)));
+  print_title("Chapter 02 · Scaled dot-product attention on " + dir);
+  const AttentionResult r = scaled_dot_product_attention(q, k, v);
+  print_matrix("query " + shape_of(q), q);
+  print_matrix("key " + shape_of(k), k);
+  print_matrix("value " + shape_of(v), v);
+  print_matrix("weights = softmax(query key^T / sqrt(E))", r.weights);
+  print_matrix("output = weights value", r.output);
+  if (!opt.common.save_dir.empty()) {
+    save_npy(opt.common.save_dir, "output", r.output);
+    save_npy(opt.common.save_dir, "weights", r.weights);
+    fmt::print("wrote output.npy {} and weights.npy {} to {}\n", shape_of(r.output), shape_of(r.weights),
+               opt.common.save_dir);
+  }
+  print_section("Self-checks");
+  SelfChecks checks;
+  const Vector sums = xt::sum(r.weights, {1});
+  checks.close("rows sum to 1", max_abs_diff(sums, Vector(xt::ones<double>({sums.size()}))), 1e-12);
+  checks.expect("no NaN", !xt::any(xt::isnan(r.output)));
+  return checks.exit_code();
+}
+
+// The column with the largest weight in row i (a loop: xt::argmax on 1-D is trap 2 in DESIGN.md).
+std::size_t most_attended(const Matrix& weights, std::size_t i) {
+  std::size_t best = 0;
+  for (std::size_t j = 1; j < weights.shape(1); ++j)
+    if (weights(i, j) > weights(i, best)) best = j;
+  return best;
+}
+
+int run(const Options& opt) {
+  if (!opt.common.load_dir.empty()) return run_loaded(opt);
+  // The experiment holds one (S, d_max) key matrix at a time.
+  require_memory(8.0 * opt.keys * opt.d_max, fmt::format("{} keys of width {}", opt.keys, opt.d_max));
+  print_title("Chapter 02 · Scaled dot-product attention");
+  print_config("sentence", "小明喜欢在晴朗的日子里去公园散步, 10 tokens, 6 hand-made features");
+  print_config("sqrt(d_k) experiment",
+               fmt::format("{} samples (--samples), {} keys (--keys), d_k up to {} (--d-max)", opt.samples,
+                           opt.keys, opt.d_max));
+  print_config("seed", std::to_string(opt.common.seed));
+
+  show_soft_lookup();
+  const AttentionResult r = show_sentence(opt);
+  Rng rng(opt.common.seed);
+  std::vector<double> dims;
+  const std::vector<ScaleRow> rows = show_scaling(opt, rng, dims);
+
+  if (!opt.common.save_dir.empty()) {
+    // The sentence's inputs and outputs, to check against PyTorch (see docs/02-dot_product_attention.md).
+    const Sentence s = sentence();
+    save_npy(opt.common.save_dir, "query", s.q);
+    save_npy(opt.common.save_dir, "key", s.k);
+    save_npy(opt.common.save_dir, "value", s.v);
+    save_npy(opt.common.save_dir, "output", r.output);
+    save_npy(opt.common.save_dir, "weights", r.weights);
+    fmt::print("\nwrote query, key, value, output and weights .npy to {}\n", opt.common.save_dir);
+  }
+
+  print_section("Self-checks");
+  SelfChecks checks;
+  const Vector sums = xt::sum(r.weights, {1});
+  checks.close("sentence: rows sum to 1", max_abs_diff(sums, Vector(xt::ones<double>({sums.size()}))), 1e-12);
+  // 去 (go where?) should read mostly from 公园 (the park), and 晴朗 from 日子.
+  checks.expect("去 attends most to 公园", most_attended(r.weights, 7) == 8);
+  checks.expect("晴朗 attends most to 日子", most_attended(r.weights, 3) == 5);
+  double worst_var = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    worst_var = std::max(worst_var, std::abs(rows[i].var_scaled - 1));
+  checks.expect("var(q.k / sqrt(d_k)) stays near 1 for every d_k", worst_var < 0.2,
+                fmt::format("largest deviation {:.3f}", worst_var));
+  checks.expect("var(q.k) grows with d_k", rows.back().var_raw > 0.5 * dims.back(),
+                fmt::format("{:.1f} at d_k = {}", rows.back().var_raw, dims.back()));
+  if (!opt.common.svg_dir.empty()) {
+    fmt::print("wrote 02-sentence-weights.svg and 02-saturation.svg to {}\n", opt.common.svg_dir);
+  }
+  return checks.exit_code();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"Chapter 02 (placeholder)", "ch02_dot_product_attention"};
-  course::CommonOptions common;
-  course::add_common_options(app, common, true);
-  return course::run_program(app, argc, argv, common, [] { return 0; });
+  CLI::App app{"Chapter 02: scaled dot-product attention, and why the scores are divided by sqrt(d_k)",
+               "ch02_dot_product_attention"};
+  Options opt;
+  add_size_option(app, "--samples", opt.samples, "Random queries per d_k in the sqrt(d_k) experiment",
+                  1000000);
+  add_size_option(app, "--keys", opt.keys, "Keys per query in the sqrt(d_k) experiment", 1000000);
+  add_size_option(app, "--d-max", opt.d_max, "Largest d_k in the sqrt(d_k) experiment", 100000000);
+  add_common_options(app, opt.common, /*interop=*/true);
+  return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

@@ -3,13 +3,13 @@
 
 Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
 
-    /usr/bin/python3 tools/make_fixtures_encoder.py
+    /usr/bin/python3 tools/make_fixtures_11.py
 
 For each case it writes tests/fixtures/11_transformer_block/<case>/ holding src.npy (L, E), every
 array of torch.nn.TransformerEncoderLayer's state_dict as <key>.npy (self_attn.in_proj_weight.npy,
 linear1.weight.npy, norm1.bias.npy, ...), args.txt (the flags: --heads H, and --norm-first for
 pre-norm) and PyTorch's output.npy (L, E), all float64. It also writes malformed cases under
-tests/fixtures/bad_encoder/ for the error tests. The output is the same on every run (fixed seed).
+tests/fixtures/bad_11/ for the error tests. The output is the same on every run (fixed seed).
 """
 import os
 import shutil
@@ -41,23 +41,23 @@ def make_case(name, L, E, H, F, norm_first):
     with torch.no_grad():
         output = layer(src)
     save_layer(os.path.join(ROOT, "11_transformer_block", name), layer, src, output, H, norm_first)
-    return layer, src
+
 
 
 def chapter_11():
     torch.manual_seed(11)
     torch.set_default_dtype(torch.float64)
     shutil.rmtree(os.path.join(ROOT, "11_transformer_block"), ignore_errors=True)
-    shutil.rmtree(os.path.join(ROOT, "bad_encoder"), ignore_errors=True)
+    shutil.rmtree(os.path.join(ROOT, "bad_11"), ignore_errors=True)
     make_case("post_norm", L=5, E=8, H=2, F=16, norm_first=False)
     make_case("pre_norm", L=5, E=8, H=2, F=16, norm_first=True)
     make_case("post_norm_4_heads", L=7, E=12, H=4, F=20, norm_first=False)
-    layer, src = make_case("pre_norm_1_head", L=3, E=6, H=1, F=10, norm_first=True)
+    make_case("pre_norm_1_head", L=3, E=6, H=1, F=10, norm_first=True)
 
     # Malformed cases: each is the valid post_norm case with exactly one thing wrong.
     good = os.path.join(ROOT, "11_transformer_block", "post_norm")
     def bad(name, change):
-        d = os.path.join(ROOT, "bad_encoder", name)
+        d = os.path.join(ROOT, "bad_11", name)
         shutil.copytree(good, d)
         change(d)
     bad("linear1_weight_wrong_shape",
@@ -74,4 +74,4 @@ def chapter_11():
 
 if __name__ == "__main__":
     chapter_11()
-    print("wrote", os.path.join(ROOT, "11_transformer_block"), "and", os.path.join(ROOT, "bad_encoder"))
+    print("wrote", os.path.join(ROOT, "11_transformer_block"), "and", os.path.join(ROOT, "bad_11"))
