@@ -2,3 +2,16 @@
 foreach(case post_norm pre_norm post_norm_4_heads pre_norm_1_head)
   course_interop_test(ch11_transformer_block 11_transformer_block/${case} output.npy)
 endforeach()
+
+course_expect_error(ch11_transformer_block heads_not_dividing --d-model 8 --heads 3)
+course_expect_error(ch11_transformer_block heads_zero --heads 0)
+course_expect_error(ch11_transformer_block d_model_not_a_number --d-model eight)
+course_expect_error(ch11_transformer_block depth_negative --depth -2)
+course_expect_error(ch11_transformer_block needs_gigabytes --seq-len 100000 --d-model 100000 --heads 1)
+course_expect_error(ch11_transformer_block load_missing_dir --load no_such_dir)
+course_expect_error(ch11_transformer_block load_heads_not_dividing
+                    --load 11_transformer_block/post_norm --heads 3)
+foreach(case linear1_weight_wrong_shape norm1_weight_wrong_length src_wrong_width in_proj_weight_int64
+             missing_linear2_bias)
+  course_expect_error(ch11_transformer_block load_${case} --load bad_11/${case} --heads 2)
+endforeach()
