@@ -9,13 +9,23 @@
 #   test_NN_reference / test_NN_exercise
 #                 tests/test_NN_slug.cpp linked against each implementation
 # and the CTest tests of the chapter, all labelled chNN.
+#
+# A chapter still being written is registered with DRAFT: only its reference library is built (later
+# chapters may depend on it), and it has no program, no tests and no place in the course runner.
 function(course_chapter nn slug)
-  cmake_parse_arguments(ARG "" "" "DEPENDS;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "DRAFT" "" "DEPENDS;LIBS" ${ARGN})
   set(name ${nn}_${slug})
   set(solution_deps "")
   foreach(dep IN LISTS ARG_DEPENDS)
     list(APPEND solution_deps solution_${dep})
   endforeach()
+  if(ARG_DRAFT)
+    file(GLOB solution_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/solutions/${name}/*.cpp)
+    add_library(solution_${nn} STATIC ${solution_sources})
+    target_link_libraries(solution_${nn} PUBLIC course_common ${solution_deps})
+    course_use_pch(solution_${nn})
+    return()
+  endif()
 
   # 1. the two implementations of the chapter's contract (common/contracts/NN_slug.hpp)
   file(GLOB solution_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/solutions/${name}/*.cpp)
