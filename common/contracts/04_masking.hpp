@@ -1,6 +1,7 @@
 // Chapter 04 — masking: the functions you write in exercises/04_masking/masking.cpp.
 #pragma once
 #include "contracts/02_dot_product_attention.hpp"
+#include "npy.hpp"
 
 namespace course {
 
@@ -49,6 +50,51 @@ inline Matrix linear(const Matrix& x, const Matrix& w, const Vector& b) {
   for (std::size_t i = 0; i < y.shape(0); ++i)
     for (std::size_t j = 0; j < y.shape(1); ++j) y(i, j) += b(j);
   return y;
+}
+
+// The files of torch.nn.MultiheadAttention's forward pass and state_dict (DESIGN.md's interop table),
+// read by chapters 04 and 05 with --load DIR.
+struct AttentionLayerFiles {
+  Matrix query, key, value;  // (L, E), (S, E), (S, E)
+  Matrix in_proj_weight;     // (3E, E)
+  Vector in_proj_bias;       // (3E)
+  Matrix out_proj_weight;    // (E, E)
+  Vector out_proj_bias;      // (E)
+  BoolMatrix mask;           // (L, S): attn_mask.npy | key_padding_mask.npy, all false if neither exists
+};
+
+// load_attention_layer — reads DIR/{query,key,value,in_proj_weight,in_proj_bias,out_proj.weight,
+// out_proj.bias}.npy and the optional bool masks attn_mask.npy (L, S) and key_padding_mask.npy (S),
+// checking every shape against L, S and E. Any problem is a usage_error naming the file.
+inline AttentionLayerFiles load_attention_layer(const std::string& dir) {
+  AttentionLayerFiles f;
+  f.query = load_matrix(dir, "query", "(L, E)");
+  const std::size_t L = f.query.shape(0), E = f.query.shape(1);
+  f.key = load_matrix(dir, "key", "(S, E)");
+  const std::size_t S = f.key.shape(0);
+  require_shape("key.npy", f.key, {S, E}, "(S, E) with the E of query.npy");
+  f.value = load_matrix(dir, "value", "(S, E)");
+  require_shape("value.npy", f.value, {S, E}, "(S, E) with S and E of key.npy");
+  f.in_proj_weight = load_matrix(dir, "in_proj_weight", "(3E, E)");
+  require_shape("in_proj_weight.npy", f.in_proj_weight, {3 * E, E}, "(3E, E)");
+  f.in_proj_bias = load_vector(dir, "in_proj_bias", "(3E,)");
+  require_shape("in_proj_bias.npy", f.in_proj_bias, {3 * E}, "(3E,)");
+  f.out_proj_weight = load_matrix(dir, "out_proj.weight", "(E, E)");
+  require_shape("out_proj.weight.npy", f.out_proj_weight, {E, E}, "(E, E)");
+  f.out_proj_bias = load_vector(dir, "out_proj.bias", "(E,)");
+  require_shape("out_proj.bias.npy", f.out_proj_bias, {E}, "(E,)");
+  f.mask = no_mask(L, S);
+  if (npy_exists(dir, "attn_mask")) {
+    const BoolMatrix m = load_bool_matrix(dir, "attn_mask", "(L, S)");
+    require_shape("attn_mask.npy", m, {L, S}, "(L, S)");
+    f.mask = combine_masks(f.mask, m);
+  }
+  if (npy_exists(dir, "key_padding_mask")) {
+    const BoolVector p = load_bool_vector(dir, "key_padding_mask", "(S,)");
+    require_shape("key_padding_mask.npy", p, {S}, "(S,)");
+    f.mask = combine_masks(f.mask, padding_mask(p, L));
+  }
+  return f;
 }
 
 }  // namespace course
