@@ -1,0 +1,17 @@
+# Chapter 05 program: torch.nn.MultiheadAttention (fixtures by tools/make_fixtures_05.py) and bad input.
+foreach(case self_attention l_differs_from_s causal key_padding one_head eight_heads float32)
+  course_interop_test(ch05_multi_head_attention 05_multi_head_attention/${case}
+                      attn_output.npy attn_output_weights.npy)
+endforeach()
+
+course_expect_error(ch05_multi_head_attention heads_not_dividing --d-model 8 --heads 3)
+course_expect_error(ch05_multi_head_attention heads_zero --heads 0)
+course_expect_error(ch05_multi_head_attention d_model_not_a_number --d-model 8.5)
+course_expect_error(ch05_multi_head_attention needs_gigabytes --d-model 10000 --heads 1)
+course_expect_error(ch05_multi_head_attention load_heads_not_dividing --load 05_multi_head_attention/causal --heads 4)
+course_expect_error(ch05_multi_head_attention load_missing_dir --load no_such_dir)
+# chapter 04's malformed MultiheadAttention files serve here too
+foreach(case mask_float64 mask_wrong_shape padding_wrong_length in_proj_weight_wrong_shape missing_query
+             mask_truncated)
+  course_expect_error(ch05_multi_head_attention load_${case} --load bad_04/${case} --heads 1)
+endforeach()
