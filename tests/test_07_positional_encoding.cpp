@@ -47,7 +47,7 @@ TEST_SUITE("07 positional encoding") {
   }
 
   TEST_CASE("sinusoidal_encoding equals the PyTorch-style formula to 1e-12") {
-    for (const char* name : {"L50_D16", "L7_D6", "L128_D64"}) {
+    for (const std::string name : {"L50_D16", "L7_D6", "L128_D64"}) {
       CAPTURE(name);
       const Matrix expected =
           load_matrix(std::string(COURSE_FIXTURES_DIR) + "/07_positional_encoding/" + name, "pe", "(L, D)");

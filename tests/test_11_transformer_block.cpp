@@ -76,7 +76,7 @@ TEST_SUITE("11 transformer block") {
   }
 
   TEST_CASE("encoder_layer: matches torch.nn.TransformerEncoderLayer to 1e-9 (post-norm and pre-norm)") {
-    for (const char* name : {"post_norm", "pre_norm", "post_norm_4_heads", "pre_norm_1_head"}) {
+    for (const std::string name : {"post_norm", "pre_norm", "post_norm_4_heads", "pre_norm_1_head"}) {
       CAPTURE(name);
       const std::string dir = fixtures + name;
       const Matrix src = load_matrix(dir, "src", "(L, E)");

@@ -87,7 +87,7 @@ TEST_SUITE("12 efficient attention") {
   }
 
   TEST_CASE("tiled_attention matches PyTorch on chapter 02's fixtures") {
-    for (const char* name : {"small", "one_query", "wide", "large_scores"}) {
+    for (const std::string name : {"small", "one_query", "wide", "large_scores"}) {
       CAPTURE(name);
       const std::string dir = std::string(COURSE_FIXTURES_DIR) + "/02_dot_product_attention/" + name;
       const Matrix out =

@@ -1,9 +1,293 @@
-// PLACEHOLDER — chapter 08's program is being written.
+// Chapter 08 — attention for images: an image as a set of vectors, patches and their embedding
+// (ViT), 2-D positions, attention over the patches of a small synthetic picture drawn back onto the
+// picture, and what attention over a whole feature map costs.
+//
+//   build/bin/ch08_attention_for_images [--size N] [--patch P] [--seed S] [--svg DIR] [--no-color]
 #include "cli.hpp"
+#include "contracts/03_self_attention.hpp"
+#include "contracts/07_positional_encoding.hpp"
 #include "contracts/08_attention_for_images.hpp"
+#include "print.hpp"
+#include "rng.hpp"
+#include "svg.hpp"
+
+using namespace course;
+
+namespace {
+
+struct Options {
+  CommonOptions common;
+  int size = 16;  // the picture is size x size pixels, RGB
+  int patch = 4;  // P
+};
+
+constexpr std::size_t kDModel = 12;  // 0-2 colour, 3 a random feature, 4-11 the 2-D position
+
+// 1. A 5 x 10 RGB picture is 50 tokens of size 3.
+void show_pixels_as_tokens() {
+  print_section("1. An image is a set of vectors");
+  Tensor3 image = Tensor3::from_shape({3, 5, 10});
+  for (std::size_t y = 0; y < 5; ++y)
+    for (std::size_t x = 0; x < 10; ++x) {
+      image(0, y, x) = x / 9.0;        // red grows to the right
+      image(1, y, x) = y / 4.0;        // green grows downwards
+      image(2, y, x) = 1.0 - x / 9.0;  // blue fades to the right
+    }
+  const Matrix tokens = image_to_tokens(image);
+  fmt::print("A 5 x 10 RGB picture, channels first as in PyTorch: image {} (C, H, W).\n", shape_of(image));
+  fmt::print(
+      "One token per pixel, holding its 3 channels: tokens {} (H*W, C); token y*W + x is pixel (y, x).\n",
+      shape_of(tokens));
+  print_matrix("the first 4 tokens (pixels (0,0) .. (0,3))",
+               Matrix(xt::view(tokens, xt::range(0, 4), xt::all())), {"t0", "t1", "t2", "t3"},
+               {"R", "G", "B"}, 3);
+  fmt::print(
+      "Attention over these 50 tokens would compare every pixel with every pixel: 50 x 50 = 2500 scores.\n"
+      "Patches of 5 x 5 turn the same picture into {} tokens of {} = 3 x 5 x 5 numbers.\n",
+      image_to_patches(image, 5).shape(0), image_to_patches(image, 5).shape(1));
+}
+
+// The synthetic picture: sky above, grass below, a red house on the grass and a red sun.
+Tensor3 make_picture(std::size_t n) {
+  Tensor3 img = Tensor3::from_shape({3, n, n});
+  const double rgb[4][3] = {{0.55, 0.75, 0.95}, {0.25, 0.65, 0.25}, {0.85, 0.15, 0.10}, {0.90, 0.18, 0.10}};
+  for (std::size_t y = 0; y < n; ++y)
+    for (std::size_t x = 0; x < n; ++x) {
+      int kind = y < n / 2 ? 0 : 1;                                                 // sky or grass
+      if (y >= n / 2 && y < 3 * n / 4 && x >= n / 4 && x < 3 * n / 4) kind = 2;     // the house
+      if (y < n / 4 && x >= 3 * n / 4) kind = 3;                                    // the sun
+      const double shade = 0.04 * static_cast<double>((x * 7 + y * 3) % 5) - 0.08;  // a little texture
+      for (std::size_t c = 0; c < 3; ++c) img(c, y, x) = std::clamp(rgb[kind][c] + shade, 0.0, 1.0);
+    }
+  return img;
+}
+
+// The embedding matrix (C*P*P, d_model): the first three outputs average each colour channel over
+// the patch (a hand-made "colour detector"), the fourth is a small random feature, and the last
+// eight stay 0: they are left for the position.
+Matrix make_embedding(std::size_t P, Rng& rng) {
+  Matrix w = xt::zeros<double>({3 * P * P, kDModel});
+  const Matrix random = 0.02 * rng.normal_matrix(3 * P * P, 1);
+  for (std::size_t i = 0; i < 3 * P * P; ++i) w(i, 3) = random(i, 0);
+  for (std::size_t c = 0; c < 3; ++c)
+    for (std::size_t i = 0; i < P * P; ++i) w(c * P * P + i, c) = 1.0 / (P * P);
+  return w;
+}
+
+// 2-D positions: the first half of the features encode the patch's row, the second half its column,
+// each with chapter 07's sinusoidal encoding.
+Matrix positions_2d(std::size_t rows, std::size_t cols, std::size_t d) {
+  const Matrix pr = sinusoidal_encoding(rows, d / 2), pc = sinusoidal_encoding(cols, d / 2);
+  Matrix pos = Matrix::from_shape({rows * cols, d});
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c)
+      for (std::size_t j = 0; j < d / 2; ++j) {
+        pos(r * cols + c, j) = pr(r, j);
+        pos(r * cols + c, d / 2 + j) = pc(c, j);
+      }
+  return pos;
+}
+
+struct Scene {
+  Tensor3 image;
+  std::size_t grid = 0;  // patches per side
+  Matrix weights;        // (N, N) attention over the patches
+  std::size_t query = 0;
+};
+
+// 2-4. Patches, their embedding, 2-D positions and attention over them.
+Scene show_patches(const Options& opt, Rng& rng) {
+  const std::size_t n = opt.size, P = opt.patch, g = n / P;
+  Scene s;
+  s.image = make_picture(n);
+  s.grid = g;
+  print_section(fmt::format("2. Patches: a {} x {} picture in {} x {} patches of {} x {}", n, n, g, g, P, P));
+  const Matrix patches = image_to_patches(s.image, P);
+  fmt::print(
+      "image {} -> image_to_patches -> {}: {} patches, each C x P x P = 3 x {} x {} = {} numbers,\n"
+      "flattened in the order (channel, y, x), as a Conv2d's weight is.\n",
+      shape_of(s.image), shape_of(patches), patches.shape(0), P, P, patches.shape(1));
+
+  print_section("3. Patch embedding and 2-D positions");
+  const Matrix w = make_embedding(P, rng);
+  // b subtracts the picture's mean colour, so features 0-2 say how a patch differs from the average.
+  Vector b = xt::zeros<double>({kDModel});
+  for (std::size_t c = 0; c < 3; ++c) b(c) = -xt::mean(xt::view(s.image, c, xt::all(), xt::all()))();
+  const Matrix tokens = patch_embedding(patches, w, b);
+  Matrix pos = xt::zeros<double>({g * g, kDModel});
+  xt::view(pos, xt::all(), xt::range(4, 12)) = positions_2d(g, g, 8);
+  fmt::print(
+      "tokens = patches W + b: {} x {} -> {}. W averages each colour channel into features 0-2 and b\n"
+      "subtracts the picture's mean colour (a hand-made colour detector; ViT learns W and b);\n"
+      "feature 3 is a small random one.\n",
+      shape_of(patches), shape_of(w), shape_of(tokens));
+  fmt::print(
+      "2-D positions: features 4-7 get sinusoidal_encoding(row), 8-11 sinusoidal_encoding(column), so\n"
+      "patches in the same row share half their position code. x = tokens + 0.3 * positions.\n");
+  const Matrix x = tokens + 0.3 * pos;
+  Labels names;
+  for (std::size_t i = 0; i < 4; ++i) names.push_back(fmt::format("patch ({},{})", i / g, i % g));
+  print_matrix("x, the first 4 patches", Matrix(xt::view(x, xt::range(0, 4), xt::all())), names, {}, 3);
+
+  print_section("4. Self-attention over the patches");
+  // Queries and keys compare colour mostly (x 5), values pass the tokens on.
+  Matrix w_qk = xt::zeros<double>({kDModel, kDModel});
+  for (std::size_t j = 0; j < kDModel; ++j) w_qk(j, j) = j < 3 ? 5.0 : 1.0;
+  const AttentionResult r = self_attention(x, w_qk, w_qk, xt::eye<double>(kDModel));
+  s.weights = r.weights;
+  s.query = (3 * g / 4 - 1) * g + g / 4;  // a patch of the house
+  fmt::print(
+      "W_q = W_k = diag(5, 5, 5, 1, ..., 1): the scores compare colours strongly, positions weakly.\n");
+  Labels rows_l, cols_l;
+  for (std::size_t i = 0; i < g; ++i) rows_l.push_back(fmt::format("row {}", i));
+  for (std::size_t i = 0; i < g; ++i) cols_l.push_back(fmt::format("col {}", i));
+  const Matrix row = xt::reshape_view(xt::view(r.weights, s.query, xt::all()), {g, g});
+  print_heatmap(fmt::format("weights of the query patch ({},{}) (the red house), laid out as the picture",
+                            s.query / g, s.query % g),
+                row, rows_l, cols_l);
+  fmt::print(
+      "The house patch attends to the other red patches — the rest of the house and the sun in the\n"
+      "far corner — whatever their distance: attention links patches by content, not by locality.\n");
+  return s;
+}
+
+// 5. What attention over a whole feature map costs.
+struct Cost {
+  double tokens, entries, bytes32, map_bytes32;
+};
+
+Cost show_cost() {
+  print_section("5. Attention over every position of a 64 x 64 x 32 feature map, 8 heads");
+  const double H = 64, W = 64, C = 32, heads = 8;
+  Cost c;
+  c.tokens = H * W;
+  c.entries = heads * c.tokens * c.tokens;
+  c.bytes32 = 4 * c.entries;
+  c.map_bytes32 = 4 * H * W * C;
+  fmt::print("tokens: H x W = {} x {} = {:.0f}, each of C = {:.0f} numbers\n", H, W, c.tokens, C);
+  fmt::print("score matrices: {:.0f} heads x {:.0f} x {:.0f} = {:.0f} entries\n", heads, c.tokens, c.tokens,
+             c.entries);
+  fmt::print("  in float32: {}, in float64: {}\n", format_bytes(c.bytes32), format_bytes(2 * c.bytes32));
+  fmt::print(
+      "the feature map itself: {:.0f} entries = {} in float32, so the scores are {:.0f} times larger\n",
+      H * W * C, format_bytes(c.map_bytes32), c.bytes32 / c.map_bytes32);
+  fmt::print("multiply-adds for Q K^T alone: {:.0f} heads x {:.0f}² x {:.0f} (d_head = C / heads) = {:.3g}\n",
+             heads, c.tokens, C / heads, heads * c.tokens * c.tokens * (C / heads));
+  fmt::print(
+      "This is why vision transformers attend over patches (16 x 16 patches of a 224 x 224 image are\n"
+      "196 tokens) and why attention inside CNNs is kept to small maps or local windows (chapter 09).\n");
+  return c;
+}
+
+// The picture and the attention drawn on it, as an SVG written by hand: left the picture with the query
+// patch outlined, right the picture darkened where attention is low.
+void write_overlay_svg(const std::string& dir, const Scene& s, std::size_t P) {
+  const std::size_t n = s.image.shape(1), px = 14, g = s.grid;
+  const std::size_t panel = n * px, gap = 30, top = 40;
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
+      "font-family=\"DejaVu Sans, sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      2 * panel + 3 * gap, panel + top + gap, 2 * panel + 3 * gap, panel + top + gap);
+  svg += fmt::format(
+      "<text x=\"{}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Attention of the outlined patch, "
+      "drawn back onto the picture</text>\n",
+      gap);
+  const auto colour = [&](std::size_t y, std::size_t x) {
+    return fmt::format("#{:02x}{:02x}{:02x}", int(std::lround(255 * s.image(0, y, x))),
+                       int(std::lround(255 * s.image(1, y, x))), int(std::lround(255 * s.image(2, y, x))));
+  };
+  double wmax = 0;
+  for (std::size_t j = 0; j < g * g; ++j) wmax = std::max(wmax, s.weights(s.query, j));
+  for (int p = 0; p < 2; ++p) {
+    const std::size_t x0 = gap + p * (panel + gap);
+    for (std::size_t y = 0; y < n; ++y)
+      for (std::size_t x = 0; x < n; ++x)
+        svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n", x0 + x * px,
+                           top + y * px, px, px, colour(y, x));
+    for (std::size_t r = 0; r < g; ++r)
+      for (std::size_t c = 0; c < g; ++c) {
+        const std::size_t bx = x0 + c * P * px, by = top + r * P * px, side = P * px;
+        if (p == 1) {
+          const double w = s.weights(s.query, r * g + c);
+          svg += fmt::format(
+              "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"black\" opacity=\"{:.3f}\"/>\n", bx,
+              by, side, side, 0.85 * (1.0 - w / wmax));
+          svg += fmt::format(
+              "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" "
+              "fill=\"white\">{:.2f}</text>\n",
+              bx + side / 2, by + side / 2 + 4, w);
+        }
+        svg += fmt::format(
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#ffffff\" "
+            "stroke-opacity=\"0.5\"/>\n",
+            bx, by, side, side);
+      }
+    const std::size_t qr = s.query / g, qc = s.query % g;
+    svg += fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#ffdd00\" "
+        "stroke-width=\"3\"/>\n",
+        x0 + qc * P * px, top + qr * P * px, P * px, P * px);
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#555\">{}</text>\n", x0,
+                       top + panel + 18,
+                       p == 0 ? "the picture, patches outlined" : "weights of the yellow patch");
+  }
+  svg += "</svg>\n";
+  write_text_file(dir, "08-attention-on-picture.svg", svg);
+}
+
+int run(const Options& opt) {
+  if (opt.size % opt.patch != 0)
+    throw usage_error(fmt::format("--patch {} does not divide --size {}: the patches must tile the picture",
+                                  opt.patch, opt.size));
+  if (opt.size < 4 || opt.size % 4 != 0)
+    throw usage_error(
+        fmt::format("--size {} must be a multiple of 4 (the scene is drawn in quarters)", opt.size));
+  const double patches = std::pow(static_cast<double>(opt.size / opt.patch), 2);
+  require_memory(
+      8.0 * 4.0 * patches * patches + 8.0 * 6.0 * opt.size * opt.size * 3,
+      fmt::format("attention over the {:.0f} patches of --size {} --patch {}", patches, opt.size, opt.patch));
+  print_title("Chapter 08 · Attention for images");
+  print_config("picture", fmt::format("{} x {} RGB, synthetic: sky, grass, a red house, a red sun (--size)",
+                                      opt.size, opt.size));
+  print_config("patches", fmt::format("{} x {} pixels (--patch)", opt.patch, opt.patch));
+  print_config("seed", std::to_string(opt.common.seed));
+
+  Rng rng(opt.common.seed);
+  show_pixels_as_tokens();
+  const Scene s = show_patches(opt, rng);
+  const Cost c = show_cost();
+
+  print_section("Self-checks");
+  SelfChecks checks;
+  const Vector sums = xt::sum(s.weights, {1});
+  checks.close("attention rows sum to 1", max_abs_diff(sums, Vector(xt::ones<double>({sums.size()}))), 1e-12);
+  // The query is a house patch; the red patches (house and sun) should get most of its attention.
+  const std::size_t g = s.grid, P = opt.patch;
+  double red = 0;
+  for (std::size_t j = 0; j < g * g; ++j) {
+    const std::size_t y = (j / g) * P, x = (j % g) * P;
+    if (s.image(0, y, x) > 0.6 && s.image(1, y, x) < 0.5) red += s.weights(s.query, j);
+  }
+  checks.expect("the house patch gives most of its attention to red patches", red > 0.5,
+                fmt::format("{:.2f} of it", red));
+  checks.expect("the 64 x 64 x 32 map's scores need over 100 MiB in float32", c.bytes32 > 100.0 * 1024 * 1024,
+                format_bytes(c.bytes32));
+  if (!opt.common.svg_dir.empty()) {
+    write_overlay_svg(opt.common.svg_dir, s, P);
+    fmt::print("wrote 08-attention-on-picture.svg to {}\n", opt.common.svg_dir);
+  }
+  return checks.exit_code();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"Chapter 08 (placeholder)", "ch08_attention_for_images"};
-  course::CommonOptions common;
-  course::add_common_options(app, common, false);
-  return course::run_program(app, argc, argv, common, [] { return 0; });
+  CLI::App app{"Chapter 08: attention for images: pixels, patches, 2-D positions",
+               "ch08_attention_for_images"};
+  Options opt;
+  add_size_option(app, "--size", opt.size, "Side of the synthetic picture in pixels (a multiple of 4)",
+                  100000);
+  add_size_option(app, "--patch", opt.patch, "Side of a patch in pixels (must divide --size)", 100000);
+  add_common_options(app, opt.common, /*interop=*/false);
+  return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }
