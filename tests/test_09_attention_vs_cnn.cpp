@@ -1,20 +1,143 @@
-// PLACEHOLDER — chapter 09's tests are being written.
+// Chapter 09 — tests of conv1d, conv2d and conv_as_attention, run against the reference and against
+// your exercise (./course check 09): convolutions worked by hand, PyTorch's conv1d / conv2d with
+// stride, padding and dilation (fixtures by tools/make_fixtures_09.py) to 1e-9, and the Cordonnier
+// et al. construction converging to the convolution as alpha grows.
 #include "contracts/09_attention_vs_cnn.hpp"
+#include "npy.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
+
+#include <fstream>
+#include <stdexcept>
+
 using namespace course;
-TEST_CASE("09 placeholder: conv1d by hand and conv as attention with a sharp alpha") {
-  Tensor3 w = Tensor3::from_shape({1, 1, 2});
-  w(0, 0, 0) = 1;
-  w(0, 0, 1) = -1;
-  CHECK_CLOSE(conv1d(Matrix({{1, 4, 9}}), w, Vector(), ConvSpec{}), Matrix({{-3, -5}}), 0.0);
-  Rng rng(1);
-  Tensor3 image = Tensor3::from_shape({2, 4, 5});
-  for (auto& x : image) x = rng.uniform(-1, 1);
-  Tensor4 k = Tensor4::from_shape({3, 2, 3, 3});
-  for (auto& x : k) x = rng.uniform(-1, 1);
-  const Vector b = {0.1, 0.2, 0.3};
-  const Tensor3 conv = conv2d(image, k, b, ConvSpec{1, 1, 1});
-  CHECK_CLOSE(conv_as_attention(image, k, b, 40.0), conv, 1e-12);
-  CHECK(max_abs_diff(conv_as_attention(image, k, b, 1.0), conv) > 1e-3);
+
+namespace {
+const std::string fixtures = std::string(COURSE_FIXTURES_DIR) + "/09_attention_vs_cnn/";
+const Vector no_bias = Vector::from_shape({0});
+
+// args.txt holds "--stride S --padding P --dilation D"
+ConvSpec spec_of(const std::string& dir) {
+  std::ifstream in(dir + "/args.txt");
+  std::string flag;
+  ConvSpec spec;
+  in >> flag >> spec.stride >> flag >> spec.padding >> flag >> spec.dilation;
+  return spec;
+}
+
+Vector bias_of(const std::string& dir) {
+  return npy_exists(dir, "bias") ? load_vector(dir, "bias", "(C_out,)") : no_bias;
+}
+
+Tensor3 random_tensor3(Rng& rng, std::size_t a, std::size_t b, std::size_t c) {
+  Tensor3 t = Tensor3::from_shape({a, b, c});
+  for (double& v : t) v = rng.normal();
+  return t;
+}
+Tensor4 random_tensor4(Rng& rng, std::size_t a, std::size_t b, std::size_t c, std::size_t d) {
+  Tensor4 t = Tensor4::from_shape({a, b, c, d});
+  for (double& v : t) v = rng.normal();
+  return t;
+}
+}  // namespace
+
+TEST_SUITE("09 attention vs CNN") {
+  TEST_CASE("conv1d worked by hand: the kernel [1 0 -1] takes differences two apart") {
+    const Matrix x = {{1, 2, 3, 4}};
+    const Tensor3 w = {{{1, 0, -1}}};
+    // x[t] - x[t+2]: [1 - 3, 2 - 4]
+    CHECK_CLOSE(conv1d(x, w, no_bias, {}), Matrix({{-2, -2}}), 0.0);
+    // padding 1: [0 1 2 3 4 0] -> [0 - 2, 1 - 3, 2 - 4, 3 - 0]
+    CHECK_CLOSE(conv1d(x, w, no_bias, {1, 1, 1}), Matrix({{-2, -2, -2, 3}}), 0.0);
+    // bias 10
+    CHECK_CLOSE(conv1d(x, w, Vector({10.0}), {}), Matrix({{8, 8}}), 0.0);
+  }
+
+  TEST_CASE("conv1d worked by hand: stride 2 and dilation 2") {
+    const Matrix x = {{1, 2, 3, 4, 5, 6, 7}};
+    const Tensor3 w = {{{1, 1}}};
+    // stride 2: windows [1 2], [3 4], [5 6] -> 3, 7, 11
+    CHECK_CLOSE(conv1d(x, w, no_bias, {2, 0, 1}), Matrix({{3, 7, 11}}), 0.0);
+    // dilation 2: taps two apart, x[t] + x[t+2]: 4, 6, 8, 10, 12
+    CHECK_CLOSE(conv1d(x, w, no_bias, {1, 0, 2}), Matrix({{4, 6, 8, 10, 12}}), 0.0);
+  }
+
+  TEST_CASE("conv2d worked by hand: a 2 x 2 kernel over two channels") {
+    // channel 0 = [[1 2 3] [4 5 6] [7 8 9]], channel 1 all ones; kernel: sum of the 2 x 2 window of
+    // channel 0 plus 10 x the top-left pixel of channel 1
+    const Tensor3 x = {{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}, {{1, 1, 1}, {1, 1, 1}, {1, 1, 1}}};
+    const Tensor4 w = {{{{1, 1}, {1, 1}}, {{10, 0}, {0, 0}}}};
+    const Tensor3 expected = {{{12 + 10, 16 + 10}, {24 + 10, 28 + 10}}};
+    CHECK_CLOSE(conv2d(x, w, no_bias, {}), expected, 0.0);
+  }
+
+  TEST_CASE("conv1d matches PyTorch: plain, stride and padding, dilation without bias") {
+    for (const std::string name : {"conv1d_plain", "conv1d_stride_padding", "conv1d_dilation_no_bias"}) {
+      CAPTURE(name);
+      const std::string dir = fixtures + name;
+      const Matrix out = conv1d(load_matrix(dir, "input", "(C_in, L)"),
+                                load_tensor3(dir, "weight", "(C_out, C_in, K)"), bias_of(dir), spec_of(dir));
+      CHECK_CLOSE(out, load_matrix(dir, "output", "(C_out, L_out)"), 1e-9);
+    }
+  }
+
+  TEST_CASE("conv2d matches PyTorch: plain, stride and padding, dilation, 1 x 1 without bias") {
+    for (const std::string name :
+         {"conv2d_plain", "conv2d_stride_padding", "conv2d_dilation", "conv2d_1x1_no_bias"}) {
+      CAPTURE(name);
+      const std::string dir = fixtures + name;
+      const Tensor3 out =
+          conv2d(load_tensor3(dir, "input", "(C_in, H, W)"),
+                 load_tensor4(dir, "weight", "(C_out, C_in, KH, KW)"), bias_of(dir), spec_of(dir));
+      CHECK_CLOSE(out, load_tensor3(dir, "output", "(C_out, H_out, W_out)"), 1e-9);
+    }
+  }
+
+  TEST_CASE("convolutions refuse stride 0, kernels larger than the padded input and channels that differ") {
+    const Matrix x = xt::zeros<double>({2, 4});
+    const Tensor3 w = xt::zeros<double>({1, 2, 3});
+    CHECK_THROWS_AS(conv1d(x, w, no_bias, {0, 0, 1}), std::invalid_argument);
+    CHECK_THROWS_AS(conv1d(x, w, no_bias, {1, 0, 0}), std::invalid_argument);
+    CHECK_THROWS_AS(conv1d(x, xt::zeros<double>({1, 2, 5}), no_bias, {}), std::invalid_argument);
+    CHECK_THROWS_AS(conv1d(x, xt::zeros<double>({1, 3, 3}), no_bias, {}), std::invalid_argument);
+    CHECK_THROWS_AS(conv1d(x, w, Vector({1.0, 2.0}), {}), std::invalid_argument);
+    CHECK_THROWS_AS(conv2d(xt::zeros<double>({1, 3, 3}), xt::zeros<double>({1, 1, 4, 4}), no_bias, {}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(conv2d(xt::zeros<double>({1, 3, 3}), xt::zeros<double>({1, 1, 2, 2}), no_bias, {0, 0, 1}),
+                    std::invalid_argument);
+  }
+
+  TEST_CASE("conv_as_attention: the error against conv2d shrinks as alpha grows and is tiny at alpha 40") {
+    Rng rng(9);
+    const Tensor3 image = random_tensor3(rng, 2, 5, 6);
+    const Tensor4 weight = random_tensor4(rng, 3, 2, 3, 3);
+    const Vector bias = {0.5, -1.0, 2.0};
+    const Tensor3 conv = conv2d(image, weight, bias, {1, 1, 1});
+    double previous = INFINITY;
+    for (double alpha : {0.5, 1.0, 2.0, 5.0, 10.0}) {
+      CAPTURE(alpha);
+      const double error = max_abs_diff(conv_as_attention(image, weight, bias, alpha), conv);
+      CHECK(error < previous);
+      previous = error;
+    }
+    // the nearest wrong pixel gets weight about e^-alpha relative to the right one
+    CHECK_CLOSE(conv_as_attention(image, weight, bias, 40.0), conv, 1e-12);
+  }
+
+  TEST_CASE("conv_as_attention with a 1 x 1 kernel is one head and at alpha 50 the 1 x 1 convolution") {
+    // K = 1: one head, shift (0, 0). Every other pixel is at distance >= 1, so weights are tiny for
+    // large alpha; at alpha 50 the result is the 1 x 1 convolution.
+    Rng rng(10);
+    const Tensor3 image = random_tensor3(rng, 3, 4, 4);
+    const Tensor4 weight = random_tensor4(rng, 2, 3, 1, 1);
+    CHECK_CLOSE(conv_as_attention(image, weight, no_bias, 50.0), conv2d(image, weight, no_bias, {}), 1e-12);
+  }
+
+  TEST_CASE("conv_as_attention refuses even kernels and alpha <= 0") {
+    const Tensor3 image = xt::zeros<double>({1, 4, 4});
+    CHECK_THROWS_AS(conv_as_attention(image, xt::zeros<double>({1, 1, 2, 2}), no_bias, 1.0),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(conv_as_attention(image, xt::zeros<double>({1, 1, 3, 3}), no_bias, 0.0),
+                    std::invalid_argument);
+  }
 }

@@ -1,0 +1,17 @@
+# Chapter 09 program: torch.nn.functional.conv1d / conv2d (fixtures by tools/make_fixtures_09.py)
+# and bad input.
+foreach(case conv1d_plain conv1d_stride_padding conv1d_dilation_no_bias conv2d_plain conv2d_stride_padding
+             conv2d_dilation conv2d_1x1_no_bias)
+  course_interop_test(ch09_attention_vs_cnn 09_attention_vs_cnn/${case} output.npy)
+endforeach()
+
+course_expect_error(ch09_attention_vs_cnn stride_zero --load 09_attention_vs_cnn/conv1d_plain --stride 0)
+course_expect_error(ch09_attention_vs_cnn padding_negative --padding -1)
+course_expect_error(ch09_attention_vs_cnn dilation_not_a_number --dilation two)
+course_expect_error(ch09_attention_vs_cnn seq_len_zero --seq-len 0)
+course_expect_error(ch09_attention_vs_cnn too_much_work --seq-len 2000 --depth 100)
+course_expect_error(ch09_attention_vs_cnn needs_gigabytes --seq-len 100000 --depth 1)
+course_expect_error(ch09_attention_vs_cnn load_missing_dir --load no_such_dir)
+foreach(case kernel_too_large channels_differ weight_rank_mismatch bias_wrong_length missing_input input_truncated)
+  course_expect_error(ch09_attention_vs_cnn load_${case} --load bad_09/${case})
+endforeach()
