@@ -1,0 +1,13 @@
+# Chapter 10 program: torch.nn.RNN (fixtures by tools/make_fixtures_10.py) and bad input.
+foreach(case zero_h0 with_h0 long one_step)
+  course_interop_test(ch10_attention_vs_rnn 10_attention_vs_rnn/${case} output.npy h_n.npy)
+endforeach()
+
+course_expect_error(ch10_attention_vs_rnn seq_len_zero --seq-len 0)
+course_expect_error(ch10_attention_vs_rnn d_model_not_a_number --d-model wide)
+course_expect_error(ch10_attention_vs_rnn kernel_even --kernel 4)
+course_expect_error(ch10_attention_vs_rnn needs_gigabytes --seq-len 100000)
+course_expect_error(ch10_attention_vs_rnn load_missing_dir --load no_such_dir)
+foreach(case weight_hh_wrong_shape input_wrong_width h0_wrong_shape missing_bias_hh weight_ih_truncated)
+  course_expect_error(ch10_attention_vs_rnn load_${case} --load bad_10/${case})
+endforeach()

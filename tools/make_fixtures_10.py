@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Writes the PyTorch fixtures of chapter 10 (attention vs RNN).
+
+Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+
+    /usr/bin/python3 tools/make_fixtures_10.py
+
+For each case it writes tests/fixtures/10_attention_vs_rnn/<case>/ holding input.npy (L, H_in),
+torch.nn.RNN(H_in, H)'s state_dict (weight_ih_l0.npy (H, H_in), weight_hh_l0.npy (H, H),
+bias_ih_l0.npy (H), bias_hh_l0.npy (H)), h0.npy (1, H) unless the case starts from zeros, and
+PyTorch's output.npy (L, H) and h_n.npy (1, H), float64 (one layer, tanh, unbatched).
+Malformed inputs go to tests/fixtures/bad_10/.
+"""
+import os
+import shutil
+
+import numpy as np
+import torch
+
+ROOT = os.path.join("tests", "fixtures")
+CASES = os.path.join(ROOT, "10_attention_vs_rnn")
+BAD = os.path.join(ROOT, "bad_10")
+
+
+def make_case(name, L, H_in, H, with_h0):
+    rnn = torch.nn.RNN(H_in, H)
+    x = torch.randn(L, H_in)
+    h0 = torch.randn(1, H) if with_h0 else None
+    with torch.no_grad():
+        out, h_n = rnn(x, h0) if with_h0 else rnn(x)
+    d = os.path.join(CASES, name)
+    os.makedirs(d, exist_ok=True)
+    arrays = {"input": x, "output": out, "h_n": h_n}
+    arrays.update(rnn.state_dict())
+    if with_h0:
+        arrays["h0"] = h0
+    for n, t in arrays.items():
+        np.save(os.path.join(d, n + ".npy"), np.ascontiguousarray(t.detach().numpy()))
+
+
+def main():
+    torch.manual_seed(10)
+    torch.set_default_dtype(torch.float64)
+    shutil.rmtree(CASES, ignore_errors=True)
+    shutil.rmtree(BAD, ignore_errors=True)
+    make_case("zero_h0", L=6, H_in=3, H=4, with_h0=False)
+    make_case("with_h0", L=5, H_in=2, H=3, with_h0=True)
+    make_case("long", L=40, H_in=4, H=8, with_h0=True)
+    make_case("one_step", L=1, H_in=5, H=2, with_h0=False)
+
+    good = os.path.join(CASES, "with_h0")
+
+    def bad(name, change):
+        d = os.path.join(BAD, name)
+        shutil.copytree(good, d)
+        for f in ("output.npy", "h_n.npy"):
+            os.remove(os.path.join(d, f))
+        change(d)
+
+    bad("weight_hh_wrong_shape", lambda d: np.save(os.path.join(d, "weight_hh_l0.npy"), np.zeros((3, 2))))
+    bad("input_wrong_width", lambda d: np.save(os.path.join(d, "input.npy"), np.zeros((5, 4))))
+    bad("h0_wrong_shape", lambda d: np.save(os.path.join(d, "h0.npy"), np.zeros((3,))))
+    bad("missing_bias_hh", lambda d: os.remove(os.path.join(d, "bias_hh_l0.npy")))
+
+    def truncate(d):
+        path = os.path.join(d, "weight_ih_l0.npy")
+        data = open(path, "rb").read()
+        open(path, "wb").write(data[:-1])
+
+    bad("weight_ih_truncated", truncate)
+    print("wrote", CASES, "and", BAD)
+
+
+if __name__ == "__main__":
+    main()
