@@ -10,23 +10,6 @@
 using namespace course;
 
 namespace {
-// torch.nn.MultiheadAttention with one head, on the fixture's files: project, masked attention,
-// project again. Returns the output (L, E) and the weights (L, S).
-AttentionResult one_head_layer(const AttentionLayerFiles& f) {
-  const std::size_t E = f.query.shape(1);
-  const auto rows = [&](std::size_t from) {
-    return Matrix(xt::view(f.in_proj_weight, xt::range(from, from + E), xt::all()));
-  };
-  const auto bias = [&](std::size_t from) {
-    return Vector(xt::view(f.in_proj_bias, xt::range(from, from + E)));
-  };
-  const Matrix q = linear(f.query, rows(0), bias(0));
-  const Matrix k = linear(f.key, rows(E), bias(E));
-  const Matrix v = linear(f.value, rows(2 * E), bias(2 * E));
-  const AttentionResult r = masked_attention(q, k, v, f.mask);
-  return {linear(r.output, f.out_proj_weight, f.out_proj_bias), r.weights};
-}
-
 void check_pytorch_case(const std::string& name) {
   const std::string dir = std::string(COURSE_FIXTURES_DIR) + "/04_masking/" + name;
   const AttentionLayerFiles f = load_attention_layer(dir);

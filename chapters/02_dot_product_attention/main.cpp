@@ -198,11 +198,8 @@ std::vector<ScaleRow> show_scaling(const Options& opt, Rng& rng, std::vector<dou
 // --load DIR: attention on query.npy (L, E), key.npy (S, E), value.npy (S, Ev), as in PyTorch.
 int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
-  const Matrix q = load_matrix(dir, "query", "(L, E)");
-  const Matrix k = load_matrix(dir, "key", "(S, E)");
-  const Matrix v = load_matrix(dir, "value", "(S, Ev)");
-  require_shape("key.npy", k, {k.shape(0), q.shape(1)}, "(S, E) with the E of query.npy");
-  require_shape("value.npy", v, {k.shape(0), v.shape(1)}, "(S, Ev) with the S of key.npy");
+  const AttentionInputs in = load_attention_inputs(dir);
+  const Matrix &q = in.query, &k = in.key, &v = in.value;
   require_memory(8.0 * 3.0 * q.shape(0) * k.shape(0),
                  fmt::format("the ({}, {}) weights of these files", q.shape(0), k.shape(0)));
   print_title("Chapter 02 · Scaled dot-product attention on " + dir);

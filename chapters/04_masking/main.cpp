@@ -132,22 +132,11 @@ bool show_fully_masked() {
 // --load DIR: torch.nn.MultiheadAttention with one head.
 int run_loaded(const Options& opt) {
   const AttentionLayerFiles f = load_attention_layer(opt.common.load_dir);
-  const std::size_t E = f.query.shape(1);
   require_memory(8.0 * 4.0 * f.query.shape(0) * f.key.shape(0), "the (L, S) weights of these files");
   print_title("Chapter 04 · One-head attention with masks on " + opt.common.load_dir);
-  // 1. Q = query W_q^T + b_q etc.: rows [0, E), [E, 2E), [2E, 3E) of in_proj
-  const auto rows = [&](std::size_t from) {
-    return Matrix(xt::view(f.in_proj_weight, xt::range(from, from + E), xt::all()));
-  };
-  const auto bias = [&](std::size_t from) {
-    return Vector(xt::view(f.in_proj_bias, xt::range(from, from + E)));
-  };
-  const Matrix q = linear(f.query, rows(0), bias(0));
-  const Matrix k = linear(f.key, rows(E), bias(E));
-  const Matrix v = linear(f.value, rows(2 * E), bias(2 * E));
-  // 2. masked attention, 3. output projection
-  const AttentionResult r = masked_attention(q, k, v, f.mask);
-  const Matrix out = linear(r.output, f.out_proj_weight, f.out_proj_bias);
+  // project, masked attention, project again (one_head_layer in common/contracts/04_masking.hpp)
+  const AttentionResult r = one_head_layer(f);
+  const Matrix& out = r.output;
   print_matrix("mask (attn_mask | key_padding_mask), 1 = may not attend", as_numbers(f.mask), {}, {}, 0);
   print_matrix("attn_output_weights", r.weights);
   print_matrix("attn_output", out);

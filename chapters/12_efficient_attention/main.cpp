@@ -138,11 +138,8 @@ double show_block_sizes(const Options& opt, Rng& rng) {
 // --load DIR: tiled attention on query.npy (L, E), key.npy (S, E), value.npy (S, Ev), as chapter 02.
 int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
-  const Matrix q = load_matrix(dir, "query", "(L, E)");
-  const Matrix k = load_matrix(dir, "key", "(S, E)");
-  const Matrix v = load_matrix(dir, "value", "(S, Ev)");
-  require_shape("key.npy", k, {k.shape(0), q.shape(1)}, "(S, E) with the E of query.npy");
-  require_shape("value.npy", v, {k.shape(0), v.shape(1)}, "(S, Ev) with the S of key.npy");
+  const AttentionInputs in = load_attention_inputs(dir);
+  const Matrix &q = in.query, &k = in.key, &v = in.value;
   if (opt.causal && q.shape(0) != k.shape(0)) {
     throw usage_error(
         fmt::format("--causal needs as many queries as keys, but query.npy has L = {} and key.npy "

@@ -97,4 +97,22 @@ inline AttentionLayerFiles load_attention_layer(const std::string& dir) {
   return f;
 }
 
+// one_head_layer — torch.nn.MultiheadAttention with one head on those files: project the inputs with
+// the three (E, E) blocks of in_proj (rows [0, E), [E, 2E), [2E, 3E)), masked_attention, then out_proj.
+//   -> output (L, E) after out_proj, weights (L, S)
+inline AttentionResult one_head_layer(const AttentionLayerFiles& f) {
+  const std::size_t E = f.query.shape(1);
+  const auto rows = [&](std::size_t from) {
+    return Matrix(xt::view(f.in_proj_weight, xt::range(from, from + E), xt::all()));
+  };
+  const auto bias = [&](std::size_t from) {
+    return Vector(xt::view(f.in_proj_bias, xt::range(from, from + E)));
+  };
+  const Matrix q = linear(f.query, rows(0), bias(0));
+  const Matrix k = linear(f.key, rows(E), bias(E));
+  const Matrix v = linear(f.value, rows(2 * E), bias(2 * E));
+  const AttentionResult r = masked_attention(q, k, v, f.mask);
+  return {linear(r.output, f.out_proj_weight, f.out_proj_bias), r.weights};
+}
+
 }  // namespace course
