@@ -28,6 +28,19 @@ Labels dims(std::size_t n, const char* prefix) {
   return labels;
 }
 
+// print_matrix with two decimals and columns named prefix0, prefix1, ...; a matrix wider than
+// kMaxColumns (large --d-model or --d-k) shows only its first kMaxColumns columns and says so.
+constexpr std::size_t kMaxColumns = 12;
+void show_matrix(const std::string& label, const Matrix& m, const Labels& rows, const char* prefix) {
+  if (m.shape(1) <= kMaxColumns) {
+    print_matrix(label, m, rows, dims(m.shape(1), prefix), 2);
+    return;
+  }
+  const Matrix first = xt::view(m, xt::all(), xt::range(0, kMaxColumns));
+  print_matrix(fmt::format("{}, first {} of {} columns", label, kMaxColumns, m.shape(1)), first, rows,
+               dims(kMaxColumns, prefix), 2);
+}
+
 // Rows of m reordered: row i of the result is row perm[i] of m.
 Matrix permute_rows(const Matrix& m, const std::vector<std::size_t>& perm) {
   Matrix out = m;
@@ -39,31 +52,39 @@ struct Layer {
   Matrix w_q, w_k, w_v;  // (d_model, d_k) each
 };
 
+// One (rows, cols) weight drawn N(0, 1/rows), scaled in place so that only one copy is ever alive.
+Matrix draw_weight(Rng& rng, std::size_t rows, std::size_t cols) {
+  Matrix w = rng.normal_matrix(rows, cols);
+  w *= 1.0 / std::sqrt(static_cast<double>(rows));
+  return w;
+}
+
 // 1. The input and the three weight matrices. Weights are drawn N(0, 1/d_model), the usual
 //    initialisation, so that Q, K, V have entries of about the size of X's.
 Layer show_setup(const Options& opt, Rng& rng, Matrix& x) {
   print_section("1. One sequence, three learned views of it");
   const std::size_t n = kTokens.size(), D = opt.d_model, K = opt.d_k;
   x = rng.normal_matrix(n, D);
-  print_matrix("X: one embedding per token", x, kTokens, dims(D, "d"), 2);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
-  Layer w{scale * rng.normal_matrix(D, K), scale * rng.normal_matrix(D, K), scale * rng.normal_matrix(D, K)};
+  show_matrix("X: one embedding per token", x, kTokens, "d");
+  Layer w;  // drawn one after the other: W_q, then W_k, then W_v
+  w.w_q = draw_weight(rng, D, K);
+  w.w_k = draw_weight(rng, D, K);
+  w.w_v = draw_weight(rng, D, K);
   fmt::print("W_q, W_k, W_v: three ({}, {}) matrices drawn N(0, 1/d_model); learned in a real model\n", D, K);
   fmt::print("parameters: 3 x {} x {} = {}, whatever the length of the sequence\n", D, K, 3 * D * K);
   return w;
 }
 
 // 2. Q, K, V and the attention of the sequence with itself.
-AttentionResult show_attention(const Options& opt, const Matrix& x, const Layer& w) {
+AttentionResult show_attention(const Matrix& x, const Layer& w) {
   print_section("2. Q = X W_q,  K = X W_k,  V = X W_v,  then attention as in chapter 02");
-  const Labels cols = dims(opt.d_k, "c");
-  print_matrix("Q = X W_q: what each token looks for", matmul(x, w.w_q), kTokens, cols, 2);
-  print_matrix("K = X W_k: what each token offers", matmul(x, w.w_k), kTokens, cols, 2);
-  print_matrix("V = X W_v: what each token passes on", matmul(x, w.w_v), kTokens, cols, 2);
+  show_matrix("Q = X W_q: what each token looks for", matmul(x, w.w_q), kTokens, "c");
+  show_matrix("K = X W_k: what each token offers", matmul(x, w.w_k), kTokens, "c");
+  show_matrix("V = X W_v: what each token passes on", matmul(x, w.w_v), kTokens, "c");
   const AttentionResult r = self_attention(x, w.w_q, w.w_k, w.w_v);
   print_heatmap("weights = softmax(Q K^T / sqrt(d_k)): row = query token, column = key token", r.weights,
                 kTokens, kTokens);
-  print_matrix("output = weights V: each token's new representation", r.output, kTokens, cols, 2);
+  show_matrix("output = weights V: each token's new representation", r.output, kTokens, "c");
   fmt::print(
       "The matrix is not symmetric: 小明 takes {:.2f} from 公园 (小明's query against 公园's key),\n"
       "公园 takes {:.2f} from 小明 (公园's query against 小明's key).\n",
@@ -87,7 +108,7 @@ Shuffled show_equivariance(const Options& opt, const Matrix& x, const Layer& w, 
   fmt::print("new order: {}(row i of P X is row perm[i] of X)\n", order);
   const AttentionResult s = self_attention(permute_rows(x, perm), w.w_q, w.w_k, w.w_v);
   print_heatmap("weights of the shuffled sequence", s.weights, shuffled, shuffled);
-  print_matrix("output of the shuffled sequence", s.output, shuffled, dims(opt.d_k, "c"), 2);
+  show_matrix("output of the shuffled sequence", s.output, shuffled, "c");
   // P A P^T: the same weights, rows and columns relabelled
   Matrix pap = r.weights;
   for (std::size_t i = 0; i < perm.size(); ++i)
@@ -119,7 +140,11 @@ Shuffled show_equivariance(const Options& opt, const Matrix& x, const Layer& w, 
 }
 
 int run(const Options& opt) {
-  require_memory(8.0 * 4.0 * opt.d_model * opt.d_k, fmt::format("weights of {} x {}", opt.d_model, opt.d_k));
+  // What is alive at the peak: X (n, d_model), the three weights (d_model, d_k), and Q, K, V and the
+  // two outputs (n, d_k) each; the (n, n) weights are tiny.
+  const double n = static_cast<double>(kTokens.size()), D = opt.d_model, K = opt.d_k;
+  require_memory(8.0 * (n * D + 3.0 * D * K + 5.0 * n * K),
+                 fmt::format("d_model = {} and d_k = {}", opt.d_model, opt.d_k));
   print_title("Chapter 03 · Self-attention");
   print_config("tokens", "小明 喜欢 去 公园 散步 (5)");
   print_config("sizes",
@@ -129,7 +154,7 @@ int run(const Options& opt) {
   Rng rng(opt.common.seed);
   Matrix x;
   const Layer w = show_setup(opt, rng, x);
-  const AttentionResult r = show_attention(opt, x, w);
+  const AttentionResult r = show_attention(x, w);
   const Shuffled e = show_equivariance(opt, x, w, r, rng);
 
   print_section("Self-checks");
