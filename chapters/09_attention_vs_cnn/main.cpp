@@ -336,8 +336,8 @@ int run_loaded(const Options& opt) {
     if (!opt.common.save_dir.empty()) save_npy(opt.common.save_dir, "output", out);
   } else {
     throw usage_error(
-        fmt::format("input.npy has {} axes; expected (C_in, L) for conv1d or (C_in, H, W) for conv2d",
-                    probe.shape.size()));
+        fmt::format("input.npy has shape ({}); expected (C_in, L) for conv1d or (C_in, H, W) for conv2d",
+                    fmt::join(probe.shape, ", ")));
   }
   if (!opt.common.save_dir.empty()) fmt::print("wrote output.npy to {}\n", opt.common.save_dir);
   return 0;
