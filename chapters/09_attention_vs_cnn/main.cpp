@@ -164,19 +164,26 @@ Fields show_receptive_fields(const Options& opt, Rng& rng) {
       "doubling the dilation each layer needs about log2 n. One attention layer sees everything;\n"
       "attention restricted to a window of +-1 grows exactly like a k = 3 convolution.\n",
       n);
-  for (std::vector<double>* v : {&f.conv3, &f.conv5, &f.dilated3, &f.window1, &f.attention}) v->resize(D);
+  // the figure goes on until the slowest stack sees everything (32 layers for k = 3, n = 64)
+  const std::size_t shown = std::max(D, layers_to_see_all(f.conv3, n));
   if (!opt.common.svg_dir.empty()) {
+    std::vector<double> layers;
+    for (std::size_t d = 1; d <= shown; ++d) layers.push_back(d);
+    const auto first = [shown](const std::vector<double>& v) {
+      return std::vector<double>(v.begin(), v.begin() + shown);
+    };
     PlotSpec spec;
     spec.title = fmt::format("Receptive field of one output, n = {}", n);
     spec.x_label = "layers";
     spec.y_label = "inputs that can change the output";
-    write_line_plot_svg(opt.common.svg_dir, "09-receptive-field.svg", f.depth,
-                        {{"conv k = 3 (= local attention +-1)", f.conv3},
-                         {"conv k = 5", f.conv5},
-                         {"dilated conv k = 3", f.dilated3},
-                         {"attention", f.attention}},
+    write_line_plot_svg(opt.common.svg_dir, "09-receptive-field.svg", layers,
+                        {{"k = 3 / window +-1", first(f.conv3)},
+                         {"conv k = 5", first(f.conv5)},
+                         {"dilated conv k = 3", first(f.dilated3)},
+                         {"attention", first(f.attention)}},
                         spec);
   }
+  for (std::vector<double>* v : {&f.conv3, &f.conv5, &f.dilated3, &f.window1, &f.attention}) v->resize(D);
   return f;
 }
 
