@@ -133,11 +133,67 @@ TEST_SUITE("09 attention vs CNN") {
     CHECK_CLOSE(conv_as_attention(image, weight, no_bias, 50.0), conv2d(image, weight, no_bias, {}), 1e-12);
   }
 
-  TEST_CASE("conv_as_attention refuses even kernels and alpha <= 0") {
+  TEST_CASE("conv_as_attention refuses even or non-square kernels, channels that differ and alpha <= 0") {
     const Tensor3 image = xt::zeros<double>({1, 4, 4});
     CHECK_THROWS_AS(conv_as_attention(image, xt::zeros<double>({1, 1, 2, 2}), no_bias, 1.0),
                     std::invalid_argument);
+    CHECK_THROWS_AS(conv_as_attention(image, xt::zeros<double>({1, 1, 3, 1}), no_bias, 1.0),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(conv_as_attention(image, xt::zeros<double>({1, 2, 3, 3}), no_bias, 1.0),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(conv_as_attention(image, xt::zeros<double>({2, 1, 3, 3}), Vector({1.0}), 1.0),
+                    std::invalid_argument);
     CHECK_THROWS_AS(conv_as_attention(image, xt::zeros<double>({1, 1, 3, 3}), no_bias, 0.0),
                     std::invalid_argument);
+  }
+
+  TEST_CASE("conv_as_attention at a tiny alpha: every head averages the whole zero-padded image") {
+    // alpha -> 0 makes every score 0, so each head's softmax is uniform over the (H + 2)(W + 2) pixels
+    // of the padded image, padding zeros included: every output pixel is
+    //   bias + (sum of the 9 taps) * (sum of the image) / ((H + 2)(W + 2)).
+    // Image 1 x 2 x 3 holding 1..6 (sum 21), padded to 4 x 5 = 20 pixels; taps all 0.5 (sum 4.5), bias 1:
+    //   1 + 4.5 * 21 / 20 = 5.725 everywhere. (Without the padding zeros as keys it would be
+    //   1 + 4.5 * 21 / 6 = 16.75.)
+    const Tensor3 image = {{{1, 2, 3}, {4, 5, 6}}};
+    const Tensor4 weight = xt::full_like(Tensor4::from_shape({1, 1, 3, 3}), 0.5);
+    const Tensor3 expected = xt::full_like(Tensor3::from_shape({1, 2, 3}), 5.725);
+    CHECK_CLOSE(conv_as_attention(image, weight, Vector({1.0}), 1e-12), expected, 1e-9);
+  }
+
+  TEST_CASE("conv_as_attention on the border: a corner pixel's heads that point outside read zeros") {
+    // One channel, a single 1 at the top-left corner, a kernel that is 1 at the top-left tap only
+    // (head Delta = (-1, -1)). conv2d with padding 1 gives output(y, x) = image(y - 1, x - 1): a 1 at
+    // (1, 1) and 0 elsewhere, including at the corner, whose target (-1, -1) is a padding zero.
+    Tensor3 image = xt::zeros<double>({1, 3, 3});
+    image(0, 0, 0) = 1.0;
+    Tensor4 weight = xt::zeros<double>({1, 1, 3, 3});
+    weight(0, 0, 0, 0) = 1.0;
+    Tensor3 expected = xt::zeros<double>({1, 3, 3});
+    expected(0, 1, 1) = 1.0;
+    CHECK_CLOSE(conv_as_attention(image, weight, no_bias, 40.0), expected, 1e-12);
+  }
+
+  TEST_CASE("conv2d with one row equals conv1d") {
+    // an image of height 1 and a (1, K) kernel slide exactly like conv1d along the width
+    Rng rng(11);
+    const Tensor3 image = random_tensor3(rng, 2, 1, 9);
+    const Tensor4 weight = random_tensor4(rng, 3, 2, 1, 3);
+    const Vector bias = {1.0, 2.0, 3.0};
+    const Matrix x = xt::view(image, xt::all(), 0, xt::all());
+    const Tensor3 w = xt::view(weight, xt::all(), xt::all(), 0, xt::all());
+    const ConvSpec spec{2, 0, 2};  // padding 0: with padding, conv2d would also pad the single row
+    const Matrix row = xt::view(conv2d(image, weight, bias, spec), xt::all(), 0, xt::all());
+    CHECK_CLOSE(row, conv1d(x, w, bias, spec), 1e-12);
+  }
+
+  TEST_CASE("conv1d is translation-equivariant: shift the input, the output shifts the same way") {
+    // padding 0, stride 1: output(t) reads x(t .. t + K - 1), so dropping the first input drops the
+    // first output and changes nothing else
+    Rng rng(12);
+    const Matrix x = rng.normal_matrix(2, 10);
+    const Tensor3 w = random_tensor3(rng, 1, 2, 3);
+    const Matrix full = conv1d(x, w, no_bias, {});
+    const Matrix shifted = conv1d(Matrix(xt::view(x, xt::all(), xt::range(1, 10))), w, no_bias, {});
+    CHECK_CLOSE(shifted, Matrix(xt::view(full, xt::all(), xt::range(1, 8))), 1e-12);
   }
 }

@@ -61,6 +61,11 @@ def main():
     save(os.path.join(BAD, "bias_wrong_length"), input=torch.randn(2, 8), weight=torch.randn(3, 2, 3),
          bias=torch.randn(2))
     save(os.path.join(BAD, "missing_input"), weight=torch.randn(1, 1, 3))
+    d = os.path.join(BAD, "input_int_dtype")
+    os.makedirs(d)
+    np.save(os.path.join(d, "input.npy"), np.arange(16, dtype=np.int64).reshape(2, 8))
+    np.save(os.path.join(d, "weight.npy"), np.ones((1, 2, 3)))
+    save(os.path.join(BAD, "input_rank_1"), input=torch.randn(8), weight=torch.randn(1, 1, 3))
     d = os.path.join(BAD, "input_truncated")
     save(d, input=torch.randn(2, 8), weight=torch.randn(3, 2, 3))
     data = open(os.path.join(d, "input.npy"), "rb").read()

@@ -6,12 +6,20 @@ foreach(case conv1d_plain conv1d_stride_padding conv1d_dilation_no_bias conv2d_p
 endforeach()
 
 course_expect_error(ch09_attention_vs_cnn stride_zero --load 09_attention_vs_cnn/conv1d_plain --stride 0)
-course_expect_error(ch09_attention_vs_cnn padding_negative --padding -1)
-course_expect_error(ch09_attention_vs_cnn dilation_not_a_number --dilation two)
+course_expect_error(ch09_attention_vs_cnn dilation_zero --load 09_attention_vs_cnn/conv2d_plain --dilation 0)
+course_expect_error(ch09_attention_vs_cnn padding_negative --load 09_attention_vs_cnn/conv1d_plain --padding -1)
+course_expect_error(ch09_attention_vs_cnn dilation_not_a_number --load 09_attention_vs_cnn/conv1d_plain
+                    --dilation two)
+course_expect_error(ch09_attention_vs_cnn stride_without_load --stride 2)
 course_expect_error(ch09_attention_vs_cnn seq_len_zero --seq-len 0)
-course_expect_error(ch09_attention_vs_cnn too_much_work --seq-len 2000 --depth 100)
-course_expect_error(ch09_attention_vs_cnn needs_gigabytes --seq-len 100000 --depth 1)
+course_expect_error(ch09_attention_vs_cnn seq_len_too_large --seq-len 2000)
+course_expect_error(ch09_attention_vs_cnn depth_zero --depth 0)
+course_expect_error(ch09_attention_vs_cnn output_needs_gigabytes --load 09_attention_vs_cnn/conv2d_plain
+                    --padding 100000)
+course_expect_error(ch09_attention_vs_cnn kernel_larger_than_dilated_input --load 09_attention_vs_cnn/conv2d_plain
+                    --dilation 10)
 course_expect_error(ch09_attention_vs_cnn load_missing_dir --load no_such_dir)
-foreach(case kernel_too_large channels_differ weight_rank_mismatch bias_wrong_length missing_input input_truncated)
+foreach(case kernel_too_large channels_differ weight_rank_mismatch bias_wrong_length missing_input input_truncated
+             input_int_dtype input_rank_1)
   course_expect_error(ch09_attention_vs_cnn load_${case} --load bad_09/${case})
 endforeach()
