@@ -338,9 +338,9 @@ int run(const Options& opt) {
                     "use at least 2",
                     opt.kernel));
   // the sensitivity runs two layers of (n, n) attention; the table traces loops of n² d and n d²
-  if (table_work(opt.seq_len, opt.d_model, opt.kernel) > 2e8)
+  if (table_work(opt.seq_len, opt.d_model, opt.kernel) > 1e9)
     throw usage_error(fmt::format(
-        "--seq-len {} --d-model {} --kernel {}: Table 1 would trace {:.1e} operations (at most 2e8); use "
+        "--seq-len {} --d-model {} --kernel {}: Table 1 would trace {:.1e} operations (at most 1e9); use "
         "smaller sizes",
         opt.seq_len, opt.d_model, opt.kernel, table_work(opt.seq_len, opt.d_model, opt.kernel)));
   require_memory(8.0 * 8.0 * opt.seq_len * opt.seq_len + 8.0 * 8.0 * opt.d_model * opt.d_model,
