@@ -317,10 +317,10 @@ Sensitivities show_sensitivity(const Options& opt, Rng& rng) {
   }
   // by the chain rule, d h_(t+1) / d x_0 = diag(1 - h_(t+1)²) W_hh d h_t / d x_0 for t >= 1, so
   // s[t+1] <= ||W_hh||_2 s[t]. With eps = 1e-4, rounding blurs s below about 1e-12: the step
-  // factors are taken only while s stays above 1e-10.
+  // factors are taken only while s stays above 1e-7.
   s.w_hh_norm = spectral_norm(w.weight_hh_l0);
   std::size_t last = 1;
-  while (last + 1 < n && s.rnn(last + 1) > 1e-10) ++last;
+  while (last + 1 < n && s.rnn(last + 1) > 1e-7) ++last;
   for (std::size_t t = 1; t < last; ++t) s.max_step = std::max(s.max_step, s.rnn(t + 1) / s.rnn(t));
   const double factor = std::pow(s.rnn(last) / s.rnn(1), 1.0 / static_cast<double>(last - 1));
   fmt::print(
