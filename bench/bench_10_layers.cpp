@@ -86,6 +86,10 @@ double seconds(int repeats, F&& f) {
 }
 
 int run(const Options& opt) {
+  // the largest attention layer holds its (n, n) scores and five (n, d) matrices
+  const double n_max = opt.n_max, d_max = opt.d;
+  require_memory(8.0 * (n_max * n_max + 5.0 * n_max * d_max + (3.0 + opt.kernel) * d_max * d_max),
+                 fmt::format("--n-max {} --d {}", opt.n_max, opt.d));
   openblas_set_num_threads(opt.threads);
   const std::size_t d = opt.d, K = opt.kernel;
   Rng rng(opt.common.seed);

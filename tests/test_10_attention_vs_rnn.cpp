@@ -38,8 +38,8 @@ TEST_SUITE("10 attention vs RNN") {
     CHECK_CLOSE(r.output, Matrix({{std::tanh(0.5)}}), 1e-15);
   }
 
-  TEST_CASE("rnn_forward matches PyTorch: zero h0, with h0, 40 steps, one step") {
-    for (const std::string name : {"zero_h0", "with_h0", "long", "one_step"}) {
+  TEST_CASE("rnn_forward matches PyTorch: zero h0, with h0, 40 steps, one step, float32 files") {
+    for (const std::string name : {"zero_h0", "with_h0", "long", "one_step", "float32"}) {
       CAPTURE(name);
       check_pytorch_case(name);
     }

@@ -1,13 +1,15 @@
 # Chapter 10 program: torch.nn.RNN (fixtures by tools/make_fixtures_10.py) and bad input.
-foreach(case zero_h0 with_h0 long one_step)
+foreach(case zero_h0 with_h0 long one_step float32)
   course_interop_test(ch10_attention_vs_rnn 10_attention_vs_rnn/${case} output.npy h_n.npy)
 endforeach()
 
 course_expect_error(ch10_attention_vs_rnn seq_len_zero --seq-len 0)
 course_expect_error(ch10_attention_vs_rnn d_model_not_a_number --d-model wide)
-course_expect_error(ch10_attention_vs_rnn kernel_even --kernel 4)
+course_expect_error(ch10_attention_vs_rnn kernel_one --kernel 1)
 course_expect_error(ch10_attention_vs_rnn needs_gigabytes --seq-len 100000)
+course_expect_error(ch10_attention_vs_rnn table_too_long --seq-len 3000)
 course_expect_error(ch10_attention_vs_rnn load_missing_dir --load no_such_dir)
-foreach(case weight_hh_wrong_shape input_wrong_width h0_wrong_shape missing_bias_hh weight_ih_truncated)
+foreach(case weight_hh_wrong_shape input_wrong_width h0_wrong_shape missing_bias_hh weight_ih_truncated
+             missing_input weight_ih_wrong_rank bias_ih_wrong_rank input_bool input_int64 empty_input)
   course_expect_error(ch10_attention_vs_rnn load_${case} --load bad_10/${case})
 endforeach()
