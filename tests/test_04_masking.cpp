@@ -122,4 +122,24 @@ TEST_SUITE("04 masking") {
   TEST_CASE("matches PyTorch MultiheadAttention with one head: causal and padding together") {
     check_pytorch_case("causal_and_padding");
   }
+  TEST_CASE("matches PyTorch MultiheadAttention with one head: L 3 and S 5 with an (L, S) mask and padding") {
+    check_pytorch_case("causal_rectangular");
+  }
+
+  TEST_CASE(
+      "one head layer with a fully masked row: zero weights and out_proj.bias where PyTorch gives NaN") {
+    // The causal fixture with key 0 also padded: query 0 may see only key 0, so it sees nothing.
+    // Its attention output is 0, so its row of attn_output is out_proj(0) = out_proj.bias. The other
+    // rows are those of PyTorch (checked by hand: 2.2e-16); here they give no weight to key 0.
+    AttentionLayerFiles f = load_attention_layer(std::string(COURSE_FIXTURES_DIR) + "/04_masking/causal");
+    f.mask = combine_masks(causal_mask(5), padding_mask(BoolVector({true, false, false, false, false}), 5));
+    const AttentionResult r = one_head_layer(f);
+    REQUIRE_SHAPE(r.weights, {5, 5});
+    CHECK_CLOSE(Vector(xt::view(r.weights, xt::all(), 0)), Vector(xt::zeros<double>({5})), 0.0);
+    CHECK_CLOSE(Vector(xt::view(r.weights, 0, xt::all())), Vector(xt::zeros<double>({5})), 0.0);
+    CHECK_CLOSE(Vector(xt::view(r.output, 0, xt::all())), f.out_proj_bias, 0.0);
+    const Vector sums = xt::sum(Matrix(xt::view(r.weights, xt::range(1, 5), xt::all())), {1});
+    CHECK_CLOSE(sums, Vector(xt::ones<double>({4})), 1e-14);
+    CHECK_FALSE(xt::any(xt::isnan(r.output)));
+  }
 }

@@ -58,6 +58,11 @@ def main():
     make_case("key_padding", L=4, S=6, key_padding_mask=torch.tensor([False, False, False, False, True, True]))
     make_case("causal_and_padding", L=5, S=5, attn_mask=causal5,
               key_padding_mask=torch.tensor([False, False, False, True, True]))
+    # L != S with an (L, S) attn_mask: 3 new queries at positions 2, 3, 4 after 2 earlier tokens (as
+    # with cached keys in generation); query i may see keys 0..i+2. Plus key 0 as padding.
+    prefix = torch.arange(5)[None, :] > torch.arange(3)[:, None] + 2
+    make_case("causal_rectangular", L=3, S=5, attn_mask=prefix,
+              key_padding_mask=torch.tensor([True, False, False, False, False]))
 
     good = os.path.join(CASES, "causal")
 
@@ -75,6 +80,12 @@ def main():
     bad("in_proj_weight_wrong_shape",
         lambda d: np.save(os.path.join(d, "in_proj_weight.npy"), np.zeros((12, 6))))
     bad("missing_query", lambda d: os.remove(os.path.join(d, "query.npy")))
+    bad("padding_float64",
+        lambda d: np.save(os.path.join(d, "key_padding_mask.npy"), np.array([0.0, 0.0, 0.0, 1.0, 1.0])))
+    # PyTorch's older uint8 masks, and its 3-D (N * H, L, S) attn_mask: neither is taken here
+    bad("mask_uint8", lambda d: np.save(os.path.join(d, "attn_mask.npy"), np.triu(np.ones((5, 5), np.uint8), 1)))
+    bad("mask_3d", lambda d: np.save(os.path.join(d, "attn_mask.npy"), np.triu(np.ones((1, 5, 5), bool), 1)))
+    bad("value_wrong_length", lambda d: np.save(os.path.join(d, "value.npy"), np.zeros((4, 6))))
 
     def truncate(d):
         path = os.path.join(d, "attn_mask.npy")

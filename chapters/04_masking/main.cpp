@@ -1,7 +1,8 @@
 // Chapter 04 — masking: causal and padding masks, -inf before the softmax, fully masked rows, and
 // why a decoder needs the causal mask (without it, position t reads the future).
 //
-//   build/bin/ch04_masking [--d-model D] [--seed S] [--svg DIR] [--load DIR] [--save DIR] [--no-color]
+//   build/bin/ch04_masking [--d-model D] [--seed S] [--svg DIR] [--load DIR] [--save DIR] [--heads 1]
+//                          [--no-color]
 // With --load DIR it is torch.nn.MultiheadAttention with one head (chapter 05 does several).
 #include "cli.hpp"
 #include "contracts/04_masking.hpp"
@@ -16,6 +17,7 @@ namespace {
 struct Options {
   CommonOptions common;
   int d_model = 4;  // width of each token's embedding (Q = K = V = X here)
+  int heads = 1;    // --heads: must be 1 here (several heads are chapter 05)
 };
 
 const Labels kTokens = {"我", "喜欢", "在", "公园", "里", "散步"};
@@ -45,7 +47,23 @@ AttentionResult show_causal(const Options& opt, const Matrix& x) {
                 kTokens);
   fmt::print(
       "Row 0 (我) can only see itself: weight 1. Each row still sums to 1 over the keys it may see.\n");
+  // The wrong order: softmax without the mask, then zero the forbidden weights.
+  Matrix late = masked_attention(x, x, x, no_mask(n, n)).weights;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) late(i, j) = 0.0;
+  const Vector late_sums = xt::sum(late, {1});
+  fmt::print(
+      "Masking after the softmax instead (zeroing those weights) leaves row 我 summing to {:.4f}, not 1.\n",
+      late_sums(0));
   if (!opt.common.svg_dir.empty()) {
+    HeatmapSpec mask_spec;
+    mask_spec.title = "causal_mask(6): 1 = may not attend (key j after query i)";
+    mask_spec.rows = kTokens;
+    mask_spec.cols = kTokens;
+    mask_spec.row_axis = "query (position i)";
+    mask_spec.col_axis = "key (position j)";
+    mask_spec.decimals = 0;
+    write_heatmap_svg(opt.common.svg_dir, "04-causal-mask.svg", as_numbers(mask), mask_spec);
     HeatmapSpec spec;
     spec.title = "Causal self-attention: nothing above the diagonal";
     spec.rows = kTokens;
@@ -101,6 +119,15 @@ double show_padding(const Options& opt, Rng& rng) {
                tokens, 0);
   const AttentionResult r = masked_attention(x, x, x, mask);
   print_heatmap("weights: no query takes anything from <pad>", r.weights, tokens, tokens);
+  if (!opt.common.svg_dir.empty()) {
+    HeatmapSpec spec;
+    spec.title = "Padded sentence: the <pad> keys get weight 0";
+    spec.rows = tokens;
+    spec.cols = tokens;
+    spec.row_axis = "query";
+    spec.col_axis = "key";
+    write_heatmap_svg(opt.common.svg_dir, "04-padding-weights.svg", r.weights, spec);
+  }
   // The real tokens alone, without padding, must give the same outputs.
   const Matrix real = xt::view(x, xt::range(0, 2), xt::all());
   const AttentionResult alone = masked_attention(real, real, real, no_mask(2, 2));
@@ -111,22 +138,59 @@ double show_padding(const Options& opt, Rng& rng) {
   return error;
 }
 
-// 4. A row with nothing to attend to.
-bool show_fully_masked() {
+// Scores q k^T / sqrt(d_k) with `fill` where masked, then a plain softmax of each row (no special
+// case): what a naive implementation does, to compare with masked_attention.
+Matrix naive_masked_weights(const Matrix& q, const Matrix& k, const BoolMatrix& mask, double fill) {
+  const Matrix k_t = xt::transpose(k);
+  Matrix scores = matmul(q, k_t) / std::sqrt(static_cast<double>(q.shape(1)));
+  for (std::size_t i = 0; i < scores.shape(0); ++i)
+    for (std::size_t j = 0; j < scores.shape(1); ++j)
+      if (mask(i, j)) scores(i, j) = fill;
+  Matrix w = xt::zeros<double>(scores.shape());
+  for (std::size_t i = 0; i < scores.shape(0); ++i) {
+    double m = -INFINITY, sum = 0;
+    for (std::size_t j = 0; j < scores.shape(1); ++j) m = std::max(m, scores(i, j));
+    for (std::size_t j = 0; j < scores.shape(1); ++j) sum += w(i, j) = std::exp(scores(i, j) - m);
+    for (std::size_t j = 0; j < scores.shape(1); ++j) w(i, j) /= sum;
+  }
+  return w;
+}
+
+// Largest |entry| of each row: a short way to show an (n, d_model) output.
+Vector row_max_abs(const Matrix& m) {
+  Vector r = xt::zeros<double>({m.shape(0)});
+  for (std::size_t i = 0; i < m.shape(0); ++i)
+    for (std::size_t j = 0; j < m.shape(1); ++j) r(i) = std::max(r(i), std::abs(m(i, j)));
+  return r;
+}
+
+// 4. A row with nothing to attend to: a left-padded sentence under the causal mask.
+bool show_fully_masked(const Options& opt, Rng& rng) {
   print_section("4. A fully masked row: zero weights and a zero output, not NaN");
-  const Matrix q = {{1.0}, {0.5}}, k = {{1.0}, {2.0}}, v = {{3.0, 4.0}, {5.0, 6.0}};
-  const BoolMatrix mask = {{true, true}, {false, true}};
-  print_matrix("mask: query 0 may attend to nothing", as_numbers(mask), {"q0", "q1"}, {"k0", "k1"}, 0);
-  const AttentionResult r = masked_attention(q, k, v, mask);
-  print_matrix("weights", r.weights, {"q0", "q1"}, {"k0", "k1"}, 2);
-  print_matrix("output", r.output, {"q0", "q1"}, {}, 2);
-  const double e = std::exp(-INFINITY), plain = e / (e + e);
+  const Labels tokens = {"<pad>", "我", "散步"};
+  const Matrix x = rng.normal_matrix(3, opt.d_model);
+  const BoolVector pad = {true, false, false};
+  const BoolMatrix mask = combine_masks(causal_mask(3), padding_mask(pad, 3));
   fmt::print(
-      "A plain softmax of [-inf, -inf] is exp(-inf) / (exp(-inf) + exp(-inf)) = 0 / 0 = {}: PyTorch's\n"
-      "MultiheadAttention returns NaN for such a row. The course returns zeros: the query receives\n"
-      "nothing, and a NaN cannot spread into the rest of the network.\n",
-      std::isnan(plain) ? "NaN" : "a number");
-  return !xt::any(xt::isnan(r.output)) && r.output(0, 0) == 0.0 && r.output(0, 1) == 0.0;
+      "A sentence padded on the left, under the causal mask: <pad> may see only itself, and it is\n"
+      "padding. combine_masks(causal_mask(3), padding_mask([1 0 0], 3)):\n");
+  print_matrix("mask, 1 = may not attend: row <pad> forbids every key", as_numbers(mask), tokens, tokens, 0);
+  const AttentionResult r = masked_attention(x, x, x, mask);
+  print_matrix("weights = masked_attention(X, X, X, mask).weights", r.weights, tokens, tokens, 2);
+  print_vector("output: the largest |entry| of each row", row_max_abs(r.output), tokens, 4);
+  // What the plain softmax does with that row: with -inf, 0 / 0; with -1e9, a uniform row.
+  const Matrix with_inf = naive_masked_weights(x, x, mask, -INFINITY);
+  const Matrix with_big = naive_masked_weights(x, x, mask, -1e9);
+  fmt::print(
+      "A plain softmax of row <pad>, [-inf -inf -inf], is 0 / 0 = {}: PyTorch's MultiheadAttention\n"
+      "returns NaN there, and the NaN spreads into every later layer. With -1e9 instead of -inf the\n"
+      "row becomes [{:.2f} {:.2f} {:.2f}]: uniform, it reads the padding and the future. masked_attention\n"
+      "returns zeros: the query receives nothing.\n",
+      std::isnan(with_inf(0, 0)) ? "NaN" : "a number", with_big(0, 0), with_big(0, 1), with_big(0, 2));
+  const bool rest_same = max_abs_diff(Matrix(xt::view(with_inf, xt::range(1, 3), xt::all())),
+                                      Matrix(xt::view(r.weights, xt::range(1, 3), xt::all()))) <= 1e-15;
+  return rest_same && !xt::any(xt::isnan(r.output)) && row_max_abs(r.weights)(0) == 0.0 &&
+         row_max_abs(r.output)(0) == 0.0;
 }
 
 // --load DIR: torch.nn.MultiheadAttention with one head.
@@ -147,13 +211,29 @@ int run_loaded(const Options& opt) {
     fmt::print("wrote attn_output.npy {} and attn_output_weights.npy {} to {}\n", shape_of(out), shape_of(w3),
                opt.common.save_dir);
   }
+  // Rows where every key is masked: PyTorch gives NaN, the course zero weights, so that row of
+  // attn_output is out_proj applied to a zero vector: out_proj.bias.
+  std::vector<std::size_t> empty_rows;
+  for (std::size_t i = 0; i < f.mask.shape(0); ++i)
+    if (xt::all(xt::view(f.mask, i, xt::all()))) empty_rows.push_back(i);
+  double empty_error = 0;
+  for (const std::size_t i : empty_rows) {
+    fmt::print("row {} is fully masked: weights 0, attn_output row = out_proj.bias (PyTorch: NaN)\n", i);
+    empty_error = std::max(empty_error, max_abs_diff(Vector(xt::view(out, i, xt::all())), f.out_proj_bias));
+  }
   print_section("Self-checks");
   SelfChecks checks;
-  checks.expect("no NaN", !xt::any(xt::isnan(out)));
+  checks.expect("no NaN", !xt::any(xt::isnan(out)) && !xt::any(xt::isnan(r.weights)));
+  checks.close("weights are 0 wherever the mask is true", xt::amax(xt::where(f.mask, r.weights, 0.0))(), 0.0);
+  if (!empty_rows.empty()) checks.close("fully masked rows give out_proj.bias", empty_error, 0.0);
   return checks.exit_code();
 }
 
 int run(const Options& opt) {
+  if (opt.heads != 1)
+    throw usage_error(fmt::format(
+        "--heads {}: chapter 04 is attention with one head; ch05_multi_head_attention does several",
+        opt.heads));
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
   require_memory(8.0 * 16.0 * opt.d_model, fmt::format("tokens of width {}", opt.d_model));
   print_title("Chapter 04 · Masking");
@@ -167,7 +247,7 @@ int run(const Options& opt) {
   std::vector<double> unmasked;
   const std::vector<double> masked = show_future(opt, x, rng, unmasked);
   const double padding_error = show_padding(opt, rng);
-  const bool zero_row = show_fully_masked();
+  const bool zero_row = show_fully_masked(opt, rng);
 
   print_section("Self-checks");
   SelfChecks checks;
@@ -193,7 +273,10 @@ int run(const Options& opt) {
     spec.y_label = "max |change| of output row t";
     write_line_plot_svg(opt.common.svg_dir, "04-future-leak.svg", t,
                         {{"no mask", unmasked}, {"causal mask", masked}}, spec);
-    fmt::print("wrote 04-causal-weights.svg and 04-future-leak.svg to {}\n", opt.common.svg_dir);
+    fmt::print(
+        "wrote 04-causal-mask.svg, 04-causal-weights.svg, 04-future-leak.svg and 04-padding-weights.svg to "
+        "{}\n",
+        opt.common.svg_dir);
   }
   return checks.exit_code();
 }
@@ -205,6 +288,7 @@ int main(int argc, char** argv) {
                "ch04_masking"};
   Options opt;
   add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding", 10000000);
+  add_size_option(app, "--heads", opt.heads, "Number of heads: 1 (chapter 05 does several)", 1000000);
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }
