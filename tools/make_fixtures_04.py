@@ -86,6 +86,14 @@ def main():
     bad("mask_uint8", lambda d: np.save(os.path.join(d, "attn_mask.npy"), np.triu(np.ones((5, 5), np.uint8), 1)))
     bad("mask_3d", lambda d: np.save(os.path.join(d, "attn_mask.npy"), np.triu(np.ones((1, 5, 5), bool), 1)))
     bad("value_wrong_length", lambda d: np.save(os.path.join(d, "value.npy"), np.zeros((4, 6))))
+    bad("query_no_rows", lambda d: np.save(os.path.join(d, "query.npy"), np.zeros((0, 6))))
+
+    def nan_value(d):
+        v = np.load(os.path.join(d, "value.npy"))
+        v[2, 3] = np.nan
+        np.save(os.path.join(d, "value.npy"), v)
+
+    bad("value_nan", nan_value)
 
     def truncate(d):
         path = os.path.join(d, "attn_mask.npy")

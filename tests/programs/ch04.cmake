@@ -12,6 +12,7 @@ course_expect_error(ch04_masking heads_zero --heads 0)
 course_expect_error(ch04_masking load_heads_two --load 04_masking/causal --heads 2)
 course_expect_error(ch04_masking load_missing_dir --load no_such_dir)
 foreach(case mask_float64 mask_uint8 mask_3d mask_wrong_shape mask_truncated padding_float64
-             padding_wrong_length in_proj_weight_wrong_shape value_wrong_length missing_query)
+             padding_wrong_length in_proj_weight_wrong_shape value_wrong_length query_no_rows value_nan
+             missing_query)
   course_expect_error(ch04_masking load_${case} --load bad_04/${case})
 endforeach()
