@@ -30,6 +30,13 @@ Matrix as_numbers(const BoolMatrix& mask) {
   return m;
 }
 
+// "q0", "q1", ...: labels for the rows or columns of loaded matrices.
+Labels numbered(const std::string& prefix, std::size_t n) {
+  Labels labels;
+  for (std::size_t i = 0; i < n; ++i) labels.push_back(prefix + std::to_string(i));
+  return labels;
+}
+
 // 1. The causal mask and what it does to the scores and the weights.
 AttentionResult show_causal(const Options& opt, const Matrix& x) {
   print_section("1. The causal mask: token i may look at tokens 0..i only");
@@ -201,9 +208,11 @@ int run_loaded(const Options& opt) {
   // project, masked attention, project again (one_head_layer in common/contracts/04_masking.hpp)
   const AttentionResult r = one_head_layer(f);
   const Matrix& out = r.output;
-  print_matrix("mask (attn_mask | key_padding_mask), 1 = may not attend", as_numbers(f.mask), {}, {}, 0);
-  print_matrix("attn_output_weights", r.weights);
-  print_matrix("attn_output", out);
+  const Labels queries = numbered("q", f.mask.shape(0)), keys = numbered("k", f.mask.shape(1));
+  print_matrix("mask (attn_mask | key_padding_mask), 1 = may not attend", as_numbers(f.mask), queries, keys,
+               0);
+  print_matrix("attn_output_weights (head 0)", r.weights, queries, keys);
+  print_matrix("attn_output", out, queries);
   if (!opt.common.save_dir.empty()) {
     const Tensor3 w3 = xt::reshape_view(r.weights, {std::size_t{1}, r.weights.shape(0), r.weights.shape(1)});
     save_npy(opt.common.save_dir, "attn_output", out);
