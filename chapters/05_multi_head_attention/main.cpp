@@ -62,8 +62,8 @@ void show_split(const Options& opt) {
 
 // 2. Multi-head self-attention on the sentence, one heatmap per head.
 MultiHeadResult show_heads(const Options& opt, const Matrix& x, const MultiHeadWeights& w) {
-  print_section(fmt::format("2. {} heads, each attending in its own {}-wide subspace", opt.heads,
-                            opt.d_model / opt.heads));
+  print_section(fmt::format("2. {} heads, each attending in its own {}-wide slice of the projected Q, K, V",
+                            opt.heads, opt.d_model / opt.heads));
   const MultiHeadResult r = multi_head_attention(x, x, x, w, opt.heads, no_mask(x.shape(0), x.shape(0)));
   const std::size_t shown = std::min<std::size_t>(opt.heads, 4);
   for (std::size_t h = 0; h < shown; ++h) {
@@ -96,6 +96,7 @@ MultiHeadResult show_heads(const Options& opt, const Matrix& x, const MultiHeadW
 // algorithm performs (projections, each head's two products, the output projection).
 struct Cost {
   double params = 0, projections = 0, scores = 0, mixing = 0;
+  double score_bytes = 0;  // the (H, L, S) score tensor in float64, what the forward pass stores
   double total() const { return projections + scores + mixing; }
 };
 
@@ -110,32 +111,36 @@ Cost count_cost(std::size_t L, std::size_t S, std::size_t E, std::size_t H) {
   for (std::size_t h = 0; h < H; ++h) {
     c.scores += product(L, d_head, S);  // 2. Q_h K_h^T
     c.mixing += product(L, S, d_head);  // 3. weights_h V_h
+    c.score_bytes += 8.0 * L * S;       // one (L, S) matrix of doubles per head
   }
   return c;
 }
 
 // 3. Parameters and multiply-adds: h heads against one head of width d_model.
 bool show_cost(const Options& opt) {
-  print_section("3. What heads cost: parameters and multiply-adds, counted");
+  print_section("3. What heads cost: parameters, multiply-adds and score memory, counted");
   const std::size_t L = 6, E = opt.d_model;
-  fmt::print("L = S = {} tokens, d_model = {}. Multiply-adds of every product in the forward pass:\n\n", L,
-             E);
-  fmt::print("{:>6} {:>7} {:>11} {:>16} {:>14} {:>14} {:>10}\n", "heads", "d_head", "parameters",
-             "Q,K,V,out proj", "Q_h K_h^T", "weights V_h", "total");
+  fmt::print(
+      "L = S = {} tokens, d_model = {}. Multiply-adds of every product in the forward pass, and the\n"
+      "bytes of the (H, L, S) score tensor (float64):\n\n",
+      L, E);
+  fmt::print("{:>6} {:>7} {:>11} {:>16} {:>11} {:>12} {:>8} {:>13}\n", "heads", "d_head", "parameters",
+             "Q,K,V,out proj", "Q_h K_h^T", "weights V_h", "total", "scores bytes");
   bool same = true;
   const Cost one = count_cost(L, L, E, 1);
   for (std::size_t h = 1; h <= E; ++h) {
     if (E % h != 0) continue;
     const Cost c = count_cost(L, L, E, h);
-    same = same && c.params == one.params && c.total() == one.total();
-    fmt::print("{:>6} {:>7} {:>11} {:>16} {:>14} {:>14} {:>10}\n", h, E / h, c.params, c.projections,
-               c.scores, c.mixing, c.total());
+    same = same && c.params == one.params && c.total() == one.total() && c.score_bytes == h * one.score_bytes;
+    fmt::print("{:>6} {:>7} {:>11} {:>16} {:>11} {:>12} {:>8} {:>13}\n", h, E / h, c.params, c.projections,
+               c.scores, c.mixing, c.total(), c.score_bytes);
   }
   fmt::print(
-      "\nEvery row is the same: h heads of width d_model/h have exactly the parameters and the\n"
-      "multiply-adds of one head of width d_model. Heads do not make attention cheaper; they\n"
-      "let it attend in h different ways at the same price (only the softmaxes multiply: h·L·S\n"
-      "exponentials instead of L·S).\n");
+      "\nThe parameters and the multiply-adds are the same in every row: h heads of width d_model/h\n"
+      "cost what one head of width d_model costs, so heads do not make attention cheaper. What\n"
+      "grows is the score tensor: h matrices of L x S instead of one, so its memory and the traffic\n"
+      "to write and read it (scores, softmax, weights) grow h-fold (chapter 08: 512 MiB for 8 heads\n"
+      "over a 64 x 64 map against 64 MiB for one).\n");
   return same;
 }
 
@@ -209,7 +214,7 @@ int run(const Options& opt) {
                1e-12);
   checks.close("merge_heads(split_heads(x)) = x", max_abs_diff(merge_heads(split_heads(x, opt.heads)), x),
                0.0);
-  checks.expect("h heads cost what one head of width d_model costs", same_cost);
+  checks.expect("h heads: same parameters and multiply-adds as one, h times the score bytes", same_cost);
   checks.expect("output shape (L, d_model)", r.output.shape(1) == static_cast<std::size_t>(opt.d_model),
                 shape_of(r.output));
   if (!opt.common.svg_dir.empty())

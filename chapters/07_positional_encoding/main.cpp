@@ -175,9 +175,9 @@ void show_learned(const Options& opt, Rng& rng) {
   const Matrix table = 0.02 * rng.normal_matrix(max_len, D);
   fmt::print(
       "Instead of a formula, a (max_len, D) = ({}, {}) parameter matrix, initialised small (N(0, 0.02²)\n"
-      "here, as in BERT and GPT-2) and trained with the rest: position p gets row p. That is {} more\n"
-      "parameters, and it learns whatever the data needs. But there is no row {}: a sequence longer than\n"
-      "max_len cannot be encoded at all, whereas sin and cos exist for every p.\n",
+      "here, BERT's scale; OpenAI's GPT-2 code uses 0.01) and trained with the rest: position p gets\n"
+      "row p. That is {} more parameters, and it learns whatever the data needs. But there is no row {}:\n"
+      "a sequence longer than max_len cannot be encoded at all, whereas sin and cos exist for every p.\n",
       max_len, D, max_len * D, max_len);
   print_vector("row 3 (position 3), first 4 values", Vector(xt::view(table, 3, xt::range(0, 4))), {}, 4);
 }

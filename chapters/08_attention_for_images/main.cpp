@@ -156,6 +156,26 @@ struct Cost {
   double tokens, entries, bytes32, map_bytes32;
 };
 
+// One multi-head self-attention layer over n tokens of C channels, counted from the shapes of its
+// products: `heads` heads whose queries and keys are d_qk wide and whose values are d_v wide (each
+// head's own width), C input channels, output projected back to C, with biases.
+//   Q = x W_q + b_q  (n, C) x (C, heads·d_qk)      K likewise, V: (n, C) x (C, heads·d_v)
+//   scores_h = Q_h K_h^T  (n, d_qk) x (d_qk, n)    out_h = weights_h V_h  (n, n) x (n, d_v)
+//   output = concat(out_h) W_o + b_o  (n, heads·d_v) x (heads·d_v, C)
+struct LayerCount {
+  double params, projections, scores, mixing;
+  double total() const { return projections + scores + mixing; }
+};
+
+LayerCount count_layer(double n, double C, double heads, double d_qk, double d_v) {
+  LayerCount c;
+  c.params = 2 * (C * heads * d_qk + heads * d_qk) + (C * heads * d_v + heads * d_v) + (heads * d_v * C + C);
+  c.projections = 2 * n * C * heads * d_qk + n * C * heads * d_v + n * heads * d_v * C;
+  c.scores = heads * n * d_qk * n;
+  c.mixing = heads * n * n * d_v;
+  return c;
+}
+
 Cost show_cost() {
   print_section("5. Attention over every position of a 64 x 64 x 32 feature map, 8 heads");
   const double H = 64, W = 64, C = 32, heads = 8;
@@ -164,15 +184,41 @@ Cost show_cost() {
   c.entries = heads * c.tokens * c.tokens;
   c.bytes32 = 4 * c.entries;
   c.map_bytes32 = 4 * H * W * C;
-  fmt::print("tokens: H x W = {} x {} = {:.0f}, each of C = {:.0f} numbers\n", H, W, c.tokens, C);
+  fmt::print(
+      "tokens: H x W = {} x {} = {:.0f}, each of C = {:.0f} numbers; every position attends to all {:.0f}\n",
+      H, W, c.tokens, C, c.tokens);
   fmt::print("score matrices: {:.0f} heads x {:.0f} x {:.0f} = {:.0f} entries\n", heads, c.tokens, c.tokens,
              c.entries);
-  fmt::print("  in float32: {}, in float64: {}\n", format_bytes(c.bytes32), format_bytes(2 * c.bytes32));
+  fmt::print("  in float32: {}, in float64: {} (one head: {} in float32)\n", format_bytes(c.bytes32),
+             format_bytes(2 * c.bytes32), format_bytes(c.bytes32 / heads));
   fmt::print(
       "the feature map itself: {:.0f} entries = {} in float32, so the scores are {:.0f} times larger\n",
       H * W * C, format_bytes(c.map_bytes32), c.bytes32 / c.map_bytes32);
-  fmt::print("multiply-adds for Q K^T alone: {:.0f} heads x {:.0f}² x {:.0f} (d_head = C / heads) = {:.3g}\n",
-             heads, c.tokens, C / heads, heads * c.tokens * c.tokens * (C / heads));
+  // Two libraries, two meanings of "8 heads on 32 channels". PyTorch's MultiheadAttention(32, 8) splits
+  // the 32 channels: d_head = 32 / 8 = 4. Keras' MultiHeadAttention(num_heads=8, key_dim=2) takes
+  // key_dim as each head's own width: Q and K are 8 x 2 = 16 wide, V too (value_dim defaults to
+  // key_dim), and the output is projected back to the input's 32 channels.
+  const LayerCount torch = count_layer(c.tokens, C, heads, C / heads, C / heads);
+  const LayerCount keras = count_layer(c.tokens, C, heads, 2, 2);
+  fmt::print(
+      "\nThe same 8 heads in two libraries (self-attention over all {:.0f} positions, biases included):\n",
+      c.tokens);
+  fmt::print("{:<27} {:>24} {:>28}\n", "", "PyTorch", "Keras");
+  fmt::print("{:<27} {:>24} {:>28}\n", "", "MultiheadAttention(32, 8)", "MultiHeadAttention(8, key_dim=2)");
+  fmt::print("{:<27} {:>24} {:>28}\n", "width per head: Q, K / V", "4 / 4 (= 32 / 8)",
+             "2 / 2 (key_dim, value_dim)");
+  fmt::print("{:<27} {:>24} {:>28}\n", "Q, K / V, all heads", "32 / 32", "16 / 16");
+  fmt::print("{:<27} {:>24.0f} {:>28.0f}\n", "parameters", torch.params, keras.params);
+  fmt::print("{:<27} {:>24.0f} {:>28.0f}\n", "multiply-adds: projections", torch.projections,
+             keras.projections);
+  fmt::print("{:<27} {:>24.0f} {:>28.0f}\n", "               Q_h K_h^T", torch.scores, keras.scores);
+  fmt::print("{:<27} {:>24.0f} {:>28.0f}\n", "               weights V_h", torch.mixing, keras.mixing);
+  fmt::print("{:<27} {:>24.3g} {:>28.3g}\n", "               total", torch.total(), keras.total());
+  fmt::print("{:<27} {:>24} {:>28}\n", "score tensor, float32", format_bytes(c.bytes32),
+             format_bytes(c.bytes32));
+  fmt::print(
+      "key_dim is the width of one head, not of all of them: Keras' layer computes half of PyTorch's\n"
+      "multiply-adds with half the parameters, and both store the same 8 x 4096 x 4096 scores.\n");
   fmt::print(
       "This is why vision transformers attend over patches (16 x 16 patches of a 224 x 224 image are\n"
       "196 tokens) and why attention inside CNNs is kept to small maps or local windows (chapter 09).\n");

@@ -232,7 +232,7 @@ struct Cordonnier {
 // 4. Cordonnier et al.: 9 heads with quadratic relative-position scores reproduce a 3x3 convolution.
 Cordonnier show_cordonnier(const Options& opt, const Tensor3& image, const Tensor4& weight,
                            const Vector& bias) {
-  print_section("4. Nine heads that become a 3 x 3 convolution (Cordonnier et al. 2020)");
+  print_section("4. Nine heads that approach a 3 x 3 convolution (Cordonnier et al. 2020)");
   const Tensor3 conv = conv2d(image, weight, bias, {1, 1, 1});
   const std::size_t H = image.shape(1), W = image.shape(2);
   fmt::print(
@@ -266,8 +266,10 @@ Cordonnier show_cordonnier(const Options& opt, const Tensor3& image, const Tenso
   fmt::print(
       "\nA pixel one step off a head's target scores -alpha against the target's 0, so it gets about\n"
       "e^-alpha of the target's weight: the error falls like e^-alpha (error x e^alpha levels off)\n"
-      "until it reaches rounding, about 1e-15. Self-attention with 9 heads can express any 3 x 3\n"
-      "convolution. The converse does not hold: a convolution cannot look at content.\n");
+      "until it reaches rounding, about 1e-15. So 9 heads approach any 3 x 3 convolution as alpha\n"
+      "grows, exact only in the limit alpha -> infinity, and only because each head's value is\n"
+      "C_out = {} wide. The converse does not hold: a convolution cannot look at content.\n",
+      weight.shape(0));
   if (!opt.common.svg_dir.empty()) {
     PlotSpec spec;
     spec.title = "9-head attention against a 3 x 3 convolution";
@@ -376,7 +378,8 @@ int self_checks(const Options& opt, const Fields& f, double outside, const Cordo
   const double ratio = c.errors[5] / c.errors[6] / std::exp(10.0);
   checks.expect("from alpha 10 to 20 it shrinks by e^10", std::abs(ratio - 1) < 0.1,
                 fmt::format("{:.3f} x e^10", ratio));
-  checks.close("9 heads at alpha 50 reproduce the convolution, border included", c.errors.back(), 1e-12);
+  checks.close("9 heads at alpha 50 match the convolution to rounding, border included", c.errors.back(),
+               1e-12);
   return checks.exit_code();
 }
 

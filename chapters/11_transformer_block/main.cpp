@@ -1,6 +1,6 @@
 // Chapter 11 — the transformer block: layer norm, the position-wise feed-forward network, residual
 // connections and an encoder layer that matches torch.nn.TransformerEncoderLayer; post-norm against
-// pre-norm through depth, and why the paper scales embeddings by sqrt(d_model).
+// pre-norm through depth, and a likely reason why the paper scales embeddings by sqrt(d_model).
 //
 //   build/bin/ch11_transformer_block [--seq-len L] [--d-model E] [--heads H] [--d-ff F] [--depth N]
 //                                    [--norm-first] [--seed S] [--svg DIR] [--load DIR] [--save DIR]
@@ -92,15 +92,21 @@ double show_layer_norm(const Options& opt, Rng& rng) {
   print_matrix("layer_norm(x, gamma = 1, beta = 0)", y, rows, {}, 4);
   fmt::print("{:<10} {:>12} {:>12}   {:>9} {:>9}\n", "row", "mean before", "std before", "mean after",
              "std after");
-  double worst = 0.0;
+  double worst = 0.0, var[3] = {};
   for (std::size_t i = 0; i < 3; ++i) {
     const Vector xi = xt::view(x, i), yi = xt::view(y, i);
     const double mx = xt::mean(xi)(), sx = std::sqrt(xt::mean((xi - mx) * (xi - mx))());
     const double my = xt::mean(yi)(), sy = std::sqrt(xt::mean((yi - my) * (yi - my))());
     fmt::print("{:<10} {:>12.4f} {:>12.4f}   {:>9.4f} {:>9.4f}\n", rows[i], mx, sx, my + 0.0, sy);
     worst = std::max(worst, std::abs(my));
+    var[i] = sx * sx;  // divided by E, as layer norm does
   }
-  fmt::print("(x0's std is only 100 times eps = 1e-5 away from 0, so its std after is a little below 1)\n");
+  // The std after is sqrt(var / (var + eps)): below 1 by a visible amount once var is not far above eps.
+  fmt::print(
+      "x0: var = {:.2e} is only {:.1f} times eps = {:.0e} (its std is {:.0f} times eps), so its std\n"
+      "after is sqrt(var / (var + eps)) = {:.4f}, below 1; for x1 and x2 var / eps is {:.1e} and {:.1e}.\n",
+      var[0], var[0] / kEps, kEps, std::sqrt(var[0]) / kEps, std::sqrt(var[0] / (var[0] + kEps)),
+      var[1] / kEps, var[2] / kEps);
   return worst;
 }
 
@@ -168,12 +174,12 @@ std::pair<std::vector<double>, std::vector<double>> show_depth(const Options& op
   return {post, pre};
 }
 
-// 5. Why the paper multiplies embeddings by sqrt(d_model): the sizes of token embeddings and of
-// positional encodings, measured.
+// 5. A likely reason (the paper gives none) why it multiplies embeddings by sqrt(d_model): the sizes
+// of token embeddings and of positional encodings, measured.
 std::vector<std::vector<double>> show_embedding_scale(const Options& opt) {
-  print_section("5. Why embeddings are multiplied by sqrt(d_model)");
-  fmt::print("Embedding table drawn N(0, 1/d_model) (the scale of the output layer it is shared with);\n");
-  fmt::print("sinusoidal positions for 50 positions. RMS = typical size of one entry.\n");
+  print_section("5. Why multiply embeddings by sqrt(d_model)? A reconstruction: the paper gives no reason");
+  fmt::print("Assumed: an embedding table drawn N(0, 1/d_model), the scale of the output layer it is\n");
+  fmt::print("shared with; sinusoidal positions for 50 positions. RMS = typical size of one entry.\n");
   fmt::print("{:>8} {:>14} {:>10} {:>22} {:>16}\n", "d_model", "RMS embedding", "RMS PE",
              "RMS sqrt(d) * embed.", "PE / embedding");
   std::vector<std::vector<double>> series(3);
@@ -188,8 +194,8 @@ std::vector<std::vector<double>> show_embedding_scale(const Options& opt) {
     series[2].push_back(scaled);
   }
   fmt::print(
-      "Unscaled, the positions are sqrt(d_model / 2) times larger than the tokens and drown them out;\n");
-  fmt::print("times sqrt(d_model) the tokens have RMS about 1, the positions 1/sqrt(2): both are heard.\n");
+      "Under that assumption, unscaled positions are sqrt(d_model / 2) times larger than the tokens\n"
+      "and drown them out; times sqrt(d_model) the tokens have RMS about 1, the positions 1/sqrt(2).\n");
   return series;
 }
 
