@@ -203,18 +203,18 @@ Cost show_cost() {
   fmt::print(
       "\nThe same 8 heads in two libraries (self-attention over all {:.0f} positions, biases included):\n",
       c.tokens);
-  fmt::print("{:<27} {:>24} {:>28}\n", "", "PyTorch", "Keras");
-  fmt::print("{:<27} {:>24} {:>28}\n", "", "MultiheadAttention(32, 8)", "MultiHeadAttention(8, key_dim=2)");
-  fmt::print("{:<27} {:>24} {:>28}\n", "width per head: Q, K / V", "4 / 4 (= 32 / 8)",
+  fmt::print("{:<27} {:>26} {:>33}\n", "", "PyTorch", "Keras");
+  fmt::print("{:<27} {:>26} {:>33}\n", "", "MultiheadAttention(32, 8)", "MultiHeadAttention(8, key_dim=2)");
+  fmt::print("{:<27} {:>26} {:>33}\n", "width per head: Q, K / V", "4 / 4 (= 32 / 8)",
              "2 / 2 (key_dim, value_dim)");
-  fmt::print("{:<27} {:>24} {:>28}\n", "Q, K / V, all heads", "32 / 32", "16 / 16");
-  fmt::print("{:<27} {:>24.0f} {:>28.0f}\n", "parameters", torch.params, keras.params);
-  fmt::print("{:<27} {:>24.0f} {:>28.0f}\n", "multiply-adds: projections", torch.projections,
+  fmt::print("{:<27} {:>26} {:>33}\n", "Q, K / V, all heads", "32 / 32", "16 / 16");
+  fmt::print("{:<27} {:>26.0f} {:>33.0f}\n", "parameters", torch.params, keras.params);
+  fmt::print("{:<27} {:>26.0f} {:>33.0f}\n", "multiply-adds: projections", torch.projections,
              keras.projections);
-  fmt::print("{:<27} {:>24.0f} {:>28.0f}\n", "               Q_h K_h^T", torch.scores, keras.scores);
-  fmt::print("{:<27} {:>24.0f} {:>28.0f}\n", "               weights V_h", torch.mixing, keras.mixing);
-  fmt::print("{:<27} {:>24.3g} {:>28.3g}\n", "               total", torch.total(), keras.total());
-  fmt::print("{:<27} {:>24} {:>28}\n", "score tensor, float32", format_bytes(c.bytes32),
+  fmt::print("{:<27} {:>26.0f} {:>33.0f}\n", "               Q_h K_h^T", torch.scores, keras.scores);
+  fmt::print("{:<27} {:>26.0f} {:>33.0f}\n", "               weights V_h", torch.mixing, keras.mixing);
+  fmt::print("{:<27} {:>26.3g} {:>33.3g}\n", "               total", torch.total(), keras.total());
+  fmt::print("{:<27} {:>26} {:>33}\n", "score tensor, float32", format_bytes(c.bytes32),
              format_bytes(c.bytes32));
   fmt::print(
       "key_dim is the width of one head, not of all of them: Keras' layer computes half of PyTorch's\n"
