@@ -10,6 +10,11 @@
 #                 tests/test_NN_slug.cpp linked against each implementation
 # and the CTest tests of the chapter, all labelled chNN.
 #
+# Given code: given/NN_slug/*.cpp, declared in common/given/NN_slug.hpp, is code the course gives
+# (helpers built on the exercises' functions, e.g. linear() on chapter 01's matmul). It is compiled
+# once (the object library given_NN) into both solution_NN and exercise_NN, so it calls whichever
+# implementation it is linked with.
+#
 # A chapter still being written is registered with DRAFT: only its reference library is built (later
 # chapters may depend on it), and it has no program, no tests and no place in the course runner.
 function(course_chapter nn slug)
@@ -19,11 +24,21 @@ function(course_chapter nn slug)
   foreach(dep IN LISTS ARG_DEPENDS)
     list(APPEND solution_deps solution_${dep})
   endforeach()
+  # 0. the chapter's given code, if it has any
+  file(GLOB given_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/given/${name}/*.cpp)
+  if(given_sources)
+    add_library(given_${nn} OBJECT ${given_sources})
+    target_link_libraries(given_${nn} PUBLIC course_common ${solution_deps})
+    course_use_pch(given_${nn})
+  endif()
   if(ARG_DRAFT)
     file(GLOB solution_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/solutions/${name}/*.cpp)
     add_library(solution_${nn} STATIC ${solution_sources})
     target_link_libraries(solution_${nn} PUBLIC course_common ${solution_deps})
     course_use_pch(solution_${nn})
+    if(given_sources)
+      target_sources(solution_${nn} PRIVATE $<TARGET_OBJECTS:given_${nn}>)
+    endif()
     return()
   endif()
 
@@ -35,6 +50,9 @@ function(course_chapter nn slug)
   foreach(impl solution_${nn} exercise_${nn})
     target_link_libraries(${impl} PUBLIC course_common ${solution_deps})
     course_use_pch(${impl})
+    if(given_sources)
+      target_sources(${impl} PRIVATE $<TARGET_OBJECTS:given_${nn}>)
+    endif()
   endforeach()
 
   # 2. the chapter program

@@ -30,13 +30,6 @@ Matrix as_numbers(const BoolMatrix& mask) {
   return m;
 }
 
-// "q0", "q1", ...: labels for the rows or columns of loaded matrices.
-Labels numbered(const std::string& prefix, std::size_t n) {
-  Labels labels;
-  for (std::size_t i = 0; i < n; ++i) labels.push_back(prefix + std::to_string(i));
-  return labels;
-}
-
 // 1. The causal mask and what it does to the scores and the weights.
 AttentionResult show_causal(const Options& opt, const Matrix& x) {
   print_section("1. The causal mask: token i may look at tokens 0..i only");

@@ -21,17 +21,4 @@ Matrix image_to_patches(const Tensor3& image, std::size_t patch);
 // is w transposed. Throws std::invalid_argument when the shapes do not fit.
 Matrix patch_embedding(const Matrix& patches, const Matrix& w, const Vector& b);
 
-// --- helper (given, not an exercise) --------------------------------------------------------------
-
-// image_to_tokens — an image as a set of vectors: one token per pixel holding its C channels.
-//   image (C, H, W)  ->  tokens (H*W, C),  tokens[y*W + x][ch] = image[ch][y][x]
-inline Matrix image_to_tokens(const Tensor3& image) {
-  const std::size_t C = image.shape(0), H = image.shape(1), W = image.shape(2);
-  Matrix tokens = Matrix::from_shape({H * W, C});
-  for (std::size_t y = 0; y < H; ++y)
-    for (std::size_t x = 0; x < W; ++x)
-      for (std::size_t ch = 0; ch < C; ++ch) tokens(y * W + x, ch) = image(ch, y, x);
-  return tokens;
-}
-
 }  // namespace course

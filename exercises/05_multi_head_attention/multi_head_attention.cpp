@@ -2,8 +2,10 @@
 //
 // Fill in the three functions below, then run   ./course check 05
 // The contract is in common/contracts/05_multi_head_attention.hpp; stuck? ./course hint 05
-// masked_attention (chapter 04), matmul (chapter 01) and the helper linear() are yours to use.
+// masked_attention (chapter 04), matmul (chapter 01) and the given linear() (common/given/01_tensors.hpp)
+// are yours to use.
 #include "contracts/05_multi_head_attention.hpp"
+#include "given/01_tensors.hpp"
 
 #include <stdexcept>
 
