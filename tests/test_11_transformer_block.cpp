@@ -134,3 +134,31 @@ TEST_SUITE("11 transformer block") {
   }
 
 }  // TEST_SUITE
+
+// Given code (common/given/11_transformer_block.hpp) runs on chapter 01's reference linear() even in
+// test_11_exercise, so these pass against the stubs too: the "given:" suite opts them out of the
+// stubs-must-fail check (tools/check_stubs_fail.sh).
+TEST_SUITE("given: 11 transformer block") {
+  TEST_CASE("feed_forward: linear1, ReLU, linear2 worked by hand") {
+    // E = 2, F = 3. x = [1 2]: hidden = x W1^T + b1 = [1, 2, 1 + 2 - 5] = [1 2 -2], ReLU -> [1 2 0];
+    // output = [1 2 0] W2^T + b2 = [1 + 0 + 0 + 0.5, 0 + 2 + 0 + 0] = [1.5 2]
+    EncoderLayerWeights w;
+    w.linear1_weight = {{1, 0}, {0, 1}, {1, 1}};
+    w.linear1_bias = {0, 0, -5};
+    w.linear2_weight = {{1, 0, 1}, {0, 1, 1}};
+    w.linear2_bias = {0.5, 0};
+    CHECK_CLOSE(feed_forward(Matrix({{1, 2}}), w), Matrix({{1.5, 2}}), 0.0);
+  }
+
+  TEST_CASE("feed_forward: each row is transformed alone") {
+    Rng rng(8);
+    const EncoderLayerWeights w = random_encoder_layer(rng, 8, 16);
+    const Matrix x = rng.normal_matrix(4, 8);
+    const Matrix all = feed_forward(x, w);
+    REQUIRE_SHAPE(all, {4, 8});
+    for (std::size_t i = 0; i < 4; ++i) {
+      const Matrix row = xt::view(x, xt::range(i, i + 1));
+      CHECK_CLOSE(feed_forward(row, w), Matrix(xt::view(all, xt::range(i, i + 1))), 1e-15);
+    }
+  }
+}  // TEST_SUITE

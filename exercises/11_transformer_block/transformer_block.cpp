@@ -16,10 +16,6 @@ Matrix layer_norm(const Matrix& x, const Vector& gamma, const Vector& beta, doub
   // TODO: 1. throw std::invalid_argument unless gamma and beta have E = x.shape(1) entries
   // TODO: 2. for each row: its mean, and its variance dividing by E (not E - 1)
   // TODO: 3. y(i, j) = (x(i, j) - mean) / sqrt(var + eps) * gamma(j) + beta(j)
-  (void)x;
-  (void)gamma;
-  (void)beta;
-  (void)eps;
   throw not_implemented("exercise 11: layer_norm");
 }
 
@@ -29,11 +25,6 @@ Matrix encoder_layer(const Matrix& src, const EncoderLayerWeights& w, std::size_
   // TODO: 2. FF(x) = feed_forward(x, w), given: linear2(relu(linear1(x)))
   // TODO: 3. post-norm: x = norm1(x + SA(x)), then x = norm2(x + FF(x));
   //          pre-norm:  x = x + SA(norm1(x)), then x = x + FF(norm2(x));   eps = 1e-5
-  (void)src;
-  (void)w;
-  (void)n_heads;
-  (void)norm_first;
-  (void)mask;
   throw not_implemented("exercise 11: encoder_layer");
 }
 
