@@ -1,4 +1,6 @@
-// Chapter 04 — masking: the functions you write in exercises/04_masking/masking.cpp.
+// Chapter 04 — masking: the functions you write in exercises/04_masking/masking.cpp. The reference is
+// solutions/04_masking/masking.cpp; tests/test_04_masking.cpp checks both (./course check 04). Code the
+// course gives for this chapter (not an exercise) is in common/given/04_masking.hpp.
 #pragma once
 #include "contracts/02_dot_product_attention.hpp"
 #include "given/01_tensors.hpp"  // linear

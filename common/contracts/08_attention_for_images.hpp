@@ -1,5 +1,8 @@
 // Chapter 08 — attention for images: the functions you write in
-// exercises/08_attention_for_images/attention_for_images.cpp.
+// exercises/08_attention_for_images/attention_for_images.cpp. The reference is
+// solutions/08_attention_for_images/attention_for_images.cpp; tests/test_08_attention_for_images.cpp checks
+// both (./course check 08). Code the course gives for this chapter (not an exercise) is in
+// common/given/08_attention_for_images.hpp.
 #pragma once
 #include "tensor.hpp"
 

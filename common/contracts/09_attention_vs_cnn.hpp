@@ -1,5 +1,7 @@
 // Chapter 09 — attention vs CNN: the functions you write in
-// exercises/09_attention_vs_cnn/attention_vs_cnn.cpp.
+// exercises/09_attention_vs_cnn/attention_vs_cnn.cpp. The reference is
+// solutions/09_attention_vs_cnn/attention_vs_cnn.cpp; tests/test_09_attention_vs_cnn.cpp checks both
+// (./course check 09).
 #pragma once
 #include "tensor.hpp"
 

@@ -1,5 +1,8 @@
 // Chapter 11 — the transformer block: the functions you write in
-// exercises/11_transformer_block/transformer_block.cpp.
+// exercises/11_transformer_block/transformer_block.cpp. The reference is
+// solutions/11_transformer_block/transformer_block.cpp; tests/test_11_transformer_block.cpp checks both
+// (./course check 11). Code the course gives for this chapter (not an exercise) is in
+// common/given/11_transformer_block.hpp.
 #pragma once
 #include "contracts/05_multi_head_attention.hpp"
 #include "npy.hpp"
