@@ -1,6 +1,6 @@
 // Checked .npy input and output (NumPy's format, version 1.0–3.0), for PyTorch interop.
 //
-// xt::load_npy does not check truncated data, rank or size (trap 7 in DESIGN.md), so we read the
+// xt::load_npy does not check truncated data, rank or size (trap 7 in CONTRIBUTING.md), so we read the
 // format ourselves and check everything: the magic string, the dtype (float64, float32 or bool,
 // little-endian), C order, the rank and the exact file size (header + product(shape) × itemsize).
 // Every problem is a usage_error naming the file: the program prints one line and exits 2.

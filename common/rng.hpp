@@ -1,7 +1,7 @@
 // Portable, reproducible random numbers.
 //
 // std::normal_distribution, std::uniform_real_distribution and xt::random give different numbers on
-// different standard libraries (DESIGN.md). The raw output of std::mt19937_64 is fixed by the C++
+// different standard libraries (CONTRIBUTING.md). The raw output of std::mt19937_64 is fixed by the C++
 // standard, so we draw from it and do every transformation ourselves: the same seed gives the same
 // numbers everywhere.
 #pragma once

@@ -10,7 +10,7 @@
 
 namespace course {
 
-// Everything in the course computes in double: exactness first (DESIGN.md).
+// Everything in the course computes in double: exactness first (CONTRIBUTING.md, Conventions).
 using Matrix = xt::xtensor<double, 2>;    // (rows, cols), row-major
 using Vector = xt::xtensor<double, 1>;    // (n)
 using Tensor3 = xt::xtensor<double, 3>;   // e.g. (heads, L, S), or an image (C, H, W)

@@ -100,6 +100,17 @@ TEST_SUITE("01 tensors") {
     CHECK_CLOSE(p, expected, 1e-15);
   }
 
+  TEST_CASE("softmax_rows: the maximum only in column 0 and a one-column matrix") {
+    // The maximum must come from every column: a loop that skips column 0 takes 1 as the maximum of
+    // the first row and computes exp(800 - 1) = inf, then inf / inf = NaN. e^-799 and e^-800 are
+    // below the smallest double, so the exact result is [1 0 0].
+    const Matrix s = {{800, 0, 1}, {-1e4, -2e4, -3e4}};
+    const Matrix expected = {{1, 0, 0}, {1, 0, 0}};
+    CHECK_CLOSE(softmax_rows(s), expected, 0.0);
+    // One column: every row is [1], whatever its score.
+    CHECK_CLOSE(softmax_rows(Matrix({{5.0}, {-1e4}, {1e4}})), Matrix({{1.0}, {1.0}, {1.0}}), 0.0);
+  }
+
   TEST_CASE("softmax_rows: a score of minus infinity gets weight exactly 0") {
     const Matrix s = {{0.0, -INFINITY, 0.0}, {-INFINITY, 3.0, -INFINITY}};
     const Matrix expected = {{0.5, 0.0, 0.5}, {0.0, 1.0, 0.0}};

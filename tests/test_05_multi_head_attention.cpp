@@ -126,6 +126,38 @@ TEST_SUITE("05 multi-head attention") {
     CHECK_THROWS_AS(multi_head_attention(y, y, y, w, 2, no_mask(3, 3)), std::invalid_argument);
   }
 
+  TEST_CASE("multi_head_attention refuses each weight with one row or column too many") {
+    // E = 4, 2 heads. Every array of MultiHeadWeights is checked, on every axis: out_proj.weight of
+    // (E + 1, E) would give an (L, E + 1) output and read out_proj.bias past its end.
+    Rng rng(6);
+    const std::size_t E = 4;
+    const MultiHeadWeights good = random_weights(rng, E);
+    const Matrix x = rng.normal_matrix(3, E);
+    REQUIRE_SHAPE(multi_head_attention(x, x, x, good, 2, no_mask(3, 3)).output, {3, E});
+    const auto refuses = [&](const char* what, MultiHeadWeights w) {
+      INFO(what);
+      CHECK_THROWS_AS(multi_head_attention(x, x, x, w, 2, no_mask(3, 3)), std::invalid_argument);
+    };
+    MultiHeadWeights w = good;
+    w.in_proj_weight = rng.normal_matrix(3 * E + 1, E);
+    refuses("in_proj_weight (3E + 1, E)", w);
+    w = good;
+    w.in_proj_weight = rng.normal_matrix(3 * E, E + 1);
+    refuses("in_proj_weight (3E, E + 1)", w);
+    w = good;
+    w.in_proj_bias = xt::zeros<double>({3 * E + 1});
+    refuses("in_proj_bias (3E + 1)", w);
+    w = good;
+    w.out_proj_weight = rng.normal_matrix(E + 1, E);
+    refuses("out_proj.weight (E + 1, E)", w);
+    w = good;
+    w.out_proj_weight = rng.normal_matrix(E, E + 1);
+    refuses("out_proj.weight (E, E + 1)", w);
+    w = good;
+    w.out_proj_bias = xt::zeros<double>({E + 1});
+    refuses("out_proj.bias (E + 1)", w);
+  }
+
   TEST_CASE("matches PyTorch: self-attention, 2 heads") {
     check_pytorch_case("self_attention");
   }

@@ -107,6 +107,15 @@ TEST_SUITE("09 attention vs CNN") {
                     std::invalid_argument);
   }
 
+  TEST_CASE("conv2d refuses a bias that is neither empty nor C_out long") {
+    // C_out = 2: a bias of 1 or 3 entries does not fit (2 and none do)
+    const Tensor3 x = xt::zeros<double>({1, 3, 3});
+    const Tensor4 w = xt::zeros<double>({2, 1, 2, 2});
+    REQUIRE_SHAPE(conv2d(x, w, Vector({1.0, 2.0}), {}), {2, 2, 2});
+    CHECK_THROWS_AS(conv2d(x, w, Vector({1.0}), {}), std::invalid_argument);
+    CHECK_THROWS_AS(conv2d(x, w, Vector({1.0, 2.0, 3.0}), {}), std::invalid_argument);
+  }
+
   TEST_CASE("conv_as_attention: the error against conv2d shrinks as alpha grows and is tiny at alpha 40") {
     Rng rng(9);
     const Tensor3 image = random_tensor3(rng, 2, 5, 6);
@@ -121,6 +130,17 @@ TEST_SUITE("09 attention vs CNN") {
       previous = error;
     }
     // the nearest wrong pixel gets weight about e^-alpha relative to the right one
+    CHECK_CLOSE(conv_as_attention(image, weight, bias, 40.0), conv, 1e-12);
+  }
+
+  TEST_CASE("conv_as_attention with a 5 x 5 kernel: 25 heads, padding 2, at alpha 40 the convolution") {
+    // r = K / 2 = 2: shifts -2..2 on each axis and two rows and columns of padding zeros. (K = 1 and
+    // K = 3 cannot tell K / 2 from K / 3; K = 5 can.)
+    Rng rng(13);
+    const Tensor3 image = random_tensor3(rng, 2, 6, 7);
+    const Tensor4 weight = random_tensor4(rng, 2, 2, 5, 5);
+    const Vector bias = {0.25, -0.75};
+    const Tensor3 conv = conv2d(image, weight, bias, {1, 2, 1});
     CHECK_CLOSE(conv_as_attention(image, weight, bias, 40.0), conv, 1e-12);
   }
 

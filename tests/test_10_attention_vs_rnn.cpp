@@ -69,6 +69,31 @@ TEST_SUITE("10 attention vs RNN") {
                     std::invalid_argument);
   }
 
+  TEST_CASE("rnn_forward refuses weight_hh_l0, biases and h0 that do not fit H") {
+    // H = 4 (from weight_ih_l0), H_in = 3. load_rnn refuses such files first, so the program never
+    // passes them; the function must refuse them too. weight_hh_l0 is checked on both axes.
+    const RnnWeights good{xt::zeros<double>({4, 3}), xt::zeros<double>({4, 4}),
+                          Vector(xt::zeros<double>({4})), Vector(xt::zeros<double>({4}))};
+    const Matrix x = xt::zeros<double>({5, 3}), h0 = xt::zeros<double>({1, 4});
+    REQUIRE_SHAPE(rnn_forward(x, good, h0).output, {5, 4});
+    const auto refuses = [&](const char* what, const RnnWeights& w, const Matrix& h) {
+      INFO(what);
+      CHECK_THROWS_AS(rnn_forward(x, w, h), std::invalid_argument);
+    };
+    RnnWeights w = good;
+    w.weight_hh_l0 = xt::zeros<double>({5, 4});
+    refuses("weight_hh_l0 (H + 1, H)", w, h0);
+    w.weight_hh_l0 = xt::zeros<double>({4, 5});
+    refuses("weight_hh_l0 (H, H + 1)", w, h0);
+    w = good;
+    w.bias_ih_l0 = xt::zeros<double>({5});
+    refuses("bias_ih_l0 (H + 1)", w, h0);
+    w = good;
+    w.bias_hh_l0 = xt::zeros<double>({5});
+    refuses("bias_hh_l0 (H + 1)", w, h0);
+    refuses("h0 (2, H)", good, xt::zeros<double>({2, 4}));
+  }
+
   TEST_CASE("sensitivity of the identity is 1 for row 0 and 0 elsewhere") {
     Rng rng(2);
     const Vector s = sensitivity([](const Matrix& x) { return x; }, rng.normal_matrix(5, 4), 1e-3);

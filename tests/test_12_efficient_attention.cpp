@@ -49,6 +49,32 @@ TEST_SUITE("12 efficient attention") {
     CHECK_CLOSE(online_softmax(Vector({7.5})), Vector({1.0}), 0.0);
   }
 
+  TEST_CASE("online_softmax: a leading -inf gets weight 0 (the first step must not compute -inf - -inf)") {
+    // [-inf 1 2] is softmax_rows' [0, 1 / (1 + e), e / (1 + e)] = [0, 0.2689..., 0.7310...]. Starting
+    // from m = -inf, the first score -inf gives m_new = -inf and exp(-inf - -inf) = NaN unless it is
+    // skipped.
+    const double e = std::exp(1.0);
+    CHECK_CLOSE(online_softmax(Vector({-INFINITY, 1, 2})), Vector({0, 1 / (1 + e), e / (1 + e)}), 1e-15);
+    CHECK_CLOSE(online_softmax(Vector({-INFINITY, -INFINITY, 1, 2})),
+                Vector({0, 0, 1 / (1 + e), e / (1 + e)}), 1e-15);
+    const Matrix row = {{-INFINITY, 3, -INFINITY, 0.5, 4}};
+    CHECK_CLOSE(online_softmax(Vector(xt::view(row, 0, xt::all()))),
+                Vector(xt::view(softmax_rows(row), 0, xt::all())), 1e-15);
+  }
+
+  TEST_CASE("online_softmax: a row that is all -inf but one gives that one weight 1") {
+    // the finite score first, in the middle and last
+    CHECK_CLOSE(online_softmax(Vector({-2.5, -INFINITY, -INFINITY})), Vector({1, 0, 0}), 0.0);
+    CHECK_CLOSE(online_softmax(Vector({-INFINITY, 7, -INFINITY})), Vector({0, 1, 0}), 0.0);
+    CHECK_CLOSE(online_softmax(Vector({-INFINITY, -INFINITY, -INFINITY, 1e4})), Vector({0, 0, 0, 1}), 0.0);
+  }
+
+  TEST_CASE("online_softmax: a row of only -inf gives zeros, as chapter 04's fully masked row") {
+    // Nothing may be attended: all-zero weights (the contract), not 0 / 0 = NaN.
+    CHECK_CLOSE(online_softmax(Vector({-INFINITY, -INFINITY, -INFINITY})), Vector({0, 0, 0}), 0.0);
+    CHECK_CLOSE(online_softmax(Vector({-INFINITY})), Vector({0}), 0.0);
+  }
+
   TEST_CASE("tiled_attention worked by hand: one query, two keys, blocks of 1") {
     // Same numbers as chapter 02's first test: scores [2, 0], weights [e^2, 1] / (e^2 + 1).
     const double w0 = 0.8807970779778823, w1 = 0.1192029220221176;

@@ -1,6 +1,6 @@
 // Helpers for the course's tests: tensor comparisons that say what was expected and what came out.
 //
-// doctest prints tensors compared with CHECK(a == b) as {?} (trap 9 in DESIGN.md), so we compare
+// doctest prints tensors compared with CHECK(a == b) as {?} (trap 9 in CONTRIBUTING.md), so we compare
 // with max_abs_diff and attach both tensors to the failure message.
 #pragma once
 #include "tensor.hpp"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check_interop.sh PROGRAM NPY_ALLCLOSE CASE_DIR [--no-load] [--tolerance T] OUTPUT...
-# PyTorch interop (DESIGN.md): runs PROGRAM --load CASE_DIR --save TMP plus the flags in
+# PyTorch interop (CONTRIBUTING.md): runs PROGRAM --load CASE_DIR --save TMP plus the flags in
 # CASE_DIR/args.txt (if any), then checks that every OUTPUT (e.g. output.npy) it wrote into TMP agrees
 # with PyTorch's file of the same name in CASE_DIR to 1e-9 (or T). With --no-load the program reads
 # no input (e.g. chapter 07 writes pe.npy from its flags alone).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # expect_error.sh PROGRAM ARGS...
-# The error contract (DESIGN.md): given bad input, PROGRAM prints exactly one line containing
+# The error contract (CONTRIBUTING.md): given bad input, PROGRAM prints exactly one line containing
 # "error:" on stderr and exits with code 2, within 30 s. A crash, a sanitizer report, a hang or a
 # multi-line message fails the test.
 set -u

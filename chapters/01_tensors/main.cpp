@@ -77,7 +77,7 @@ Matrix show_large_scores() {
   return stable;
 }
 
-// The lazy keep_dims trap (DESIGN.md, trap 1) and its fix. Returns the error of the trap.
+// The lazy keep_dims trap (trap 1 in CONTRIBUTING.md) and its fix. Returns the error of the trap.
 double show_keep_dims_trap(SelfChecks& checks) {
   print_section("5. The keep_dims trap in xtensor 0.24");
   // The 3 x 3 scores sit at the top of a 12 x 3 buffer of zeros: the trap reads past the end of its

@@ -223,7 +223,8 @@ int run_loaded(const Options& opt) {
   return checks.exit_code();
 }
 
-// The column with the largest weight in row i (a loop: xt::argmax on 1-D is trap 2 in DESIGN.md).
+// The column with the largest weight in row i (a loop: xt::argmax(v, 0) on 1-D is trap 2 in
+// CONTRIBUTING.md).
 std::size_t most_attended(const Matrix& weights, std::size_t i) {
   std::size_t best = 0;
   for (std::size_t j = 1; j < weights.shape(1); ++j)

@@ -25,7 +25,8 @@ AttentionResult scaled_dot_product_attention(const Matrix& q, const Matrix& k, c
 
 // --- helper (given, not an exercise) --------------------------------------------------------------
 
-// The inputs of attention as PyTorch code names them (DESIGN.md's interop table, chapters 02 and 12).
+// The inputs of attention as PyTorch code names them (chapters 02 and 12 in the README's interop table;
+// the conventions are in CONTRIBUTING.md).
 struct AttentionInputs {
   Matrix query;  // (L, E)
   Matrix key;    // (S, E)

@@ -53,8 +53,8 @@ inline BoolMatrix combine_masks(const BoolMatrix& a, const BoolMatrix& b) {
   return mask;
 }
 
-// The files of torch.nn.MultiheadAttention's forward pass and state_dict (DESIGN.md's interop table),
-// read by chapters 04 and 05 with --load DIR.
+// The files of torch.nn.MultiheadAttention's forward pass and state_dict, read by chapters 04 and 05
+// with --load DIR (listed under 05 in the README's interop table; the conventions are in CONTRIBUTING.md).
 struct AttentionLayerFiles {
   Matrix query, key, value;  // (L, E), (S, E), (S, E)
   Matrix in_proj_weight;     // (3E, E)

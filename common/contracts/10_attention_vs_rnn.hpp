@@ -40,7 +40,8 @@ Vector sensitivity(const std::function<Matrix(const Matrix&)>& layer, const Matr
 
 // --- helper (given, not an exercise) --------------------------------------------------------------
 
-// The files of torch.nn.RNN's forward pass and state_dict (DESIGN.md's interop table).
+// The files of torch.nn.RNN's forward pass and state_dict (the README's interop table; the conventions
+// are in CONTRIBUTING.md).
 struct RnnFiles {
   Matrix input;  // (L, H_in)
   RnnWeights weights;

@@ -11,7 +11,10 @@ namespace course {
 //   keep a running maximum m and a running sum l of exp(x - m); when a new maximum arrives, rescale:
 //     m' = max(m, x_j),   l' = l * exp(m - m') + exp(x_j - m'),   starting from m = -inf, l = 0
 //   then p_j = exp(x_j - m) / l.
-//   scores (n), at least one finite  ->  p (n), the same numbers as softmax_rows
+//   scores (n)  ->  p (n), the same numbers as softmax_rows
+// A score of -inf (a masked key) gets weight exactly 0 wherever it stands, first included (there
+// m_new is still -inf and exp(-inf - -inf) would be NaN: skip it). A row of only -inf, where
+// softmax_rows is undefined, gives all zeros, as chapter 04's fully masked row.
 Vector online_softmax(const Vector& scores);
 
 // tiled_attention — exact scaled dot-product attention that never holds the (L, S) score matrix

@@ -11,10 +11,15 @@ namespace course {
 Vector online_softmax(const Vector& scores) {
   double m = -INFINITY, l = 0.0;
   for (double x : scores) {
+    // a -inf score (a masked key) adds exp(-inf) = 0; skip it, or while m is still -inf it would
+    // compute exp(-inf - -inf) = NaN
+    if (x == -INFINITY) continue;
     const double m_new = std::max(m, x);
     l = l * std::exp(m - m_new) + std::exp(x - m_new);  // exp(-inf - finite) = 0 on the first step
     m = m_new;
   }
+  // no finite score at all (every key masked): zero weights, as chapter 04's fully masked row
+  if (m == -INFINITY) return xt::zeros<double>({scores.size()});
   Vector p = Vector::from_shape({scores.size()});
   for (std::size_t j = 0; j < scores.size(); ++j) p(j) = std::exp(scores(j) - m) / l;
   return p;
