@@ -131,7 +131,7 @@ TEST_SUITE("05 multi-head attention") {
     // (E + 1, E) would give an (L, E + 1) output and read out_proj.bias past its end.
     Rng rng(6);
     const std::size_t E = 4;
-    const MultiHeadWeights good = random_weights(rng, E);
+    const MultiHeadWeights good = random_multi_head_weights(rng, E);
     const Matrix x = rng.normal_matrix(3, E);
     REQUIRE_SHAPE(multi_head_attention(x, x, x, good, 2, no_mask(3, 3)).output, {3, E});
     const auto refuses = [&](const char* what, MultiHeadWeights w) {
