@@ -55,7 +55,7 @@ inline std::string shape_text(const std::vector<std::size_t>& shape) {
 
 // At most this many rows and columns of a tensor are printed.
 constexpr std::size_t excerpt_rows = 6;
-constexpr std::size_t excerpt_cols = 8;
+constexpr std::size_t excerpt_cols = 6;
 
 // A window of `count` indices out of [0, size) that contains `focus`, starting a little before it.
 inline std::pair<std::size_t, std::size_t> window(std::size_t focus, std::size_t size, std::size_t count,
@@ -102,10 +102,10 @@ inline std::string excerpt(const Flat& t, const std::vector<std::size_t>& focus,
     for (std::size_t j = c0; j < c1; ++j) {
       const std::size_t k = slice_start + i * cols + j;
       const bool star = !mark.empty() && mark[k];
-      s += fmt::format(" {:>11.6g}{}", t.values[k], star ? "*" : " ");
+      s += fmt::format(" {:>10.5g}{}", t.values[k], star ? "*" : " ");
     }
     if (c1 < cols) s += " ...";
-    s += fmt::format(" ]{}\n", rank == 1 && (c0 > 0 || c1 < cols) ? fmt::format("  (columns {}-{} of {})", c0, c1 - 1, cols) : "");
+    s += fmt::format(" ]{}\n", rank == 1 && (c0 > 0 || c1 < cols) ? fmt::format("  (indices {}-{} of {})", c0, c1 - 1, cols) : "");
   }
   if (r1 < rows) s += fmt::format("    ... {} row{} below\n", rows - r1, rows - r1 == 1 ? "" : "s");
   if (rank >= 2 && (c0 > 0 || c1 < cols)) s += fmt::format("    (columns {}-{} of {})\n", c0, c1 - 1, cols);
@@ -135,6 +135,7 @@ std::string describe_difference(const A& actual, const E& expected, double toler
                      excerpt(want, std::vector<std::size_t>(want.shape.size(), 0)));
     s += fmt::format("  got, shape {}:\n{}", shape_text(got.shape),
                      excerpt(got, std::vector<std::size_t>(got.shape.size(), 0)));
+    s.pop_back();  // doctest ends the message with its own newline
     return s;
   }
   // 1. which values differ (NaN always differs), the first and the largest difference
@@ -175,6 +176,7 @@ std::string describe_difference(const A& actual, const E& expected, double toler
   // 2. both tensors around the first difference
   s += fmt::format("  expected, shape {}:\n{}", shape_text(want.shape), excerpt(want, at));
   s += fmt::format("  got (* = differs by more than {:g}):\n{}", tolerance, excerpt(got, at, differs));
+  s.pop_back();  // doctest ends the message with its own newline
   return s;
 }
 
