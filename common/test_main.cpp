@@ -21,15 +21,17 @@
 #include <typeinfo>
 
 // Our __cxa_throw runs first for every `throw` in the program; it hands over to the C++ runtime's.
-extern "C" void __cxa_throw(void* thrown, std::type_info* type, void (*destroy)(void*)) {
+// (The second parameter is a std::type_info*; GCC declares the function itself with void*.)
+extern "C" void __cxa_throw(void* thrown, void* type, void (*destroy)(void*)) {
   static const bool trace = std::getenv("COURSE_TRACE_OUT_OF_RANGE") != nullptr;
   static bool traced = false;
-  if (trace && !traced && *type == typeid(std::out_of_range)) {
+  if (trace && !traced && *static_cast<const std::type_info*>(type) == typeid(std::out_of_range)) {
     traced = true;  // the first one is where it went wrong
-    std::fprintf(stderr, "course: index out of bounds: %s\n", static_cast<std::out_of_range*>(thrown)->what());
+    std::fprintf(stderr, "course: index out of bounds: %s\n",
+                 static_cast<std::out_of_range*>(thrown)->what());
     __sanitizer_print_stack_trace();
   }
-  using throw_function = void (*)(void*, std::type_info*, void (*)(void*));
+  using throw_function = void (*)(void*, void*, void (*)(void*));
   static const auto next = reinterpret_cast<throw_function>(dlsym(RTLD_NEXT, "__cxa_throw"));
   next(thrown, type, destroy);
   std::abort();  // not reached: __cxa_throw does not return

@@ -70,7 +70,8 @@ inline std::pair<std::size_t, std::size_t> window(std::size_t focus, std::size_t
 // (rank 3 and 4 are shown slice by slice, the slice named as [h, :, :]), at most excerpt_rows x
 // excerpt_cols of it. Values for which `mark` is true get a '*'. "..." stands for rows or columns
 // left out.
-inline std::string excerpt(const Flat& t, const std::vector<std::size_t>& focus, const std::vector<bool>& mark = {}) {
+inline std::string excerpt(const Flat& t, const std::vector<std::size_t>& focus,
+                           const std::vector<bool>& mark = {}) {
   const std::size_t rank = t.shape.size();
   if (rank == 0) return fmt::format("    {}\n", t.values.empty() ? 0.0 : t.values[0]);
   if (t.values.empty()) return "    (no values)\n";
@@ -105,10 +106,12 @@ inline std::string excerpt(const Flat& t, const std::vector<std::size_t>& focus,
       s += fmt::format(" {:>10.5g}{}", t.values[k], star ? "*" : " ");
     }
     if (c1 < cols) s += " ...";
-    s += fmt::format(" ]{}\n", rank == 1 && (c0 > 0 || c1 < cols) ? fmt::format("  (indices {}-{} of {})", c0, c1 - 1, cols) : "");
+    s += " ]\n";
   }
   if (r1 < rows) s += fmt::format("    ... {} row{} below\n", rows - r1, rows - r1 == 1 ? "" : "s");
-  if (rank >= 2 && (c0 > 0 || c1 < cols)) s += fmt::format("    (columns {}-{} of {})\n", c0, c1 - 1, cols);
+  if (c0 > 0 || c1 < cols) {
+    s += fmt::format("    ({} {}-{} of {})\n", rank == 1 ? "indices" : "columns", c0, c1 - 1, cols);
+  }
   return s;
 }
 
@@ -124,13 +127,14 @@ std::string show(const T& t) {
 // excerpt of both tensors around the first difference.
 template <class A, class E>
 std::string describe_difference(const A& actual, const E& expected, double tolerance,
-                                const char* actual_text = "the result", const char* expected_text = "expected") {
+                                const char* actual_text = "the result",
+                                const char* expected_text = "expected") {
   const Flat got = flatten(actual);
   const Flat want = flatten(expected);
   std::string s;
   if (got.shape != want.shape) {
-    s += fmt::format("{} has shape {}, but {} has shape {}\n", actual_text, shape_text(got.shape), expected_text,
-                     shape_text(want.shape));
+    s += fmt::format("{} has shape {}, but {} has shape {}\n", actual_text, shape_text(got.shape),
+                     expected_text, shape_text(want.shape));
     s += fmt::format("  expected, shape {}:\n{}", shape_text(want.shape),
                      excerpt(want, std::vector<std::size_t>(want.shape.size(), 0)));
     s += fmt::format("  got, shape {}:\n{}", shape_text(got.shape),
@@ -159,13 +163,15 @@ std::string describe_difference(const A& actual, const E& expected, double toler
   }
   const auto value_text = [](double x) { return fmt::format("{}", x); };  // shortest exact form
   const std::vector<std::size_t> at = unravel(first, got.shape);
-  s += fmt::format("{} differs from {} (tolerance {:g}): {} of {} value{} differ{}\n", actual_text, expected_text,
-                   tolerance, count, got.values.size(), got.values.size() == 1 ? "" : "s", count == 1 ? "s" : "");
-  s += fmt::format("  first difference at {}: expected {}, got {}\n", index_text(at), value_text(want.values[first]),
-                   value_text(got.values[first]));
+  s += fmt::format("{} differs from {} (tolerance {:g}): {} of {} value{} differ{}\n", actual_text,
+                   expected_text, tolerance, count, got.values.size(), got.values.size() == 1 ? "" : "s",
+                   count == 1 ? "s" : "");
+  s += fmt::format("  first difference at {}: expected {}, got {}\n", index_text(at),
+                   value_text(want.values[first]), value_text(got.values[first]));
   if (largest != first) {
-    s += fmt::format("  largest difference at {}: expected {}, got {}\n", index_text(unravel(largest, got.shape)),
-                     value_text(want.values[largest]), value_text(got.values[largest]));
+    s += fmt::format("  largest difference at {}: expected {}, got {}\n",
+                     index_text(unravel(largest, got.shape)), value_text(want.values[largest]),
+                     value_text(got.values[largest]));
   }
   if (slices.size() > 1) {
     const std::size_t shown = std::min<std::size_t>(slices.size(), 8);
@@ -185,24 +191,24 @@ std::string describe_difference(const A& actual, const E& expected, double toler
 // CHECK_CLOSE(actual, expected, tolerance): shapes equal, every element within tolerance, no NaN.
 // On failure names `actual` as written in the test (e.g. r.weights), the first index that differs
 // with both values, and shows an excerpt of both tensors around it. The test case goes on.
-#define CHECK_CLOSE(actual, expected, tolerance)                                                     \
-  do {                                                                                               \
-    const auto& actual_ = (actual);                                                                  \
-    const auto& expected_ = (expected);                                                              \
-    const double tolerance_ = (tolerance);                                                           \
-    if (!(course::max_abs_diff(actual_, expected_) <= tolerance_)) {                                 \
+#define CHECK_CLOSE(actual, expected, tolerance)                                                         \
+  do {                                                                                                   \
+    const auto& actual_ = (actual);                                                                      \
+    const auto& expected_ = (expected);                                                                  \
+    const double tolerance_ = (tolerance);                                                               \
+    if (!(course::max_abs_diff(actual_, expected_) <= tolerance_)) {                                     \
       FAIL_CHECK(course::test::describe_difference(actual_, expected_, tolerance_, #actual, #expected)); \
-    }                                                                                                \
+    }                                                                                                    \
   } while (0)
 
 // REQUIRE_SHAPE(tensor, {rows, cols}): the test case stops here if the shape differs.
-#define REQUIRE_SHAPE(tensor, ...)                                                                \
-  do {                                                                                            \
-    const auto& tensor_ = (tensor);                                                               \
-    const std::vector<std::size_t> want_ = __VA_ARGS__;                                           \
-    const std::vector<std::size_t> got_(tensor_.shape().begin(), tensor_.shape().end());          \
-    if (got_ != want_) {                                                                          \
+#define REQUIRE_SHAPE(tensor, ...)                                                                    \
+  do {                                                                                                \
+    const auto& tensor_ = (tensor);                                                                   \
+    const std::vector<std::size_t> want_ = __VA_ARGS__;                                               \
+    const std::vector<std::size_t> got_(tensor_.shape().begin(), tensor_.shape().end());              \
+    if (got_ != want_) {                                                                              \
       FAIL(fmt::format("{} has shape {}, expected shape {}", #tensor, course::test::shape_text(got_), \
-                       course::test::shape_text(want_)));                                         \
-    }                                                                                             \
+                       course::test::shape_text(want_)));                                             \
+    }                                                                                                 \
   } while (0)

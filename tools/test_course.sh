@@ -194,7 +194,7 @@ expect "$out" '^AddressSanitizer: heap-buffer-overflow — a write of 8 bytes ou
 expect "$out" "^  at exercises/01_tensors/tensors.cpp:$crash_line \(your code, in course::matmul\)" \
   "check: the crash is traced to the student's file and line"
 expect "$out" "^ +$crash_line \| .*not_implemented" "check: the line itself is shown"
-expect "$out" '^  called from tests/test_01_tensors.cpp:44 \(the test\)' "check: then the test that called it"
+expect "$out" '^  called from tests/test_01_tensors.cpp:44 \(the test "matmul worked by hand"\)' "check: then the test that called it"
 refuse "$out" 'xassign.hpp|doctest.h|test_main.cpp|allocated by' "check: library frames stay out"
 
 # an index out of range, caught by xtensor's bounds check in build-check/
