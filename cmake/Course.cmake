@@ -4,8 +4,9 @@
 #   solution_NN   the reference functions (solutions/NN_slug/*.cpp)
 #   exercise_NN   the student's functions (exercises/NN_slug/*.cpp); earlier chapters come from
 #                 the reference, so each exercise is graded on its own
-#   chNN_slug     the chapter program (chapters/NN_slug/main.cpp), built on the reference, or on
-#                 every exercise_NN when COURSE_USE_EXERCISES is ON
+#   chNN_slug     the chapter program (chapters/NN_slug/main.cpp), built on the reference; with
+#                 COURSE_USE_EXERCISES ON, on the student's code for the exercises listed in
+#                 COURSE_EXERCISES_DONE and on the reference for the others (see below)
 #   test_NN_reference / test_NN_exercise
 #                 tests/test_NN_slug.cpp linked against each implementation
 # and the CTest tests of the chapter, all labelled chNN.
@@ -17,9 +18,25 @@
 #
 # A chapter still being written is registered with DRAFT: only its reference library is built (later
 # chapters may depend on it), and it has no program, no tests and no place in the course runner.
+#
+# DEPENDS lists the chapters whose functions this one calls directly; the chapters they call in turn
+# are found here (COURSE_CHAIN_NN), so the program's choice of code covers every chapter it links.
+
+set(COURSE_EXERCISES_DONE "" CACHE STRING
+    "With COURSE_USE_EXERCISES: the exercises whose tests pass (./course passes them), e.g. 01;02")
+
 function(course_chapter nn slug)
   cmake_parse_arguments(ARG "DRAFT" "" "DEPENDS;LIBS" ${ARGN})
   set(name ${nn}_${slug})
+  # Every chapter this one needs, directly or through another: its chain.
+  set(chain "")
+  foreach(dep IN LISTS ARG_DEPENDS)
+    get_property(dep_chain GLOBAL PROPERTY COURSE_CHAIN_${dep})
+    list(APPEND chain ${dep_chain} ${dep})
+  endforeach()
+  list(REMOVE_DUPLICATES chain)
+  list(SORT chain)
+  set_property(GLOBAL PROPERTY COURSE_CHAIN_${nn} ${chain})
   set(solution_deps "")
   foreach(dep IN LISTS ARG_DEPENDS)
     list(APPEND solution_deps solution_${dep})
@@ -62,13 +79,8 @@ function(course_chapter nn slug)
   add_executable(ch${name} ${PROJECT_SOURCE_DIR}/chapters/${name}/main.cpp)
   course_use_pch(ch${name})
   if(COURSE_USE_EXERCISES)
-    set(program_impls exercise_${nn})
-    foreach(dep IN LISTS ARG_DEPENDS)
-      list(APPEND program_impls exercise_${dep})
-    endforeach()
-    # The student's libraries each pull in earlier reference libraries; list theirs first so the
-    # linker takes the student's definitions.
-    target_link_libraries(ch${name} PRIVATE ${program_impls} course_common)
+    set(linked ${chain} ${nn})
+    course_link_student_code(ch${name} "${linked}")
   else()
     target_link_libraries(ch${name} PRIVATE solution_${nn} course_common)
   endif()
@@ -106,10 +118,54 @@ function(course_chapter nn slug)
            COMMAND bash ${PROJECT_SOURCE_DIR}/tools/docs_figures.sh check
                    $<TARGET_FILE:ch${name}> ${PROJECT_SOURCE_DIR}/docs/figures ${nn})
   set_tests_properties(ch${nn}.docs_output ch${nn}.docs_figures PROPERTIES LABELS "ch${nn};docs")
-  # When the programs run the student's code their output is the student's, not the docs'.
+  # When the programs may run the student's code their output is the student's, not the docs' (and
+  # they print which code they run first).
   if(COURSE_USE_EXERCISES)
     set_tests_properties(ch${nn}.docs_output ch${nn}.docs_figures PROPERTIES DISABLED TRUE)
   endif()
 
   set_property(GLOBAL APPEND PROPERTY COURSE_CHAPTERS ${name})
+endfunction()
+
+# course_link_student_code(PROGRAM CHAPTERS): links PROGRAM on the student's code (exercise_NN) for
+# each of CHAPTERS listed in COURSE_EXERCISES_DONE, on the reference (solution_NN) for the others, and
+# adds a generated source that prints which is which when the program starts, e.g.
+#   [your code for exercises 01, 02; the reference for 04, 05 (not done yet)]
+# The student's object files are linked directly, so their definitions are the ones used: the
+# reference libraries that come along (solution_05 needs solution_01...) only fill in what is left.
+function(course_link_student_code program chapters)
+  set(mine "")
+  set(reference "")
+  foreach(ch IN LISTS chapters)
+    if(ch IN_LIST COURSE_EXERCISES_DONE)
+      list(APPEND mine ${ch})
+      target_sources(${program} PRIVATE $<TARGET_OBJECTS:exercise_${ch}>)
+    else()
+      list(APPEND reference ${ch})
+      target_link_libraries(${program} PRIVATE solution_${ch})
+    endif()
+  endforeach()
+  target_link_libraries(${program} PRIVATE course_common)
+
+  string(REPLACE ";" ", " mine_text "${mine}")
+  string(REPLACE ";" ", " reference_text "${reference}")
+  if(mine AND reference)
+    set(note "[your code for exercises ${mine_text}; the reference for ${reference_text} (not done yet)]")
+  elseif(mine)
+    set(note "[your code for exercises ${mine_text}]")
+  else()
+    set(note "[the reference for ${reference_text}: none of these exercises is done yet (./course check NN)]")
+  endif()
+  set(source ${CMAKE_BINARY_DIR}/generated/${program}_code.cpp)
+  file(CONFIGURE OUTPUT ${source} @ONLY CONTENT [[
+// Generated by course_link_student_code() in cmake/Course.cmake: which code this program runs.
+#include <cstdio>
+
+namespace {
+// Printed before main() starts, so that it comes first whatever the program does.
+const int printed_note = std::puts("@note@");
+}  // namespace
+]])
+  target_sources(${program} PRIVATE ${source})
+  set_source_files_properties(${source} PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
 endfunction()

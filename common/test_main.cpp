@@ -1,3 +1,39 @@
 // doctest's main(), built once and linked into every test program.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
+
+// In the sanitizer builds (COURSE_SANITIZE: build-sanitize/, and build-check-asan/ where
+// `./course check` traces a crash to its line) doctest leaves the crash signals to AddressSanitizer,
+// whose report names the line (DOCTEST_CONFIG_NO_POSIX_SIGNALS, set in common/CMakeLists.txt).
+//
+// There, with COURSE_TRACE_OUT_OF_RANGE=1 in the environment, an index out of range caught by
+// xtensor's bounds check (XTENSOR_ENABLE_ASSERT throws std::out_of_range from deep inside xtensor)
+// also prints the stack at the moment it is thrown, so `./course check` can show the student's line:
+// the exception itself carries only xtensor's own file and line.
+#if defined(COURSE_TRACE_THROWS)
+#include <sanitizer/common_interface_defs.h>
+
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <typeinfo>
+
+// Our __cxa_throw runs first for every `throw` in the program; it hands over to the C++ runtime's.
+// (The second parameter is a std::type_info*; GCC declares the function itself with void*.)
+extern "C" void __cxa_throw(void* thrown, void* type, void (*destroy)(void*)) {
+  static const bool trace = std::getenv("COURSE_TRACE_OUT_OF_RANGE") != nullptr;
+  static bool traced = false;
+  if (trace && !traced && *static_cast<const std::type_info*>(type) == typeid(std::out_of_range)) {
+    traced = true;  // the first one is where it went wrong
+    std::fprintf(stderr, "course: index out of bounds: %s\n",
+                 static_cast<std::out_of_range*>(thrown)->what());
+    __sanitizer_print_stack_trace();
+  }
+  using throw_function = void (*)(void*, void*, void (*)(void*));
+  static const auto next = reinterpret_cast<throw_function>(dlsym(RTLD_NEXT, "__cxa_throw"));
+  next(thrown, type, destroy);
+  std::abort();  // not reached: __cxa_throw does not return
+}
+#endif

@@ -1,61 +1,215 @@
 // Helpers for the course's tests: tensor comparisons that say what was expected and what came out.
 //
-// doctest prints tensors compared with CHECK(a == b) as {?} (trap 9 in CONTRIBUTING.md), so we compare
-// with max_abs_diff and attach both tensors to the failure message.
+// CHECK(a == b) on tensors says nothing useful: it asks for exact equality, and its message is
+// either {?} or the whole tensors (trap 9 in CONTRIBUTING.md). So we compare with max_abs_diff
+// against a tolerance (a NaN always fails) and, on failure, describe the difference ourselves: which
+// result differs (the expression passed to CHECK_CLOSE), the first index where it differs with both
+// values, the largest difference, and a short excerpt of each tensor around that index — never the
+// whole tensor, which for a (128, 64) encoding would be thousands of numbers.
 #pragma once
 #include "tensor.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstddef>
 #include <string>
+#include <vector>
 
 namespace course::test {
 
-// A tensor as text, one row per line, with its shape first.
+// A tensor of any rank copied into plain vectors: its shape and its values in row-major order.
+struct Flat {
+  std::vector<std::size_t> shape;
+  std::vector<double> values;
+};
+
 template <class T>
-std::string show(const T& t) {
-  std::string s = "shape " + shape_of(t) + "\n";
-  if (t.dimension() == 2) {
-    for (std::size_t i = 0; i < t.shape(0); ++i) {
-      s += "    [";
-      for (std::size_t j = 0; j < t.shape(1); ++j)
-        s += fmt::format("{}{: .10g}", j ? ", " : "", double(t(i, j)));
-      s += "]\n";
+Flat flatten(const T& t) {
+  Flat f;
+  f.shape.assign(t.shape().begin(), t.shape().end());
+  for (auto x : t) f.values.push_back(static_cast<double>(x));  // xtensor iterates row-major
+  return f;
+}
+
+// Flat index -> index per axis, e.g. 17 in shape (4, 5) -> {3, 2}.
+inline std::vector<std::size_t> unravel(std::size_t flat, const std::vector<std::size_t>& shape) {
+  std::vector<std::size_t> index(shape.size());
+  for (std::size_t a = shape.size(); a-- > 0;) {
+    index[a] = flat % shape[a];
+    flat /= shape[a];
+  }
+  return index;
+}
+
+// "[3, 2]"
+inline std::string index_text(const std::vector<std::size_t>& index) {
+  return "[" + fmt::format("{}", fmt::join(index, ", ")) + "]";
+}
+
+// "(4, 5)", "(7,)", "()"
+inline std::string shape_text(const std::vector<std::size_t>& shape) {
+  if (shape.size() == 1) return fmt::format("({},)", shape[0]);
+  return "(" + fmt::format("{}", fmt::join(shape, ", ")) + ")";
+}
+
+// At most this many rows and columns of a tensor are printed.
+constexpr std::size_t excerpt_rows = 6;
+constexpr std::size_t excerpt_cols = 6;
+
+// A window of `count` indices out of [0, size) that contains `focus`, starting a little before it.
+inline std::pair<std::size_t, std::size_t> window(std::size_t focus, std::size_t size, std::size_t count,
+                                                  std::size_t before) {
+  if (size <= count) return {0, size};
+  std::size_t first = focus > before ? focus - before : 0;
+  if (first + count > size) first = size - count;
+  return {first, first + count};
+}
+
+// An excerpt of `t` around the index `focus`: the 2-D slice of the last two axes that holds `focus`
+// (rank 3 and 4 are shown slice by slice, the slice named as [h, :, :]), at most excerpt_rows x
+// excerpt_cols of it. Values for which `mark` is true get a '*'. "..." stands for rows or columns
+// left out.
+inline std::string excerpt(const Flat& t, const std::vector<std::size_t>& focus,
+                           const std::vector<bool>& mark = {}) {
+  const std::size_t rank = t.shape.size();
+  if (rank == 0) return fmt::format("    {}\n", t.values.empty() ? 0.0 : t.values[0]);
+  if (t.values.empty()) return "    (no values)\n";
+  // rank 1 is one row; higher ranks: the last two axes are (rows, columns), the others fixed
+  const std::size_t rows = rank == 1 ? 1 : t.shape[rank - 2];
+  const std::size_t cols = t.shape[rank - 1];
+  const std::size_t focus_row = rank == 1 ? 0 : focus[rank - 2];
+  const std::size_t focus_col = focus[rank - 1];
+  std::size_t slice_start = 0;  // flat index of element (.., 0, 0) of the slice
+  std::string s;
+  if (rank > 2) {
+    std::vector<std::size_t> corner(focus.begin(), focus.end());
+    corner[rank - 2] = corner[rank - 1] = 0;
+    std::size_t stride = 1;
+    for (std::size_t a = rank; a-- > 0;) {
+      slice_start += corner[a] * stride;
+      stride *= t.shape[a];
     }
-  } else {
-    s += "    [";
-    std::size_t k = 0;
-    for (auto x : t) s += fmt::format("{}{: .10g}", k++ ? ", " : "", double(x));
-    s += "]\n";
+    std::vector<std::string> fixed;
+    for (std::size_t a = 0; a + 2 < rank; ++a) fixed.push_back(std::to_string(focus[a]));
+    s += fmt::format("    slice [{}, :, :]\n", fmt::join(fixed, ", "));
+  }
+  const auto [r0, r1] = window(focus_row, rows, excerpt_rows, 2);
+  const auto [c0, c1] = window(focus_col, cols, excerpt_cols, 3);
+  if (r0 > 0) s += fmt::format("    ... {} row{} above\n", r0, r0 == 1 ? "" : "s");
+  for (std::size_t i = r0; i < r1; ++i) {
+    s += fmt::format("    {:>4} [", rank == 1 ? std::string() : fmt::format("{}:", i));
+    if (c0 > 0) s += " ...";
+    for (std::size_t j = c0; j < c1; ++j) {
+      const std::size_t k = slice_start + i * cols + j;
+      const bool star = !mark.empty() && mark[k];
+      s += fmt::format(" {:>10.5g}{}", t.values[k], star ? "*" : " ");
+    }
+    if (c1 < cols) s += " ...";
+    s += " ]\n";
+  }
+  if (r1 < rows) s += fmt::format("    ... {} row{} below\n", rows - r1, rows - r1 == 1 ? "" : "s");
+  if (c0 > 0 || c1 < cols) {
+    s += fmt::format("    ({} {}-{} of {})\n", rank == 1 ? "indices" : "columns", c0, c1 - 1, cols);
   }
   return s;
 }
 
+// A tensor as text with its shape first; a large one as an excerpt of its first rows and columns.
+template <class T>
+std::string show(const T& t) {
+  const Flat f = flatten(t);
+  return "shape " + shape_text(f.shape) + "\n" + excerpt(f, std::vector<std::size_t>(f.shape.size(), 0));
+}
+
+// What CHECK_CLOSE prints when `actual` (the expression `actual_text`) is not within `tolerance` of
+// `expected`: the first index that differs, the largest difference, how many values differ, and an
+// excerpt of both tensors around the first difference.
 template <class A, class E>
-std::string describe_difference(const A& actual, const E& expected, double tolerance) {
-  return fmt::format("expected (within {:g}):\n{}got:\n{}max |got - expected| = {:g}", tolerance,
-                     show(expected), show(actual), max_abs_diff(actual, expected));
+std::string describe_difference(const A& actual, const E& expected, double tolerance,
+                                const char* actual_text = "the result",
+                                const char* expected_text = "expected") {
+  const Flat got = flatten(actual);
+  const Flat want = flatten(expected);
+  std::string s;
+  if (got.shape != want.shape) {
+    s += fmt::format("{} has shape {}, but {} has shape {}\n", actual_text, shape_text(got.shape),
+                     expected_text, shape_text(want.shape));
+    s += fmt::format("  expected, shape {}:\n{}", shape_text(want.shape),
+                     excerpt(want, std::vector<std::size_t>(want.shape.size(), 0)));
+    s += fmt::format("  got, shape {}:\n{}", shape_text(got.shape),
+                     excerpt(got, std::vector<std::size_t>(got.shape.size(), 0)));
+    s.pop_back();  // doctest ends the message with its own newline
+    return s;
+  }
+  // 1. which values differ (NaN always differs), the first and the largest difference
+  std::vector<bool> differs(got.values.size());
+  std::size_t count = 0, first = 0, largest = 0;
+  double largest_diff = -1;
+  std::vector<std::string> slices;  // rank >= 3: the slices [h, :, :] holding a difference
+  for (std::size_t k = 0; k < got.values.size(); ++k) {
+    const double d = std::abs(got.values[k] - want.values[k]);
+    differs[k] = !(d <= tolerance);
+    if (!differs[k]) continue;
+    if (count++ == 0) first = k;
+    const double size = std::isnan(d) ? INFINITY : d;
+    if (size > largest_diff) largest_diff = size, largest = k;
+    if (got.shape.size() >= 3) {
+      std::vector<std::size_t> index = unravel(k, got.shape);
+      index.resize(index.size() - 2);
+      const std::string name = index_text(index);
+      if (slices.empty() || slices.back() != name) slices.push_back(name);
+    }
+  }
+  const auto value_text = [](double x) { return fmt::format("{}", x); };  // shortest exact form
+  const std::vector<std::size_t> at = unravel(first, got.shape);
+  s += fmt::format("{} differs from {} (tolerance {:g}): {} of {} value{} differ{}\n", actual_text,
+                   expected_text, tolerance, count, got.values.size(), got.values.size() == 1 ? "" : "s",
+                   count == 1 ? "s" : "");
+  s += fmt::format("  first difference at {}: expected {}, got {}\n", index_text(at),
+                   value_text(want.values[first]), value_text(got.values[first]));
+  if (largest != first) {
+    s += fmt::format("  largest difference at {}: expected {}, got {}\n",
+                     index_text(unravel(largest, got.shape)), value_text(want.values[largest]),
+                     value_text(got.values[largest]));
+  }
+  if (slices.size() > 1) {
+    const std::size_t shown = std::min<std::size_t>(slices.size(), 8);
+    s += fmt::format("  slices that differ: {}{}\n",
+                     fmt::join(std::vector<std::string>(slices.begin(), slices.begin() + shown), " "),
+                     shown < slices.size() ? fmt::format(" and {} more", slices.size() - shown) : "");
+  }
+  // 2. both tensors around the first difference
+  s += fmt::format("  expected, shape {}:\n{}", shape_text(want.shape), excerpt(want, at));
+  s += fmt::format("  got (* = differs by more than {:g}):\n{}", tolerance, excerpt(got, at, differs));
+  s.pop_back();  // doctest ends the message with its own newline
+  return s;
 }
 
 }  // namespace course::test
 
-// CHECK_CLOSE(actual, expected, tolerance): every element within tolerance, shapes equal, no NaN.
-// On failure prints both tensors and the largest difference.
-#define CHECK_CLOSE(actual, expected, tolerance)                                      \
-  do {                                                                                \
-    const auto& actual_ = (actual);                                                   \
-    const auto& expected_ = (expected);                                               \
-    const double tolerance_ = (tolerance);                                            \
-    CHECK_MESSAGE(course::max_abs_diff(actual_, expected_) <= tolerance_,             \
-                  course::test::describe_difference(actual_, expected_, tolerance_)); \
+// CHECK_CLOSE(actual, expected, tolerance): shapes equal, every element within tolerance, no NaN.
+// On failure names `actual` as written in the test (e.g. r.weights), the first index that differs
+// with both values, and shows an excerpt of both tensors around it. The test case goes on.
+#define CHECK_CLOSE(actual, expected, tolerance)                                                         \
+  do {                                                                                                   \
+    const auto& actual_ = (actual);                                                                      \
+    const auto& expected_ = (expected);                                                                  \
+    const double tolerance_ = (tolerance);                                                               \
+    if (!(course::max_abs_diff(actual_, expected_) <= tolerance_)) {                                     \
+      FAIL_CHECK(course::test::describe_difference(actual_, expected_, tolerance_, #actual, #expected)); \
+    }                                                                                                    \
   } while (0)
 
+// REQUIRE_SHAPE(tensor, {rows, cols}): the test case stops here if the shape differs.
 #define REQUIRE_SHAPE(tensor, ...)                                                                    \
   do {                                                                                                \
     const auto& tensor_ = (tensor);                                                                   \
     const std::vector<std::size_t> want_ = __VA_ARGS__;                                               \
     const std::vector<std::size_t> got_(tensor_.shape().begin(), tensor_.shape().end());              \
-    REQUIRE_MESSAGE(got_ == want_, fmt::format("expected shape ({}), got {}", fmt::join(want_, ", "), \
-                                               course::shape_of(tensor_)));                           \
+    if (got_ != want_) {                                                                              \
+      FAIL(fmt::format("{} has shape {}, expected shape {}", #tensor, course::test::shape_text(got_), \
+                       course::test::shape_text(want_)));                                             \
+    }                                                                                                 \
   } while (0)
