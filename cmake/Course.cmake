@@ -19,8 +19,9 @@
 # A chapter still being written is registered with DRAFT: only its reference library is built (later
 # chapters may depend on it), and it has no program, no tests and no place in the course runner.
 #
-# DEPENDS lists the chapters whose functions this one calls directly; the chapters they call in turn
-# are found here (COURSE_CHAIN_NN), so the program's choice of code covers every chapter it links.
+# DEPENDS lists the chapters whose functions this one calls directly (whose contract or given header
+# it includes); the chapters they call in turn are found here (COURSE_CHAIN_NN), so the program's
+# choice of code covers every chapter it links, and the libraries bring their own dependencies.
 
 set(COURSE_EXERCISES_DONE "" CACHE STRING
     "With COURSE_USE_EXERCISES: the exercises whose tests pass (./course passes them), e.g. 01;02")
@@ -140,6 +141,9 @@ function(course_link_student_code program chapters)
     if(ch IN_LIST COURSE_EXERCISES_DONE)
       list(APPEND mine ${ch})
       target_sources(${program} PRIVATE $<TARGET_OBJECTS:exercise_${ch}>)
+      if(TARGET given_${ch})  # the chapter's given code, on the student's functions
+        target_sources(${program} PRIVATE $<TARGET_OBJECTS:given_${ch}>)
+      endif()
     else()
       list(APPEND reference ${ch})
       target_link_libraries(${program} PRIVATE solution_${ch})
