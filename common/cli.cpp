@@ -108,10 +108,12 @@ CLI::Validator whole_number_in(long long low, long long high) {
           used = 0;
         }
         if (used == 0 || used != text.size()) return fmt::format("'{}' is not a whole number", shorten(text));
+        // CLI11 reads "010" as octal 8 and refuses "08": a leading zero is refused here, with a reason
+        const std::size_t first_digit = text.find_first_of("0123456789");
+        if (text[first_digit] == '0' && first_digit + 1 < text.size()) {
+          return fmt::format("'{}': write the number without leading zeros", shorten(text));
+        }
         if (value < low || value > high) return out_of_range;
-        // plain decimal digits from here on, so that CLI11 reads neither "010" as octal 8 nor "08" as an
-        // error
-        text = std::to_string(value);
         return "";
       },
       fmt::format("in [{} - {}]", low, high));
