@@ -253,9 +253,8 @@ NpyArray read_as(const std::string& path, const std::string& name, Want want) {
   for (const std::size_t d : array.shape) elements *= static_cast<double>(d);
   if (8.0 * elements > memory_limit_bytes) {
     throw usage_error(fmt::format(
-        "{} has shape {}: {:.3g} values would need {} as float64, more than the "
-        "limit of {}",
-        name, shown(array.shape), elements, format_bytes(8.0 * elements), format_bytes(memory_limit_bytes)));
+        "{} has shape {}: {:.3g} values would need {} as float64, more than the limit of {}", name,
+        shown(array.shape), elements, format_bytes(8.0 * elements), format_bytes(memory_limit_bytes)));
   }
   const std::size_t count = static_cast<std::size_t>(elements);
 
