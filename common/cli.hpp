@@ -42,6 +42,11 @@ void require_memory(double bytes, const std::string& what);
 // "1.5 GiB", "12.0 KiB", "800 B".
 std::string format_bytes(double bytes);
 
+// CLI11's message for a malformed command line, as one plain sentence that echoes at most ~80
+// characters of any value: "--seed needs a value: a whole number from 0 to ...", "unknown flag --x:
+// ...", "--seed is given more than once; give it once". run_program prints it.
+std::string plain_parse_error(const CLI::ParseError& e);
+
 // Parses argv with the error contract above, turns colour on or off, runs body and maps exceptions
 // to exit codes. Returns what main() should return.
 int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& options,

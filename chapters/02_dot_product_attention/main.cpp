@@ -204,6 +204,8 @@ int run_loaded(const Options& opt) {
                  fmt::format("the ({}, {}) weights of these files", q.shape(0), k.shape(0)));
   print_title("Chapter 02 · Scaled dot-product attention on " + dir);
   const AttentionResult r = scaled_dot_product_attention(q, k, v);
+  require_finite_result("the weights", r.weights);  // an overflow is bad input, never a printed NaN
+  require_finite_result("the output", r.output);
   print_matrix("query " + shape_of(q), q);
   print_matrix("key " + shape_of(k), k);
   print_matrix("value " + shape_of(v), v);

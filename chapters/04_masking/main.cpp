@@ -198,6 +198,8 @@ int run_loaded(const Options& opt) {
   print_title("Chapter 04 · One-head attention with masks on " + opt.common.load_dir);
   // project, masked attention, project again (one_head_layer in common/contracts/04_masking.hpp)
   const AttentionResult r = one_head_layer(f);
+  require_finite_result("attn_output_weights", r.weights);  // an overflow is bad input, never a printed NaN
+  require_finite_result("attn_output", r.output);
   const Matrix& out = r.output;
   const Labels queries = numbered("q", f.mask.shape(0)), keys = numbered("k", f.mask.shape(1));
   print_matrix("mask (attn_mask | key_padding_mask), 1 = may not attend", as_numbers(f.mask), queries, keys,

@@ -147,6 +147,8 @@ int run_loaded(const Options& opt) {
   const MultiHeadResult r =
       multi_head_attention(f.query, f.key, f.value,
                            {f.in_proj_weight, f.in_proj_bias, f.out_proj_weight, f.out_proj_bias}, H, f.mask);
+  require_finite_result("attn_output_weights", r.weights);  // an overflow is bad input, never a printed NaN
+  require_finite_result("attn_output", r.output);
   for (std::size_t h = 0; h < std::min<std::size_t>(H, 4); ++h)
     print_matrix(fmt::format("attn_output_weights, head {}", h),
                  Matrix(xt::view(r.weights, h, xt::all(), xt::all())));

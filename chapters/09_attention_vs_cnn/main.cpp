@@ -328,6 +328,7 @@ int run_loaded(const Options& opt) {
     const Vector bias = npy_exists(dir, "bias") ? load_vector(dir, "bias", "(C_out,)") : kNoBias;
     check(probe.shape, weight.shape(0));
     const Matrix out = convolve([&] { return conv1d(input, weight, bias, spec); });
+    require_finite_result("the output", out);  // an overflow is bad input, never a printed NaN
     print_title("Chapter 09 · conv1d on " + dir);
     print_preview("output", out);
     if (!opt.common.save_dir.empty()) save_npy(opt.common.save_dir, "output", out);
@@ -337,6 +338,7 @@ int run_loaded(const Options& opt) {
     const Vector bias = npy_exists(dir, "bias") ? load_vector(dir, "bias", "(C_out,)") : kNoBias;
     check(probe.shape, weight.shape(0));
     const Tensor3 out = convolve([&] { return conv2d(input, weight, bias, spec); });
+    require_finite_result("the output", out);  // an overflow is bad input, never a printed NaN
     print_title("Chapter 09 · conv2d on " + dir);
     fmt::print("output {}\n", shape_of(out));
     for (std::size_t o = 0; o < std::min<std::size_t>(out.shape(0), 4); ++o)

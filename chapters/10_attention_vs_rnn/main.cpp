@@ -360,6 +360,8 @@ Sensitivities show_sensitivity(const Options& opt, Rng& rng) {
 int run_loaded(const Options& opt) {
   const RnnFiles f = load_rnn(opt.common.load_dir);
   const RnnResult r = rnn_forward(f.input, f.weights, f.h0);
+  require_finite_result("output", r.output);  // an overflow is bad input, never a printed NaN
+  require_finite_result("h_n", r.h_n);
   print_title("Chapter 10 · torch.nn.RNN on " + opt.common.load_dir);
   print_matrix("output (L, H)", r.output);
   print_matrix("h_n (1, H)", r.h_n);

@@ -176,6 +176,11 @@ int run_loaded(const Options& opt) {
     throw usage_error(
         fmt::format("--heads {} does not divide E = {} (from self_attn.in_proj_weight.npy)", opt.heads, E));
   }
+  // as in run(): the (H, L, L) attention weights are the big item, then a few (L, E) and (L, F)
+  const double n = src.shape(0), F = w.linear1_weight.shape(0);
+  require_memory(
+      8.0 * (4.0 * opt.heads * n * n + 8.0 * n * (E + F)),
+      fmt::format("the ({}, {}, {}) attention weights of src.npy", opt.heads, src.shape(0), src.shape(0)));
   print_title("Chapter 11 · TransformerEncoderLayer on loaded weights");
   print_config("loaded from", dir);
   print_config("shapes",
@@ -183,6 +188,7 @@ int run_loaded(const Options& opt) {
                            w.linear1_weight.shape(0), opt.heads, opt.norm_first ? "pre-norm" : "post-norm"));
   const std::size_t L = src.shape(0);
   const Matrix out = encoder_layer(src, w, opt.heads, opt.norm_first, no_mask(L, L));
+  require_finite_result("the output", out);  // an overflow is bad input, never a printed NaN
   print_matrix("output", Matrix(xt::view(out, xt::range(0, std::min<std::size_t>(L, 8)))), {}, {}, 6);
   if (L > 8) fmt::print("(first 8 of {} rows)\n", L);
   if (!opt.common.save_dir.empty()) {
