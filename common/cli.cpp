@@ -64,6 +64,19 @@ CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value,
   return app.add_option(flag, value, help)->check(whole_number_in(1, max))->capture_default_str();
 }
 
+CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value, const std::string& help,
+                             int min, int max, const std::string& why) {
+  const CLI::Validator range = whole_number_in(min, max);
+  CLI::Validator explained(
+      [range, why](std::string& text) -> std::string {
+        const std::string error = range(text);
+        return error.empty() || why.empty() ? error : fmt::format("{} ({})", error, why);
+      },
+      range.get_description());
+  const std::string text = why.empty() ? help : fmt::format("{} ({})", help, why);
+  return app.add_option(flag, value, text)->check(explained)->capture_default_str();
+}
+
 std::string format_bytes(double bytes) {
   if (bytes >= 1024.0 * 1024.0 * 1024.0) return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024.0 * 1024.0));
   if (bytes >= 1024.0 * 1024.0) return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
@@ -76,6 +89,22 @@ void require_memory(double bytes, const std::string& what) {
     throw usage_error(fmt::format("{} would need {}, more than the limit of {}; choose smaller sizes", what,
                                   format_bytes(bytes), format_bytes(memory_limit_bytes)));
   }
+}
+
+void require_work(double multiply_adds, const std::string& what) {
+  if (multiply_adds > work_limit) {
+    const double seconds = multiply_adds * seconds_per_multiply_add;
+    throw usage_error(fmt::format(
+        "{} would take about {:.1e} multiply-adds (about {} s), more than the limit of {:.0e} (a few "
+        "seconds); choose smaller sizes",
+        what, multiply_adds, seconds < 1e6 ? fmt::format("{:.0f}", seconds) : fmt::format("{:.0e}", seconds),
+        work_limit));
+  }
+}
+
+void require_within_limits(const Cost& cost, const std::string& what) {
+  require_memory(cost.bytes, what);
+  require_work(cost.multiply_adds, what);
 }
 
 int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& options,

@@ -33,6 +33,12 @@ CLI::Validator whole_number_in(long long low, long long high);
 CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value, const std::string& help,
                              int max);
 
+// Adds a size flag that must be a whole number in [min, max]. `why` says why the range ends where it
+// does (e.g. "at least 2: layer norm of one number is always 0"); it is added to the flag's --help
+// text and to the error for a value outside the range.
+CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value, const std::string& help,
+                             int min, int max, const std::string& why);
+
 // The most memory a chapter program may ask for; sizes that need more are bad input.
 constexpr double memory_limit_bytes = 1024.0 * 1024.0 * 1024.0;  // 1 GiB
 
@@ -41,6 +47,67 @@ void require_memory(double bytes, const std::string& what);
 
 // "1.5 GiB", "12.0 KiB", "800 B".
 std::string format_bytes(double bytes);
+
+// The most work a chapter program may do for one set of flags: a few seconds. Every program
+// estimates its work from its sizes before it starts and refuses more (exit 2, with the number).
+// Work is counted in multiply-adds of a plain C++ loop over doubles (one a(i, k) * b(k, j) added to a
+// sum); the slower steps below count as the multiply-adds they cost. Measured with
+// tools/measure_work_rate.sh on the course's 2-core machine while other builds kept it busy (load
+// average 8, a conservative rate): a multiply-add took 1.0 to 2.9 ns, 1.6 ns typically, so the limit
+// is about 3 s there.
+constexpr double work_limit = 2e9;                   // multiply-adds
+constexpr double seconds_per_multiply_add = 1.6e-9;  // the rate measured above
+// The cost of other steps, in multiply-adds (same measurements, rounded up):
+constexpr double blas_multiply_add = 0.1;  // one multiply-add inside OpenBLAS (xt::linalg::dot): 0.04-0.08
+constexpr double normal_draw = 25;         // one Rng::normal(): 20-25
+constexpr double uniform_draw = 10;        // one Rng::uniform(): 7-10
+constexpr double math_call = 12;           // one exp, log, sin, cos, tanh or pow: exp 4-5, sin(pow(x)) 20-25
+constexpr double printed_number = 2000;    // one number shown by print_matrix or print_heatmap in a
+                                           // terminal: 1500-2300 (120-200 into a file)
+constexpr double svg_cell = 3000;          // one cell of an SVG heatmap (write_heatmap_svg): 1900-2800
+
+// Throws usage_error, naming `what`, its multiply-adds and about how long they would take, if
+// multiply_adds > work_limit.
+void require_work(double multiply_adds, const std::string& what);
+
+// What one run will need, estimated from the sizes before it starts.
+struct Cost {
+  double bytes = 0;          // memory held at the peak
+  double multiply_adds = 0;  // work, as for require_work
+};
+
+// require_memory and require_work on one estimate.
+void require_within_limits(const Cost& cost, const std::string& what);
+
+// Whether a cost fits both limits.
+inline bool within_limits(const Cost& cost) {
+  return cost.bytes <= memory_limit_bytes && cost.multiply_adds <= work_limit;
+}
+
+// The largest value in [low, high] of one size flag whose run fits both limits with every other flag
+// at its default: the flag's maximum follows from the limits instead of being picked by hand.
+// cost_of estimates a run from the options; it must not decrease as the flag grows. Returns low if
+// even low does not fit (require_within_limits then refuses it with the numbers).
+//   add_size_option(app, "--rows", opt.rows, "Rows", largest_within_limits(&Options::rows, cost_of));
+template <class Options>
+int largest_within_limits(int Options::*flag, Cost (*cost_of)(const Options&), int low = 1,
+                          int high = 1 << 30) {
+  const auto fits = [&](int value) {
+    Options options;  // the defaults
+    options.*flag = value;
+    return within_limits(cost_of(options));
+  };
+  if (!fits(low)) return low;
+  while (low < high) {  // fits(low) holds; find the last value that fits
+    const int middle = low + (high - low + 1) / 2;
+    if (fits(middle)) {
+      low = middle;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return low;
+}
 
 // Parses argv with the error contract above, turns colour on or off, runs body and maps exceptions
 // to exit codes. Returns what main() should return.
