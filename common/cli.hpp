@@ -42,8 +42,8 @@ CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value,
 // The most memory a chapter program may ask for; sizes that need more are bad input.
 constexpr double memory_limit_bytes = 1024.0 * 1024.0 * 1024.0;  // 1 GiB
 
-// Throws usage_error, naming `what` and the bytes it would need, if bytes > memory_limit_bytes.
-void require_memory(double bytes, const std::string& what);
+// Throws usage_error, naming `what` and the bytes it would need, if bytes > limit.
+void require_memory(double bytes, const std::string& what, double limit = memory_limit_bytes);
 
 // "1.5 GiB", "12.0 KiB", "800 B".
 std::string format_bytes(double bytes);
@@ -67,35 +67,45 @@ constexpr double printed_number = 2000;    // one number shown by print_matrix o
 constexpr double svg_cell = 3000;          // one cell of an SVG heatmap (write_heatmap_svg): 1900-2800
 
 // Throws usage_error, naming `what`, its multiply-adds and about how long they would take, if
-// multiply_adds > work_limit.
-void require_work(double multiply_adds, const std::string& what);
+// multiply_adds > limit.
+void require_work(double multiply_adds, const std::string& what, double limit = work_limit);
 
 // What one run will need, estimated from the sizes before it starts.
 struct Cost {
   double bytes = 0;          // memory held at the peak
-  double multiply_adds = 0;  // work, as for require_work
+  double multiply_adds = 0;  // work, counted as for work_limit
 };
 
-// require_memory and require_work on one estimate.
-void require_within_limits(const Cost& cost, const std::string& what);
+// The limits an estimate must fit.
+struct Limits {
+  double bytes;
+  double multiply_adds;
+};
+constexpr Limits chapter_limits{memory_limit_bytes, work_limit};
+// Benchmarks (bench/) time things on purpose and are run by hand: up to about 2 minutes and 4 GiB
+// (bench_12_attention's naive attention holds a 2 GiB matrix of scores at n = 16384, by design).
+constexpr Limits benchmark_limits{4 * memory_limit_bytes, 40 * work_limit};
 
-// Whether a cost fits both limits.
-inline bool within_limits(const Cost& cost) {
-  return cost.bytes <= memory_limit_bytes && cost.multiply_adds <= work_limit;
+// require_memory and require_work on one estimate.
+void require_within_limits(const Cost& cost, const std::string& what, const Limits& limits = chapter_limits);
+
+// Whether an estimate fits the limits.
+inline bool within_limits(const Cost& cost, const Limits& limits = chapter_limits) {
+  return cost.bytes <= limits.bytes && cost.multiply_adds <= limits.multiply_adds;
 }
 
-// The largest value in [low, high] of one size flag whose run fits both limits with every other flag
+// The largest value in [low, high] of one size flag whose run fits the limits with every other flag
 // at its default: the flag's maximum follows from the limits instead of being picked by hand.
 // cost_of estimates a run from the options; it must not decrease as the flag grows. Returns low if
 // even low does not fit (require_within_limits then refuses it with the numbers).
 //   add_size_option(app, "--rows", opt.rows, "Rows", largest_within_limits(&Options::rows, cost_of));
 template <class Options>
 int largest_within_limits(int Options::*flag, Cost (*cost_of)(const Options&), int low = 1,
-                          int high = 1 << 30) {
+                          int high = 1 << 30, const Limits& limits = chapter_limits) {
   const auto fits = [&](int value) {
     Options options;  // the defaults
     options.*flag = value;
-    return within_limits(cost_of(options));
+    return within_limits(cost_of(options), limits);
   };
   if (!fits(low)) return low;
   while (low < high) {  // fits(low) holds; find the last value that fits
