@@ -95,6 +95,7 @@ void require_work(double multiply_adds, const std::string& what, double limit) {
   // "about 63 s" at the rate measured for work_limit (cli.hpp)
   const auto duration = [](double work) {
     const double seconds = work * seconds_per_multiply_add;
+    if (seconds < 10) return fmt::format("about {:.1f} s", seconds);
     return seconds < 1e6 ? fmt::format("about {:.0f} s", seconds) : fmt::format("about {:.0e} s", seconds);
   };
   if (multiply_adds > limit) {

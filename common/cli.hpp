@@ -50,21 +50,29 @@ std::string format_bytes(double bytes);
 
 // The most work a chapter program may do for one set of flags: a few seconds. Every program
 // estimates its work from its sizes before it starts and refuses more (exit 2, with the number).
-// Work is counted in multiply-adds of a plain C++ loop over doubles (one a(i, k) * b(k, j) added to a
-// sum); the slower steps below count as the multiply-adds they cost. Measured with
+// Work is counted in multiply-adds of a plain C++ loop over doubles in the cache (one a(i, k) * b(k, j)
+// added to a sum); the slower steps below count as the multiply-adds they cost. Measured with
 // tools/measure_work_rate.sh on the course's 2-core machine while other builds kept it busy (load
-// average 8, a conservative rate): a multiply-add took 1.0 to 2.9 ns, 1.6 ns typically, so the limit
-// is about 3 s there.
+// average 4 to 9, a conservative rate): a multiply-add took 1.0 to 2.9 ns, 1.6 ns typically, so the
+// limit is about 3 s there.
 constexpr double work_limit = 2e9;                   // multiply-adds
 constexpr double seconds_per_multiply_add = 1.6e-9;  // the rate measured above
-// The cost of other steps, in multiply-adds (same measurements, rounded up):
-constexpr double blas_multiply_add = 0.1;  // one multiply-add inside OpenBLAS (xt::linalg::dot): 0.04-0.08
-constexpr double normal_draw = 25;         // one Rng::normal(): 20-25
-constexpr double uniform_draw = 10;        // one Rng::uniform(): 7-10
-constexpr double math_call = 12;           // one exp, log, sin, cos, tanh or pow: exp 4-5, sin(pow(x)) 20-25
-constexpr double printed_number = 2000;    // one number shown by print_matrix or print_heatmap in a
-                                           // terminal: 1500-2300 (120-200 into a file)
-constexpr double svg_cell = 3000;          // one cell of an SVG heatmap (write_heatmap_svg): 1900-2800
+// The cost of other steps, in multiply-adds (same measurements, ranges in brackets, rounded up):
+// a multiply-add whose operands stream from memory (rows beyond the cache) [7]
+constexpr double streamed_multiply_add = 8;
+// a multiply-add inside OpenBLAS (xt::linalg::dot) [0.04 - 0.08]
+constexpr double blas_multiply_add = 0.1;
+// one double of a newly allocated matrix: page faults and zeroing [22 - 36]
+constexpr double fresh_double = 35;
+// one Rng::normal() [13 - 25] and one Rng::uniform() [5 - 10]
+constexpr double normal_draw = 25;
+constexpr double uniform_draw = 10;
+// one exp, log, sin, cos, tanh or pow [exp 3 - 7, sin(pow(x)) 16 - 28]
+constexpr double math_call = 15;
+// one number shown by print_matrix or print_heatmap in a terminal [1100 - 3000; 100 - 200 into a file]
+constexpr double printed_number = 3000;
+// one cell of an SVG heatmap (write_heatmap_svg) [1200 - 2800]
+constexpr double svg_cell = 3000;
 
 // Throws usage_error, naming `what`, its multiply-adds and about how long they would take, if
 // multiply_adds > limit.

@@ -44,6 +44,17 @@ int main() {
       }
     sink = c(1, 1);
   });
+  // 1b. the same loop (order i, p, j, as the reference matmul) on operands far larger than the cache:
+  //     (5, 6) x (6, 2e6), each row of the product and of b streamed from memory
+  const std::size_t wide = 2000000;
+  const Matrix x = rng.normal_matrix(5, 6), w = rng.normal_matrix(6, wide);
+  const double streamed = ns_per_step(5.0 * 6 * wide, [&] {
+    Matrix y = xt::zeros<double>({std::size_t{5}, wide});
+    for (std::size_t i = 0; i < 5; ++i)
+      for (std::size_t p = 0; p < 6; ++p)
+        for (std::size_t j = 0; j < wide; ++j) y(i, j) += x(i, p) * w(p, j);
+    sink = y(1, 1);
+  });
   // 2. a multiply-add inside OpenBLAS's dgemm, one thread
   const std::size_t nb = 1000;
   const Matrix ab = rng.normal_matrix(nb, nb), bb = rng.normal_matrix(nb, nb);
@@ -63,6 +74,11 @@ int main() {
     for (std::size_t i = 0; i < m; ++i) s += std::sin(std::pow(10000.0, -1e-7 * i));
     sink = s;
   });
+  // a double newly allocated and zeroed (page faults and memset): large matrices cost this per entry
+  const std::size_t big = 32 * 1024 * 1024;  // 256 MiB
+  const double fresh = ns_per_step(big, [&] {
+    sink = Matrix(xt::zeros<double>({big, std::size_t{1}}))(7, 0);
+  });
   // printing: print_matrix and print_heatmap of a (20000, 10) matrix into /dev/null
   const Matrix p = rng.uniform_matrix(20000, 10, 0.0, 1.0);
   std::FILE* saved = stdout;
@@ -79,11 +95,13 @@ int main() {
   std::filesystem::remove_all(dir);
   fmt::print("one step, in nanoseconds and in multiply-adds of a plain loop:\n");
   fmt::print("  multiply-add, plain loop      {:8.2f} ns   1\n", madd);
+  fmt::print("  multiply-add, from memory     {:8.2f} ns   {:.1f}\n", streamed, streamed / madd);
   fmt::print("  multiply-add, OpenBLAS dgemm  {:8.2f} ns   {:.2f}\n", blas, blas / madd);
   fmt::print("  normal random draw            {:8.2f} ns   {:.1f}\n", normal, normal / madd);
   fmt::print("  uniform random draw           {:8.2f} ns   {:.1f}\n", uniform, uniform / madd);
   fmt::print("  exp                           {:8.2f} ns   {:.1f}\n", exp, exp / madd);
   fmt::print("  sin(pow(...))                 {:8.2f} ns   {:.1f}\n", pow, pow / madd);
+  fmt::print("  fresh double (allocated, 0)   {:8.2f} ns   {:.1f}\n", fresh, fresh / madd);
   fmt::print("  SVG heatmap cell              {:8.2f} ns   {:.0f}\n", svg_cell, svg_cell / madd);
   fmt::print("  printed number                {:8.2f} ns   {:.0f}\n", printed, printed / madd);
 }

@@ -21,12 +21,13 @@ struct Options {
 };
 
 // What a run needs, estimated from its sizes before it starts: a few (rows, cols) matrices alive at
-// once; drawing the scores, their softmax, printing every score twice (matrix and heatmap) and, with
-// --svg, drawing it.
+// once (the cost constants are in cli.hpp). The work per score: drawing it into fresh matrices, its
+// exponential, printing it twice (matrix and heatmap) and, with --svg, drawing it.
 Cost cost_of(const Options& opt) {
   const double cells = static_cast<double>(opt.rows) * opt.cols;
   const double figure = opt.common.svg_dir.empty() ? 0.0 : svg_cell;
-  return {8.0 * 4.0 * cells, cells * (normal_draw + math_call + 2.0 * printed_number + figure)};
+  return {8.0 * 4.0 * cells,
+          cells * (normal_draw + 3.0 * fresh_double + math_call + 2.0 * printed_number + figure)};
 }
 
 // Shapes and broadcasting: a (2, 3) matrix plus a (3,) row and a (2, 1) column.

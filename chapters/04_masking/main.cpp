@@ -22,6 +22,11 @@ struct Options {
 
 const Labels kTokens = {"我", "喜欢", "在", "公园", "里", "散步"};
 
+// With Q = K = V = X, a token's score with itself, x·x / sqrt(d), grows like sqrt(d) while the others
+// stay near 0: above d_model = 64 each token attends almost only to itself (at 200, row 0 no longer
+// moves by 1e-6 when the last token changes), and section 2's check has nothing left to show.
+constexpr int kMaxDModel = 64;
+
 // What a run needs, estimated from its sizes before it starts: 16 rows of width d_model at most
 // (x, the changed x, the padded and the left-padded sentences, Q K^T's operands); the work is drawing
 // 14 embeddings and a dozen attentions over 6 tokens, about 600 multiply-adds per unit of d_model.
@@ -304,8 +309,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 04: causal and padding masks, and why a decoder needs the causal mask",
                "ch04_masking"};
   Options opt;
-  add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding",
-                  largest_within_limits(&Options::d_model, cost_of));
+  add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding", 1, kMaxDModel,
+                  "at most 64: wider, each token attends almost only to itself and none reads the future");
   add_size_option(app, "--heads", opt.heads, "Number of heads: 1 (chapter 05 does several)", 1000000);
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });

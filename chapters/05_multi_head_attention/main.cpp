@@ -22,12 +22,14 @@ struct Options {
 
 const Labels kTokens = {"我", "喜欢", "在", "公园", "里", "散步"};
 
-// What a run needs, estimated from its sizes before it starts: the weights (4E, E) and a copy or two
-// of them (5 E² doubles); the work is drawing them, the projections of 6 tokens (4 x 6 E² multiply-
-// adds), sharpening W_q and W_k (2 E²), each head's softmax, and printing the (6, E) output.
+// What a run needs, estimated from its sizes before it starts (the cost constants are in cli.hpp):
+// the weights (4E, E) and a copy or two of them (6 E² doubles, measured). The work: drawing the
+// weights into fresh memory, the projections of 6 tokens (4 x 6 E² multiply-adds) through linear(),
+// which copies the weights it uses into fresh memory (7 E²), sharpening W_q and W_k (2 E²), each
+// head's softmax, and printing the (6, E) output.
 Cost cost_of(const Options& opt) {
   const double E = opt.d_model, H = opt.heads, L = kTokens.size();
-  return {8.0 * 5.0 * E * E, E * E * (4.0 * uniform_draw + 4.0 * L + 2.0) +
+  return {8.0 * 6.0 * E * E, E * E * (4.0 * uniform_draw + 11.0 * fresh_double + 4.0 * L + 2.0) +
                                  E * (L * printed_number + 4.0 * uniform_draw + 2.0 * L * L) +
                                  H * L * L * math_call};
 }

@@ -29,15 +29,17 @@ const Labels kSentenceB = {"不", "你", "不", "能", "吃", "饭"};  // a scra
 
 // What a run needs, estimated from its sizes before it starts. Alive at the peak: the (L, D) encoding
 // (twice with --save), W_q, W_k, W_v and a rotation (D, D) with copies, and 200 positions of section
-// 3. The work: drawing the weights, the four self-attentions (72 D² multiply-adds), section 3's
-// rotations (674 D²), the sinusoidal rows computed (L, or 2 L with --save, plus 667 in sections 3
-// and 5: a pow and a sin or cos each) and, with --svg, up to 64 rows of the encoding drawn.
+// 3. The work (the cost constants are in cli.hpp): drawing the weights, the four self-attentions
+// (72 D² multiply-adds), section 3's rotations (674 D²), the sinusoidal rows computed into fresh
+// memory (L, or 2 L with --save, plus 667 in sections 3 and 5: a pow and a sin or cos each) and,
+// with --svg, up to 64 rows of the encoding drawn.
 Cost cost_of(const Options& opt) {
   const double L = opt.seq_len, D = opt.d_model;
   const double rows = (opt.common.save_dir.empty() ? 1.0 : 2.0) * L + 667.0;
   const double figure = opt.common.svg_dir.empty() ? 0.0 : std::min(L, 64.0) * D * svg_cell;
   return {8.0 * (2.0 * L * D + 5.0 * D * D + 200.0 * D),
-          D * D * (3.0 * normal_draw + 750.0) + rows * D * 2.0 * math_call + figure};
+          D * D * (3.0 * (normal_draw + fresh_double) + 750.0) + rows * D * (2.0 * math_call + fresh_double) +
+              figure};
 }
 
 Matrix embed(const Labels& sentence, const Matrix& table) {

@@ -24,16 +24,17 @@ struct Options {
 constexpr std::size_t kDModel = 12;  // 0-2 colour, 3 a random feature, 4-11 the 2-D position
 
 // What a run needs, estimated from its sizes before it starts, for an n x n picture in N = (n/P)²
-// patches. Alive at the peak: a few (N, N) attention matrices and copies of the picture (3 n²). The
-// work: the picture, its patches and their embedding (about 45 n² multiply-adds), attention over the
-// N patches (24 N² multiply-adds and N² exponentials), printing the query's N weights and, with --svg,
-// drawing the picture's 2 n² pixels.
+// patches (the cost constants are in cli.hpp). Alive at the peak: a few (N, N) attention matrices
+// and copies of the picture (3 n²). The work: the picture, its patches and their embedding (about
+// 45 n² multiply-adds), attention over the N patches (24 N² multiply-adds, N² exponentials, four
+// (N, N) matrices in fresh memory), printing the query's N weights and, with --svg, drawing the
+// picture's 2 n² pixels.
 Cost cost_of(const Options& opt) {
   const double n = opt.size, P = opt.patch, N = (n / P) * (n / P);
   const double figure = opt.common.svg_dir.empty() ? 0.0 : 2.0 * n * n * svg_cell;
-  return {
-      8.0 * 4.0 * N * N + 8.0 * 6.0 * 3.0 * n * n + (figure > 0 ? 200.0 * n * n : 0.0),
-      45.0 * n * n + 3.0 * P * P * normal_draw + N * N * (24.0 + math_call) + N * printed_number + figure};
+  return {8.0 * 4.0 * N * N + 8.0 * 6.0 * 3.0 * n * n + (figure > 0 ? 200.0 * n * n : 0.0),
+          45.0 * n * n + 3.0 * P * P * normal_draw + N * N * (24.0 + math_call + 4.0 * fresh_double) +
+              N * printed_number + figure};
 }
 
 // 1. A 5 x 10 RGB picture is 50 tokens of size 3.

@@ -26,17 +26,19 @@ struct Options {
   bool causal = false;
 };
 
-// What a run needs, estimated from its sizes before it starts. Alive at the peak: naive attention's
-// few (n, n) matrices, Q, K, V and the output (n, d), and tiled attention's buffers, whose (B, B)
-// block is allocated whatever n is. The work: drawing Q, K, V; naive and tiled attention on them
-// (2 n² d multiply-adds and n² exponentials each, and tiled's rescaling, n² d / B); and section 4,
-// both again on n' = min(n, 256) tokens for 5 block sizes.
+// What a run needs, estimated from its sizes before it starts (the cost constants are in cli.hpp).
+// Alive at the peak: naive attention's few (n, n) matrices, Q, K, V and the output (n, d), and tiled
+// attention's buffers, whose (B, B) block is allocated whatever n is. The work: drawing Q, K, V; naive
+// and tiled attention on them (2 n² d multiply-adds and n² exponentials each; naive's four (n, n)
+// matrices in fresh memory, tiled's (B, B) block and its rescaling, n² d / B); and section 4, both
+// again on n' = min(n, 256) tokens for 5 block sizes.
 Cost cost_of(const Options& opt) {
   const double n = opt.seq_len, d = opt.d_k, B = opt.block_size, m = std::min(n, 256.0);
   const auto both = [d, B](double n) {
-    return 3.0 * n * d * normal_draw + 4.0 * n * n * d + 2.0 * n * n * math_call + n * n * d / B;
+    return 3.0 * n * d * normal_draw + n * n * (4.0 * d + 2.0 * math_call + 4.0 * fresh_double + d / B);
   };
-  return {8.0 * (4.0 * n * n + 4.0 * n * d + B * (B + d + 2.0)), both(n) + B * B + 5.0 * both(m)};
+  return {8.0 * (4.0 * n * n + 4.0 * n * d + B * (B + d + 2.0)),
+          both(n) + B * B * fresh_double + 5.0 * both(m)};
 }
 
 // Naive attention, the way chapters 02 and 04 compute it: the whole (L, S) matrix of weights.
