@@ -289,8 +289,18 @@ int run(const Options& opt) {
                max_abs_diff(encoder_layer(src, silent, opt.heads, true, no_mask(L, L)), src), 0.0);
   checks.expect("post-norm keeps the stream at RMS about 1", std::abs(post.back() - 1.0) < 0.25,
                 fmt::format("RMS {:.3f} after {} layers", post.back(), opt.depth));
-  checks.expect("pre-norm's stream grows with depth", pre.back() > pre.front(),
-                fmt::format("RMS {:.3f} -> {:.3f}", pre.front(), pre.back()));
+  // The growth is a trend of random sublayers, not a rule: over few layers, or few numbers per layer
+  // (L x E), or with narrow tokens (layer norm of 2 or 4 numbers gives every token nearly the same
+  // input), the stream can also shrink. tools/fuzz_flags.sh found it reliable from 12 layers, E >= 8
+  // and L x E >= 48 (the defaults).
+  if (opt.depth >= 12 && opt.d_model >= 8 && opt.seq_len * opt.d_model >= 48) {
+    checks.expect("pre-norm's stream grows with depth", pre.back() > pre.front(),
+                  fmt::format("RMS {:.3f} -> {:.3f}", pre.front(), pre.back()));
+  } else {
+    fmt::print(
+        "pre-norm's growth: not checked (it is a trend, reliable with --depth 12 or more, --d-model 8 or "
+        "more and --seq-len x --d-model 48 or more)\n");
+  }
   checks.expect("the output has the input's shape", out.shape() == src.shape(), shape_of(out));
 
   if (!opt.common.save_dir.empty()) {
