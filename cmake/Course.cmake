@@ -11,11 +11,17 @@
 #                 tests/test_NN_slug.cpp linked against each implementation
 # and the CTest tests of the chapter, all labelled chNN.
 #
+# Given code: given/NN_slug/*.cpp, declared in common/given/NN_slug.hpp, is code the course gives
+# (helpers built on the exercises' functions, e.g. linear() on chapter 01's matmul). It is compiled
+# once (the object library given_NN) into both solution_NN and exercise_NN, so it calls whichever
+# implementation it is linked with.
+#
 # A chapter still being written is registered with DRAFT: only its reference library is built (later
 # chapters may depend on it), and it has no program, no tests and no place in the course runner.
 #
-# DEPENDS lists the chapters whose functions this one calls directly; the chapters they call in turn
-# are found here (COURSE_CHAIN_NN), so the program's choice of code covers every chapter it links.
+# DEPENDS lists the chapters whose functions this one calls directly (whose contract or given header
+# it includes); the chapters they call in turn are found here (COURSE_CHAIN_NN), so the program's
+# choice of code covers every chapter it links, and the libraries bring their own dependencies.
 
 set(COURSE_EXERCISES_DONE "" CACHE STRING
     "With COURSE_USE_EXERCISES: the exercises whose tests pass (./course passes them), e.g. 01;02")
@@ -36,11 +42,21 @@ function(course_chapter nn slug)
   foreach(dep IN LISTS ARG_DEPENDS)
     list(APPEND solution_deps solution_${dep})
   endforeach()
+  # 0. the chapter's given code, if it has any
+  file(GLOB given_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/given/${name}/*.cpp)
+  if(given_sources)
+    add_library(given_${nn} OBJECT ${given_sources})
+    target_link_libraries(given_${nn} PUBLIC course_common ${solution_deps})
+    course_use_pch(given_${nn})
+  endif()
   if(ARG_DRAFT)
     file(GLOB solution_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/solutions/${name}/*.cpp)
     add_library(solution_${nn} STATIC ${solution_sources})
     target_link_libraries(solution_${nn} PUBLIC course_common ${solution_deps})
     course_use_pch(solution_${nn})
+    if(given_sources)
+      target_sources(solution_${nn} PRIVATE $<TARGET_OBJECTS:given_${nn}>)
+    endif()
     return()
   endif()
 
@@ -52,7 +68,13 @@ function(course_chapter nn slug)
   foreach(impl solution_${nn} exercise_${nn})
     target_link_libraries(${impl} PUBLIC course_common ${solution_deps})
     course_use_pch(${impl})
+    if(given_sources)
+      target_sources(${impl} PRIVATE $<TARGET_OBJECTS:given_${nn}>)
+    endif()
   endforeach()
+  # A stub shows only the signature, the TODO steps and the not_implemented throw: its parameters are
+  # unused until the student writes the body. (A warning flag: the shared precompiled header still fits.)
+  target_compile_options(exercise_${nn} PRIVATE -Wno-unused-parameter)
 
   # 2. the chapter program
   add_executable(ch${name} ${PROJECT_SOURCE_DIR}/chapters/${name}/main.cpp)
@@ -119,6 +141,9 @@ function(course_link_student_code program chapters)
     if(ch IN_LIST COURSE_EXERCISES_DONE)
       list(APPEND mine ${ch})
       target_sources(${program} PRIVATE $<TARGET_OBJECTS:exercise_${ch}>)
+      if(TARGET given_${ch})  # the chapter's given code, on the student's functions
+        target_sources(${program} PRIVATE $<TARGET_OBJECTS:given_${ch}>)
+      endif()
     else()
       list(APPEND reference ${ch})
       target_link_libraries(${program} PRIVATE solution_${ch})

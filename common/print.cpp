@@ -41,18 +41,18 @@ bool is_wide(char32_t cp) {
          (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
 }
 
-Labels default_labels(const std::string& prefix, std::size_t n) {
-  Labels labels;
-  for (std::size_t i = 0; i < n; ++i) labels.push_back(prefix + std::to_string(i));
-  return labels;
-}
-
 std::size_t widest(const Labels& labels) {
   std::size_t w = 0;
   for (const auto& l : labels) w = std::max(w, display_width(l));
   return w;
 }
 }  // namespace
+
+Labels numbered(const std::string& prefix, std::size_t n) {
+  Labels labels;
+  for (std::size_t i = 0; i < n; ++i) labels.push_back(prefix + std::to_string(i));
+  return labels;
+}
 
 void set_color(bool on) {
   g_color = on;
@@ -91,8 +91,8 @@ void print_config(const std::string& key, const std::string& value) {
 
 void print_matrix(const std::string& label, const Matrix& m, const Labels& rows, const Labels& cols,
                   int decimals) {
-  const Labels r = rows.empty() ? default_labels("r", m.shape(0)) : rows;
-  const Labels c = cols.empty() ? default_labels("c", m.shape(1)) : cols;
+  const Labels r = rows.empty() ? numbered("r", m.shape(0)) : rows;
+  const Labels c = cols.empty() ? numbered("c", m.shape(1)) : cols;
   // Cell width: enough for "-123.4567" style numbers of this matrix and for every column label.
   double largest = 0.0;
   for (double x : m) largest = std::max(largest, std::abs(x));
@@ -116,7 +116,7 @@ void print_matrix(const std::string& label, const Matrix& m, const Labels& rows,
 
 void print_vector(const std::string& label, const Vector& v, const Labels& names, int decimals) {
   fmt::print("{}{}{} {}\n", bold(), label, reset(), shape_of(v));
-  const Labels c = names.empty() ? default_labels("", v.size()) : names;
+  const Labels c = names.empty() ? numbered("", v.size()) : names;
   std::string header, line;
   const std::size_t cell = std::max<std::size_t>(decimals + 5, widest(c) + 1);
   for (std::size_t j = 0; j < v.size(); ++j) {
@@ -128,8 +128,8 @@ void print_vector(const std::string& label, const Vector& v, const Labels& names
 
 void print_heatmap(const std::string& label, const Matrix& m, const Labels& rows, const Labels& cols) {
   static const char* const bars[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-  const Labels r = rows.empty() ? default_labels("r", m.shape(0)) : rows;
-  const Labels c = cols.empty() ? default_labels("c", m.shape(1)) : cols;
+  const Labels r = rows.empty() ? numbered("r", m.shape(0)) : rows;
+  const Labels c = cols.empty() ? numbered("c", m.shape(1)) : cols;
   const std::size_t row_width = widest(r);
   const std::size_t cell = std::max<std::size_t>(6, widest(c) + 1);
 

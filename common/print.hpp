@@ -20,6 +20,9 @@ std::size_t display_width(std::string_view utf8);
 std::string pad_right(const std::string& text, std::size_t width);
 std::string pad_left(const std::string& text, std::size_t width);
 
+// Numbered labels: numbered("q", 3) = {"q0", "q1", "q2"}.
+Labels numbered(const std::string& prefix, std::size_t n);
+
 // "== title ==" in bold, with a blank line before it.
 void print_title(const std::string& title);
 // A sub-heading: "-- text".

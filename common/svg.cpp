@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 namespace course {
 
@@ -60,10 +61,7 @@ std::string hex(const Rgb& c) {
 }
 
 Labels or_default(const Labels& labels, const std::string& prefix, std::size_t n) {
-  if (!labels.empty()) return labels;
-  Labels out;
-  for (std::size_t i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
-  return out;
+  return labels.empty() ? numbered(prefix, n) : labels;
 }
 
 // Approximate width in pixels of text at font size 13 (CJK characters are twice as wide).
@@ -267,6 +265,66 @@ void write_line_plot_svg(const std::string& dir, const std::string& file, const 
         left + plot_w + 12, ly, left + plot_w + 32, ly, color);
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\">{}</text>\n", left + plot_w + 38,
                        ly + 4, escape(series[s].name));
+  }
+  svg += "</svg>\n";
+  write_text_file(dir, file, svg);
+}
+
+void write_patch_overlay_svg(const std::string& dir, const std::string& file, const Tensor3& image,
+                             const Vector& weights, const PatchOverlaySpec& spec) {
+  const std::size_t H = image.shape(1), W = image.shape(2), P = spec.patch;
+  if (image.shape(0) != 3 || P == 0 || H % P != 0 || W % P != 0 || weights.size() != (H / P) * (W / P) ||
+      spec.query >= weights.size()) {
+    throw std::invalid_argument(fmt::format(
+        "write_patch_overlay_svg: image {} (must be (3, H, W)), patch {}, {} weights, query {} do not fit",
+        shape_of(image), P, weights.size(), spec.query));
+  }
+  const std::size_t rows = H / P, cols = W / P, px = 14;
+  const std::size_t panel_w = W * px, panel_h = H * px, gap = 30, top = 40;
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
+      "font-family=\"DejaVu Sans, sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      2 * panel_w + 3 * gap, panel_h + top + gap, 2 * panel_w + 3 * gap, panel_h + top + gap);
+  svg += fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{}</text>\n", gap,
+                     escape(spec.title));
+  const auto colour = [&](std::size_t y, std::size_t x) {
+    return fmt::format("#{:02x}{:02x}{:02x}", int(std::lround(255 * image(0, y, x))),
+                       int(std::lround(255 * image(1, y, x))), int(std::lround(255 * image(2, y, x))));
+  };
+  double wmax = 0;
+  for (std::size_t j = 0; j < weights.size(); ++j) wmax = std::max(wmax, weights(j));
+  // two panels: 0 the picture with its patches outlined, 1 the picture darkened by 1 - weight / max
+  for (int p = 0; p < 2; ++p) {
+    const std::size_t x0 = gap + p * (panel_w + gap);
+    for (std::size_t y = 0; y < H; ++y)
+      for (std::size_t x = 0; x < W; ++x)
+        svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n", x0 + x * px,
+                           top + y * px, px, px, colour(y, x));
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < cols; ++c) {
+        const std::size_t bx = x0 + c * P * px, by = top + r * P * px, side = P * px;
+        if (p == 1) {
+          const double w = weights(r * cols + c);
+          svg += fmt::format(
+              "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"black\" opacity=\"{:.3f}\"/>\n", bx,
+              by, side, side, 0.85 * (1.0 - w / wmax));
+          svg += fmt::format(
+              "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" "
+              "fill=\"white\">{:.2f}</text>\n",
+              bx + side / 2, by + side / 2 + 4, w);
+        }
+        svg += fmt::format(
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#ffffff\" "
+            "stroke-opacity=\"0.5\"/>\n",
+            bx, by, side, side);
+      }
+    const std::size_t qr = spec.query / cols, qc = spec.query % cols;
+    svg += fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#ffdd00\" "
+        "stroke-width=\"3\"/>\n",
+        x0 + qc * P * px, top + qr * P * px, P * px, P * px);
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#555\">{}</text>\n", x0,
+                       top + panel_h + 18, escape(p == 0 ? spec.left_caption : spec.right_caption));
   }
   svg += "</svg>\n";
   write_text_file(dir, file, svg);

@@ -75,4 +75,13 @@ double max_abs_diff(const A& a, const B& b) {
   return worst;
 }
 
+// permute_rows — the rows of m reordered: row i of the result is row perm[i] of m, i.e. P m for the
+// permutation matrix P with P[i][perm[i]] = 1.   m (n, d), perm (n) a permutation of 0..n-1  ->  (n, d)
+inline Matrix permute_rows(const Matrix& m, const std::vector<std::size_t>& perm) {
+  Matrix out = Matrix::from_shape({perm.size(), m.shape(1)});
+  for (std::size_t i = 0; i < perm.size(); ++i)
+    for (std::size_t j = 0; j < m.shape(1); ++j) out(i, j) = m(perm[i], j);
+  return out;
+}
+
 }  // namespace course

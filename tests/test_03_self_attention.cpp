@@ -11,13 +11,6 @@ using namespace course;
 
 namespace {
 const Matrix identity2 = {{1, 0}, {0, 1}};
-
-// Row i of the result is row perm[i] of m.
-Matrix permute_rows(const Matrix& m, const std::vector<std::size_t>& perm) {
-  Matrix out = m;
-  for (std::size_t i = 0; i < perm.size(); ++i) xt::view(out, i, xt::all()) = xt::view(m, perm[i], xt::all());
-  return out;
-}
 }  // namespace
 
 TEST_SUITE("03 self-attention") {

@@ -1,7 +1,7 @@
 // Chapter 05 — tests of split_heads, merge_heads and multi_head_attention, run against the reference
 // and against your exercise (./course check 05): head layouts worked by hand, invariants, and
 // torch.nn.MultiheadAttention (fixtures by tools/make_fixtures_05.py) to 1e-9.
-#include "contracts/05_multi_head_attention.hpp"
+#include "given/05_multi_head_attention.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 
@@ -29,13 +29,6 @@ void check_pytorch_case(const std::string& name) {
   const MultiHeadResult r = multi_head_attention(f.query, f.key, f.value, weights_of(f), heads, f.mask);
   CHECK_CLOSE(r.weights, load_tensor3(dir, "attn_output_weights", "(H, L, S)"), 1e-9);
   CHECK_CLOSE(r.output, load_matrix(dir, "attn_output", "(L, E)"), 1e-9);
-}
-
-// Weights drawn like PyTorch's initialisation, biases included.
-MultiHeadWeights random_weights(Rng& rng, std::size_t E) {
-  const double a = 1.0 / std::sqrt(static_cast<double>(E));
-  return {rng.uniform_matrix(3 * E, E, -a, a), Vector(xt::view(rng.uniform_matrix(1, 3 * E, -a, a), 0)),
-          rng.uniform_matrix(E, E, -a, a), Vector(xt::view(rng.uniform_matrix(1, E, -a, a), 0))};
 }
 }  // namespace
 
@@ -77,7 +70,7 @@ TEST_SUITE("05 multi-head attention") {
   TEST_CASE("one head is chapter 04's one-head attention between the projections") {
     Rng rng(2);
     const std::size_t E = 4;
-    const MultiHeadWeights w = random_weights(rng, E);
+    const MultiHeadWeights w = random_multi_head_weights(rng, E);
     const Matrix query = rng.normal_matrix(3, E), key = rng.normal_matrix(5, E),
                  value = rng.normal_matrix(5, E);
     const MultiHeadResult r = multi_head_attention(query, key, value, w, 1, no_mask(3, 5));
@@ -97,7 +90,7 @@ TEST_SUITE("05 multi-head attention") {
   TEST_CASE("each head sees only its own columns: changing head 1's query weights leaves head 0 alone") {
     Rng rng(3);
     const std::size_t E = 8;
-    MultiHeadWeights w = random_weights(rng, E);
+    MultiHeadWeights w = random_multi_head_weights(rng, E);
     const Matrix x = rng.normal_matrix(4, E);
     const MultiHeadResult a = multi_head_attention(x, x, x, w, 2, no_mask(4, 4));
     // rows 4..7 of W_q produce Q's columns 4..7, which belong to head 1
@@ -112,7 +105,7 @@ TEST_SUITE("05 multi-head attention") {
   TEST_CASE("shapes, rows summing to 1 in every head, and the mask applied to every head") {
     Rng rng(4);
     const std::size_t E = 6;
-    const MultiHeadWeights w = random_weights(rng, E);
+    const MultiHeadWeights w = random_multi_head_weights(rng, E);
     const Matrix x = rng.normal_matrix(5, E);
     const MultiHeadResult r = multi_head_attention(x, x, x, w, 3, causal_mask(5));
     REQUIRE_SHAPE(r.output, {5, 6});
@@ -126,7 +119,7 @@ TEST_SUITE("05 multi-head attention") {
 
   TEST_CASE("multi_head_attention refuses heads that do not divide E and weights that do not fit") {
     Rng rng(5);
-    const MultiHeadWeights w = random_weights(rng, 8);
+    const MultiHeadWeights w = random_multi_head_weights(rng, 8);
     const Matrix x = rng.normal_matrix(3, 8);
     CHECK_THROWS_AS(multi_head_attention(x, x, x, w, 3, no_mask(3, 3)), std::invalid_argument);
     const Matrix y = rng.normal_matrix(3, 6);
@@ -138,7 +131,7 @@ TEST_SUITE("05 multi-head attention") {
     // (E + 1, E) would give an (L, E + 1) output and read out_proj.bias past its end.
     Rng rng(6);
     const std::size_t E = 4;
-    const MultiHeadWeights good = random_weights(rng, E);
+    const MultiHeadWeights good = random_multi_head_weights(rng, E);
     const Matrix x = rng.normal_matrix(3, E);
     REQUIRE_SHAPE(multi_head_attention(x, x, x, good, 2, no_mask(3, 3)).output, {3, E});
     const auto refuses = [&](const char* what, MultiHeadWeights w) {

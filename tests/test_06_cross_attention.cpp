@@ -10,14 +10,6 @@
 
 using namespace course;
 
-namespace {
-Matrix permute_rows(const Matrix& m, const std::vector<std::size_t>& perm) {
-  Matrix out = m;
-  for (std::size_t i = 0; i < perm.size(); ++i) xt::view(out, i, xt::all()) = xt::view(m, perm[i], xt::all());
-  return out;
-}
-}  // namespace
-
 TEST_SUITE("06 cross-attention") {
   TEST_CASE("one query reading three source tokens, worked by hand") {
     // W_q = W_k = W_v = I (2 x 2): Q = x_q = [[2, 0]], K = V = x_kv. Scores = [2, 0, 0] / sqrt(2).

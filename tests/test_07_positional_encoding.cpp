@@ -3,7 +3,7 @@
 // (fixtures by tools/make_fixtures_07.py) to 1e-12, the rotation property, and RoPE's relative
 // positions.
 #include "contracts/01_tensors.hpp"
-#include "contracts/07_positional_encoding.hpp"
+#include "given/07_positional_encoding.hpp"
 #include "npy.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
@@ -13,21 +13,6 @@
 using namespace course;
 
 namespace {
-// R_k (d, d): block-diagonal 2 x 2 rotations by k * omega_i, omega_i = 1 / 10000^(2i/d), acting on
-// column vectors (sin, cos) pairs: [sin(a + b), cos(a + b)] = [[cos b, sin b], [-sin b, cos b]] [sin a, cos
-// a].
-Matrix rotation(std::size_t d, double k) {
-  Matrix r = xt::zeros<double>({d, d});
-  for (std::size_t i = 0; i < d / 2; ++i) {
-    const double b = k / std::pow(10000.0, 2.0 * i / d);
-    r(2 * i, 2 * i) = std::cos(b);
-    r(2 * i, 2 * i + 1) = std::sin(b);
-    r(2 * i + 1, 2 * i) = -std::sin(b);
-    r(2 * i + 1, 2 * i + 1) = std::cos(b);
-  }
-  return r;
-}
-
 double dot_rows(const Matrix& a, std::size_t i, const Matrix& b, std::size_t j) {
   double s = 0;
   for (std::size_t c = 0; c < a.shape(1); ++c) s += a(i, c) * b(j, c);

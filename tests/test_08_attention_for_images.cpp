@@ -2,7 +2,7 @@
 // your exercise (./course check 08): patch order worked by hand, shapes, the round trip back to the
 // image, and ViT's patch embedding as PyTorch's Conv2d(kernel_size = stride = P) (fixtures by
 // tools/make_fixtures_08.py) to 1e-9.
-#include "contracts/08_attention_for_images.hpp"
+#include "given/08_attention_for_images.hpp"
 #include "npy.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"

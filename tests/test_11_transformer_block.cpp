@@ -1,7 +1,7 @@
 // Chapter 11 — tests of layer_norm and encoder_layer, run against the reference and against your
 // exercise (./course check 11): numbers worked out by hand, invariants, and PyTorch's
 // TransformerEncoderLayer (fixtures made by tools/make_fixtures_11.py) to 1e-9.
-#include "contracts/11_transformer_block.hpp"
+#include "given/11_transformer_block.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 
@@ -12,23 +12,8 @@ using namespace course;
 namespace {
 const std::string fixtures = std::string(COURSE_FIXTURES_DIR) + "/11_transformer_block/";
 
-// A layer of random weights, E = 8, F = 16, scaled like PyTorch's init.
-EncoderLayerWeights random_layer(Rng& rng, std::size_t E, std::size_t F) {
-  const double a = 1.0 / std::sqrt(double(E)), b = 1.0 / std::sqrt(double(F));
-  EncoderLayerWeights w;
-  w.self_attn = {rng.uniform_matrix(3 * E, E, -a, a),
-                 Vector(xt::view(rng.uniform_matrix(1, 3 * E, -a, a), 0)), rng.uniform_matrix(E, E, -a, a),
-                 Vector(xt::view(rng.uniform_matrix(1, E, -a, a), 0))};
-  w.linear1_weight = rng.uniform_matrix(F, E, -a, a);
-  w.linear1_bias = xt::view(rng.uniform_matrix(1, F, -a, a), 0);
-  w.linear2_weight = rng.uniform_matrix(E, F, -b, b);
-  w.linear2_bias = xt::view(rng.uniform_matrix(1, E, -b, b), 0);
-  w.norm1_weight = xt::view(rng.uniform_matrix(1, E, 0.5, 1.5), 0);
-  w.norm1_bias = xt::view(rng.uniform_matrix(1, E, -0.5, 0.5), 0);
-  w.norm2_weight = xt::view(rng.uniform_matrix(1, E, 0.5, 1.5), 0);
-  w.norm2_bias = xt::view(rng.uniform_matrix(1, E, -0.5, 0.5), 0);
-  return w;
-}
+// A layer of random weights scaled like PyTorch's init, with LayerNorm vectors far from 1 and 0.
+const NormInit kNorms{0.5, 1.5, -0.5, 0.5};
 }  // namespace
 
 TEST_SUITE("11 transformer block") {
@@ -94,7 +79,7 @@ TEST_SUITE("11 transformer block") {
 
   TEST_CASE("encoder_layer: pre-norm with zero sublayer weights is the identity (the residual path)") {
     Rng rng(4);
-    EncoderLayerWeights w = random_layer(rng, 8, 16);
+    EncoderLayerWeights w = random_encoder_layer(rng, 8, 16, kNorms);
     w.self_attn.out_proj_weight.fill(0.0);
     w.self_attn.out_proj_bias.fill(0.0);
     w.linear2_weight.fill(0.0);
@@ -107,7 +92,7 @@ TEST_SUITE("11 transformer block") {
 
   TEST_CASE("encoder_layer: post-norm output rows are layer-normalised by norm2") {
     Rng rng(5);
-    EncoderLayerWeights w = random_layer(rng, 8, 16);
+    EncoderLayerWeights w = random_encoder_layer(rng, 8, 16, kNorms);
     w.norm2_weight.fill(1.0);
     w.norm2_bias.fill(0.0);
     const Matrix y = encoder_layer(rng.normal_matrix(6, 8), w, 4, false, no_mask(6, 6));
@@ -120,7 +105,7 @@ TEST_SUITE("11 transformer block") {
 
   TEST_CASE("encoder_layer: permuting the tokens permutes the outputs when there is no mask") {
     Rng rng(6);
-    const EncoderLayerWeights w = random_layer(rng, 8, 16);
+    const EncoderLayerWeights w = random_encoder_layer(rng, 8, 16, kNorms);
     const Matrix x = rng.normal_matrix(5, 8);
     const std::vector<std::size_t> p = {3, 0, 4, 1, 2};
     Matrix px = x;
@@ -136,7 +121,7 @@ TEST_SUITE("11 transformer block") {
 
   TEST_CASE("encoder_layer: with a causal mask an output never depends on later tokens") {
     Rng rng(7);
-    const EncoderLayerWeights w = random_layer(rng, 8, 16);
+    const EncoderLayerWeights w = random_encoder_layer(rng, 8, 16, kNorms);
     Matrix x = rng.normal_matrix(6, 8);
     const Matrix before = encoder_layer(x, w, 2, false, causal_mask(6));
     for (std::size_t j = 0; j < 8; ++j) x(4, j) += 1.0;  // change token 4
@@ -148,4 +133,32 @@ TEST_SUITE("11 transformer block") {
           1e-3);
   }
 
+}  // TEST_SUITE
+
+// Given code (common/given/11_transformer_block.hpp) runs on chapter 01's reference linear() even in
+// test_11_exercise, so these pass against the stubs too: the "given:" suite opts them out of the
+// stubs-must-fail check (tools/check_stubs_fail.sh).
+TEST_SUITE("given: 11 transformer block") {
+  TEST_CASE("feed_forward: linear1, ReLU, linear2 worked by hand") {
+    // E = 2, F = 3. x = [1 2]: hidden = x W1^T + b1 = [1, 2, 1 + 2 - 5] = [1 2 -2], ReLU -> [1 2 0];
+    // output = [1 2 0] W2^T + b2 = [1 + 0 + 0 + 0.5, 0 + 2 + 0 + 0] = [1.5 2]
+    EncoderLayerWeights w;
+    w.linear1_weight = {{1, 0}, {0, 1}, {1, 1}};
+    w.linear1_bias = {0, 0, -5};
+    w.linear2_weight = {{1, 0, 1}, {0, 1, 1}};
+    w.linear2_bias = {0.5, 0};
+    CHECK_CLOSE(feed_forward(Matrix({{1, 2}}), w), Matrix({{1.5, 2}}), 0.0);
+  }
+
+  TEST_CASE("feed_forward: each row is transformed alone") {
+    Rng rng(8);
+    const EncoderLayerWeights w = random_encoder_layer(rng, 8, 16);
+    const Matrix x = rng.normal_matrix(4, 8);
+    const Matrix all = feed_forward(x, w);
+    REQUIRE_SHAPE(all, {4, 8});
+    for (std::size_t i = 0; i < 4; ++i) {
+      const Matrix row = xt::view(x, xt::range(i, i + 1));
+      CHECK_CLOSE(feed_forward(row, w), Matrix(xt::view(all, xt::range(i, i + 1))), 1e-15);
+    }
+  }
 }  // TEST_SUITE

@@ -1,6 +1,7 @@
-// Tests of the shared library in common/: checked .npy input/output, portable random numbers and
-// display widths. These are the course's own plumbing, not an exercise.
+// Tests of the shared library in common/: checked .npy input/output, portable random numbers,
+// display widths, labels and figures. These are the course's own plumbing, not an exercise.
 #include "cli.hpp"
+#include "figures.hpp"
 #include "npy.hpp"
 #include "print.hpp"
 #include "rng.hpp"
@@ -529,6 +530,77 @@ TEST_SUITE("common") {
     CHECK(display_width("公园a") == 5);
     CHECK(pad_right("小明", 6) == "小明  ");
     CHECK(pad_left("的", 3) == " 的");
+  }
+
+  TEST_CASE("labels: numbered(prefix, n) counts from 0") {
+    CHECK(numbered("q", 3) == Labels{"q0", "q1", "q2"});
+    CHECK(numbered("p=", 2) == Labels{"p=0", "p=1"});
+    CHECK(numbered("t", 0).empty());
+  }
+
+  TEST_CASE("permute_rows: row i of the result is row perm[i]") {
+    const Matrix m = {{1, 2}, {3, 4}, {5, 6}};
+    CHECK_CLOSE(permute_rows(m, {2, 0, 1}), Matrix({{5, 6}, {1, 2}, {3, 4}}), 0.0);
+  }
+
+  TEST_CASE("figures: heatmap_spec in one expression, with another range and digits") {
+    const HeatmapSpec spec =
+        heatmap_spec("t", {"a", "b"}, {"x"}, "rows", "cols").with_range(-1, 2).with_decimals(0);
+    CHECK(spec.title == "t");
+    CHECK(spec.rows == Labels{"a", "b"});
+    CHECK(spec.cols == Labels{"x"});
+    CHECK(spec.row_axis == "rows");
+    CHECK(spec.col_axis == "cols");
+    CHECK(spec.vmin == -1.0);
+    CHECK(spec.vmax == 2.0);
+    CHECK(spec.decimals == 0);
+    CHECK(heatmap_spec("u", {}, {}).row_axis == "query");
+  }
+
+  TEST_CASE("figures: nothing without --svg; with it, the same bytes as the writer and a list of files") {
+    const Matrix m = {{0.25, 0.75}, {1.0, 0.0}};
+    const HeatmapSpec spec = heatmap_spec("weights", {"a", "b"}, {"c", "d"});
+    TempDir on_dir, direct_dir;
+    CommonOptions off;  // no --svg
+    Figures none(off);
+    none.heatmap("x.svg", m, spec);
+    none.line_plot("y.svg", {1, 2}, {{"s", {3, 4}}}, PlotSpec{});
+    CHECK_FALSE(none.enabled());
+    CHECK(none.written().empty());
+    CHECK_FALSE(fs::exists("x.svg"));  // not even in the working directory
+
+    CommonOptions on;
+    on.svg_dir = on_dir.str();
+    Figures figures(on);
+    figures.heatmap("x.svg", m, spec);
+    figures.line_plot("y.svg", {1, 2}, {{"s", {3, 4}}}, PlotSpec{});
+    CHECK(figures.written() == std::vector<std::string>{"x.svg", "y.svg"});
+    write_heatmap_svg(direct_dir.str(), "x.svg", m, spec);
+    const auto bytes = [](const fs::path& file) {
+      std::ifstream in(file, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    CHECK(bytes(on_dir.path / "x.svg") == bytes(direct_dir.path / "x.svg"));
+    CHECK(fs::exists(on_dir.path / "y.svg"));
+  }
+
+  TEST_CASE("figures: the patch overlay labels every patch and refuses weights that do not fit") {
+    // a 4 x 4 picture in 2 x 2 patches: 4 patches, the weights of patch 3
+    const Tensor3 image = xt::ones<double>({3, 4, 4}) * 0.5;
+    PatchOverlaySpec spec;
+    spec.title = "overlay";
+    spec.patch = 2;
+    spec.query = 3;
+    TempDir dir;
+    write_patch_overlay_svg(dir.str(), "o.svg", image, Vector({0.1, 0.2, 0.3, 0.4}), spec);
+    std::ifstream in(dir.path / "o.svg");
+    const std::string svg((std::istreambuf_iterator<char>(in)), {});
+    for (const char* w : {">0.10<", ">0.20<", ">0.30<", ">0.40<"}) CHECK(svg.find(w) != std::string::npos);
+    CHECK_THROWS_AS(write_patch_overlay_svg(dir.str(), "o.svg", image, Vector({0.5, 0.5}), spec),
+                    std::invalid_argument);
+    spec.query = 4;
+    CHECK_THROWS_AS(write_patch_overlay_svg(dir.str(), "o.svg", image, Vector({0.1, 0.2, 0.3, 0.4}), spec),
+                    std::invalid_argument);
   }
 
 }  // TEST_SUITE

@@ -32,31 +32,17 @@ Cost cost_of(const Options& opt) {
           (n * D + 3.0 * D * K) * (normal_draw + fresh_double) + 9.0 * n * D * K * streamed_multiply_add};
 }
 
-// Numbered column labels d0, d1, ... for small matrices.
-Labels dims(std::size_t n, const char* prefix) {
-  Labels labels;
-  for (std::size_t i = 0; i < n; ++i) labels.push_back(fmt::format("{}{}", prefix, i));
-  return labels;
-}
-
 // print_matrix with two decimals and columns named prefix0, prefix1, ...; a matrix wider than
 // kMaxColumns (large --d-model or --d-k) shows only its first kMaxColumns columns and says so.
 constexpr std::size_t kMaxColumns = 12;
 void show_matrix(const std::string& label, const Matrix& m, const Labels& rows, const char* prefix) {
   if (m.shape(1) <= kMaxColumns) {
-    print_matrix(label, m, rows, dims(m.shape(1), prefix), 2);
+    print_matrix(label, m, rows, numbered(prefix, m.shape(1)), 2);
     return;
   }
   const Matrix first = xt::view(m, xt::all(), xt::range(0, kMaxColumns));
   print_matrix(fmt::format("{}, first {} of {} columns", label, kMaxColumns, m.shape(1)), first, rows,
-               dims(kMaxColumns, prefix), 2);
-}
-
-// Rows of m reordered: row i of the result is row perm[i] of m.
-Matrix permute_rows(const Matrix& m, const std::vector<std::size_t>& perm) {
-  Matrix out = m;
-  for (std::size_t i = 0; i < perm.size(); ++i) xt::view(out, i, xt::all()) = xt::view(m, perm[i], xt::all());
-  return out;
+               numbered(prefix, kMaxColumns), 2);
 }
 
 struct Layer {

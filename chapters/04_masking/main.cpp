@@ -1,8 +1,7 @@
 // Chapter 04 — masking: causal and padding masks, -inf before the softmax, fully masked rows, and
 // why a decoder needs the causal mask (without it, position t reads the future).
 //
-//   build/bin/ch04_masking [--d-model D] [--seed S] [--svg DIR] [--load DIR] [--save DIR] [--heads 1]
-//                          [--no-color]
+//   build/bin/ch04_masking [--d-model D] [--seed S] [--svg DIR] [--load DIR] [--save DIR] [--no-color]
 // With --load DIR it is torch.nn.MultiheadAttention with one head (chapter 05 does several).
 #include "cli.hpp"
 #include "contracts/04_masking.hpp"
@@ -17,7 +16,6 @@ namespace {
 struct Options {
   CommonOptions common;
   int d_model = 4;  // width of each token's embedding (Q = K = V = X here)
-  int heads = 1;    // --heads: must be 1 here (several heads are chapter 05)
 };
 
 const Labels kTokens = {"我", "喜欢", "在", "公园", "里", "散步"};
@@ -41,13 +39,6 @@ Matrix as_numbers(const BoolMatrix& mask) {
   for (std::size_t i = 0; i < mask.shape(0); ++i)
     for (std::size_t j = 0; j < mask.shape(1); ++j) m(i, j) = mask(i, j) ? 1.0 : 0.0;
   return m;
-}
-
-// "q0", "q1", ...: labels for the rows or columns of loaded matrices.
-Labels numbered(const std::string& prefix, std::size_t n) {
-  Labels labels;
-  for (std::size_t i = 0; i < n; ++i) labels.push_back(prefix + std::to_string(i));
-  return labels;
 }
 
 // 1. The causal mask and what it does to the scores and the weights.
@@ -254,10 +245,6 @@ int run_loaded(const Options& opt) {
 }
 
 int run(const Options& opt) {
-  if (opt.heads != 1)
-    throw usage_error(fmt::format(
-        "--heads {}: chapter 04 is attention with one head; ch05_multi_head_attention does several",
-        opt.heads));
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
   require_within_limits(cost_of(opt), fmt::format("--d-model {}", opt.d_model));
   print_title("Chapter 04 · Masking");
@@ -313,7 +300,6 @@ int main(int argc, char** argv) {
   Options opt;
   add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding", 1, kMaxDModel,
                   "at most 64: wider, each token attends almost only to itself and none reads the future");
-  add_size_option(app, "--heads", opt.heads, "Number of heads: 1 (chapter 05 does several)", 1000000);
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

@@ -5,7 +5,7 @@
 //   build/bin/ch05_multi_head_attention [--d-model E] [--heads H] [--seed S] [--svg DIR]
 //                                       [--load DIR] [--save DIR] [--no-color]
 #include "cli.hpp"
-#include "contracts/05_multi_head_attention.hpp"
+#include "given/05_multi_head_attention.hpp"
 #include "print.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
@@ -32,13 +32,6 @@ Cost cost_of(const Options& opt) {
   return {8.0 * 6.0 * E * E, E * E * (4.0 * uniform_draw + 11.0 * fresh_double + 4.0 * L + 2.0) +
                                  E * (L * printed_number + 4.0 * uniform_draw + 2.0 * L * L) +
                                  H * L * L * math_call};
-}
-
-// Weights drawn like PyTorch's initialisation (uniform in +-1/sqrt(E)), biases included.
-MultiHeadWeights random_weights(Rng& rng, std::size_t E) {
-  const double a = 1.0 / std::sqrt(static_cast<double>(E));
-  return {rng.uniform_matrix(3 * E, E, -a, a), Vector(xt::view(rng.uniform_matrix(1, 3 * E, -a, a), 0)),
-          rng.uniform_matrix(E, E, -a, a), Vector(xt::view(rng.uniform_matrix(1, E, -a, a), 0))};
 }
 
 // "c0-3" for the columns a head owns.
@@ -198,7 +191,7 @@ int run(const Options& opt) {
 
   Rng rng(opt.common.seed);
   const Matrix x = rng.normal_matrix(kTokens.size(), opt.d_model);
-  MultiHeadWeights w = random_weights(rng, opt.d_model);
+  MultiHeadWeights w = random_multi_head_weights(rng, opt.d_model);
   // Fresh weights give nearly uniform attention; sharpen the query and key projections (rows [0, 2E)
   // of in_proj) as training does, so the heads' patterns are visible.
   xt::view(w.in_proj_weight, xt::range(0, 2 * opt.d_model), xt::all()) *= 4.0;

@@ -5,8 +5,8 @@
 //   build/bin/ch06_cross_attention [--heads H] [--seed S] [--svg DIR] [--no-color]
 #include "cli.hpp"
 #include "contracts/03_self_attention.hpp"
-#include "contracts/05_multi_head_attention.hpp"
 #include "contracts/06_cross_attention.hpp"
+#include "given/05_multi_head_attention.hpp"
 #include "print.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
@@ -92,9 +92,7 @@ Grid show_grid(const Options& opt, const Matrix& src, const Matrix& tgt, Rng& rn
   const double a = 1.0 / std::sqrt(static_cast<double>(E));
   const Matrix w_q = rng.uniform_matrix(E, E, -a, a), w_k = rng.uniform_matrix(E, E, -a, a),
                w_v = rng.uniform_matrix(E, E, -a, a);
-  const MultiHeadWeights mh{
-      rng.uniform_matrix(3 * E, E, -a, a), Vector(xt::view(rng.uniform_matrix(1, 3 * E, -a, a), 0)),
-      rng.uniform_matrix(E, E, -a, a), Vector(xt::view(rng.uniform_matrix(1, E, -a, a), 0))};
+  const MultiHeadWeights mh = random_multi_head_weights(rng, E);
   const AttentionResult single_self = self_attention(tgt, w_q, w_k, w_v);
   const AttentionResult single_self_via_cross = cross_attention(tgt, tgt, w_q, w_k, w_v);
   const AttentionResult single_cross = cross_attention(tgt, src, w_q, w_k, w_v);

@@ -6,7 +6,7 @@
 // --save DIR writes pe.npy (L, D), the sinusoidal encoding of Vaswani et al. (2017).
 #include "cli.hpp"
 #include "contracts/03_self_attention.hpp"
-#include "contracts/07_positional_encoding.hpp"
+#include "given/07_positional_encoding.hpp"
 #include "npy.hpp"
 #include "print.hpp"
 #include "rng.hpp"
@@ -116,7 +116,7 @@ Matrix show_sinusoidal(const Options& opt) {
   const std::size_t rows = std::min<std::size_t>(opt.seq_len, 8),
                     cols = std::min<std::size_t>(opt.d_model, 8);
   Labels row_labels, col_labels;
-  for (std::size_t p = 0; p < rows; ++p) row_labels.push_back(fmt::format("p={}", p));
+  row_labels = numbered("p=", rows);
   for (std::size_t c = 0; c < cols; ++c)
     col_labels.push_back(fmt::format("{}{}", c % 2 ? "cos" : "sin", c / 2));
   print_matrix(fmt::format("PE, the first {} positions and {} columns of ({}, {})", rows, cols, opt.seq_len,
@@ -141,19 +141,6 @@ Matrix show_sinusoidal(const Options& opt) {
                       Matrix(xt::view(pe, xt::range(0, shown), xt::all())), spec);
   }
   return pe;
-}
-
-// R_k: block-diagonal rotations by k * omega_i, so that PE(p + k) = R_k PE(p) (as column vectors).
-Matrix rotation(std::size_t d, double k) {
-  Matrix r = xt::zeros<double>({d, d});
-  for (std::size_t i = 0; i < d / 2; ++i) {
-    const double b = k / std::pow(10000.0, 2.0 * i / d);
-    r(2 * i, 2 * i) = std::cos(b);
-    r(2 * i, 2 * i + 1) = std::sin(b);
-    r(2 * i + 1, 2 * i) = -std::sin(b);
-    r(2 * i + 1, 2 * i + 1) = std::cos(b);
-  }
-  return r;
 }
 
 // 3. PE(p + k) = R_k PE(p) with R_k independent of p.

@@ -6,7 +6,7 @@
 #include "cli.hpp"
 #include "contracts/03_self_attention.hpp"
 #include "contracts/07_positional_encoding.hpp"
-#include "contracts/08_attention_for_images.hpp"
+#include "given/08_attention_for_images.hpp"
 #include "print.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
@@ -239,62 +239,6 @@ Cost show_cost() {
   return c;
 }
 
-// The picture and the attention drawn on it, as an SVG written by hand: left the picture with the query
-// patch outlined, right the picture darkened where attention is low.
-void write_overlay_svg(const std::string& dir, const Scene& s, std::size_t P) {
-  const std::size_t n = s.image.shape(1), px = 14, g = s.grid;
-  const std::size_t panel = n * px, gap = 30, top = 40;
-  std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
-      "font-family=\"DejaVu Sans, sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      2 * panel + 3 * gap, panel + top + gap, 2 * panel + 3 * gap, panel + top + gap);
-  svg += fmt::format(
-      "<text x=\"{}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Attention of the outlined patch, "
-      "drawn back onto the picture</text>\n",
-      gap);
-  const auto colour = [&](std::size_t y, std::size_t x) {
-    return fmt::format("#{:02x}{:02x}{:02x}", int(std::lround(255 * s.image(0, y, x))),
-                       int(std::lround(255 * s.image(1, y, x))), int(std::lround(255 * s.image(2, y, x))));
-  };
-  double wmax = 0;
-  for (std::size_t j = 0; j < g * g; ++j) wmax = std::max(wmax, s.weights(s.query, j));
-  for (int p = 0; p < 2; ++p) {
-    const std::size_t x0 = gap + p * (panel + gap);
-    for (std::size_t y = 0; y < n; ++y)
-      for (std::size_t x = 0; x < n; ++x)
-        svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n", x0 + x * px,
-                           top + y * px, px, px, colour(y, x));
-    for (std::size_t r = 0; r < g; ++r)
-      for (std::size_t c = 0; c < g; ++c) {
-        const std::size_t bx = x0 + c * P * px, by = top + r * P * px, side = P * px;
-        if (p == 1) {
-          const double w = s.weights(s.query, r * g + c);
-          svg += fmt::format(
-              "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"black\" opacity=\"{:.3f}\"/>\n", bx,
-              by, side, side, 0.85 * (1.0 - w / wmax));
-          svg += fmt::format(
-              "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" "
-              "fill=\"white\">{:.2f}</text>\n",
-              bx + side / 2, by + side / 2 + 4, w);
-        }
-        svg += fmt::format(
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#ffffff\" "
-            "stroke-opacity=\"0.5\"/>\n",
-            bx, by, side, side);
-      }
-    const std::size_t qr = s.query / g, qc = s.query % g;
-    svg += fmt::format(
-        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#ffdd00\" "
-        "stroke-width=\"3\"/>\n",
-        x0 + qc * P * px, top + qr * P * px, P * px, P * px);
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#555\">{}</text>\n", x0,
-                       top + panel + 18,
-                       p == 0 ? "the picture, patches outlined" : "weights of the yellow patch");
-  }
-  svg += "</svg>\n";
-  write_text_file(dir, "08-attention-on-picture.svg", svg);
-}
-
 int run(const Options& opt) {
   if (opt.size % opt.patch != 0)
     throw usage_error(fmt::format("--patch {} does not divide --size {}: the patches must tile the picture",
@@ -339,7 +283,14 @@ int run(const Options& opt) {
   checks.expect("the 64 x 64 x 32 map's scores need over 100 MiB in float32", c.bytes32 > 100.0 * 1024 * 1024,
                 format_bytes(c.bytes32));
   if (!opt.common.svg_dir.empty()) {
-    write_overlay_svg(opt.common.svg_dir, s, P);
+    PatchOverlaySpec spec;
+    spec.title = "Attention of the outlined patch, drawn back onto the picture";
+    spec.patch = P;
+    spec.query = s.query;
+    spec.left_caption = "the picture, patches outlined";
+    spec.right_caption = "weights of the yellow patch";
+    write_patch_overlay_svg(opt.common.svg_dir, "08-attention-on-picture.svg", s.image,
+                            Vector(xt::view(s.weights, s.query, xt::all())), spec);
     fmt::print("wrote 08-attention-on-picture.svg to {}\n", opt.common.svg_dir);
   }
   return checks.exit_code();

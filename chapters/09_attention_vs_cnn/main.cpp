@@ -206,8 +206,7 @@ double show_window(const Options& opt, Rng& rng) {
   print_matrix("mask for a window of +-1 (1 = may not attend)", shown, {}, {}, 0);
   const Matrix x = rng.normal_matrix(n, 4);
   const AttentionResult r = masked_attention(x, x, x, mask);  // chapter 04, nothing new
-  Labels tokens;
-  for (std::size_t i = 0; i < n; ++i) tokens.push_back(fmt::format("t{}", i));
+  const Labels tokens = numbered("t", n);
   print_heatmap("weights of masked_attention(x, x, x, mask), x (8, 4) random", r.weights, tokens, tokens);
   double outside = 0.0;
   for (std::size_t i = 0; i < n; ++i)

@@ -6,7 +6,7 @@
 //                                    [--norm-first] [--seed S] [--svg DIR] [--load DIR] [--save DIR]
 #include "cli.hpp"
 #include "contracts/07_positional_encoding.hpp"
-#include "contracts/11_transformer_block.hpp"
+#include "given/11_transformer_block.hpp"
 #include "print.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
@@ -49,29 +49,6 @@ Cost cost_of(const Options& opt) {
               2.0 * L * E * (normal_draw + printed_number) + 6.0 * E * printed_number + 5e6};
 }
 
-// A layer of random weights, drawn like PyTorch's initialisation (uniform in +-1/sqrt(fan_in)), and
-// LayerNorm weights near 1 and biases near 0 (as after some training) so that every term matters.
-EncoderLayerWeights random_layer(Rng& rng, std::size_t E, std::size_t F) {
-  const double a = 1.0 / std::sqrt(static_cast<double>(E)), b = 1.0 / std::sqrt(static_cast<double>(F));
-  const auto vec = [&](std::size_t n, double low, double high) {
-    return Vector(xt::view(rng.uniform_matrix(1, n, low, high), 0));
-  };
-  EncoderLayerWeights w;
-  w.self_attn.in_proj_weight = rng.uniform_matrix(3 * E, E, -a, a);
-  w.self_attn.in_proj_bias = vec(3 * E, -a, a);
-  w.self_attn.out_proj_weight = rng.uniform_matrix(E, E, -a, a);
-  w.self_attn.out_proj_bias = vec(E, -a, a);
-  w.linear1_weight = rng.uniform_matrix(F, E, -a, a);
-  w.linear1_bias = vec(F, -a, a);
-  w.linear2_weight = rng.uniform_matrix(E, F, -b, b);
-  w.linear2_bias = vec(E, -b, b);
-  w.norm1_weight = vec(E, 0.8, 1.2);
-  w.norm1_bias = vec(E, -0.1, 0.1);
-  w.norm2_weight = vec(E, 0.8, 1.2);
-  w.norm2_bias = vec(E, -0.1, 0.1);
-  return w;
-}
-
 // Writes the layer as PyTorch's state_dict keys, one .npy per key.
 void save_encoder_layer(const std::string& dir, const EncoderLayerWeights& w) {
   save_npy(dir, "self_attn.in_proj_weight", w.self_attn.in_proj_weight);
@@ -91,12 +68,6 @@ void save_encoder_layer(const std::string& dir, const EncoderLayerWeights& w) {
 // Root mean square of all entries: the typical size of a number in x.
 double rms(const Matrix& x) {
   return std::sqrt(xt::mean(x * x)());
-}
-
-Labels token_labels(std::size_t n) {
-  Labels labels;
-  for (std::size_t i = 0; i < n; ++i) labels.push_back("t" + std::to_string(i));
-  return labels;
 }
 
 // 1. Layer norm: every row to mean 0 and variance 1, whatever its scale.
@@ -137,16 +108,11 @@ double show_feed_forward(const Options& opt, Rng& rng, const EncoderLayerWeights
   print_section("2. The position-wise feed-forward network");
   const std::size_t L = opt.seq_len;
   const Matrix x = rng.normal_matrix(L, opt.d_model);
-  const auto ff = [&](const Matrix& in) {
-    Matrix hidden = linear(in, w.linear1_weight, w.linear1_bias);  // (n, F)
-    for (double& h : hidden) h = std::max(h, 0.0);                 // ReLU
-    return linear(hidden, w.linear2_weight, w.linear2_bias);       // (n, E)
-  };
   fmt::print("FF(x) = linear2(relu(linear1(x))):  ({}, {}) -> ({}, {}) -> ({}, {})\n", L, opt.d_model, L,
              opt.d_ff, L, opt.d_model);
   // the last token alone gives the same row as in the whole sequence: positions do not mix here
-  const Matrix all = ff(x);
-  const Matrix last_alone = ff(Matrix(xt::view(x, xt::range(L - 1, L))));
+  const Matrix all = feed_forward(x, w);
+  const Matrix last_alone = feed_forward(Matrix(xt::view(x, xt::range(L - 1, L))), w);
   const double diff = max_abs_diff(Matrix(xt::view(all, xt::range(L - 1, L))), last_alone);
   fmt::print("FF of the last token alone vs its row in FF(x): max difference {:.1e}\n", diff);
   fmt::print(
@@ -161,7 +127,7 @@ Matrix show_encoder_layer(const Options& opt, const Matrix& src, const EncoderLa
                             opt.norm_first ? "pre-norm: --norm-first" : "post-norm: PyTorch's default",
                             opt.heads));
   const std::size_t L = src.shape(0);
-  const Labels rows = token_labels(L);
+  const Labels rows = numbered("t", L);
   if (opt.norm_first) {
     fmt::print("x = x + SA(norm1(x));  x = x + FF(norm2(x))\n");
   } else {
@@ -178,7 +144,7 @@ std::pair<std::vector<double>, std::vector<double>> show_depth(const Options& op
   print_section(fmt::format("4. Post-norm vs pre-norm through {} layers", opt.depth));
   Rng rng(opt.common.seed + 1000);
   std::vector<EncoderLayerWeights> stack;
-  for (int i = 0; i < opt.depth; ++i) stack.push_back(random_layer(rng, opt.d_model, opt.d_ff));
+  for (int i = 0; i < opt.depth; ++i) stack.push_back(random_encoder_layer(rng, opt.d_model, opt.d_ff));
   const std::size_t L = src.shape(0);
   std::vector<double> post, pre;
   Matrix x_post = src, x_pre = src;
@@ -273,7 +239,7 @@ int run(const Options& opt) {
   print_config("seed", std::to_string(opt.common.seed));
 
   Rng rng(opt.common.seed);
-  const EncoderLayerWeights w = random_layer(rng, opt.d_model, opt.d_ff);
+  const EncoderLayerWeights w = random_encoder_layer(rng, opt.d_model, opt.d_ff);
   SelfChecks checks;
   const double ln_mean = show_layer_norm(opt, rng);
   const double ff_diff = show_feed_forward(opt, rng, w);

@@ -1,5 +1,6 @@
-// Chapter 01 — tensors: the functions you write in exercises/01_tensors/tensors.cpp.
-// The reference is solutions/01_tensors/tensors.cpp; tests/test_01_tensors.cpp checks both.
+// Chapter 01 — tensors: the functions you write in exercises/01_tensors/tensors.cpp. The reference is
+// solutions/01_tensors/tensors.cpp; tests/test_01_tensors.cpp checks both (./course check 01). Code the
+// course gives for this chapter (not an exercise) is in common/given/01_tensors.hpp.
 #pragma once
 #include "tensor.hpp"
 

@@ -1,5 +1,7 @@
 // Chapter 02 — scaled dot-product attention: the function you write in
-// exercises/02_dot_product_attention/dot_product_attention.cpp.
+// exercises/02_dot_product_attention/dot_product_attention.cpp. The reference is
+// solutions/02_dot_product_attention/dot_product_attention.cpp; tests/test_02_dot_product_attention.cpp
+// checks both (./course check 02).
 #pragma once
 #include "contracts/01_tensors.hpp"
 #include "npy.hpp"

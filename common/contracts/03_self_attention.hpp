@@ -1,6 +1,6 @@
-// Chapter 03 — self-attention: the function you write in exercises/03_self_attention/self_attention.cpp.
-// The reference is solutions/03_self_attention/self_attention.cpp; tests/test_03_self_attention.cpp
-// checks both.
+// Chapter 03 — self-attention: the function you write in exercises/03_self_attention/self_attention.cpp. The
+// reference is solutions/03_self_attention/self_attention.cpp; tests/test_03_self_attention.cpp checks both
+// (./course check 03).
 #pragma once
 #include "contracts/02_dot_product_attention.hpp"
 

@@ -1,6 +1,9 @@
-// Chapter 04 — masking: the functions you write in exercises/04_masking/masking.cpp.
+// Chapter 04 — masking: the functions you write in exercises/04_masking/masking.cpp. The reference is
+// solutions/04_masking/masking.cpp; tests/test_04_masking.cpp checks both (./course check 04). Code the
+// course gives for this chapter (not an exercise) is in common/given/04_masking.hpp.
 #pragma once
 #include "contracts/02_dot_product_attention.hpp"
+#include "given/01_tensors.hpp"  // linear
 #include "npy.hpp"
 
 #include <fmt/format.h>
@@ -48,15 +51,6 @@ inline BoolMatrix combine_masks(const BoolMatrix& a, const BoolMatrix& b) {
   for (std::size_t i = 0; i < mask.shape(0); ++i)
     for (std::size_t j = 0; j < mask.shape(1); ++j) mask(i, j) = a(i, j) || b(i, j);
   return mask;
-}
-
-// linear — torch.nn.Linear's forward: y = x W^T + b.   x (n, in), w (out, in), b (out) -> y (n, out)
-inline Matrix linear(const Matrix& x, const Matrix& w, const Vector& b) {
-  const Matrix w_t = xt::transpose(w);
-  Matrix y = matmul(x, w_t);
-  for (std::size_t i = 0; i < y.shape(0); ++i)
-    for (std::size_t j = 0; j < y.shape(1); ++j) y(i, j) += b(j);
-  return y;
 }
 
 // The files of torch.nn.MultiheadAttention's forward pass and state_dict, read by chapters 04 and 05

@@ -1,5 +1,8 @@
 // Chapter 05 — multi-head attention: the functions you write in
-// exercises/05_multi_head_attention/multi_head_attention.cpp.
+// exercises/05_multi_head_attention/multi_head_attention.cpp. The reference is
+// solutions/05_multi_head_attention/multi_head_attention.cpp; tests/test_05_multi_head_attention.cpp checks
+// both (./course check 05). Code the course gives for this chapter (not an exercise) is in
+// common/given/05_multi_head_attention.hpp.
 #pragma once
 #include "contracts/04_masking.hpp"
 

@@ -1,4 +1,6 @@
 // Chapter 06 — cross-attention: the function you write in exercises/06_cross_attention/cross_attention.cpp.
+// The reference is solutions/06_cross_attention/cross_attention.cpp; tests/test_06_cross_attention.cpp checks
+// both (./course check 06).
 #pragma once
 #include "contracts/02_dot_product_attention.hpp"
 

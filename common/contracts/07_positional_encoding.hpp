@@ -1,5 +1,8 @@
 // Chapter 07 — positional encoding: the functions you write in
-// exercises/07_positional_encoding/positional_encoding.cpp.
+// exercises/07_positional_encoding/positional_encoding.cpp. The reference is
+// solutions/07_positional_encoding/positional_encoding.cpp; tests/test_07_positional_encoding.cpp checks both
+// (./course check 07). Code the course gives for this chapter (not an exercise) is in
+// common/given/07_positional_encoding.hpp.
 #pragma once
 #include "tensor.hpp"
 

@@ -1,5 +1,8 @@
 // Chapter 08 — attention for images: the functions you write in
-// exercises/08_attention_for_images/attention_for_images.cpp.
+// exercises/08_attention_for_images/attention_for_images.cpp. The reference is
+// solutions/08_attention_for_images/attention_for_images.cpp; tests/test_08_attention_for_images.cpp checks
+// both (./course check 08). Code the course gives for this chapter (not an exercise) is in
+// common/given/08_attention_for_images.hpp.
 #pragma once
 #include "tensor.hpp"
 
@@ -20,18 +23,5 @@ Matrix image_to_patches(const Tensor3& image, std::size_t patch);
 // The same numbers as a Conv2d with kernel_size = stride = P whose weight, reshaped to (D, C*P*P),
 // is w transposed. Throws std::invalid_argument when the shapes do not fit.
 Matrix patch_embedding(const Matrix& patches, const Matrix& w, const Vector& b);
-
-// --- helper (given, not an exercise) --------------------------------------------------------------
-
-// image_to_tokens — an image as a set of vectors: one token per pixel holding its C channels.
-//   image (C, H, W)  ->  tokens (H*W, C),  tokens[y*W + x][ch] = image[ch][y][x]
-inline Matrix image_to_tokens(const Tensor3& image) {
-  const std::size_t C = image.shape(0), H = image.shape(1), W = image.shape(2);
-  Matrix tokens = Matrix::from_shape({H * W, C});
-  for (std::size_t y = 0; y < H; ++y)
-    for (std::size_t x = 0; x < W; ++x)
-      for (std::size_t ch = 0; ch < C; ++ch) tokens(y * W + x, ch) = image(ch, y, x);
-  return tokens;
-}
 
 }  // namespace course

@@ -1,5 +1,7 @@
 // Chapter 09 — attention vs CNN: the functions you write in
-// exercises/09_attention_vs_cnn/attention_vs_cnn.cpp.
+// exercises/09_attention_vs_cnn/attention_vs_cnn.cpp. The reference is
+// solutions/09_attention_vs_cnn/attention_vs_cnn.cpp; tests/test_09_attention_vs_cnn.cpp checks both
+// (./course check 09).
 #pragma once
 #include "tensor.hpp"
 
@@ -22,9 +24,9 @@ Matrix conv1d(const Matrix& input, const Tensor3& weight, const Vector& bias, co
 
 // conv2d — torch.nn.functional.conv2d, unbatched, the same spec on both axes:
 //   input (C_in, H, W), weight (C_out, C_in, KH, KW), bias (C_out) or empty  ->  (C_out, H_out, W_out)
-//   output[o][y][x] = bias[o] + sum over c, i, j of
-//                     weight[o][c][i][j] * in[c][y*stride + i*dilation - padding][x*stride + j*dilation -
-//                     padding]
+//   output[o][y][x] = bias[o] + sum over c, i, j of weight[o][c][i][j] * in[c][y_in][x_in],
+//     y_in = y*stride + i*dilation - padding,   x_in = x*stride + j*dilation - padding
+//   (in is 0 outside the image)
 // Same errors as conv1d.
 Tensor3 conv2d(const Tensor3& input, const Tensor4& weight, const Vector& bias, const ConvSpec& spec);
 

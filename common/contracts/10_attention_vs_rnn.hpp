@@ -1,5 +1,7 @@
 // Chapter 10 — attention vs RNN: the functions you write in
-// exercises/10_attention_vs_rnn/attention_vs_rnn.cpp.
+// exercises/10_attention_vs_rnn/attention_vs_rnn.cpp. The reference is
+// solutions/10_attention_vs_rnn/attention_vs_rnn.cpp; tests/test_10_attention_vs_rnn.cpp checks both
+// (./course check 10).
 #pragma once
 #include "npy.hpp"
 #include "tensor.hpp"

@@ -1,5 +1,8 @@
 // Chapter 11 — the transformer block: the functions you write in
-// exercises/11_transformer_block/transformer_block.cpp.
+// exercises/11_transformer_block/transformer_block.cpp. The reference is
+// solutions/11_transformer_block/transformer_block.cpp; tests/test_11_transformer_block.cpp checks both
+// (./course check 11). Code the course gives for this chapter (not an exercise) is in
+// common/given/11_transformer_block.hpp.
 #pragma once
 #include "contracts/05_multi_head_attention.hpp"
 #include "npy.hpp"
@@ -17,12 +20,12 @@ Matrix layer_norm(const Matrix& x, const Vector& gamma, const Vector& beta, doub
 
 // The parameters of torch.nn.TransformerEncoderLayer(E, H, F), named after its state_dict.
 struct EncoderLayerWeights {
-  MultiHeadWeights
-      self_attn;          // self_attn.in_proj_weight (3E, E), .in_proj_bias, .out_proj.weight, .out_proj.bias
-  Matrix linear1_weight;  // (F, E)
-  Vector linear1_bias;    // (F)
-  Matrix linear2_weight;  // (E, F)
-  Vector linear2_bias;    // (E)
+  // self_attn.in_proj_weight (3E, E), .in_proj_bias, .out_proj.weight, .out_proj.bias
+  MultiHeadWeights self_attn;
+  Matrix linear1_weight;            // (F, E)
+  Vector linear1_bias;              // (F)
+  Matrix linear2_weight;            // (E, F)
+  Vector linear2_bias;              // (E)
   Vector norm1_weight, norm1_bias;  // (E)
   Vector norm2_weight, norm2_bias;  // (E)
 };

@@ -1,5 +1,7 @@
 // Chapter 12 — efficient attention: the functions you write in
-// exercises/12_efficient_attention/efficient_attention.cpp.
+// exercises/12_efficient_attention/efficient_attention.cpp. The reference is
+// solutions/12_efficient_attention/efficient_attention.cpp; tests/test_12_efficient_attention.cpp checks both
+// (./course check 12).
 #pragma once
 #include "tensor.hpp"
 

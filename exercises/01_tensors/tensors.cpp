@@ -13,8 +13,6 @@ Matrix matmul(const Matrix& a, const Matrix& b) {
   // TODO: 1. if a.shape(1) != b.shape(0), throw std::invalid_argument("...")
   // TODO: 2. make c, an (n, m) matrix of zeros:  Matrix c = xt::zeros<double>({n, m});
   // TODO: 3. c(i, j) = sum over p of a(i, p) * b(p, j)
-  (void)a;
-  (void)b;
   throw not_implemented("exercise 01: matmul");
 }
 
@@ -24,7 +22,6 @@ Matrix softmax_rows(const Matrix& scores) {
   //   1. mx = the largest score in the row
   //   2. p(i, j) = exp(scores(i, j) - mx), and add them up
   //   3. divide the row by that sum
-  (void)scores;
   throw not_implemented("exercise 01: softmax_rows");
 }
 

@@ -17,9 +17,6 @@ AttentionResult scaled_dot_product_attention(const Matrix& q, const Matrix& k, c
   // TODO: 2. scores (L, S) = q k^T / sqrt(d_k)      (xt::transpose(k) gives k^T)
   // TODO: 3. weights (L, S) = softmax_rows(scores)
   // TODO: 4. output (L, d_v) = weights v
-  (void)q;
-  (void)k;
-  (void)v;
   throw not_implemented("exercise 02: scaled_dot_product_attention");
 }
 

@@ -17,10 +17,6 @@ AttentionResult self_attention(const Matrix& x, const Matrix& w_q, const Matrix&
   //          same number of columns; else throw std::invalid_argument("...")
   // TODO: 2. Q = X W_q, K = X W_k, V = X W_v        (matmul)
   // TODO: 3. return the attention of Q, K, V         (scaled_dot_product_attention)
-  (void)x;
-  (void)w_q;
-  (void)w_k;
-  (void)w_v;
   throw not_implemented("exercise 03: self_attention");
 }
 

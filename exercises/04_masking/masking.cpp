@@ -13,7 +13,6 @@ namespace course {
 BoolMatrix causal_mask(std::size_t n) {
   // TODO: 1. start from an (n, n) matrix of false:  BoolMatrix mask = xt::zeros<bool>({n, n});
   // TODO: 2. set mask(i, j) = true for every j > i
-  (void)n;
   throw not_implemented("exercise 04: causal_mask");
 }
 
@@ -25,10 +24,6 @@ AttentionResult masked_attention(const Matrix& q, const Matrix& k, const Matrix&
   // TODO: 3. weights = softmax of each row — but a row where every key is masked must stay all zeros
   //          (softmax of a row of -inf is 0 / 0 = NaN)
   // TODO: 4. output (L, d_v) = weights v
-  (void)q;
-  (void)k;
-  (void)v;
-  (void)mask;
   throw not_implemented("exercise 04: masked_attention");
 }
 

@@ -2,8 +2,10 @@
 //
 // Fill in the three functions below, then run   ./course check 05
 // The contract is in common/contracts/05_multi_head_attention.hpp; stuck? ./course hint 05
-// masked_attention (chapter 04), matmul (chapter 01) and the helper linear() are yours to use.
+// masked_attention (chapter 04), matmul (chapter 01) and the given linear() (common/given/01_tensors.hpp)
+// are yours to use.
 #include "contracts/05_multi_head_attention.hpp"
+#include "given/01_tensors.hpp"
 
 #include <stdexcept>
 
@@ -14,15 +16,12 @@ Tensor3 split_heads(const Matrix& x, std::size_t n_heads) {
   // TODO: 1. throw std::invalid_argument if n_heads == 0 or d_model % n_heads != 0
   // TODO: 2. d_head = d_model / n_heads;  Tensor3 heads = Tensor3::from_shape({n_heads, n, d_head});
   // TODO: 3. heads(h, i, c) = x(i, h * d_head + c)
-  (void)x;
-  (void)n_heads;
   throw not_implemented("exercise 05: split_heads");
 }
 
 // heads (n_heads, n, d_head) -> x (n, n_heads * d_head)
 Matrix merge_heads(const Tensor3& heads) {
   // TODO: the inverse of split_heads: x(i, h * d_head + c) = heads(h, i, c)
-  (void)heads;
   throw not_implemented("exercise 05: merge_heads");
 }
 
@@ -34,12 +33,6 @@ MultiHeadResult multi_head_attention(const Matrix& query, const Matrix& key, con
   // TODO: 2. split Q, K and V into heads
   // TODO: 3. for each head h: masked_attention(Q_h, K_h, V_h, mask); keep its output and its weights
   // TODO: 4. output = linear(merge_heads(outputs), w.out_proj_weight, w.out_proj_bias)
-  (void)query;
-  (void)key;
-  (void)value;
-  (void)w;
-  (void)n_heads;
-  (void)mask;
   throw not_implemented("exercise 05: multi_head_attention");
 }
 

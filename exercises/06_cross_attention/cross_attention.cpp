@@ -16,11 +16,6 @@ AttentionResult cross_attention(const Matrix& x_q, const Matrix& x_kv, const Mat
   //          of w_k and w_v
   // TODO: 2. Q from x_q; K and V from x_kv
   // TODO: 3. return the scaled dot-product attention of Q, K, V
-  (void)x_q;
-  (void)x_kv;
-  (void)w_q;
-  (void)w_k;
-  (void)w_v;
   throw not_implemented("exercise 06: cross_attention");
 }
 

@@ -13,8 +13,6 @@ Matrix sinusoidal_encoding(std::size_t n_positions, std::size_t d_model) {
   // TODO: 1. throw std::invalid_argument if d_model is 0 or odd
   // TODO: 2. for every position p and pair i: angle = p / 10000^(2i / d_model)   (std::pow)
   //          pe(p, 2i) = sin(angle), pe(p, 2i + 1) = cos(angle)
-  (void)n_positions;
-  (void)d_model;
   throw not_implemented("exercise 07: sinusoidal_encoding");
 }
 
@@ -23,8 +21,6 @@ Matrix apply_rope(const Matrix& x, std::size_t first_position) {
   // TODO: 1. throw std::invalid_argument if the width d is 0 or odd
   // TODO: 2. for row r at position p = first_position + r, and each pair i:
   //          theta_i = 10000^(-2i / d); rotate (x(r, 2i), x(r, 2i+1)) by the angle p * theta_i
-  (void)x;
-  (void)first_position;
   throw not_implemented("exercise 07: apply_rope");
 }
 

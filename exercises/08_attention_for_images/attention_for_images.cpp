@@ -18,8 +18,6 @@ Matrix image_to_patches(const Tensor3& image, std::size_t patch) {
   // TODO: 2. patches = an (N, C*P*P) matrix, N = (H/P) * (W/P)
   // TODO: 3. for each patch (r, c), channel ch and offset (dy, dx) inside the patch:
   //          patches(r * (W/P) + c, ch*P*P + dy*P + dx) = image(ch, r*P + dy, c*P + dx)
-  (void)image;
-  (void)patch;
   throw not_implemented("exercise 08: image_to_patches");
 }
 
@@ -27,9 +25,6 @@ Matrix image_to_patches(const Tensor3& image, std::size_t patch) {
 Matrix patch_embedding(const Matrix& patches, const Matrix& w, const Vector& b) {
   // TODO: 1. throw std::invalid_argument unless patches.shape(1) == w.shape(0) and b.size() == w.shape(1)
   // TODO: 2. tokens = patches w, then add b to every row
-  (void)patches;
-  (void)w;
-  (void)b;
   throw not_implemented("exercise 08: patch_embedding");
 }
 

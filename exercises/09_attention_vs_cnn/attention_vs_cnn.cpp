@@ -13,23 +13,15 @@ Matrix conv1d(const Matrix& input, const Tensor3& weight, const Vector& bias, co
   // TODO: 1. check: stride and dilation >= 1, weight.shape(1) == C_in, bias empty or C_out long,
   //          and the dilated kernel dilation*(K-1)+1 fits in the padded length L + 2*padding
   // TODO: 2. L_out = (L + 2*padding - dilation*(K-1) - 1) / stride + 1
-  // TODO: 3. output(o, t) = bias(o) + sum over c, j of weight(o, c, j) * input(c, t*stride + j*dilation -
-  // padding),
-  //          skipping positions outside [0, L) (they are padding zeros); careful with unsigned arithmetic
-  (void)input;
-  (void)weight;
-  (void)bias;
-  (void)spec;
+  // TODO: 3. output(o, t) = bias(o) + sum over c, j of weight(o, c, j) * input(c, t_in),
+  //          t_in = t*stride + j*dilation - padding, skipping t_in outside [0, L) (they are padding
+  //          zeros); careful with unsigned arithmetic
   throw not_implemented("exercise 09: conv1d");
 }
 
 // output (C_out, H_out, W_out): the same, with a 2-D window
 Tensor3 conv2d(const Tensor3& input, const Tensor4& weight, const Vector& bias, const ConvSpec& spec) {
   // TODO: conv1d, with one more loop: rows and columns each slide with the same stride, padding, dilation
-  (void)input;
-  (void)weight;
-  (void)bias;
-  (void)spec;
   throw not_implemented("exercise 09: conv2d");
 }
 
@@ -42,10 +34,6 @@ Tensor3 conv_as_attention(const Tensor3& image, const Tensor4& weight, const Vec
   //          mix the key pixels' channels with those weights, multiply by weight(:, :, i, j), add up the
   //          heads
   // TODO: 4. add the bias
-  (void)image;
-  (void)weight;
-  (void)bias;
-  (void)alpha;
   throw not_implemented("exercise 09: conv_as_attention");
 }
 

@@ -14,9 +14,6 @@ RnnResult rnn_forward(const Matrix& input, const RnnWeights& w, const Matrix& h0
   // TODO: 2. h = h0; for t = 0..L-1: h = tanh(W_ih x_t + b_ih + W_hh h + b_hh); output row t = h
   //          (compute the new h into a separate buffer: the old h is needed until the step is done)
   // TODO: 3. h_n = the last h, as a (1, H) matrix
-  (void)input;
-  (void)w;
-  (void)h0;
   throw not_implemented("exercise 10: rnn_forward");
 }
 
@@ -25,9 +22,6 @@ Vector sensitivity(const std::function<Matrix(const Matrix&)>& layer, const Matr
   // TODO: 1. throw std::invalid_argument unless eps > 0
   // TODO: 2. plus = x with eps / sqrt(d) added to every entry of row 0; minus = the same, subtracted
   // TODO: 3. s(t) = Euclidean norm of (layer(plus) row t - layer(minus) row t), divided by 2 eps
-  (void)layer;
-  (void)x;
-  (void)eps;
   throw not_implemented("exercise 10: sensitivity");
 }
 

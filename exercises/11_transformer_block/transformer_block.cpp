@@ -2,8 +2,10 @@
 //
 // Fill in the two functions below, then run   ./course check 11
 // The contract is in common/contracts/11_transformer_block.hpp; stuck? ./course hint 11
-// multi_head_attention (chapter 05) and the helper linear() (chapter 04) are yours to use.
+// multi_head_attention (chapter 05) and the given feed_forward() (common/given/11_transformer_block.hpp)
+// are yours to use.
 #include "contracts/11_transformer_block.hpp"
+#include "given/11_transformer_block.hpp"
 
 #include <stdexcept>
 
@@ -14,25 +16,15 @@ Matrix layer_norm(const Matrix& x, const Vector& gamma, const Vector& beta, doub
   // TODO: 1. throw std::invalid_argument unless gamma and beta have E = x.shape(1) entries
   // TODO: 2. for each row: its mean, and its variance dividing by E (not E - 1)
   // TODO: 3. y(i, j) = (x(i, j) - mean) / sqrt(var + eps) * gamma(j) + beta(j)
-  (void)x;
-  (void)gamma;
-  (void)beta;
-  (void)eps;
   throw not_implemented("exercise 11: layer_norm");
 }
 
 Matrix encoder_layer(const Matrix& src, const EncoderLayerWeights& w, std::size_t n_heads, bool norm_first,
                      const BoolMatrix& mask) {
   // TODO: 1. SA(x) = multi_head_attention(x, x, x, w.self_attn, n_heads, mask).output
-  // TODO: 2. FF(x) = linear(relu(linear(x, w.linear1_weight, w.linear1_bias)), w.linear2_weight,
-  // w.linear2_bias)
+  // TODO: 2. FF(x) = feed_forward(x, w), given: linear2(relu(linear1(x)))
   // TODO: 3. post-norm: x = norm1(x + SA(x)), then x = norm2(x + FF(x));
   //          pre-norm:  x = x + SA(norm1(x)), then x = x + FF(norm2(x));   eps = 1e-5
-  (void)src;
-  (void)w;
-  (void)n_heads;
-  (void)norm_first;
-  (void)mask;
   throw not_implemented("exercise 11: encoder_layer");
 }
 

@@ -13,7 +13,6 @@ Vector online_softmax(const Vector& scores) {
   // TODO: 1. m = -INFINITY, l = 0
   // TODO: 2. for each score x: m_new = max(m, x); l = l * exp(m - m_new) + exp(x - m_new); m = m_new
   // TODO: 3. p(j) = exp(scores(j) - m) / l
-  (void)scores;
   throw not_implemented("exercise 12: online_softmax");
 }
 
@@ -26,11 +25,6 @@ Matrix tiled_attention(const Matrix& q, const Matrix& k, const Matrix& v, std::s
   //          query (-inf where j > i if causal); m_new = max(m, block max); multiply l and acc by
   //          exp(m - m_new); add exp(s - m_new) to l and exp(s - m_new) * v_j to acc; m = m_new
   // TODO: 4. output row i = acc / l
-  (void)q;
-  (void)k;
-  (void)v;
-  (void)block_size;
-  (void)causal;
   throw not_implemented("exercise 12: tiled_attention");
 }
 

@@ -1,6 +1,8 @@
 // Chapter 05 — reference solutions (the contract is in common/contracts/05_multi_head_attention.hpp).
 #include "contracts/05_multi_head_attention.hpp"
 
+#include "given/01_tensors.hpp"  // linear
+
 #include <fmt/format.h>
 
 #include <stdexcept>

@@ -1,6 +1,8 @@
 // Chapter 11 — reference solutions (the contract is in common/contracts/11_transformer_block.hpp).
 #include "contracts/11_transformer_block.hpp"
 
+#include "given/11_transformer_block.hpp"  // feed_forward
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -31,13 +33,6 @@ Matrix layer_norm(const Matrix& x, const Vector& gamma, const Vector& beta, doub
 }
 
 namespace {
-// FF(x) = linear2(relu(linear1(x))):  (L, E) -> (L, F) -> (L, E)
-Matrix feed_forward(const Matrix& x, const EncoderLayerWeights& w) {
-  Matrix hidden = linear(x, w.linear1_weight, w.linear1_bias);
-  for (double& h : hidden) h = std::max(h, 0.0);
-  return linear(hidden, w.linear2_weight, w.linear2_bias);
-}
-
 Matrix self_attention_block(const Matrix& x, const EncoderLayerWeights& w, std::size_t n_heads,
                             const BoolMatrix& mask) {
   return multi_head_attention(x, x, x, w.self_attn, n_heads, mask).output;

@@ -7,9 +7,6 @@ endforeach()
 course_expect_error(ch04_masking d_model_zero --d-model 0)
 course_expect_error(ch04_masking d_model_not_a_number --d-model four)
 course_expect_error(ch04_masking needs_gigabytes --d-model 10000000)
-course_expect_error(ch04_masking heads_two --heads 2)
-course_expect_error(ch04_masking heads_zero --heads 0)
-course_expect_error(ch04_masking load_heads_two --load 04_masking/causal --heads 2)
 course_expect_error(ch04_masking load_missing_dir --load no_such_dir)
 foreach(case mask_float64 mask_uint8 mask_3d mask_wrong_shape mask_truncated padding_float64
              padding_wrong_length in_proj_weight_wrong_shape value_wrong_length query_no_rows value_nan
