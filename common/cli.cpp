@@ -124,6 +124,19 @@ CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value,
   return app.add_option(flag, value, help)->check(whole_number_in(1, max))->capture_default_str();
 }
 
+CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value, const std::string& help,
+                             int min, int max, const std::string& why) {
+  const CLI::Validator range = whole_number_in(min, max);
+  CLI::Validator explained(
+      [range, why](std::string& text) -> std::string {
+        const std::string error = range(text);
+        return error.empty() || why.empty() ? error : fmt::format("{} ({})", error, why);
+      },
+      range.get_description());
+  const std::string text = why.empty() ? help : fmt::format("{} ({})", help, why);
+  return app.add_option(flag, value, text)->check(explained)->capture_default_str();
+}
+
 std::string format_bytes(double bytes) {
   if (bytes >= 1024.0 * 1024.0 * 1024.0) return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024.0 * 1024.0));
   if (bytes >= 1024.0 * 1024.0) return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
@@ -131,11 +144,30 @@ std::string format_bytes(double bytes) {
   return fmt::format("{:.0f} B", bytes);
 }
 
-void require_memory(double bytes, const std::string& what) {
-  if (bytes > memory_limit_bytes) {
+void require_memory(double bytes, const std::string& what, double limit) {
+  if (bytes > limit) {
     throw usage_error(fmt::format("{} would need {}, more than the limit of {}; choose smaller sizes", what,
-                                  format_bytes(bytes), format_bytes(memory_limit_bytes)));
+                                  format_bytes(bytes), format_bytes(limit)));
   }
+}
+
+void require_work(double multiply_adds, const std::string& what, double limit) {
+  // "about 63 s" at the rate measured for work_limit (cli.hpp)
+  const auto duration = [](double work) {
+    const double seconds = work * seconds_per_multiply_add;
+    if (seconds < 10) return fmt::format("about {:.1f} s", seconds);
+    return seconds < 1e6 ? fmt::format("about {:.0f} s", seconds) : fmt::format("about {:.0e} s", seconds);
+  };
+  if (multiply_adds > limit) {
+    throw usage_error(fmt::format(
+        "{} would take {:.1e} multiply-adds ({}), more than the limit of {:.0e} ({}); choose smaller sizes",
+        what, multiply_adds, duration(multiply_adds), limit, duration(limit)));
+  }
+}
+
+void require_within_limits(const Cost& cost, const std::string& what, const Limits& limits) {
+  require_memory(cost.bytes, what, limits.bytes);
+  require_work(cost.multiply_adds, what, limits.multiply_adds);
 }
 
 int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& options,
