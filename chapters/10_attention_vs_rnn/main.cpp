@@ -301,10 +301,10 @@ Table1 compute_table1(const Options& opt) {
   return {k, measure_layers(n, d, k), measure_layers(2 * n, d, k), measure_layers(n, 8 * d, k)};
 }
 
-// The work of compute_table1 in multiply-adds (cli.hpp's unit), counted from its loops. Each traced
-// operation reads its rows number by number (about 1.5 multiply-adds per number read) and builds its list
-// of rows (about 100 per operation); both rates were calibrated against the program's own time at
-// n = 1000 (d = 8) and at d = 300 (n = 32). For one size (N, D), with K = k:
+// The work of measure_layers(N, D, K) in multiply-adds (cli.hpp's unit), counted from its loops. Each
+// traced operation reads its rows number by number (about 1.5 multiply-adds per number read) and builds
+// its list of rows (about 100 per operation); both rates were calibrated against the program's own time
+// at n = 1000 (d = 8) and at d = 300 (n = 32).
 //   one layer of each kind, width D:
 //     attention  N² scores reading 2D numbers, N softmaxes reading N, N D outputs reading 2N
 //                -> reads 4 N² D + N², operations N² + N + N D
@@ -316,21 +316,19 @@ Table1 compute_table1(const Options& opt) {
 //     conv       at most ceil((N - 1) / (K - 1)) layers (each reaches K - 1 positions further) of N
 //                outputs reading K, and as many dilated ones at most -> reads 2 layers K N, operations
 //                2 layers N
-// compute_table1 measures three sizes: (n, d), (2n, d) and (n, 8d).
+double measure_layers_work(double N, double D, double K) {
+  double reads = (4 * N * N * D + N * N) + 2 * N * D * D + K * N * D * D;
+  double ops = (N * N + N + N * D) + N * D + N * D;
+  const double conv_layers = std::ceil((N - 1) / (K - 1));
+  reads += 5 * N * N + 2 * N + 2 * conv_layers * K * N;
+  ops += (N * N + 2 * N) + N + 2 * conv_layers * N;
+  return 1.5 * reads + 100 * ops;
+}
+
+// The work of compute_table1: measure_layers at (n, d), (2n, d) and (n, 8d).
 double table_work(std::size_t n, std::size_t d, std::size_t k) {
-  const std::size_t sizes[3][2] = {{n, d}, {2 * n, d}, {n, 8 * d}};
-  double work = 0;
-  for (const auto& size : sizes) {
-    const double N = static_cast<double>(size[0]), D = static_cast<double>(size[1]),
-                 K = static_cast<double>(k);
-    double reads = (4 * N * N * D + N * N) + 2 * N * D * D + K * N * D * D;
-    double ops = (N * N + N + N * D) + N * D + N * D;
-    const double conv_layers = std::ceil((N - 1) / (K - 1));
-    reads += 5 * N * N + 2 * N + 2 * conv_layers * K * N;
-    ops += (N * N + 2 * N) + N + 2 * conv_layers * N;
-    work += 1.5 * reads + 100 * ops;
-  }
-  return work;
+  const double N = static_cast<double>(n), D = static_cast<double>(d), K = static_cast<double>(k);
+  return measure_layers_work(N, D, K) + measure_layers_work(2 * N, D, K) + measure_layers_work(N, 8 * D, K);
 }
 
 // Table 1's rows for one size, one line per layer.
