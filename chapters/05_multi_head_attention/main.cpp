@@ -45,7 +45,6 @@ Matrix head_weights(const MultiHeadResult& r, std::size_t h) {
   return xt::view(r.weights, h, xt::all(), xt::all());
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 1. Splitting d_model into heads.
 //   right: head h owns the d_head = E / H consecutive columns [h d_head, (h + 1) d_head)
 //   bug:   torch.split(x, H, dim=-1) makes chunks OF SIZE H: ceil(E / H) chunks, chunk c owning
@@ -95,7 +94,6 @@ void show_split(const SplitResult& s) {
   fmt::print("x = [0 1 ... {}] (1, {}) -> split_heads -> {}\n", E - 1, E, shape_of(s.ramp_heads));
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 2. Multi-head self-attention on the sentence: x (L, E) drawn N(0, 1), weights drawn like
 // torch.nn.MultiheadAttention's initialisation, then
 //   attention = multi_head_attention(x, x, x, w, H, no mask): output (L, E), weights (H, L, L)
@@ -136,7 +134,6 @@ void show_heads(const HeadsResult& r, Figures& figures) {
                      kTokens, kTokens));
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 3. What heads cost. Multiply-adds of multi-head attention, counted from the shapes of every product
 // the forward pass performs (an (a, b) x (b, c) product is a b c multiply-adds), for L queries, S
 // keys, width E and H heads of d_head = E / H:
@@ -203,7 +200,6 @@ void show_cost(const CostResult& c) {
       "over a 64 x 64 map against 64 MiB for one).\n");
 }
 
-// ---------------------------------------------------------------------------------------------------
 // --save DIR in the walkthrough: the example as PyTorch files, to check with
 // torch.nn.MultiheadAttention (see the docs).
 void save_example(const std::string& dir, const HeadsResult& r) {
@@ -267,7 +263,6 @@ int run(const Options& opt) {
   return status;
 }
 
-// ---------------------------------------------------------------------------------------------------
 // --load DIR: torch.nn.MultiheadAttention(E, --heads) on PyTorch's files (pytorch.hpp names them).
 struct LoadedResult {
   std::string dir;

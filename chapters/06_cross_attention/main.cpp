@@ -52,7 +52,6 @@ Matrix target_embeddings() {
           /* 散步 */ {0, 0, 1, 0, 0, 0}};
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 1. The two sequences (nothing to compute: they are given above).
 void show_sequences(const Matrix& src, const Matrix& tgt) {
   print_section("1. Two sequences of different lengths");
@@ -60,7 +59,6 @@ void show_sequences(const Matrix& src, const Matrix& tgt) {
   print_matrix("target x_q (Chinese, L = 5): what the decoder is writing", tgt, kTarget, kFeatures, 1);
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 2. Cross-attention: each Chinese word looks for the English words it translates.
 //   W_q = W_k = 3 I (6, 6): score(i, j) = Q_i . K_j / sqrt(6) = 9 x_q[i] . x_kv[j] / sqrt(6), largest
 //   on the source word that shares the query's meaning; W_v = I passes the meanings on.
@@ -88,7 +86,6 @@ void show_cross(const AttentionResult& cross, Figures& figures) {
                    "query: target word (Chinese)", "key: source word (English)"));
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 3. Self vs cross and single vs multi-head: the four combinations, all computed with the same
 // random weights (uniform in [-1/sqrt(E), 1/sqrt(E)), E = 6), x = the target, y = the source.
 struct GridResult {
@@ -140,7 +137,6 @@ void show_grid(const GridResult& g) {
       g.self_vs_cross);
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 4. The source is a set: reversing it (P x_kv, P the reversal) moves the weights' columns and leaves
 // the output: softmax(Q (P K)^T) (P V) = softmax(Q K^T) P^T P V = the same, since P^T P = I.
 struct ReorderResult {
@@ -165,7 +161,6 @@ void show_reorder(const ReorderResult& r) {
       "positional encodings (chapter 07) the decoder reads the source as a bag of words.\n");
 }
 
-// ---------------------------------------------------------------------------------------------------
 // The closing self-checks: every claim of the walkthrough, from the numbers it computed.
 int self_checks(const AttentionResult& cross, const GridResult& grid, const ReorderResult& reorder) {
   print_section("Self-checks");

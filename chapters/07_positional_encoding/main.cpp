@@ -47,7 +47,16 @@ Cost cost_of(const Options& opt) {
               figure};
 }
 
-// ---------------------------------------------------------------------------------------------------
+// The flags' rules that a size range cannot say, and the cost limit; a usage_error (exit 2) if one fails.
+void check_flags(const Options& opt) {
+  if (opt.d_model % 2 != 0)
+    throw usage_error(
+        fmt::format("--d-model {} is odd; sinusoidal encoding and RoPE pair up the dimensions, so "
+                    "it must be even",
+                    opt.d_model));
+  require_within_limits(cost_of(opt), fmt::format("--seq-len {} --d-model {}", opt.seq_len, opt.d_model));
+}
+
 // 1. Order blindness: the two sentences through the same self-attention (chapter 03), without and
 // with sinusoidal positions added to the embeddings.
 
@@ -131,7 +140,6 @@ void show_order(const OrderResult& r) {
       "Even the two 不 of A get identical outputs. With x + PE, every output differs.\n");
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 2. The sinusoidal encoding (Vaswani et al. 2017, section 3.5), L positions x D dimensions:
 //   PE[p][2i] = sin(p omega_i),  PE[p][2i+1] = cos(p omega_i),  omega_i = 1 / 10000^(2i/D)
 struct SinusoidalResult {
@@ -170,7 +178,6 @@ void show_sinusoidal(const SinusoidalResult& r, Figures& figures) {
           .with_decimals(-1));
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 3. PE(p + k) = R_k PE(p), with R_k = rotation(D, k) (given code) the same for every p, checked on
 // 200 positions for a few offsets k:
 //   error(k) = max over p < 200 - k and a < D of |PE(p + k)[a] - sum_b R_k[a][b] PE(p)[b]|
@@ -209,7 +216,6 @@ void show_rotation(const RotationResult& r) {
     fmt::print("{:>4}  {:>40.1e}\n", r.offsets[i], r.errors[i]);
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 4. A learned table: one trainable row per position, (max_len, D), initialised N(0, 0.02²).
 struct LearnedResult {
   std::size_t max_len = 8;
@@ -234,7 +240,6 @@ void show_learned(const LearnedResult& r) {
   print_vector("row 3 (position 3), first 4 values", Vector(xt::view(r.table, 3, xt::range(0, 4))), {}, 4);
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 5. RoPE (Su et al. 2021): rotate the query at position m by m theta_i and the key at n by n theta_i,
 // pair by pair; then q_m . k_n = q . R_(n-m) k depends on n - m only. Against it, sinusoidal PE
 // added to the same q and k: (q + PE(m)) . (k + PE(n)), which depends on m and n themselves.
@@ -297,7 +302,6 @@ void show_rope(const RopeResult& r) {
       r.spread);
 }
 
-// ---------------------------------------------------------------------------------------------------
 // The closing self-checks: every claim of the walkthrough, from the numbers it computed.
 int self_checks(const OrderResult& order, const RotationResult& rotations, const RopeResult& rope) {
   print_section("Self-checks");
@@ -316,12 +320,7 @@ int self_checks(const OrderResult& order, const RotationResult& rotations, const
 }
 
 int run(const Options& opt) {
-  if (opt.d_model % 2 != 0)
-    throw usage_error(
-        fmt::format("--d-model {} is odd; sinusoidal encoding and RoPE pair up the dimensions, so "
-                    "it must be even",
-                    opt.d_model));
-  require_within_limits(cost_of(opt), fmt::format("--seq-len {} --d-model {}", opt.seq_len, opt.d_model));
+  check_flags(opt);
   // Every section computed first, so that --save writes pe.npy (or fails) before anything is printed.
   Rng rng(opt.common.seed);
   const OrderResult order = compute_order(opt, rng);

@@ -44,7 +44,26 @@ Cost cost_of(const Options& opt) {
               N * printed_number + figure};
 }
 
-// ---------------------------------------------------------------------------------------------------
+// The flags' rules that a size range cannot say, and the cost limit; a usage_error (exit 2) if one fails.
+void check_flags(const Options& opt) {
+  if (opt.size % opt.patch != 0)
+    throw usage_error(fmt::format("--patch {} does not divide --size {}: the patches must tile the picture",
+                                  opt.patch, opt.size));
+  if (opt.size < 4 || opt.size % 4 != 0)
+    throw usage_error(
+        fmt::format("--size {} must be a multiple of 4 (the scene is drawn in quarters)", opt.size));
+  // The house and the sun fill quarters of the picture; the self-check reads each patch's colour at
+  // its corner, so every quarter must be made of whole patches.
+  if ((opt.size / 4) % opt.patch != 0)
+    throw usage_error(fmt::format(
+        "--patch {} does not divide --size / 4 = {}: the house and the sun fill quarters of the picture, "
+        "and each quarter must be made of whole patches",
+        opt.patch, opt.size / 4));
+  const double patches = std::pow(static_cast<double>(opt.size / opt.patch), 2);
+  require_within_limits(cost_of(opt), fmt::format("attention over the {:.0f} patches of --size {} --patch {}",
+                                                  patches, opt.size, opt.patch));
+}
+
 // 1. An image is a set of vectors: a 5 x 10 RGB picture (C, H, W) = (3, 5, 10) is H*W = 50 tokens of
 // C = 3 numbers, token y*W + x holding pixel (y, x).
 struct PixelsResult {
@@ -81,7 +100,6 @@ void show_pixels(const PixelsResult& r) {
       r.patches.shape(0), r.patches.shape(1));
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 2. Patches: the synthetic n x n picture cut into g x g patches of P x P, g = n / P:
 //   image (3, n, n)  ->  image_to_patches  ->  patches (N, 3 P P),  N = g²
 using Rgb = std::array<double, 3>;
@@ -136,7 +154,6 @@ void show_patches(const PatchesResult& r) {
       shape_of(r.image), shape_of(r.patches), r.patches.shape(0), P, P, r.patches.shape(1));
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 3. Patch embedding and 2-D positions, d_model = 12:
 //   tokens = patches W + b      (N, 3 P P) x (3 P P, 12) + (12)  ->  (N, 12)
 //   x = tokens + 0.3 positions  positions (N, 12): 0 in features 0-3, the patch's row in 4-7 and its
@@ -206,7 +223,6 @@ void show_embedding(const EmbeddingResult& r, const PatchesResult& p) {
   print_matrix("x, the first 4 patches", Matrix(xt::view(r.x, xt::range(0, 4), xt::all())), names, {}, 3);
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 4. Self-attention over the patches, W_q = W_k = diag(5, 5, 5, 1, ..., 1) (colour counts 25 times
 // as much as each other feature in q . k), W_v = I:
 //   self_attention(x (N, 12)) -> weights (N, N); the query is a patch of the red house.
@@ -250,7 +266,6 @@ void show_patch_attention(const PatchAttentionResult& r, const PatchesResult& p,
                         Vector(xt::view(r.weights, r.query, xt::all())), spec);
 }
 
-// ---------------------------------------------------------------------------------------------------
 // 5. What attention over a whole 64 x 64 x 32 feature map costs, 8 heads.
 //
 // One multi-head self-attention layer over n tokens of C channels, counted from the shapes of its
@@ -333,7 +348,6 @@ void show_feature_map_cost(const FeatureMapCost& c) {
       "196 tokens) and why attention inside CNNs is kept to small maps or local windows (chapter 09).\n");
 }
 
-// ---------------------------------------------------------------------------------------------------
 // A pixel of the house or the sun: much red, little green (sky and grass have green >= 0.57).
 bool is_red(const Tensor3& image, std::size_t y, std::size_t x) {
   return image(0, y, x) > 0.6 && image(1, y, x) < 0.5;
@@ -359,22 +373,7 @@ int self_checks(const PatchesResult& p, const PatchAttentionResult& a, const Fea
 }
 
 int run(const Options& opt) {
-  if (opt.size % opt.patch != 0)
-    throw usage_error(fmt::format("--patch {} does not divide --size {}: the patches must tile the picture",
-                                  opt.patch, opt.size));
-  if (opt.size < 4 || opt.size % 4 != 0)
-    throw usage_error(
-        fmt::format("--size {} must be a multiple of 4 (the scene is drawn in quarters)", opt.size));
-  // The house and the sun fill quarters of the picture; the self-check reads each patch's colour at
-  // its corner, so every quarter must be made of whole patches.
-  if ((opt.size / 4) % opt.patch != 0)
-    throw usage_error(fmt::format(
-        "--patch {} does not divide --size / 4 = {}: the house and the sun fill quarters of the picture, "
-        "and each quarter must be made of whole patches",
-        opt.patch, opt.size / 4));
-  const double patches = std::pow(static_cast<double>(opt.size / opt.patch), 2);
-  require_within_limits(cost_of(opt), fmt::format("attention over the {:.0f} patches of --size {} --patch {}",
-                                                  patches, opt.size, opt.patch));
+  check_flags(opt);
   print_title("Chapter 08 · Attention for images");
   print_config("picture", fmt::format("{} x {} RGB, synthetic: sky, grass, a red house, a red sun (--size)",
                                       opt.size, opt.size));
