@@ -60,7 +60,7 @@ void check_flags(const Options& opt) {
 // 1. Order blindness: the two sentences through the same self-attention (chapter 03), without and
 // with sinusoidal positions added to the embeddings.
 
-// The position of `character` in kVocabulary.
+// The position of `character` in kVocabulary (every character of the two sentences is in it).
 std::size_t vocabulary_id(const std::string& character) {
   std::size_t id = 0;
   while (kVocabulary[id] != character) ++id;

@@ -274,6 +274,8 @@ void show_patch_attention(const PatchAttentionResult& r, const PatchesResult& p,
 //   Q = x W_q + b_q  (n, C) x (C, heads·d_qk)      K likewise, V: (n, C) x (C, heads·d_v)
 //   scores_h = Q_h K_h^T  (n, d_qk) x (d_qk, n)    out_h = weights_h V_h  (n, n) x (n, d_v)
 //   output = concat(out_h) W_o + b_o  (n, heads·d_v) x (heads·d_v, C)
+// so the parameters are W_q, W_k (C, heads·d_qk) with their biases, W_v (C, heads·d_v) with its bias and
+// W_o (heads·d_v, C) with its bias, and the multiply-adds those of the five products.
 struct LayerCount {
   double params = 0, projections = 0, scores = 0, mixing = 0;
   double total() const { return projections + scores + mixing; }
