@@ -41,7 +41,7 @@ const Labels kSentenceB = {"不", "你", "不", "能", "吃", "饭"};  // a scra
 Cost cost_of(const Options& opt) {
   const double L = opt.seq_len, D = opt.d_model;
   const double rows = L + 667.0;
-  const double figure = opt.common.svg_dir.empty() ? 0.0 : std::min(L, 64.0) * D * svg_cell;
+  const double figure = Figures(opt.common).enabled() ? std::min(L, 64.0) * D * svg_cell : 0.0;
   return {8.0 * (2.0 * L * D + 5.0 * D * D + 200.0 * D),
           D * D * (3.0 * (normal_draw + fresh_double) + 750.0) + rows * D * (2.0 * math_call + fresh_double) +
               figure};

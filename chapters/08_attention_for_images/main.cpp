@@ -38,7 +38,7 @@ constexpr std::size_t kDModel = 12;  // 0-2 colour, 3 a random feature, 4-11 the
 // picture's 2 n² pixels.
 Cost cost_of(const Options& opt) {
   const double n = opt.size, P = opt.patch, N = (n / P) * (n / P);
-  const double figure = opt.common.svg_dir.empty() ? 0.0 : 2.0 * n * n * svg_cell;
+  const double figure = Figures(opt.common).enabled() ? 2.0 * n * n * svg_cell : 0.0;
   return {8.0 * 4.0 * N * N + 8.0 * 6.0 * 3.0 * n * n + (figure > 0 ? 200.0 * n * n : 0.0),
           45.0 * n * n + 3.0 * P * P * normal_draw + N * N * (24.0 + math_call + 4.0 * fresh_double) +
               N * printed_number + figure};
