@@ -33,11 +33,11 @@ const Labels kSentenceA = {"你", "不", "能", "不", "吃", "饭"};  // you ca
 const Labels kSentenceB = {"不", "你", "不", "能", "吃", "饭"};  // a scramble of the same characters
 
 // What a run needs, estimated from its sizes before it starts. Alive at the peak: the (L, D) encoding
-// (counted twice, a margin), W_q, W_k, W_v and a rotation (D, D) with copies, and 200 positions of section 3. The
-// work (the cost constants are in cli.hpp): drawing the weights, the four self-attentions (72 D²
-// multiply-adds), section 3's rotations (674 D²), the sinusoidal rows computed into fresh memory (L,
-// plus 667 in sections 3 and 5: a pow and a sin or cos each) and, with --svg, up to 64 rows of the
-// encoding drawn.
+// (counted twice, a margin), W_q, W_k, W_v and a rotation (D, D) with copies, and 200 positions of
+// section 3. The work (the cost constants are in cli.hpp): drawing the weights, the four
+// self-attentions (72 D² multiply-adds), section 3's rotations (674 D²), the sinusoidal rows computed
+// into fresh memory (L, plus 667 in sections 3 and 5: a pow and a sin or cos each) and, with --svg, up
+// to 64 rows of the encoding drawn.
 Cost cost_of(const Options& opt) {
   const double L = opt.seq_len, D = opt.d_model;
   const double rows = L + 667.0;
