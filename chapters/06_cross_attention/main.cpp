@@ -125,7 +125,10 @@ std::string shapes(const Result& r) {
 
 void show_grid(const GridResult& g) {
   print_section("3. Two independent choices: where Q, K, V come from, and how many heads");
-  fmt::print("Same random weights throughout; x = the Chinese target, y = the English source.\n\n");
+  fmt::print(
+      "x = the Chinese target, y = the English source. Each column uses one set of random weights for\n"
+      "both rows (W_q, W_k, W_v for one head; a MultiheadAttention's weights for {} heads).\n\n",
+      g.heads);
   fmt::print("{:<22} {:<34} {}\n", "", "one head", fmt::format("{} heads (chapter 05)", g.heads));
   fmt::print("{:<22} {:<34} {}\n", "self: Q, K, V from x", shapes(g.single_self), shapes(g.multi_self));
   fmt::print("{:<22} {:<34} {}\n", "cross: Q from x, K V y", shapes(g.single_cross), shapes(g.multi_cross));
