@@ -4,6 +4,10 @@
 //
 //   build/bin/ch02_dot_product_attention [--samples N] [--keys S] [--d-max D] [--seed S] [--svg DIR]
 //                                        [--load DIR] [--save DIR] [--no-color]
+//
+// Each section computes into a named result (compute_*), then prints and draws it (show_*); the
+// closing self_checks() read those results and nothing else. With --load DIR, run_loaded() does the
+// same for the files: compute_loaded, show_loaded, save_loaded, loaded_self_checks.
 #include "cli.hpp"
 #include "contracts/02_dot_product_attention.hpp"
 #include "figures.hpp"

@@ -3,6 +3,9 @@
 // shuffle the same way).
 //
 //   build/bin/ch03_self_attention [--d-model D] [--d-k K] [--seed S] [--svg DIR] [--no-color]
+//
+// Each section computes into a named result (compute_*), then prints and draws it (show_*); the
+// closing self_checks() read those results and nothing else.
 #include "cli.hpp"
 #include "contracts/03_self_attention.hpp"
 #include "figures.hpp"
@@ -20,6 +23,13 @@ struct Options {
 };
 
 const Labels kTokens = {"小明", "喜欢", "去", "公园", "散步"};
+
+// The position of `word` in kTokens.
+std::size_t position_of(const std::string& word) {
+  for (std::size_t i = 0; i < kTokens.size(); ++i)
+    if (kTokens[i] == word) return i;
+  throw std::logic_error("not a token of the sequence: " + word);
+}
 
 // What a run needs, estimated from its sizes before it starts (the cost constants are in cli.hpp).
 // Alive at the peak: X (n, d_model), the three weights (d_model, d_k), and Q, K, V and the two outputs
@@ -110,7 +120,7 @@ void show_attention(const AttentionSection& a, Figures& figures) {
   fmt::print(
       "The matrix is not symmetric: 小明 takes {:.2f} from 公园 (小明's query against 公园's key),\n"
       "公园 takes {:.2f} from 小明 (公园's query against 小明's key).\n",
-      weights(0, 3), weights(3, 0));
+      weights(position_of("小明"), position_of("公园")), weights(position_of("公园"), position_of("小明")));
   figures.heatmap("03-weights.svg", weights,
                   heatmap_spec("Self-attention weights on 小明 喜欢 去 公园 散步 (random W_q, W_k)", kTokens,
                                kTokens, "query token", "key token"));

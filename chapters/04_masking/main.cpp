@@ -3,6 +3,10 @@
 //
 //   build/bin/ch04_masking [--d-model D] [--seed S] [--svg DIR] [--load DIR] [--save DIR] [--no-color]
 // With --load DIR it is torch.nn.MultiheadAttention with one head (chapter 05 does several).
+//
+// Each section computes into a named result (compute_*), then prints and draws it (show_*); the
+// closing self_checks() read those results and nothing else. With --load DIR, run_loaded() does the
+// same for the files: compute_loaded, show_loaded, save_loaded, loaded_self_checks.
 #include "cli.hpp"
 #include "figures.hpp"
 #include "given/04_masking.hpp"
