@@ -638,4 +638,17 @@ TEST_SUITE("common") {
                     std::invalid_argument);
   }
 
+  TEST_CASE("max_row_sum_error: the worst row's |sum - 1|, every row and every column counted") {
+    const Matrix exact = {{0.25, 0.75}, {1.0, 0.0}};
+    CHECK(max_row_sum_error(exact) == 0.0);
+    // the worst row is the last one, and its error is in its last column
+    const Matrix last_off = {{0.5, 0.5, 0.0}, {0.2, 0.3, 0.5}, {0.0, 0.5, 0.75}};
+    CHECK(max_row_sum_error(last_off) == doctest::Approx(0.25));
+    const Matrix below = {{0.5, 0.25}};  // a row summing to less than 1
+    CHECK(max_row_sum_error(below) == doctest::Approx(0.25));
+    const Matrix with_nan = {{0.5, NAN}};
+    CHECK(max_row_sum_error(with_nan) == INFINITY);
+    CHECK(max_row_sum_error(Matrix::from_shape({0, 3})) == 0.0);
+  }
+
 }  // TEST_SUITE
