@@ -12,3 +12,22 @@ course_expect_error(ch02_dot_product_attention load_missing_dir --load no_such_d
 foreach(case missing_key key_wrong_width value_wrong_length query_rank_3 query_int64 value_truncated query_not_npy)
   course_expect_error(ch02_dot_product_attention load_${case} --load bad_02/${case})
 endforeach()
+
+# Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
+# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
+# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
+course_expect_error(ch02_dot_product_attention limit_samples_1 --samples 1)
+course_expect_error(ch02_dot_product_attention limit_samples_19 --samples 19)
+course_expect_error(ch02_dot_product_attention limit_d_max_1 --d-max 1)
+course_expect_error(ch02_dot_product_attention limit_samples_range --samples 1000000)
+course_expect_error(ch02_dot_product_attention limit_work --samples 5000 --keys 50)
+set_tests_properties(ch02.bad_input.limit_samples_1 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--samples: 1 is out of range.*at least 1000: fewer measure the variance too roughly")
+set_tests_properties(ch02.bad_input.limit_samples_19 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--samples: 19 is out of range.*at least 1000")
+set_tests_properties(ch02.bad_input.limit_d_max_1 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--d-max: 1 is out of range.*at least 4: the variance must be seen growing")
+set_tests_properties(ch02.bad_input.limit_samples_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--samples: 1000000 is out of range")
+set_tests_properties(ch02.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--samples 5000 --keys 50 --d-max 1024 would take [0-9.e+]+ multiply-adds")

@@ -16,3 +16,10 @@ foreach(case mask_float64 mask_uint8 mask_3d mask_wrong_shape mask_truncated pad
              missing_query)
   course_expect_error(ch04_masking load_${case} --load bad_04/${case})
 endforeach()
+
+# Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
+# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
+# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
+course_expect_error(ch04_masking limit_d_model_200 --d-model 200)
+set_tests_properties(ch04.bad_input.limit_d_model_200 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--d-model: 200 is out of range.*at most 64: wider, each token attends almost only to itself")
