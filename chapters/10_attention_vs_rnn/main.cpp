@@ -229,7 +229,7 @@ std::vector<Measured> measure_layers(std::size_t n, std::size_t d, std::size_t k
 
 // The work of show_table, counted as the tracer runs it, in multiply-adds: every traced number an
 // operation reads costs about 1.5, every operation 100 more (the list of rows it reads), calibrated
-// against the program's own time at n = 1000 and at d = 2400.
+// against the program's own time at n = 1000 (d = 8) and at d = 300 (n = 32).
 double table_work(std::size_t n, std::size_t d, std::size_t k) {
   double work = 0;
   for (const auto& [m, w] : {std::pair{n, d}, std::pair{2 * n, d}, std::pair{n, 8 * d}}) {
