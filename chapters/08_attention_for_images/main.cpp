@@ -405,8 +405,8 @@ int main(int argc, char** argv) {
                "ch08_attention_for_images"};
   Options opt;
   const int max_size = largest_within_limits(&Options::size, cost_of, 4);
-  add_size_option(app, "--size", opt.size, "Side of the synthetic picture in pixels (a multiple of 4)", 4,
-                  max_size, "at least 4: the scene is drawn in quarters");
+  add_size_option(app, "--size", opt.size, "Side of the synthetic picture in pixels", 4, max_size,
+                  "a multiple of 4, at least 4: the scene is drawn in quarters");
   add_size_option(app, "--patch", opt.patch, "Side of a patch in pixels (must divide --size / 4)", max_size);
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });

@@ -445,7 +445,9 @@ LoadedConv compute_loaded(const Options& opt) {
   // The output's size from the shapes and the flags, before computing it (in double: no unsigned
   // wrap-around): on each axis L_out = (L + 2 padding - span) / stride + 1, rounded down, where the
   // dilated kernel spans dilation (K - 1) + 1 inputs. A kernel that does not fit is bad input; so is
-  // an output too large to hold or to compute (C_in K multiply-adds per output element).
+  // an output too large to hold or to compute: C_in K taps per output element, each about 6
+  // multiply-adds of work (its position and bounds are computed too; measured on conv2d_plain with
+  // --padding 2500), and the output in fresh memory (the cost constants are in cli.hpp).
   const auto check = [&](const std::vector<std::size_t>& input, const std::vector<std::size_t>& weight) {
     double elements = static_cast<double>(weight[0]), taps = static_cast<double>(weight[1]);
     for (std::size_t a = 1; a < input.size(); ++a) {
@@ -461,7 +463,7 @@ LoadedConv compute_loaded(const Options& opt) {
       elements *= std::floor((padded - span) / opt.stride) + 1;
       taps *= K;
     }
-    require_within_limits({8.0 * elements, elements * taps},
+    require_within_limits({8.0 * elements, elements * (6.0 * taps + fresh_double)},
                           fmt::format("the output of --stride {} --padding {} --dilation {}", opt.stride,
                                       opt.padding, opt.dilation));
   };

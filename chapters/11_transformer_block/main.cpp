@@ -34,11 +34,11 @@ constexpr double kEps = 1e-5;  // PyTorch's layer_norm_eps
 // What one encoder layer costs on (L, E) with H heads and a feed-forward width F, in multiply-adds
 // (the cost constants are in cli.hpp): the projections (4 L E²) and the feed-forward network (2 L E F),
 // through linear(), which copies each weight into fresh memory (4 E² + 2 E F); the scores and the
-// weighted sums (2 L² E); every head's scores, weights and masks, (H, L, L) four times in fresh
-// memory, and H L² exponentials; the two layer norms.
+// weighted sums (2 L² E); every head's (L, L) scores, weights and their copies row by row, seven of
+// them in fresh memory (measured on a --load of L = 2400), and H L² exponentials; the layer norms.
 double layer_work(double L, double E, double F, double H) {
   return (4.0 * E * E + 2.0 * E * F) * (L + fresh_double) + 2.0 * L * L * E +
-         H * L * L * (math_call + 4.0 * fresh_double) + 10.0 * L * E;
+         H * L * L * (math_call + 7.0 * fresh_double) + 10.0 * L * E;
 }
 
 // What a run needs, estimated from its sizes before it starts, in bytes (8 a double) and multiply-adds.
