@@ -686,9 +686,6 @@ std::string usage_message(F&& f) {
   return "";
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 }  // namespace
 
 TEST_SUITE("limits") {
