@@ -1,5 +1,34 @@
-# Chapter 13 program: bad input (and, if the chapter reads .npy files, its PyTorch cases:
-# course_interop_test, fixtures by tools/make_fixtures_13.py).
-course_expect_error(ch13_backpropagation rows_zero --rows 0)
-course_expect_error(ch13_backpropagation cols_not_a_number --cols four)
-course_expect_error(ch13_backpropagation needs_gigabytes --rows 100000 --cols 100000)
+# Chapter 13 program: gradients against PyTorch's autograd (fixtures by tools/make_fixtures_13.py) and
+# bad input.
+foreach(case small one_query one_key causal large_scores float32)
+  course_interop_test(ch13_backpropagation 13_backpropagation/sdpa_${case}
+                      output.npy weights.npy query.grad.npy key.grad.npy value.grad.npy)
+endforeach()
+foreach(case self_attention l_differs_from_s one_head causal key_padding float32)
+  course_interop_test(ch13_backpropagation 13_backpropagation/mha_${case}
+                      attn_output.npy query.grad.npy key.grad.npy value.grad.npy in_proj_weight.grad.npy
+                      in_proj_bias.grad.npy out_proj.weight.grad.npy out_proj.bias.grad.npy)
+endforeach()
+
+course_expect_error(ch13_backpropagation heads_not_dividing --heads 3)
+course_expect_error(ch13_backpropagation heads_zero --heads 0)
+course_expect_error(ch13_backpropagation heads_not_a_number --heads two)
+course_expect_error(ch13_backpropagation causal_without_load --causal)
+course_expect_error(ch13_backpropagation load_missing_dir --load no_such_dir)
+course_expect_error(ch13_backpropagation load_causal_l_not_s --load 13_backpropagation/sdpa_small --causal)
+course_expect_error(ch13_backpropagation load_heads_on_attention_files --load 13_backpropagation/sdpa_small --heads 2)
+course_expect_error(ch13_backpropagation load_heads_not_dividing --load 13_backpropagation/mha_one_head --heads 3)
+course_expect_error(ch13_backpropagation load_causal_on_multi_head --load 13_backpropagation/mha_one_head --causal)
+course_expect_error(ch13_backpropagation load_no_grad_output_02 --load 02_dot_product_attention/small)
+course_expect_error(ch13_backpropagation load_no_grad_output_05 --load 05_multi_head_attention/one_head)
+foreach(case sdpa_missing_grad_output sdpa_grad_output_wrong_rows sdpa_grad_output_wrong_cols sdpa_grad_output_nan
+             sdpa_query_inf mha_missing_grad_output mha_grad_output_wrong_shape mha_grad_output_rank_1)
+  course_expect_error(ch13_backpropagation load_${case} --load bad_13/${case})
+endforeach()
+# the malformed inputs of chapters 02 and 04 serve here too (their other files are fine)
+foreach(case missing_key key_wrong_width value_wrong_length query_rank_3 query_int64 value_truncated)
+  course_expect_error(ch13_backpropagation load_02_${case} --load bad_02/${case})
+endforeach()
+foreach(case mask_float64 mask_wrong_shape padding_wrong_length in_proj_weight_wrong_shape value_nan query_no_rows)
+  course_expect_error(ch13_backpropagation load_04_${case} --load bad_04/${case})
+endforeach()
