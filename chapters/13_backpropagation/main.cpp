@@ -122,7 +122,8 @@ void show_softmax(const SoftmaxExample& e) {
   fmt::print("equal to {}; gradcheck of p ⊙ (g − ⟨g, p⟩): max error {}\n", sci(max_abs_diff(e.full, e.jvp)),
              sci(e.check.max_abs_error));
   fmt::print(
-      "J g costs m² = {} multiply-adds per row and m² numbers; the right side costs 2m = {} and none.\n",
+      "J g costs m² = {} multiply-adds per row and stores m² numbers; p ⊙ (g − ⟨g, p⟩) costs 2m = {} and\n"
+      "stores none.\n",
       e.s.shape(1) * e.s.shape(1), 2 * e.s.shape(1));
 }
 
@@ -213,6 +214,7 @@ void show_masked(const MaskedExample& e) {
   fmt::print(
       "the fully masked query <pad>: dq row exactly 0: {}; the padding key: dk and dv rows exactly 0: {}\n",
       e.pad_query_zero ? "yes" : "no", e.pad_key_zero ? "yes" : "no");
+  fmt::print("(小明 may see only itself: P = 1 whatever its score, so its row of dS is 0 as well)\n");
   print_matrix("dq = dS k / √d_k", e.g.q, kTokens, {}, 3);
   fmt::print("gradcheck, ε = {:.0e}: dq max error {}, dk {}, dv {}\n", kStep, sci(e.check_q.max_abs_error),
              sci(e.check_k.max_abs_error), sci(e.check_v.max_abs_error));
@@ -512,7 +514,7 @@ void show_cost(const CostExample& c) {
   fmt::print(
       "The ratio tends to 2. P, H·L·S numbers, is most of what the backward keeps at long lengths:\n"
       "chapter 12's tiled attention never stores it, and FlashAttention's backward recomputes it\n"
-      "tile by tile from Q, K and two numbers per row.\n");
+      "tile by tile from Q, K and the softmax's two statistics per row (chapter 12's m and l).\n");
 }
 
 // ---- figures and self-checks ------------------------------------------------------------------------------
