@@ -32,3 +32,15 @@ endforeach()
 foreach(case mask_float64 mask_wrong_shape padding_wrong_length in_proj_weight_wrong_shape value_nan query_no_rows)
   course_expect_error(ch13_backpropagation load_04_${case} --load bad_04/${case})
 endforeach()
+
+# --save without --load writes section 4's example (inputs, weights, grad_output and results); reading
+# it back with --load gives the same output and gradients.
+add_test(NAME ch13.interop.save_then_load
+         COMMAND bash -c "set -e; d=$(mktemp -d); trap 'rm -rf $d' EXIT
+                          '$<TARGET_FILE:ch13_backpropagation>' --no-color --save $d/a >/dev/null
+                          '$<TARGET_FILE:ch13_backpropagation>' --no-color --load $d/a --save $d/b --heads 2 >/dev/null
+                          for f in attn_output query.grad key.grad value.grad in_proj_weight.grad in_proj_bias.grad \
+                                   out_proj.weight.grad out_proj.bias.grad; do
+                            '$<TARGET_FILE:npy_allclose>' $d/a/$f.npy $d/b/$f.npy 0
+                          done")
+set_tests_properties(ch13.interop.save_then_load PROPERTIES LABELS "ch13;interop")
