@@ -28,6 +28,22 @@ struct Options {
   int d = 512, kernel = 3, n_min = 64, n_max = 4096, threads = 1;
 };
 
+// What a run needs, estimated from its sizes before it starts. Alive at the peak: the largest
+// attention layer's (n, n) scores and five (n, d) matrices, and the 3 + K weights (d, d). The work, for
+// every n from --n-min to --n-max (doubling), repeated 7 times (3 above n = 1024): the three layers'
+// products in OpenBLAS (3 n d² + 2 n² d, 2 n d², K n d²), attention's n² exponentials and the RNN's
+// n d tanh; and the normal draws of the weights and inputs.
+Cost cost_of(const Options& opt) {
+  const double d = opt.d, K = opt.kernel, n_max = opt.n_max;
+  double work = (5.0 + K) * d * d * normal_draw;
+  for (double n = opt.n_min; n <= n_max; n *= 2) {
+    const double repeats = n <= 1024 ? 7 : 3;
+    const double blas = 3 * n * d * d + 2 * n * n * d + 2 * n * d * d + K * n * d * d;
+    work += n * d * normal_draw + repeats * (blas * blas_multiply_add + (n * n + n * d) * math_call);
+  }
+  return {8.0 * (n_max * n_max + 5.0 * n_max * d + (3.0 + K) * d * d), work};
+}
+
 // One self-attention layer.
 Matrix attention_layer(const Matrix& x, const Matrix& w_q, const Matrix& w_k, const Matrix& w_v) {
   const Matrix q = xt::linalg::dot(x, w_q), k = xt::linalg::dot(x, w_k), v = xt::linalg::dot(x, w_v);
@@ -86,10 +102,10 @@ double seconds(int repeats, F&& f) {
 }
 
 int run(const Options& opt) {
-  // the largest attention layer holds its (n, n) scores and five (n, d) matrices
-  const double n_max = opt.n_max, d_max = opt.d;
-  require_memory(8.0 * (n_max * n_max + 5.0 * n_max * d_max + (3.0 + opt.kernel) * d_max * d_max),
-                 fmt::format("--n-max {} --d {}", opt.n_max, opt.d));
+  require_within_limits(
+      cost_of(opt),
+      fmt::format("--n-min {} --n-max {} --d {} --kernel {}", opt.n_min, opt.n_max, opt.d, opt.kernel),
+      benchmark_limits);
   openblas_set_num_threads(opt.threads);
   const std::size_t d = opt.d, K = opt.kernel;
   Rng rng(opt.common.seed);
@@ -149,10 +165,14 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 10 benchmark: one layer of attention, RNN and convolution as n grows",
                "bench_10_layers"};
   Options opt;
-  add_size_option(app, "--d", opt.d, "Width d of every position", 4096);
-  add_size_option(app, "--kernel", opt.kernel, "Kernel width of the convolution", 101);
-  add_size_option(app, "--n-min", opt.n_min, "Smallest n (doubled up to --n-max)", 1 << 20);
-  add_size_option(app, "--n-max", opt.n_max, "Largest n", 1 << 20);
+  // each maximum: the largest value that fits the limits with the other flags at their defaults
+  const auto largest = [](int Options::*flag) {
+    return largest_within_limits(flag, cost_of, 1, 1 << 30, benchmark_limits);
+  };
+  add_size_option(app, "--d", opt.d, "Width d of every position", largest(&Options::d));
+  add_size_option(app, "--kernel", opt.kernel, "Kernel width of the convolution", largest(&Options::kernel));
+  add_size_option(app, "--n-min", opt.n_min, "Smallest n (doubled up to --n-max)", largest(&Options::n_max));
+  add_size_option(app, "--n-max", opt.n_max, "Largest n", largest(&Options::n_max));
   add_size_option(app, "--threads", opt.threads, "OpenBLAS threads", 256);
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });

@@ -37,6 +37,24 @@ struct Options {
   int loops_n_max = 4096;  // the loop version is slow; skip it above this n
 };
 
+// What a run needs, estimated from its sizes before it starts. Alive at the peak: one (n, n) matrix
+// of scores (the product's buffer is freed before naive attention runs), Q, K, Kᵀ, V and two outputs
+// (n, d), and the tiled version's (B, B) block and (B, d) accumulator. The work, for every n from
+// --n-min to --n-max (doubling), repeated 5 times up to n = 2048, twice up to 8192, then once: the
+// product (n² d, once more to fill its buffer), naive and tiled attention (2 n² d in OpenBLAS and n²
+// exponentials each), and once the loop version (2 n² d in plain loops) up to --loops-n-max.
+Cost cost_of(const Options& opt) {
+  const double d = opt.d, B = opt.block_size, n_max = opt.n_max;
+  double work = 0;
+  for (double n = opt.n_min; n <= n_max; n *= 2) {
+    const double repeats = n <= 2048 ? 5 : n <= 8192 ? 2 : 1;
+    work += 3.0 * n * d * normal_draw + (1.0 + repeats) * n * n * d * blas_multiply_add +
+            repeats * (4.0 * n * n * d * blas_multiply_add + 2.0 * n * n * math_call);
+    if (n <= opt.loops_n_max) work += 2.0 * n * n * d + n * n * math_call;
+  }
+  return {8.0 * (n_max * n_max + 6.0 * n_max * d + B * B + B * d), work};
+}
+
 // Naive attention with BLAS: the whole (n, n) matrix of scores, softmax in place.
 Matrix naive_blas(const Matrix& q, const Matrix& k_t, const Matrix& v) {
   Matrix s = xt::linalg::dot(q, k_t);  // (n, n)
@@ -110,6 +128,10 @@ Timing time_it(int repeats, F&& f) {
 }
 
 int run(const Options& opt) {
+  require_within_limits(cost_of(opt),
+                        fmt::format("--n-min {} --n-max {} --d {} --block-size {} --loops-n-max {}",
+                                    opt.n_min, opt.n_max, opt.d, opt.block_size, opt.loops_n_max),
+                        benchmark_limits);
   openblas_set_num_threads(opt.threads);
   const std::size_t d = opt.d, B = opt.block_size;
   fmt::print(
@@ -193,12 +215,18 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 12 benchmark: naive and tiled attention against the matrix product",
                "bench_12_attention"};
   Options opt;
-  add_size_option(app, "--n-min", opt.n_min, "Smallest n (doubled up to --n-max)", 1 << 20);
-  add_size_option(app, "--n-max", opt.n_max, "Largest n", 1 << 20);
-  add_size_option(app, "--d", opt.d, "Width d of queries, keys and values", 4096);
-  add_size_option(app, "--block-size", opt.block_size, "Block size B of the tiled versions", 1 << 20);
+  // each maximum: the largest value that fits the limits with the other flags at their defaults
+  const auto largest = [](int Options::*flag) {
+    return largest_within_limits(flag, cost_of, 1, 1 << 30, benchmark_limits);
+  };
+  add_size_option(app, "--n-min", opt.n_min, "Smallest n (doubled up to --n-max)", largest(&Options::n_max));
+  add_size_option(app, "--n-max", opt.n_max, "Largest n", largest(&Options::n_max));
+  add_size_option(app, "--d", opt.d, "Width d of queries, keys and values", largest(&Options::d));
+  add_size_option(app, "--block-size", opt.block_size, "Block size B of the tiled versions",
+                  largest(&Options::block_size));
   add_size_option(app, "--threads", opt.threads, "OpenBLAS threads", 256);
-  add_size_option(app, "--loops-n-max", opt.loops_n_max, "Largest n for the (slow) loop version", 1 << 20);
+  add_size_option(app, "--loops-n-max", opt.loops_n_max, "Largest n for the (slow) loop version",
+                  largest(&Options::n_max));
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

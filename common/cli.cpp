@@ -13,18 +13,72 @@
 namespace course {
 
 namespace {
-// One line on stderr, prefixed with the program's name; newlines inside the message are flattened
-// so that the error really is one line.
+// One line on stderr, prefixed with the program's name. Newlines and other control characters
+// inside the message become spaces, and a message that still echoes too much is shortened, so that
+// the error really is one short line (values should be shortened where they are echoed; this is the
+// backstop).
 void print_error(const CLI::App& app, const std::string& message) {
   std::string one_line = message;
   for (auto& ch : one_line) {
-    if (ch == '\n' || ch == '\r') ch = ' ';
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = ' ';
   }
   while (!one_line.empty() && one_line.back() == ' ') one_line.pop_back();
   std::fflush(stdout);
-  fmt::print(stderr, "{}: error: {}\n", app.get_name(), one_line);
+  fmt::print(stderr, "{}: error: {}\n", app.get_name(), shorten(one_line, 300));
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// What a flag's value should be, from CLI11's type text: "INT:in [1 - 1000]" -> "a whole number from
+// 1 to 1000", "DIR" -> "a directory name".
+std::string value_kind(const std::string& type) {
+  const std::size_t in = type.find("in [");
+  const std::size_t dash = type.find(" - ", in), close = type.find(']', in);
+  if (in != std::string::npos && dash != std::string::npos && close != std::string::npos) {
+    return fmt::format("a whole number from {} to {}", type.substr(in + 4, dash - in - 4),
+                       type.substr(dash + 3, close - dash - 3));
+  }
+  if (type == "DIR") return "a directory name";
+  return "a value";
 }
 }  // namespace
+
+std::string plain_parse_error(const CLI::ParseError& e) {
+  const std::string what = e.what();
+  const std::size_t colon = what.find(": ");
+  const std::string flag = colon == std::string::npos ? "" : what.substr(0, colon);
+  const std::string rest = colon == std::string::npos ? what : what.substr(colon + 2);
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr) {
+    // "--seed: 1 required UINT:in [0 - 9223372036854775807] missing"
+    const std::size_t required = rest.find(" required ");
+    if (ends_with(rest, " missing") && required != std::string::npos) {
+      const std::string type = rest.substr(required + 10, rest.size() - 8 - (required + 10));
+      return fmt::format("{} needs a value: {}", flag, value_kind(type));
+    }
+    // "--seed: At Most 1 required but received 2"
+    if (starts_with(rest, "At Most 1 ")) return fmt::format("{} is given more than once; give it once", flag);
+  }
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+    // "The following argument(s) was/were not expected: ARG ..." (CLI11 lists them last first)
+    const std::string args = shorten(rest, 60);
+    if (starts_with(args, "-")) return "unknown flag " + args;
+    return "unexpected argument '" + args + "': this program takes flags only";
+  }
+  if (dynamic_cast<const CLI::ConversionError*>(&e) != nullptr) {
+    // "Could not convert: --no-color = maybe"
+    const std::size_t equals = rest.find(" = ");
+    if (starts_with(what, "Could not convert: ") && equals != std::string::npos) {
+      return fmt::format("{}: '{}' is not a valid value", rest.substr(0, equals),
+                         shorten(rest.substr(equals + 3)));
+    }
+  }
+  return shorten(what, 200);
+}
 
 void add_common_options(CLI::App& app, CommonOptions& options, bool interop) {
   app.add_option("--seed", options.seed, "Seed of the random numbers (same seed, same numbers)")
@@ -42,18 +96,24 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool interop) {
 CLI::Validator whole_number_in(long long low, long long high) {
   return CLI::Validator(
       [low, high](std::string& text) -> std::string {
+        const std::string out_of_range =
+            fmt::format("{} is out of range: it must be between {} and {}", shorten(text), low, high);
         std::size_t used = 0;
+        long long value = 0;
         try {
-          const long long value = std::stoll(text, &used);
-          if (used == text.size() && (value < low || value > high)) {
-            return fmt::format("{} is out of range: it must be between {} and {}", text, low, high);
-          }
+          value = std::stoll(text, &used);
         } catch (const std::out_of_range&) {
-          return fmt::format("{} is out of range: it must be between {} and {}", text, low, high);
+          return out_of_range;
         } catch (const std::exception&) {
           used = 0;
         }
-        if (used == 0 || used != text.size()) return fmt::format("'{}' is not a whole number", text);
+        if (used == 0 || used != text.size()) return fmt::format("'{}' is not a whole number", shorten(text));
+        // CLI11 reads "010" as octal 8 and refuses "08": a leading zero is refused here, with a reason
+        const std::size_t first_digit = text.find_first_of("0123456789");
+        if (text[first_digit] == '0' && first_digit + 1 < text.size()) {
+          return fmt::format("'{}': write the number without leading zeros", shorten(text));
+        }
+        if (value < low || value > high) return out_of_range;
         return "";
       },
       fmt::format("in [{} - {}]", low, high));
@@ -64,6 +124,19 @@ CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value,
   return app.add_option(flag, value, help)->check(whole_number_in(1, max))->capture_default_str();
 }
 
+CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value, const std::string& help,
+                             int min, int max, const std::string& why) {
+  const CLI::Validator range = whole_number_in(min, max);
+  CLI::Validator explained(
+      [range, why](std::string& text) -> std::string {
+        const std::string error = range(text);
+        return error.empty() || why.empty() ? error : fmt::format("{} ({})", error, why);
+      },
+      range.get_description());
+  const std::string text = why.empty() ? help : fmt::format("{} ({})", help, why);
+  return app.add_option(flag, value, text)->check(explained)->capture_default_str();
+}
+
 std::string format_bytes(double bytes) {
   if (bytes >= 1024.0 * 1024.0 * 1024.0) return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024.0 * 1024.0));
   if (bytes >= 1024.0 * 1024.0) return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
@@ -71,11 +144,30 @@ std::string format_bytes(double bytes) {
   return fmt::format("{:.0f} B", bytes);
 }
 
-void require_memory(double bytes, const std::string& what) {
-  if (bytes > memory_limit_bytes) {
+void require_memory(double bytes, const std::string& what, double limit) {
+  if (bytes > limit) {
     throw usage_error(fmt::format("{} would need {}, more than the limit of {}; choose smaller sizes", what,
-                                  format_bytes(bytes), format_bytes(memory_limit_bytes)));
+                                  format_bytes(bytes), format_bytes(limit)));
   }
+}
+
+void require_work(double multiply_adds, const std::string& what, double limit) {
+  // "about 63 s" at the rate measured for work_limit (cli.hpp)
+  const auto duration = [](double work) {
+    const double seconds = work * seconds_per_multiply_add;
+    if (seconds < 10) return fmt::format("about {:.1f} s", seconds);
+    return seconds < 1e6 ? fmt::format("about {:.0f} s", seconds) : fmt::format("about {:.0e} s", seconds);
+  };
+  if (multiply_adds > limit) {
+    throw usage_error(fmt::format(
+        "{} would take {:.1e} multiply-adds ({}), more than the limit of {:.0e} ({}); choose smaller sizes",
+        what, multiply_adds, duration(multiply_adds), limit, duration(limit)));
+  }
+}
+
+void require_within_limits(const Cost& cost, const std::string& what, const Limits& limits) {
+  require_memory(cost.bytes, what, limits.bytes);
+  require_work(cost.multiply_adds, what, limits.multiply_adds);
 }
 
 int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& options,
@@ -87,8 +179,15 @@ int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& optio
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    print_error(app, std::string(e.what()) + " (see --help)");
+    print_error(app, plain_parse_error(e) + " (see --help)");
     return 2;
+  }
+  // a directory flag given an empty name ("--save ''") would silently mean "not given"
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->get_type_name() == "DIR" && option->count() > 0 && option->as<std::string>().empty()) {
+      print_error(app, option->get_name() + " needs a directory name, not an empty string (see --help)");
+      return 2;
+    }
   }
   // 2. colour only on a terminal, without NO_COLOR, without --no-color
   const char* no_color_env = std::getenv("NO_COLOR");
@@ -96,11 +195,20 @@ int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& optio
             isatty(fileno(stdout)) == 1);
   // 3. run, mapping exceptions to the contract's exit codes
   try {
-    // Output directories are made (or refused) before any work, not after it.
+    // The input directory must be one; output directories are made (or refused) before any work.
+    if (!options.load_dir.empty()) {
+      std::error_code ec;
+      const auto type = std::filesystem::status(options.load_dir, ec).type();
+      if (type == std::filesystem::file_type::not_found)
+        throw usage_error(fmt::format("--load {}: no such directory", shorten(options.load_dir)));
+      if (type != std::filesystem::file_type::directory)
+        throw usage_error(fmt::format("--load {}: not a directory{}", shorten(options.load_dir),
+                                      ec ? " (" + ec.message() + ")" : ""));
+    }
     for (const std::string& dir : {options.svg_dir, options.save_dir}) {
       std::error_code ec;
       if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-      if (ec) throw usage_error(fmt::format("cannot create directory {} ({})", dir, ec.message()));
+      if (ec) throw usage_error(fmt::format("cannot create directory {} ({})", shorten(dir), ec.message()));
     }
     return body();
   } catch (const usage_error& e) {

@@ -33,14 +33,104 @@ CLI::Validator whole_number_in(long long low, long long high);
 CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value, const std::string& help,
                              int max);
 
+// Adds a size flag that must be a whole number in [min, max]. `why` says why the range ends where it
+// does (e.g. "at least 2: layer norm of one number is always 0"); it is added to the flag's --help
+// text and to the error for a value outside the range.
+CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value, const std::string& help,
+                             int min, int max, const std::string& why);
+
 // The most memory a chapter program may ask for; sizes that need more are bad input.
 constexpr double memory_limit_bytes = 1024.0 * 1024.0 * 1024.0;  // 1 GiB
 
-// Throws usage_error, naming `what` and the bytes it would need, if bytes > memory_limit_bytes.
-void require_memory(double bytes, const std::string& what);
+// Throws usage_error, naming `what` and the bytes it would need, if bytes > limit.
+void require_memory(double bytes, const std::string& what, double limit = memory_limit_bytes);
 
 // "1.5 GiB", "12.0 KiB", "800 B".
 std::string format_bytes(double bytes);
+
+// CLI11's message for a malformed command line, as one plain sentence that echoes at most ~80
+// characters of any value: "--seed needs a value: a whole number from 0 to ...", "unknown flag --x:
+// ...", "--seed is given more than once; give it once". run_program prints it.
+std::string plain_parse_error(const CLI::ParseError& e);
+
+// The most work a chapter program may do for one set of flags: a few seconds. Every program
+// estimates its work from its sizes before it starts and refuses more (exit 2, with the number).
+// Work is counted in multiply-adds of a plain C++ loop over doubles in the cache (one a(i, k) * b(k, j)
+// added to a sum); the slower steps below count as the multiply-adds they cost. Measured with
+// tools/measure_work_rate.sh on the course's 2-core machine while other builds kept it busy (load
+// average 4 to 9, a conservative rate): a multiply-add took 1.0 to 2.9 ns, 1.6 ns typically, so the
+// limit is about 3 s there.
+constexpr double work_limit = 2e9;                   // multiply-adds
+constexpr double seconds_per_multiply_add = 1.6e-9;  // the rate measured above
+// The cost of other steps, in multiply-adds (same measurements, ranges in brackets, rounded up):
+// a multiply-add whose operands stream from memory (rows beyond the cache) [7]
+constexpr double streamed_multiply_add = 8;
+// a multiply-add inside OpenBLAS (xt::linalg::dot) [0.04 - 0.08]
+constexpr double blas_multiply_add = 0.1;
+// one double of a newly allocated matrix: page faults and zeroing [22 - 36]
+constexpr double fresh_double = 35;
+// one Rng::normal() [13 - 25] and one Rng::uniform() [5 - 10]
+constexpr double normal_draw = 25;
+constexpr double uniform_draw = 10;
+// one exp, log, sin, cos, tanh or pow [exp 3 - 7, sin(pow(x)) 16 - 28]
+constexpr double math_call = 15;
+// one number shown by print_matrix or print_heatmap in a terminal [1100 - 3000; 100 - 200 into a file]
+constexpr double printed_number = 3000;
+// one cell of an SVG heatmap (write_heatmap_svg) [1200 - 2800]
+constexpr double svg_cell = 3000;
+
+// Throws usage_error, naming `what`, its multiply-adds and about how long they would take, if
+// multiply_adds > limit.
+void require_work(double multiply_adds, const std::string& what, double limit = work_limit);
+
+// What one run will need, estimated from the sizes before it starts.
+struct Cost {
+  double bytes = 0;          // memory held at the peak
+  double multiply_adds = 0;  // work, counted as for work_limit
+};
+
+// The limits an estimate must fit.
+struct Limits {
+  double bytes;
+  double multiply_adds;
+};
+constexpr Limits chapter_limits{memory_limit_bytes, work_limit};
+// Benchmarks (bench/) time things on purpose and are run by hand: up to about 2 minutes and 4 GiB
+// (bench_12_attention's naive attention holds a 2 GiB matrix of scores at n = 16384, by design).
+constexpr Limits benchmark_limits{4 * memory_limit_bytes, 40 * work_limit};
+
+// require_memory and require_work on one estimate.
+void require_within_limits(const Cost& cost, const std::string& what, const Limits& limits = chapter_limits);
+
+// Whether an estimate fits the limits.
+inline bool within_limits(const Cost& cost, const Limits& limits = chapter_limits) {
+  return cost.bytes <= limits.bytes && cost.multiply_adds <= limits.multiply_adds;
+}
+
+// The largest value in [low, high] of one size flag whose run fits the limits with every other flag
+// at its default: the flag's maximum follows from the limits instead of being picked by hand.
+// cost_of estimates a run from the options; it must not decrease as the flag grows. Returns low if
+// even low does not fit (require_within_limits then refuses it with the numbers).
+//   add_size_option(app, "--rows", opt.rows, "Rows", largest_within_limits(&Options::rows, cost_of));
+template <class Options>
+int largest_within_limits(int Options::*flag, Cost (*cost_of)(const Options&), int low = 1,
+                          int high = 1 << 30, const Limits& limits = chapter_limits) {
+  const auto fits = [&](int value) {
+    Options options;  // the defaults
+    options.*flag = value;
+    return within_limits(cost_of(options), limits);
+  };
+  if (!fits(low)) return low;
+  while (low < high) {  // fits(low) holds; find the last value that fits
+    const int middle = low + (high - low + 1) / 2;
+    if (fits(middle)) {
+      low = middle;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return low;
+}
 
 // Parses argv with the error contract above, turns colour on or off, runs body and maps exceptions
 // to exit codes. Returns what main() should return.

@@ -1,15 +1,20 @@
 #include "npy.hpp"
 
-#include <fmt/format.h>
+#include "cli.hpp"  // memory_limit_bytes, format_bytes
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <cerrno>
-#include <cstdint>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 namespace course {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -19,8 +24,112 @@ std::string shape_string(const std::vector<std::size_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
+// The shape as an error message shows it (a 32-D shape from a malformed header is shortened).
+std::string shown(const std::vector<std::size_t>& shape) {
+  return shorten(shape_string(shape));
+}
+
+// "[1, 3]": the position of the k-th value (C order) in an array of this shape; "" for a 0-d array.
+std::string index_string(std::size_t k, const std::vector<std::size_t>& shape) {
+  if (shape.empty()) return "";
+  std::vector<std::size_t> index(shape.size());
+  for (std::size_t a = shape.size(); a-- > 0;) {
+    index[a] = k % shape[a];
+    k /= shape[a];
+  }
+  return fmt::format(" at [{}]", fmt::join(index, ", "));
+}
+
 std::string path_of(const std::string& dir, const std::string& name) {
-  return (std::filesystem::path(dir) / (name + ".npy")).string();
+  return (fs::path(dir) / (name + ".npy")).string();
+}
+
+// What a loader accepts.
+enum class Want { any, floats, bools, int64s };
+
+std::string wanted(Want want) {
+  switch (want) {
+    case Want::floats:
+      return "float64 ('<f8') or float32 ('<f4')";
+    case Want::bools:
+      return "bool ('|b1')";
+    case Want::int64s:
+      return "int64 ('<i8')";
+    default:
+      return "float64 ('<f8'), float32 ('<f4'), bool ('|b1') or int64 ('<i8')";
+  }
+}
+
+bool accepts(Want want, const std::string& descr) {
+  const bool is_float = descr == "<f8" || descr == "<f4";
+  switch (want) {
+    case Want::floats:
+      return is_float;
+    case Want::bools:
+      return descr == "|b1";
+    case Want::int64s:
+      return descr == "<i8";
+    default:
+      return is_float || descr == "|b1" || descr == "<i8";
+  }
+}
+
+// A NumPy dtype string in words: "float64 ('<f8')", "big-endian int32 ('>i4')", "bool ('|b1')"; any
+// other string is just quoted (and shortened: it came from the file).
+std::string dtype_name(const std::string& descr) {
+  const std::string quoted = "'" + shorten(descr, 40) + "'";
+  const bool plain = descr.size() >= 3 && descr.size() <= 4 &&
+                     std::string("<>|=").find(descr[0]) != std::string::npos &&
+                     std::all_of(descr.begin() + 2, descr.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!plain) return quoted;
+  const int bytes = std::stoi(descr.substr(2));
+  const std::string order = descr[0] == '>' ? "big-endian " : "";
+  switch (descr[1]) {
+    case 'f':
+      return order + "float" + std::to_string(8 * bytes) + " (" + quoted + ")";
+    case 'i':
+      return order + "int" + std::to_string(8 * bytes) + " (" + quoted + ")";
+    case 'u':
+      return order + "uint" + std::to_string(8 * bytes) + " (" + quoted + ")";
+    case 'c':
+      return order + "complex" + std::to_string(8 * bytes) + " (" + quoted + ")";
+    case 'b':
+      return bytes == 1 ? "bool (" + quoted + ")" : quoted;
+    default:
+      return quoted;
+  }
+}
+
+// Step 1: the path must be a regular file (after following symlinks), or we say what is there.
+void require_regular_file(const std::string& path, const std::string& name) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);  // a symlink loop sets ec (ELOOP)
+  std::string what;
+  switch (st.type()) {
+    case fs::file_type::regular:
+      return;
+    case fs::file_type::directory:
+      what = "is a directory";
+      break;
+    case fs::file_type::fifo:
+      what = "is a FIFO (named pipe)";
+      break;
+    case fs::file_type::character:
+      what = "is a character device";
+      break;
+    case fs::file_type::block:
+      what = "is a block device";
+      break;
+    case fs::file_type::socket:
+      what = "is a socket";
+      break;
+    case fs::file_type::not_found:
+      throw usage_error(fmt::format("{}: cannot open {} (No such file or directory)", name, shorten(path)));
+    default:
+      if (ec) throw usage_error(fmt::format("{}: cannot open {} ({})", name, shorten(path), ec.message()));
+      what = "is not a regular file";
+  }
+  throw usage_error(fmt::format("{}: {} {}, not a .npy file", name, shorten(path), what));
 }
 
 // The text after `'key':` in the header dict, with spaces skipped; throws if the key is missing.
@@ -55,190 +164,265 @@ std::vector<std::size_t> parse_shape(const std::string& header, const std::strin
       throw usage_error(name + ": not a valid .npy file (bad shape in header)");
     }
   }
+  if (shape.size() > 32) {
+    throw usage_error(
+        fmt::format("{}: shape in header has {} dimensions; NumPy allows at most 32", name, shape.size()));
+  }
   return shape;
 }
 
-}  // namespace
+// Step 5: one value, checked. Floats: finite and |x| <= max_abs_value; bools: the byte 0 or 1.
+double checked_value(double x, std::size_t k, const NpyArray& a, const std::string& name) {
+  if (!std::isfinite(x)) {
+    throw usage_error(fmt::format("{} holds {}{}: NaN and infinite values are not accepted", name, x,
+                                  index_string(k, a.shape)));
+  }
+  if (std::abs(x) > max_abs_value) {
+    std::string limit = fmt::format("{:.0e}", max_abs_value);  // "1e+15" -> "1e15"
+    limit.erase(std::remove(limit.begin(), limit.end(), '+'), limit.end());
+    throw usage_error(
+        fmt::format("{} holds {}{}: values must be at most {} in magnitude, so that products "
+                    "of them cannot overflow float64",
+                    name, x, index_string(k, a.shape), limit));
+  }
+  return x;
+}
 
-NpyArray read_npy(const std::string& path, const std::string& name) {
-  // 1. the whole file (inputs are small; sizes are checked against the header below)
+// Steps 1–5 (see npy.hpp) for one file, accepting the dtypes of `want`.
+NpyArray read_as(const std::string& path, const std::string& name, Want want) {
+  // 1. a regular file, and its size (the data is not read until the header says how much to expect)
+  require_regular_file(path, name);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw usage_error(fmt::format("{}: cannot open {} ({})", name, path, std::strerror(errno)));
+    throw usage_error(fmt::format("{}: cannot open {} ({})", name, shorten(path), std::strerror(errno)));
   }
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::error_code ec;
+  const std::uintmax_t file_bytes = fs::file_size(path, ec);
+  if (ec) throw usage_error(fmt::format("{}: cannot read {} ({})", name, shorten(path), ec.message()));
 
-  // 2. magic string and version: "\x93NUMPY", major, minor, header length (2 or 4 bytes, LE)
-  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {
+  // 2. magic string and version: "\x93NUMPY", major, minor, header length (2 or 4 bytes, LE), header
+  unsigned char pre[12] = {};
+  in.read(reinterpret_cast<char*>(pre), 10);
+  if (in.gcount() < 10 || std::memcmp(pre, "\x93NUMPY", 6) != 0) {
     throw usage_error(name + ": not a .npy file (no \\x93NUMPY magic string)");
   }
-  const auto u8 = [&](std::size_t k) {
-    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
-  };
-  const std::uint32_t major = u8(6);
+  const std::uint32_t major = pre[6];
   if (major < 1 || major > 3) throw usage_error(fmt::format("{}: unsupported .npy version {}", name, major));
-  std::size_t header_len = 0, header_start = 0;
-  if (major == 1) {
-    header_len = u8(8) | (u8(9) << 8);
-    header_start = 10;
-  } else {
-    if (bytes.size() < 12) throw usage_error(name + ": truncated .npy header");
-    header_len = u8(8) | (u8(9) << 8) | (u8(10) << 16) | (u8(11) << 24);
+  std::size_t header_len = pre[8] | (pre[9] << 8), header_start = 10;
+  if (major > 1) {
+    in.read(reinterpret_cast<char*>(pre + 10), 2);
+    if (in.gcount() < 2) throw usage_error(name + ": truncated .npy header");
+    header_len |= (std::size_t{pre[10]} << 16) | (std::size_t{pre[11]} << 24);
     header_start = 12;
   }
-  if (header_start + header_len > bytes.size()) throw usage_error(name + ": truncated .npy header");
-  const std::string header = bytes.substr(header_start, header_len);
+  if (header_len > 65535) {
+    throw usage_error(
+        fmt::format("{}: a header of {} bytes is far too long for a plain array", name, header_len));
+  }
+  if (header_start + header_len > file_bytes) throw usage_error(name + ": truncated .npy header");
+  std::string header(header_len, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(header_len));
 
-  // 3. the header dict: descr, fortran_order, shape
+  // the header dict: descr (checked against what the loader wants), fortran_order, shape
   NpyArray array;
-  std::size_t i = find_value(header, "descr", name);
+  const std::size_t i = find_value(header, "descr", name);
   const std::size_t end = header.find('\'', i + 1);
   if (i >= header.size() || header[i] != '\'' || end == std::string::npos) {
     throw usage_error(name + ": not a valid .npy file (bad descr in header)");
   }
   array.descr = header.substr(i + 1, end - i - 1);
-  std::size_t itemsize = 0;
-  if (array.descr == "<f8") {
-    itemsize = 8;
-  } else if (array.descr == "<f4") {
-    itemsize = 4;
-  } else if (array.descr == "|b1") {
-    itemsize = 1;
-  } else {
-    throw usage_error(
-        fmt::format("{}: dtype '{}' is not supported; expected float64 ('<f8'), float32 ('<f4') or, for "
-                    "masks, bool ('|b1')",
-                    name, array.descr));
+  if (!accepts(want, array.descr)) {
+    throw usage_error(fmt::format("{}: expected {}, found {}", name, wanted(want), dtype_name(array.descr)));
   }
-  if (header.compare(find_value(header, "fortran_order", name), 5, "False") != 0) {
+  const std::size_t itemsize = array.descr == "|b1" ? 1 : array.descr == "<f4" ? 4 : 8;
+  const std::size_t order = find_value(header, "fortran_order", name);
+  if (header.compare(order, 4, "True") == 0) {
     throw usage_error(name + ": Fortran-order arrays are not supported; save np.ascontiguousarray(x)");
+  }
+  if (header.compare(order, 5, "False") != 0) {
+    throw usage_error(name + ": not a valid .npy file (bad fortran_order in header)");
   }
   array.shape = parse_shape(header, name);
 
-  // 4. the data: exactly product(shape) × itemsize bytes after the header
-  std::size_t count = 1;
-  for (std::size_t d : array.shape) {
-    if (d != 0 && count > (std::size_t(1) << 40) / d)
-      throw usage_error(name + ": shape in header is absurdly large");
-    count *= d;
+  // 3. no empty array, nothing larger than the memory limit
+  if (std::find(array.shape.begin(), array.shape.end(), 0) != array.shape.end()) {
+    throw usage_error(fmt::format("{} has shape {}: an empty array (a dimension of 0) is not accepted", name,
+                                  shown(array.shape)));
   }
-  const std::size_t data_start = header_start + header_len;
-  const std::size_t have = bytes.size() - data_start;
-  if (have != count * itemsize) {
-    throw usage_error(fmt::format("{}: {} data: shape {} of {} needs {} bytes, the file has {}", name,
-                                  have < count * itemsize ? "truncated" : "unexpected extra",
-                                  shape_string(array.shape), array.descr, count * itemsize, have));
+  double elements = 1;
+  for (const std::size_t d : array.shape) elements *= static_cast<double>(d);
+  if (8.0 * elements > memory_limit_bytes) {
+    throw usage_error(fmt::format(
+        "{} has shape {}: {:.3g} values would need {} as float64, more than the limit of {}", name,
+        shown(array.shape), elements, format_bytes(8.0 * elements), format_bytes(memory_limit_bytes)));
   }
-  array.values.resize(count);
-  const char* data = bytes.data() + data_start;
-  for (std::size_t k = 0; k < count; ++k) {
-    if (itemsize == 8) {
-      double x;
-      std::memcpy(&x, data + 8 * k, 8);
-      array.values[k] = x;
-    } else if (itemsize == 4) {
-      float x;
-      std::memcpy(&x, data + 4 * k, 4);
-      array.values[k] = x;
-    } else {
-      const unsigned char b = static_cast<unsigned char>(data[k]);
-      if (b > 1) throw usage_error(fmt::format("{}: bool array holds the byte {} (not 0 or 1)", name, b));
-      array.values[k] = b;
+  const std::size_t count = static_cast<std::size_t>(elements);
+
+  // 4. the file holds exactly product(shape) × itemsize bytes after the header
+  const std::uintmax_t need = count * itemsize, have = file_bytes - (header_start + header_len);
+  if (have != need) {
+    const std::uintmax_t per_item = have % count == 0 ? have / count : 0;
+    const bool other_itemsize =
+        (per_item == 1 || per_item == 2 || per_item == 4 || per_item == 8) && per_item != itemsize;
+    throw usage_error(fmt::format(
+        "{}: {} data: shape {} of {} needs {} bytes, the file has {}{}", name,
+        have < need ? "truncated" : "unexpected extra", shown(array.shape), dtype_name(array.descr), need,
+        have,
+        other_itemsize ? fmt::format(" ({}-byte items: is the dtype in the header wrong?)", per_item) : ""));
+  }
+
+  // 5. the values, read in chunks and checked one by one
+  if (array.descr == "<i8") {
+    array.integers.resize(count);
+  } else {
+    array.values.resize(count);
+  }
+  std::vector<char> chunk(1 << 16);
+  for (std::size_t k = 0; k < count;) {
+    const std::size_t n = std::min(count - k, chunk.size() / itemsize);
+    in.read(chunk.data(), static_cast<std::streamsize>(n * itemsize));
+    if (static_cast<std::size_t>(in.gcount()) != n * itemsize) {
+      throw usage_error(name + ": truncated data (the file changed while it was read)");
+    }
+    for (std::size_t j = 0; j < n; ++j, ++k) {
+      const char* item = chunk.data() + j * itemsize;
+      if (array.descr == "<f8") {
+        double x;
+        std::memcpy(&x, item, 8);
+        array.values[k] = checked_value(x, k, array, name);
+      } else if (array.descr == "<f4") {
+        float x;
+        std::memcpy(&x, item, 4);
+        array.values[k] = checked_value(x, k, array, name);
+      } else if (array.descr == "<i8") {
+        std::memcpy(&array.integers[k], item, 8);
+      } else {
+        const unsigned char b = static_cast<unsigned char>(*item);
+        if (b > 1) {
+          throw usage_error(fmt::format("{} holds the byte {}{}: a bool must be 0 or 1", name, b,
+                                        index_string(k, array.shape)));
+        }
+        array.values[k] = b;
+      }
     }
   }
   return array;
 }
 
-bool npy_exists(const std::string& dir, const std::string& name) {
-  return std::filesystem::exists(path_of(dir, name));
-}
-
-namespace {
-// Reads DIR/NAME.npy and checks its rank and whether it holds floats or bools.
-NpyArray read_checked(const std::string& dir, const std::string& name, std::size_t rank, bool want_bool,
+// Reads DIR/NAME.npy with the dtypes of `want` and checks its rank.
+NpyArray read_checked(const std::string& dir, const std::string& name, std::size_t rank, Want want,
                       const std::string& dims) {
   const std::string file = name + ".npy";
-  NpyArray a = read_npy(path_of(dir, name), file);
-  const bool is_bool = a.descr == "|b1";
-  if (want_bool && !is_bool) {
-    throw usage_error(fmt::format("{}: a mask must have dtype bool ('|b1'), got '{}'", file, a.descr));
-  }
-  if (!want_bool && is_bool) {
-    throw usage_error(fmt::format("{}: expected float64 or float32, got bool", file));
-  }
+  NpyArray a = read_as(path_of(dir, name), file, want);
   if (a.shape.size() != rank) {
     throw usage_error(
-        fmt::format("{}: expected a {}-D array {}, got shape {}", file, rank, dims, shape_string(a.shape)));
+        fmt::format("{}: expected a {}-D array {}, got shape {}", file, rank, dims, shown(a.shape)));
   }
   return a;
 }
+
 }  // namespace
 
+NpyArray read_npy(const std::string& path, const std::string& name) {
+  return read_as(path, name, Want::any);
+}
+
+bool npy_exists(const std::string& dir, const std::string& name) {
+  std::error_code ec;
+  const fs::file_status st =
+      fs::symlink_status(path_of(dir, name), ec);  // the entry itself: links unfollowed
+  return st.type() != fs::file_type::not_found && st.type() != fs::file_type::none;
+}
+
 Matrix load_matrix(const std::string& dir, const std::string& name, const std::string& dims) {
-  const NpyArray a = read_checked(dir, name, 2, false, dims);
+  const NpyArray a = read_checked(dir, name, 2, Want::floats, dims);
   Matrix m = Matrix::from_shape({a.shape[0], a.shape[1]});
   std::copy(a.values.begin(), a.values.end(), m.begin());
   return m;
 }
 
 Vector load_vector(const std::string& dir, const std::string& name, const std::string& dims) {
-  const NpyArray a = read_checked(dir, name, 1, false, dims);
+  const NpyArray a = read_checked(dir, name, 1, Want::floats, dims);
   Vector v = Vector::from_shape({a.shape[0]});
   std::copy(a.values.begin(), a.values.end(), v.begin());
   return v;
 }
 
 Tensor3 load_tensor3(const std::string& dir, const std::string& name, const std::string& dims) {
-  const NpyArray a = read_checked(dir, name, 3, false, dims);
+  const NpyArray a = read_checked(dir, name, 3, Want::floats, dims);
   Tensor3 t = Tensor3::from_shape({a.shape[0], a.shape[1], a.shape[2]});
   std::copy(a.values.begin(), a.values.end(), t.begin());
   return t;
 }
 
 Tensor4 load_tensor4(const std::string& dir, const std::string& name, const std::string& dims) {
-  const NpyArray a = read_checked(dir, name, 4, false, dims);
+  const NpyArray a = read_checked(dir, name, 4, Want::floats, dims);
   Tensor4 t = Tensor4::from_shape({a.shape[0], a.shape[1], a.shape[2], a.shape[3]});
   std::copy(a.values.begin(), a.values.end(), t.begin());
   return t;
 }
 
+double load_scalar(const std::string& dir, const std::string& name) {
+  return read_checked(dir, name, 0, Want::floats, "(a scalar, shape ())").values[0];
+}
+
 BoolMatrix load_bool_matrix(const std::string& dir, const std::string& name, const std::string& dims) {
-  const NpyArray a = read_checked(dir, name, 2, true, dims);
+  const NpyArray a = read_checked(dir, name, 2, Want::bools, dims);
   BoolMatrix m = BoolMatrix::from_shape({a.shape[0], a.shape[1]});
   std::transform(a.values.begin(), a.values.end(), m.begin(), [](double x) { return x != 0.0; });
   return m;
 }
 
 BoolVector load_bool_vector(const std::string& dir, const std::string& name, const std::string& dims) {
-  const NpyArray a = read_checked(dir, name, 1, true, dims);
+  const NpyArray a = read_checked(dir, name, 1, Want::bools, dims);
   BoolVector v = BoolVector::from_shape({a.shape[0]});
   std::transform(a.values.begin(), a.values.end(), v.begin(), [](double x) { return x != 0.0; });
+  return v;
+}
+
+Int64Vector load_int64_vector(const std::string& dir, const std::string& name, const std::string& dims) {
+  const NpyArray a = read_checked(dir, name, 1, Want::int64s, dims);
+  Int64Vector v = Int64Vector::from_shape({a.shape[0]});
+  std::copy(a.integers.begin(), a.integers.end(), v.begin());
   return v;
 }
 
 void require_shape(const std::string& name, const std::vector<std::size_t>& actual,
                    const std::vector<std::size_t>& expected, const std::string& dims) {
   if (actual != expected) {
-    throw usage_error(fmt::format("{} has shape {}, expected {} = {}", name, shape_string(actual), dims,
-                                  shape_string(expected)));
+    throw usage_error(
+        fmt::format("{} has shape {}, expected {} = {}", name, shown(actual), dims, shown(expected)));
+  }
+}
+
+void require_finite_result(const std::string& what, const double* data, std::size_t count) {
+  for (std::size_t k = 0; k < count; ++k) {
+    if (!std::isfinite(data[k])) {
+      throw usage_error(
+          fmt::format("{} holds {} (entry {}): the computation overflowed float64; the loaded "
+                      "values are too large in magnitude for it",
+                      what, data[k], k));
+    }
   }
 }
 
 void save_npy(const std::string& dir, const std::string& name, const std::vector<std::size_t>& shape,
               const double* data) {
+  std::size_t count = 1;
+  for (std::size_t d : shape) count *= d;
+  require_finite_result(name + ".npy", data, count);
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw usage_error(fmt::format("cannot create directory {} ({})", dir, ec.message()));
+  fs::create_directories(dir, ec);
+  if (ec) throw usage_error(fmt::format("cannot create directory {} ({})", shorten(dir), ec.message()));
   // Header: the dict, padded with spaces and ended by '\n' so that 10 + len is a multiple of 64.
   std::string header =
       fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': {}, }}", shape_string(shape));
   const std::size_t total = 10 + header.size() + 1;
   header += std::string((64 - total % 64) % 64, ' ') + "\n";
-  std::size_t count = 1;
-  for (std::size_t d : shape) count *= d;
 
   const std::string path = path_of(dir, name);
   std::ofstream out(path, std::ios::binary);
+  if (!out) throw usage_error(fmt::format("cannot write {} ({})", shorten(path), std::strerror(errno)));
   const unsigned char preamble[10] = {0x93,
                                       'N',
                                       'U',
@@ -252,7 +436,12 @@ void save_npy(const std::string& dir, const std::string& name, const std::vector
   out.write(reinterpret_cast<const char*>(preamble), 10);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(double)));
-  if (!out) throw usage_error(fmt::format("cannot write {}", path));
+  out.close();
+  if (!out) throw usage_error(fmt::format("cannot write {} ({})", shorten(path), std::strerror(errno)));
+}
+
+void save_scalar(const std::string& dir, const std::string& name, double value) {
+  save_npy(dir, name, {}, &value);
 }
 
 }  // namespace course

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -17,7 +18,8 @@ using Tensor3 = xt::xtensor<double, 3>;   // e.g. (heads, L, S), or an image (C,
 using Tensor4 = xt::xtensor<double, 4>;   // e.g. conv2d weights (C_out, C_in, KH, KW)
 using BoolMatrix = xt::xtensor<bool, 2>;  // masks: true means "may not attend" (PyTorch's meaning)
 using BoolVector = xt::xtensor<bool, 1>;
-using Labels = std::vector<std::string>;  // token names for rows / columns
+using Int64Vector = xt::xtensor<std::int64_t, 1>;  // token ids, as PyTorch's int64 (torch.long) tensors
+using Labels = std::vector<std::string>;           // token names for rows / columns
 
 // Thrown by an exercise stub until the student fills it in, e.g.
 //   throw not_implemented("exercise 02: scaled_dot_product_attention");
@@ -29,6 +31,23 @@ struct not_implemented : std::logic_error {
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// A value the user gave (a flag's text, a path, a header field) as it may appear in an error message:
+// at most about `max_bytes` bytes (a 10 kB value keeps its start and its end, with "..." between), and
+// control characters (newlines, escape sequences) shown as '?', so the message stays one short line.
+inline std::string shorten(const std::string& text, std::size_t max_bytes = 80) {
+  std::string s = text;
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  if (s.size() <= max_bytes) return s;
+  // cut on UTF-8 character boundaries (continuation bytes are 10xxxxxx)
+  const auto boundary = [&](std::size_t i) {
+    while (i > 0 && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) --i;
+    return i;
+  };
+  const std::size_t head = boundary(max_bytes * 2 / 3), tail = boundary(s.size() - max_bytes / 3 + 3);
+  return s.substr(0, head) + "..." + s.substr(tail);
+}
 
 // "(4, 3)" for a tensor of shape {4, 3}.
 template <class E>

@@ -1,5 +1,6 @@
 // Tests of the shared library in common/: checked .npy input/output, portable random numbers,
 // display widths, labels and figures. These are the course's own plumbing, not an exercise.
+#include "cli.hpp"
 #include "figures.hpp"
 #include "npy.hpp"
 #include "print.hpp"
@@ -10,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+
+#include <sys/stat.h>  // mkfifo
 
 using namespace course;
 namespace fs = std::filesystem;
@@ -44,12 +47,41 @@ std::string doubles(std::initializer_list<double> values) {
   return bytes;
 }
 
-// The usage_error message of load_matrix(dir, name), or "" if it loaded.
-std::string load_error(const std::string& dir, const std::string& name) {
+// The usage_error message of f(), or "" if it did not throw one.
+template <class F>
+std::string error_of(F f) {
   try {
-    load_matrix(dir, name, "(L, E)");
+    f();
   } catch (const usage_error& e) {
     return e.what();
+  }
+  return "";
+}
+
+// The usage_error message of load_matrix(dir, name), or "" if it loaded.
+std::string load_error(const std::string& dir, const std::string& name) {
+  return error_of([&] { load_matrix(dir, name, "(L, E)"); });
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The one-line message CLI11's parse of ARGS gives through plain_parse_error, or "" if it parsed.
+std::string parse_message(std::vector<std::string> args) {
+  CLI::App app("test", "ch99_test");
+  CommonOptions common;
+  int heads = 1;
+  add_common_options(app, common, true);
+  add_size_option(app, "--heads", heads, "heads", 16);
+  std::vector<char*> argv;
+  std::string name = "ch99_test";
+  argv.push_back(name.data());
+  for (auto& a : args) argv.push_back(a.data());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    return plain_parse_error(e);
   }
   return "";
 }
@@ -58,7 +90,7 @@ std::string load_error(const std::string& dir, const std::string& name) {
 TEST_SUITE("common") {
   TEST_CASE("npy: a matrix saved and loaded comes back bit for bit") {
     TempDir dir;
-    const Matrix m = {{1.5, -2.25, 1e-300}, {INFINITY, 0.1, 3.0}};
+    const Matrix m = {{1.5, -2.25, 1e-300}, {-1e15, 0.1, 4.9e-324}};
     save_npy(dir.str(), "m", m);
     CHECK(npy_exists(dir.str(), "m"));
     const Matrix back = load_matrix(dir.str(), "m", "(2, 3)");
@@ -105,7 +137,8 @@ TEST_SUITE("common") {
                   std::string("\x00\x01\x01\x00", 4));
     const BoolMatrix mask = load_bool_matrix(dir.str(), "mask", "(L, S)");
     CHECK((!mask(0, 0) && mask(0, 1) && mask(1, 0) && !mask(1, 1)));
-    CHECK(load_error(dir.str(), "mask").find("got bool") != std::string::npos);
+    CHECK(load_error(dir.str(), "mask") ==
+          "mask.npy: expected float64 ('<f8') or float32 ('<f4'), found bool ('|b1')");
     save_npy(dir.str(), "floats", Matrix({{1.0}}));
     CHECK_THROWS_AS(load_bool_matrix(dir.str(), "floats", "(L, S)"), usage_error);
   }
@@ -130,10 +163,11 @@ TEST_SUITE("common") {
     std::ofstream(dir.path / "empty.npy");
 
     const std::pair<const char*, const char*> cases[] = {
-        {"truncated", "truncated"}, {"extra", "extra"},          {"int64", "'<i8' is not supported"},
-        {"bigendian", "'>f8'"},     {"fortran", "Fortran"},      {"rank1", "expected a 2-D array"},
-        {"huge", "absurdly large"}, {"text", "not a .npy file"}, {"empty", "not a .npy file"},
-        {"missing", "cannot open"},
+        {"truncated", "truncated"},       {"extra", "extra"},
+        {"int64", "found int64 ('<i8')"}, {"bigendian", "big-endian float64 ('>f8')"},
+        {"fortran", "Fortran"},           {"rank1", "expected a 2-D array"},
+        {"huge", "more than the limit"},  {"text", "not a .npy file"},
+        {"empty", "not a .npy file"},     {"missing", "cannot open"},
     };
     for (const auto& [name, words] : cases) {
       CAPTURE(name);
@@ -152,6 +186,305 @@ TEST_SUITE("common") {
       FAIL("no error");
     } catch (const usage_error& e) {
       CHECK(std::string(e.what()) == "key.npy has shape (2, 3), expected (S, E) = (2, 4)");
+    }
+  }
+
+  TEST_CASE("npy: anything but a regular file is refused by name, before it is opened") {
+    // Opening a FIFO blocks until a writer comes; /dev/zero never ends; a directory cannot be read;
+    // a symlink loop cannot be followed. Each is one usage_error naming the file and what is there.
+    TempDir dir;
+    fs::create_directory(dir.path / "directory.npy");
+    REQUIRE(mkfifo((dir.path / "fifo.npy").c_str(), 0600) == 0);
+    fs::create_symlink("/dev/zero", dir.path / "zero.npy");
+    fs::create_symlink(dir.path / "loop.npy", dir.path / "loop.npy");
+    fs::create_symlink(dir.path / "a.npy", dir.path / "b.npy");
+    fs::create_symlink(dir.path / "b.npy", dir.path / "a.npy");
+    fs::create_symlink(dir.path / "nothing_here", dir.path / "dangling.npy");
+    const std::pair<const char*, const char*> cases[] = {
+        {"directory", "is a directory"},
+        {"fifo", "is a FIFO"},
+        {"zero", "is a character device"},
+        {"loop", "Too many levels of symbolic links"},
+        {"a", "Too many levels of symbolic links"},
+        {"dangling", "No such file or directory"},
+    };
+    for (const auto& [name, words] : cases) {
+      CAPTURE(name);
+      // an optional input that is there but unusable is reported, not silently skipped
+      CHECK(npy_exists(dir.str(), name));
+      for (const std::string& message :
+           {load_error(dir.str(), name), error_of([&] { load_bool_vector(dir.str(), name, "(S,)"); }),
+            error_of([&] { read_npy((dir.path / (std::string(name) + ".npy")).string(), "x.npy"); })}) {
+        CHECK_MESSAGE(contains(message, words), "message: ", message);
+        CHECK(message.find('\n') == std::string::npos);
+      }
+      CHECK(contains(load_error(dir.str(), name), std::string(name) + ".npy"));
+    }
+    CHECK(contains(error_of([] { read_npy("/dev/zero", "zero.npy"); }),
+                   "zero.npy: /dev/zero is a character device"));
+    CHECK_FALSE(npy_exists(dir.str(), "absent"));
+  }
+
+  TEST_CASE("npy: the header is checked before the data is read, and the file's size against it") {
+    TempDir dir;
+    // A sparse file of 8 GiB behind a header for 4 doubles: refused from its size alone, fast, and
+    // without reading (a loader that read it whole would take seconds and 8 GiB).
+    write_raw_npy(dir.path / "big.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
+                  doubles({1, 2, 3, 4}));
+    fs::resize_file(dir.path / "big.npy", std::uintmax_t{8} << 30);
+    CHECK(contains(load_error(dir.str(), "big"), "big.npy: unexpected extra data: shape (2, 2) of float64"));
+    // a header that claims more than the memory limit is refused before any data is looked at
+    write_raw_npy(dir.path / "claims.npy",
+                  "{'descr': '<f8', 'fortran_order': False, 'shape': (200000000, 2), }", "");
+    const std::string claims = load_error(dir.str(), "claims");
+    CHECK_MESSAGE(contains(claims, "claims.npy has shape (200000000, 2): 4e+08 values would need 3.0 GiB"),
+                  claims);
+    // a header length beyond the file, and an absurd one
+    std::ofstream(dir.path / "short.npy", std::ios::binary)
+        << std::string("\x93NUMPY\x01\x00\xff\x00{'descr'", 18);
+    CHECK(contains(load_error(dir.str(), "short"), "truncated .npy header"));
+    std::ofstream(dir.path / "long.npy", std::ios::binary)
+        << std::string("\x93NUMPY\x02\x00\xff\xff\xff\x7f", 12);
+    CHECK(contains(load_error(dir.str(), "long"), "far too long"));
+    // a shape with 13 digits, and a shape of 33 dimensions
+    write_raw_npy(dir.path / "digits.npy",
+                  "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 1), }", "");
+    CHECK(contains(load_error(dir.str(), "digits"), "absurdly large"));
+    std::string dims = "(1";
+    for (int i = 0; i < 32; ++i) dims += ", 1";
+    write_raw_npy(dir.path / "rank33.npy",
+                  "{'descr': '<f8', 'fortran_order': False, 'shape': " + dims + "), }", doubles({1}));
+    CHECK(contains(load_error(dir.str(), "rank33"), "33 dimensions"));
+  }
+
+  TEST_CASE("npy: every loader refuses empty arrays alike, (0, huge) included") {
+    TempDir dir;
+    write_raw_npy(dir.path / "zero_rows.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4), }",
+                  "");
+    write_raw_npy(dir.path / "zero_cols.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 0), }",
+                  "");
+    // a size check that skipped the 0 would let this through, and a later (1, 999999999999) ask for 8 TB
+    write_raw_npy(dir.path / "zero_huge.npy",
+                  "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 999999999999), }", "");
+    write_raw_npy(dir.path / "empty_vector.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (0,), }",
+                  "");
+    write_raw_npy(dir.path / "empty_mask.npy", "{'descr': '|b1', 'fortran_order': False, 'shape': (0, 2), }",
+                  "");
+    write_raw_npy(dir.path / "empty_ids.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (0,), }",
+                  "");
+    write_raw_npy(dir.path / "empty3.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 0, 2), }",
+                  "");
+    write_raw_npy(dir.path / "empty4.npy",
+                  "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1, 0), }", "");
+    const std::string d = dir.str();
+    const std::pair<std::string, std::string> cases[] = {
+        {load_error(d, "zero_rows"), "zero_rows.npy has shape (0, 4)"},
+        {load_error(d, "zero_cols"), "zero_cols.npy has shape (3, 0)"},
+        {load_error(d, "zero_huge"), "zero_huge.npy has shape (0, 999999999999)"},
+        {error_of([&] { load_vector(d, "empty_vector", "(n,)"); }), "empty_vector.npy has shape (0,)"},
+        {error_of([&] { load_bool_matrix(d, "empty_mask", "(L, S)"); }), "empty_mask.npy has shape (0, 2)"},
+        {error_of([&] { load_int64_vector(d, "empty_ids", "(T,)"); }), "empty_ids.npy has shape (0,)"},
+        {error_of([&] { load_tensor3(d, "empty3", "(a, b, c)"); }), "empty3.npy has shape (2, 0, 2)"},
+        {error_of([&] { load_tensor4(d, "empty4", "(a, b, c, d)"); }), "empty4.npy has shape (1, 1, 1, 0)"},
+    };
+    for (const auto& [message, start] : cases) {
+      CAPTURE(message);
+      CHECK(message == start + ": an empty array (a dimension of 0) is not accepted");
+    }
+  }
+
+  TEST_CASE("npy: NaN, infinities and values above 1e15 are refused by every float loader") {
+    TempDir dir;
+    const std::string d = dir.str();
+    const auto save_one = [&](const std::string& name, double bad) {
+      save_npy(d, "ok", Matrix({{1.0, 2.0}, {3.0, 4.0}}));
+      fs::rename(dir.path / "ok.npy", dir.path / (name + ".npy"));
+      // write the bad value over the last entry (save_npy itself refuses non-finite values)
+      std::fstream f(dir.path / (name + ".npy"), std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(128 + 3 * 8);
+      f.write(reinterpret_cast<const char*>(&bad), 8);
+    };
+    save_one("nan", NAN);
+    save_one("inf", INFINITY);
+    save_one("neg_inf", -INFINITY);
+    save_one("e300", 1e300);
+    save_one("just_above", -1.0000001e15);
+    save_one("at_limit", -1e15);
+    std::string data;
+    for (float f : {1.0f, INFINITY}) data.append(reinterpret_cast<const char*>(&f), 4);
+    write_raw_npy(dir.path / "f32_inf.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+                  data);
+
+    CHECK(load_error(d, "nan") == "nan.npy holds nan at [1, 1]: NaN and infinite values are not accepted");
+    CHECK(load_error(d, "inf") == "inf.npy holds inf at [1, 1]: NaN and infinite values are not accepted");
+    CHECK(contains(load_error(d, "neg_inf"), "holds -inf at [1, 1]"));
+    CHECK(
+        load_error(d, "e300") ==
+        "e300.npy holds 1e+300 at [1, 1]: values must be at most 1e15 in magnitude, so that products of them "
+        "cannot overflow float64");
+    CHECK(contains(load_error(d, "just_above"), "holds -1000000100000000 at [1, 1]"));
+    CHECK(load_error(d, "at_limit") == "");
+    CHECK(contains(error_of([&] { load_vector(d, "f32_inf", "(n,)"); }), "f32_inf.npy holds inf at [1]"));
+    CHECK(contains(error_of([&] { read_npy((dir.path / "nan.npy").string(), "nan.npy"); }), "holds nan"));
+    // the bound keeps the longest product chains finite: (1e15)^20 is still below float64's maximum
+    CHECK(std::isfinite(std::pow(max_abs_value, 20)));
+  }
+
+  TEST_CASE("npy: dtype errors name the dtype expected and the one found") {
+    TempDir dir;
+    const std::string d = dir.str();
+    save_npy(d, "floats", Matrix({{1.0, 0.0}}));
+    write_raw_npy(dir.path / "ids.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
+                  std::string(16, '\0'));
+    write_raw_npy(dir.path / "half.npy", "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", "abcd");
+    write_raw_npy(dir.path / "bytes.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", "ab");
+    // float64 data behind a bool header: the size says 8 bytes per entry
+    write_raw_npy(dir.path / "marked_bool.npy", "{'descr': '|b1', 'fortran_order': False, 'shape': (1, 2), }",
+                  doubles({1.0, 0.0}));
+    write_raw_npy(dir.path / "not_bool.npy", "{'descr': '|b1', 'fortran_order': False, 'shape': (1, 2), }",
+                  std::string("\x01\x3f", 2));
+    write_raw_npy(dir.path / "weird.npy",
+                  "{'descr': '" + std::string(5000, 'x') + "', 'fortran_order': False, 'shape': (2,), }", "");
+
+    CHECK(error_of([&] { load_bool_matrix(d, "floats", "(L, S)"); }) ==
+          "floats.npy: expected bool ('|b1'), found float64 ('<f8')");
+    CHECK(error_of([&] { load_int64_vector(d, "floats", "(T,)"); }) ==
+          "floats.npy: expected int64 ('<i8'), found float64 ('<f8')");
+    CHECK(error_of([&] { load_vector(d, "ids", "(n,)"); }) ==
+          "ids.npy: expected float64 ('<f8') or float32 ('<f4'), found int64 ('<i8')");
+    CHECK(error_of([&] { load_bool_vector(d, "ids", "(S,)"); }) ==
+          "ids.npy: expected bool ('|b1'), found int64 ('<i8')");
+    CHECK(contains(error_of([&] { load_vector(d, "half", "(n,)"); }), "found float16 ('<f2')"));
+    CHECK(contains(error_of([&] { load_bool_vector(d, "bytes", "(S,)"); }), "found uint8 ('|u1')"));
+    CHECK(
+        error_of([&] { load_bool_matrix(d, "marked_bool", "(L, S)"); }) ==
+        "marked_bool.npy: unexpected extra data: shape (1, 2) of bool ('|b1') needs 2 bytes, the file has 16 "
+        "(8-byte items: is the dtype in the header wrong?)");
+    CHECK(error_of([&] { load_bool_matrix(d, "not_bool", "(L, S)"); }) ==
+          "not_bool.npy holds the byte 63 at [0, 1]: a bool must be 0 or 1");
+    const std::string weird = load_error(d, "weird");
+    CHECK_MESSAGE(weird.size() < 160, weird);
+    CHECK(contains(weird, "found 'xxxx"));
+  }
+
+  TEST_CASE("npy: int64 token ids load exactly, beyond 2^53 too") {
+    TempDir dir;
+    const std::int64_t ids[] = {0, 7, -3, (std::int64_t{1} << 62) + 1};
+    write_raw_npy(dir.path / "idx.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (4,), }",
+                  std::string(reinterpret_cast<const char*>(ids), sizeof ids));
+    const Int64Vector v = load_int64_vector(dir.str(), "idx", "(T,)");
+    REQUIRE(v.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) CHECK(v(i) == ids[i]);
+    const NpyArray a = read_npy((dir.path / "idx.npy").string(), "idx.npy");
+    CHECK(a.descr == "<i8");
+    CHECK(a.integers == std::vector<std::int64_t>(std::begin(ids), std::end(ids)));
+    CHECK(contains(error_of([&] { load_matrix(dir.str(), "idx", "(L, E)"); }), "found int64"));
+  }
+
+  TEST_CASE("npy: a 0-d array (shape ()) holds one scalar, e.g. a loss") {
+    TempDir dir;
+    save_scalar(dir.str(), "loss", 2.5);
+    // exactly what np.save(np.float64(2.5)) writes: a 64-byte aligned header with shape ()
+    CHECK(fs::file_size(dir.path / "loss.npy") == 128 + 8);
+    const NpyArray a = read_npy((dir.path / "loss.npy").string(), "loss.npy");
+    CHECK(a.shape.empty());
+    CHECK(a.values == std::vector<double>{2.5});
+    CHECK(load_scalar(dir.str(), "loss") == 2.5);
+    CHECK(load_error(dir.str(), "loss") == "loss.npy: expected a 2-D array (L, E), got shape ()");
+    save_npy(dir.str(), "m", Matrix({{1.0}}));
+    CHECK(error_of([&] { load_scalar(dir.str(), "m"); }) ==
+          "m.npy: expected a 0-D array (a scalar, shape ()), got shape (1, 1)");
+    CHECK_THROWS_AS(save_scalar(dir.str(), "nan_loss", NAN), usage_error);
+  }
+
+  TEST_CASE("npy: a result that overflowed is refused before it is printed or saved") {
+    TempDir dir;
+    const Matrix ok = {{1.0, -1e300}};
+    const Matrix overflowed = {{1.0, INFINITY}, {NAN, 0.0}};
+    CHECK_NOTHROW(require_finite_result("output", ok));
+    CHECK(
+        error_of([&] { require_finite_result("the output", overflowed); }) ==
+        "the output holds inf (entry 1): the computation overflowed float64; the loaded values are too large "
+        "in magnitude for it");
+    CHECK(contains(error_of([&] { save_npy(dir.str(), "out", overflowed); }), "out.npy holds inf"));
+    CHECK_FALSE(fs::exists(dir.path / "out.npy"));  // nothing half-written
+  }
+
+  TEST_CASE("messages: shorten() keeps a long value's two ends, on UTF-8 boundaries, without control chars") {
+    CHECK(shorten("short") == "short");
+    const std::string long_value = std::string(5000, '9') + "END";
+    const std::string s = shorten(long_value);
+    CHECK(s.size() <= 80);
+    CHECK(s.substr(0, 5) == "99999");
+    CHECK(contains(s, "..."));
+    CHECK(s.substr(s.size() - 3) == "END");
+    CHECK(shorten("a\nb\x1b[2Jc") == "a?b?[2Jc");
+    // 100 CJK characters (3 bytes each): no character is cut in half
+    std::string cjk;
+    for (int i = 0; i < 100; ++i) cjk += "的";
+    const std::string c = shorten(cjk);
+    CHECK(c.size() <= 83);
+    CHECK(c.substr(0, c.find("...")).size() % 3 == 0);
+    CHECK(c.substr(c.find("...") + 3).size() % 3 == 0);
+  }
+
+  TEST_CASE("cli: whole_number_in echoes at most ~80 characters and refuses leading zeros") {
+    const CLI::Validator check = whole_number_in(1, 1000);
+    const std::string too_big = check(std::string(10000, '9')), not_number = check(std::string(10000, 'x'));
+    CHECK_MESSAGE(too_big.size() < 160, too_big);
+    CHECK(contains(too_big, "is out of range: it must be between 1 and 1000"));
+    CHECK_MESSAGE(not_number.size() < 120, not_number);
+    CHECK(contains(not_number, "is not a whole number"));
+    // CLI11 would read "010" as octal 8 and refuse "08" with "Could not convert"
+    CHECK(check(std::string("010")) == "'010': write the number without leading zeros");
+    CHECK(check(std::string("08")) == "'08': write the number without leading zeros");
+    CHECK(check(std::string("0x10")) == "'0x10' is not a whole number");
+    CHECK(check(std::string("+8")) == "");
+    CHECK(check(std::string("1000")) == "");
+    CHECK(whole_number_in(0, 5)(std::string("0")) == "");
+  }
+
+  TEST_CASE("cli: CLI11's stock messages become plain sentences") {
+    CHECK(parse_message({"--seed", "7"}) == "");
+    CHECK(parse_message({"--seed"}) == "--seed needs a value: a whole number from 0 to 9223372036854775807");
+    CHECK(parse_message({"--heads"}) == "--heads needs a value: a whole number from 1 to 16");
+    CHECK(parse_message({"--load"}) == "--load needs a value: a directory name");
+    CHECK(parse_message({"--seed", "1", "--seed", "2"}) == "--seed is given more than once; give it once");
+    CHECK(parse_message({"--bogus"}) == "unknown flag --bogus");
+    CHECK(parse_message({"extra"}) == "unexpected argument 'extra': this program takes flags only");
+    CHECK(parse_message({"--no-color=maybe"}) == "--no-color: 'maybe' is not a valid value");
+    CHECK(parse_message({"--heads", "0"}) == "--heads: 0 is out of range: it must be between 1 and 16");
+    CHECK(parse_message({"--seed", "010"}) == "--seed: '010': write the number without leading zeros");
+    const std::string long_flag = parse_message({"--" + std::string(10000, 'x')});
+    CHECK_MESSAGE(long_flag.size() < 100, long_flag);
+    const std::string long_value = parse_message({"--seed", std::string(10000, '7')});
+    CHECK_MESSAGE(long_value.size() < 160, long_value);
+  }
+
+  TEST_CASE("cli: run_program refuses a --load that is not a directory and empty directory names") {
+    TempDir dir;
+    save_npy(dir.str(), "query", Matrix({{1.0}}));
+    const std::string file = (dir.path / "query.npy").string();
+    const std::vector<std::vector<std::string>> bad = {
+        {"--load", file}, {"--load", (dir.path / "absent").string()},
+        {"--load", ""},   {"--save", ""},
+        {"--svg", ""},    {"--load", "/dev/zero"},
+    };
+    for (const auto& args : bad) {
+      CAPTURE(args.size() > 1 ? args[1] : args[0]);
+      CLI::App app("test", "ch99_test");
+      CommonOptions common;
+      add_common_options(app, common, true);
+      std::vector<std::string> words = {"ch99_test"};
+      words.insert(words.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& w : words) argv.push_back(w.data());
+      bool ran = false;
+      CHECK(run_program(app, static_cast<int>(argv.size()), argv.data(), common, [&] {
+              ran = true;
+              return 0;
+            }) == 2);
+      CHECK_FALSE(ran);
     }
   }
 

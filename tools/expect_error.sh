@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # expect_error.sh PROGRAM ARGS...
 # The error contract (CONTRIBUTING.md): given bad input, PROGRAM prints exactly one line containing
-# "error:" on stderr and exits with code 2, within 30 s. A crash, a sanitizer report, a hang or a
-# multi-line message fails the test.
+# "error:" on stderr and exits with code 2, within 30 s. A crash, a sanitizer report, a hang, a
+# multi-line message or a line over 250 bytes (a long bad value echoed whole) fails the test.
 set -u
 program=$1
 shift
@@ -25,6 +25,11 @@ if [ "$lines" -ne 1 ]; then
 fi
 if ! grep -q "error:" "$err"; then
   echo "FAIL: the line should say 'error:'"
+  exit 1
+fi
+bytes=$(wc -c <"$err")
+if [ "$bytes" -gt 251 ]; then
+  echo "FAIL: the line has $bytes bytes; echo at most ~80 characters of a bad value (shorten() in tensor.hpp)"
   exit 1
 fi
 echo "OK"

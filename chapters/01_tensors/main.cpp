@@ -20,6 +20,16 @@ struct Options {
   int cols = 5;  // its columns
 };
 
+// What a run needs, estimated from its sizes before it starts: a few (rows, cols) matrices alive at
+// once (the cost constants are in cli.hpp). The work per score: drawing it into fresh matrices, its
+// exponential, printing it twice (matrix and heatmap) and, with --svg, drawing it.
+Cost cost_of(const Options& opt) {
+  const double cells = static_cast<double>(opt.rows) * opt.cols;
+  const double figure = opt.common.svg_dir.empty() ? 0.0 : svg_cell;
+  return {8.0 * 4.0 * cells,
+          cells * (normal_draw + 3.0 * fresh_double + math_call + 2.0 * printed_number + figure)};
+}
+
 // Shapes and broadcasting: a (2, 3) matrix plus a (3,) row and a (2, 1) column.
 void show_broadcasting() {
   print_section("1. Shapes and broadcasting");
@@ -107,8 +117,7 @@ double show_keep_dims_trap(SelfChecks& checks) {
 }
 
 int run(const Options& opt) {
-  // Several (rows, cols) matrices of doubles are alive at once; refuse sizes that need gigabytes.
-  require_memory(8.0 * 4.0 * opt.rows * opt.cols, fmt::format("a {} x {} score matrix", opt.rows, opt.cols));
+  require_within_limits(cost_of(opt), fmt::format("a {} x {} score matrix", opt.rows, opt.cols));
   print_title("Chapter 01 · Tensors with xtensor");
   print_config("scores", fmt::format("{} x {} (--rows, --cols)", opt.rows, opt.cols));
   print_config("seed", std::to_string(opt.common.seed));
@@ -145,8 +154,10 @@ int run(const Options& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"Chapter 01: tensors, broadcasting, the matrix product and a stable softmax", "ch01_tensors"};
   Options opt;
-  add_size_option(app, "--rows", opt.rows, "Rows of the random score matrix", 1000000);
-  add_size_option(app, "--cols", opt.cols, "Columns of the random score matrix", 1000000);
+  add_size_option(app, "--rows", opt.rows, "Rows of the random score matrix",
+                  largest_within_limits(&Options::rows, cost_of));
+  add_size_option(app, "--cols", opt.cols, "Columns of the random score matrix",
+                  largest_within_limits(&Options::cols, cost_of));
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

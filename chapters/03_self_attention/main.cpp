@@ -21,6 +21,17 @@ struct Options {
 
 const Labels kTokens = {"小明", "喜欢", "去", "公园", "散步"};
 
+// What a run needs, estimated from its sizes before it starts (the cost constants are in cli.hpp).
+// Alive at the peak: X (n, d_model), the three weights (d_model, d_k), and Q, K, V and the two outputs
+// (n, d_k) each; the (n, n) weights are tiny. The work: drawing X and the weights into fresh memory,
+// and the (n, d_model) x (d_model, d_k) products (three shown, three in each of the two
+// self_attention calls), which stream the weights from memory.
+Cost cost_of(const Options& opt) {
+  const double n = static_cast<double>(kTokens.size()), D = opt.d_model, K = opt.d_k;
+  return {8.0 * (n * D + 3.0 * D * K + 5.0 * n * K),
+          (n * D + 3.0 * D * K) * (normal_draw + fresh_double) + 9.0 * n * D * K * streamed_multiply_add};
+}
+
 // print_matrix with two decimals and columns named prefix0, prefix1, ...; a matrix wider than
 // kMaxColumns (large --d-model or --d-k) shows only its first kMaxColumns columns and says so.
 constexpr std::size_t kMaxColumns = 12;
@@ -126,11 +137,7 @@ Shuffled show_equivariance(const Options& opt, const Matrix& x, const Layer& w, 
 }
 
 int run(const Options& opt) {
-  // What is alive at the peak: X (n, d_model), the three weights (d_model, d_k), and Q, K, V and the
-  // two outputs (n, d_k) each; the (n, n) weights are tiny.
-  const double n = static_cast<double>(kTokens.size()), D = opt.d_model, K = opt.d_k;
-  require_memory(8.0 * (n * D + 3.0 * D * K + 5.0 * n * K),
-                 fmt::format("d_model = {} and d_k = {}", opt.d_model, opt.d_k));
+  require_within_limits(cost_of(opt), fmt::format("--d-model {} --d-k {}", opt.d_model, opt.d_k));
   print_title("Chapter 03 · Self-attention");
   print_config("tokens", "小明 喜欢 去 公园 散步 (5)");
   print_config("sizes",
@@ -162,8 +169,10 @@ int run(const Options& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"Chapter 03: self-attention, and why it is blind to word order", "ch03_self_attention"};
   Options opt;
-  add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding", 100000);
-  add_size_option(app, "--d-k", opt.d_k, "Width of queries, keys and values", 100000);
+  add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding",
+                  largest_within_limits(&Options::d_model, cost_of));
+  add_size_option(app, "--d-k", opt.d_k, "Width of queries, keys and values",
+                  largest_within_limits(&Options::d_k, cost_of));
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

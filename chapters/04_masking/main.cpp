@@ -20,6 +20,19 @@ struct Options {
 
 const Labels kTokens = {"我", "喜欢", "在", "公园", "里", "散步"};
 
+// With Q = K = V = X, a token's score with itself, x·x / sqrt(d), grows like sqrt(d) while the others
+// stay near 0: above d_model = 64 each token attends almost only to itself (at 200, row 0 no longer
+// moves by 1e-6 when the last token changes), and section 2's check has nothing left to show.
+constexpr int kMaxDModel = 64;
+
+// What a run needs, estimated from its sizes before it starts: 16 rows of width d_model at most
+// (x, the changed x, the padded and the left-padded sentences, Q K^T's operands); the work is drawing
+// 14 embeddings and a dozen attentions over 6 tokens, about 600 multiply-adds per unit of d_model.
+Cost cost_of(const Options& opt) {
+  const double D = opt.d_model;
+  return {8.0 * 16.0 * D, D * (14.0 * normal_draw + 600.0)};
+}
+
 // A mask as a 0/1 matrix for printing: 1 = may not attend.
 Matrix as_numbers(const BoolMatrix& mask) {
   Matrix m = xt::zeros<double>(mask.shape());
@@ -198,6 +211,8 @@ int run_loaded(const Options& opt) {
   print_title("Chapter 04 · One-head attention with masks on " + opt.common.load_dir);
   // project, masked attention, project again (one_head_layer in common/contracts/04_masking.hpp)
   const AttentionResult r = one_head_layer(f);
+  require_finite_result("attn_output_weights", r.weights);  // an overflow is bad input, never a printed NaN
+  require_finite_result("attn_output", r.output);
   const Matrix& out = r.output;
   const Labels queries = numbered("q", f.mask.shape(0)), keys = numbered("k", f.mask.shape(1));
   print_matrix("mask (attn_mask | key_padding_mask), 1 = may not attend", as_numbers(f.mask), queries, keys,
@@ -231,7 +246,7 @@ int run_loaded(const Options& opt) {
 
 int run(const Options& opt) {
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
-  require_memory(8.0 * 16.0 * opt.d_model, fmt::format("tokens of width {}", opt.d_model));
+  require_within_limits(cost_of(opt), fmt::format("--d-model {}", opt.d_model));
   print_title("Chapter 04 · Masking");
   print_config("tokens", "我 喜欢 在 公园 里 散步 (6), embeddings drawn N(0, 1)");
   print_config("sizes", fmt::format("d_model = {} (--d-model); Q = K = V = X", opt.d_model));
@@ -283,7 +298,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 04: causal and padding masks, and why a decoder needs the causal mask",
                "ch04_masking"};
   Options opt;
-  add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding", 10000000);
+  add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding", 1, kMaxDModel,
+                  "at most 64: wider, each token attends almost only to itself and none reads the future");
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

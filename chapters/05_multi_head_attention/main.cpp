@@ -22,6 +22,18 @@ struct Options {
 
 const Labels kTokens = {"我", "喜欢", "在", "公园", "里", "散步"};
 
+// What a run needs, estimated from its sizes before it starts (the cost constants are in cli.hpp):
+// the weights (4E, E) and a copy or two of them (6 E² doubles, measured). The work: drawing the
+// weights into fresh memory, the projections of 6 tokens (4 x 6 E² multiply-adds) through linear(),
+// which copies the weights it uses into fresh memory (7 E²), sharpening W_q and W_k (2 E²), each
+// head's softmax, and printing the (6, E) output.
+Cost cost_of(const Options& opt) {
+  const double E = opt.d_model, H = opt.heads, L = kTokens.size();
+  return {8.0 * 6.0 * E * E, E * E * (4.0 * uniform_draw + 11.0 * fresh_double + 4.0 * L + 2.0) +
+                                 E * (L * printed_number + 4.0 * uniform_draw + 2.0 * L * L) +
+                                 H * L * L * math_call};
+}
+
 // "c0-3" for the columns a head owns.
 std::string columns(std::size_t from, std::size_t count) {
   return count == 1 ? fmt::format("c{}", from) : fmt::format("c{}-{}", from, from + count - 1);
@@ -147,6 +159,8 @@ int run_loaded(const Options& opt) {
   const MultiHeadResult r =
       multi_head_attention(f.query, f.key, f.value,
                            {f.in_proj_weight, f.in_proj_bias, f.out_proj_weight, f.out_proj_bias}, H, f.mask);
+  require_finite_result("attn_output_weights", r.weights);  // an overflow is bad input, never a printed NaN
+  require_finite_result("attn_output", r.output);
   for (std::size_t h = 0; h < std::min<std::size_t>(H, 4); ++h)
     print_matrix(fmt::format("attn_output_weights, head {}", h),
                  Matrix(xt::view(r.weights, h, xt::all(), xt::all())));
@@ -167,8 +181,7 @@ int run(const Options& opt) {
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
   if (opt.d_model % opt.heads != 0)
     throw usage_error(fmt::format("--heads {} does not divide --d-model {}", opt.heads, opt.d_model));
-  require_memory(8.0 * 5.0 * opt.d_model * opt.d_model,
-                 fmt::format("the weights of --d-model {}", opt.d_model));
+  require_within_limits(cost_of(opt), fmt::format("--d-model {} --heads {}", opt.d_model, opt.heads));
   print_title("Chapter 05 · Multi-head attention");
   print_config("tokens", "我 喜欢 在 公园 里 散步 (6), embeddings drawn N(0, 1)");
   print_config("sizes", fmt::format("d_model = {} (--d-model), {} heads (--heads) of d_head = {}",
@@ -220,8 +233,9 @@ int run(const Options& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"Chapter 05: multi-head attention, and what heads cost", "ch05_multi_head_attention"};
   Options opt;
-  add_size_option(app, "--d-model", opt.d_model, "Width E of each token", 10000);
-  add_size_option(app, "--heads", opt.heads, "Number of heads H (must divide d_model)", 10000);
+  const int max_d_model = largest_within_limits(&Options::d_model, cost_of);
+  add_size_option(app, "--d-model", opt.d_model, "Width E of each token", max_d_model);
+  add_size_option(app, "--heads", opt.heads, "Number of heads H (must divide d_model)", max_d_model);
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

@@ -27,6 +27,21 @@ const Labels kVocabulary = {"你", "不", "能", "吃", "饭"};
 const Labels kSentenceA = {"你", "不", "能", "不", "吃", "饭"};  // you cannot not eat: you must eat
 const Labels kSentenceB = {"不", "你", "不", "能", "吃", "饭"};  // a scramble of the same characters
 
+// What a run needs, estimated from its sizes before it starts. Alive at the peak: the (L, D) encoding
+// (twice with --save), W_q, W_k, W_v and a rotation (D, D) with copies, and 200 positions of section
+// 3. The work (the cost constants are in cli.hpp): drawing the weights, the four self-attentions
+// (72 D² multiply-adds), section 3's rotations (674 D²), the sinusoidal rows computed into fresh
+// memory (L, or 2 L with --save, plus 667 in sections 3 and 5: a pow and a sin or cos each) and,
+// with --svg, up to 64 rows of the encoding drawn.
+Cost cost_of(const Options& opt) {
+  const double L = opt.seq_len, D = opt.d_model;
+  const double rows = (opt.common.save_dir.empty() ? 1.0 : 2.0) * L + 667.0;
+  const double figure = opt.common.svg_dir.empty() ? 0.0 : std::min(L, 64.0) * D * svg_cell;
+  return {8.0 * (2.0 * L * D + 5.0 * D * D + 200.0 * D),
+          D * D * (3.0 * (normal_draw + fresh_double) + 750.0) + rows * D * (2.0 * math_call + fresh_double) +
+              figure};
+}
+
 Matrix embed(const Labels& sentence, const Matrix& table) {
   Matrix x = Matrix::from_shape({sentence.size(), table.shape(1)});
   for (std::size_t i = 0; i < sentence.size(); ++i) {
@@ -215,8 +230,7 @@ int run(const Options& opt) {
         fmt::format("--d-model {} is odd; sinusoidal encoding and RoPE pair up the dimensions, so "
                     "it must be even",
                     opt.d_model));
-  require_memory(8.0 * 3.0 * opt.seq_len * opt.d_model + 8.0 * 3.0 * opt.d_model * opt.d_model,
-                 fmt::format("--seq-len {} --d-model {}", opt.seq_len, opt.d_model));
+  require_within_limits(cost_of(opt), fmt::format("--seq-len {} --d-model {}", opt.seq_len, opt.d_model));
   if (!opt.common.save_dir.empty()) {
     const Matrix pe = sinusoidal_encoding(opt.seq_len, opt.d_model);
     save_npy(opt.common.save_dir, "pe", pe);
@@ -252,8 +266,10 @@ int run(const Options& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"Chapter 07: positional encoding: sinusoidal, learned and rotary", "ch07_positional_encoding"};
   Options opt;
-  add_size_option(app, "--seq-len", opt.seq_len, "Positions L in the encoding shown and saved", 10000000);
-  add_size_option(app, "--d-model", opt.d_model, "Width D of the encoding (even)", 1000000);
+  add_size_option(app, "--seq-len", opt.seq_len, "Positions L in the encoding shown and saved",
+                  largest_within_limits(&Options::seq_len, cost_of));
+  add_size_option(app, "--d-model", opt.d_model, "Width D of the encoding (even)",
+                  largest_within_limits(&Options::d_model, cost_of));
   add_common_options(app, opt.common, /*interop=*/false);
   app.add_option("--save", opt.common.save_dir, "Write pe.npy (L, D), the sinusoidal encoding, to DIR")
       ->type_name("DIR");

@@ -23,6 +23,20 @@ struct Options {
 
 constexpr std::size_t kDModel = 12;  // 0-2 colour, 3 a random feature, 4-11 the 2-D position
 
+// What a run needs, estimated from its sizes before it starts, for an n x n picture in N = (n/P)²
+// patches (the cost constants are in cli.hpp). Alive at the peak: a few (N, N) attention matrices
+// and copies of the picture (3 n²). The work: the picture, its patches and their embedding (about
+// 45 n² multiply-adds), attention over the N patches (24 N² multiply-adds, N² exponentials, four
+// (N, N) matrices in fresh memory), printing the query's N weights and, with --svg, drawing the
+// picture's 2 n² pixels.
+Cost cost_of(const Options& opt) {
+  const double n = opt.size, P = opt.patch, N = (n / P) * (n / P);
+  const double figure = opt.common.svg_dir.empty() ? 0.0 : 2.0 * n * n * svg_cell;
+  return {8.0 * 4.0 * N * N + 8.0 * 6.0 * 3.0 * n * n + (figure > 0 ? 200.0 * n * n : 0.0),
+          45.0 * n * n + 3.0 * P * P * normal_draw + N * N * (24.0 + math_call + 4.0 * fresh_double) +
+              N * printed_number + figure};
+}
+
 // 1. A 5 x 10 RGB picture is 50 tokens of size 3.
 void show_pixels_as_tokens() {
   print_section("1. An image is a set of vectors");
@@ -232,10 +246,16 @@ int run(const Options& opt) {
   if (opt.size < 4 || opt.size % 4 != 0)
     throw usage_error(
         fmt::format("--size {} must be a multiple of 4 (the scene is drawn in quarters)", opt.size));
+  // The house and the sun fill quarters of the picture; the self-check reads each patch's colour at
+  // its corner, so every quarter must be made of whole patches.
+  if ((opt.size / 4) % opt.patch != 0)
+    throw usage_error(fmt::format(
+        "--patch {} does not divide --size / 4 = {}: the house and the sun fill quarters of the picture, "
+        "and each quarter must be made of whole patches",
+        opt.patch, opt.size / 4));
   const double patches = std::pow(static_cast<double>(opt.size / opt.patch), 2);
-  require_memory(
-      8.0 * 4.0 * patches * patches + 8.0 * 6.0 * opt.size * opt.size * 3,
-      fmt::format("attention over the {:.0f} patches of --size {} --patch {}", patches, opt.size, opt.patch));
+  require_within_limits(cost_of(opt), fmt::format("attention over the {:.0f} patches of --size {} --patch {}",
+                                                  patches, opt.size, opt.patch));
   print_title("Chapter 08 · Attention for images");
   print_config("picture", fmt::format("{} x {} RGB, synthetic: sky, grass, a red house, a red sun (--size)",
                                       opt.size, opt.size));
@@ -282,9 +302,10 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 08: attention for images: pixels, patches, 2-D positions",
                "ch08_attention_for_images"};
   Options opt;
-  add_size_option(app, "--size", opt.size, "Side of the synthetic picture in pixels (a multiple of 4)",
-                  100000);
-  add_size_option(app, "--patch", opt.patch, "Side of a patch in pixels (must divide --size)", 100000);
+  const int max_size = largest_within_limits(&Options::size, cost_of, 4);
+  add_size_option(app, "--size", opt.size, "Side of the synthetic picture in pixels (a multiple of 4)", 4,
+                  max_size, "at least 4: the scene is drawn in quarters");
+  add_size_option(app, "--patch", opt.patch, "Side of a patch in pixels (must divide --size / 4)", max_size);
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

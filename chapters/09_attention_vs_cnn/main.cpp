@@ -26,6 +26,15 @@ struct Options {
 
 const Vector kNoBias = Vector::from_shape({0});
 
+// What the walkthrough needs, estimated from its sizes before it starts: a few (n, n) impulse
+// responses; the work is dominated by the receptive-field stacks, about 40 n³ multiply-adds in all
+// (conv1d of n impulses per layer for about n/2 layers, attention layers of n² weights each),
+// calibrated against the program's own time at n = 256; and the table's 6 numbers per layer.
+Cost cost_of(const Options& opt) {
+  const double n = opt.seq_len;
+  return {8.0 * 5.0 * n * n, 40.0 * n * n * n + 6.0 * opt.depth * printed_number};
+}
+
 // 1. Convolutions by hand.
 void show_convolution() {
   print_section("1. A convolution slides one small kernel over the input");
@@ -309,11 +318,28 @@ int run_loaded(const Options& opt) {
   const ConvSpec spec{static_cast<std::size_t>(opt.stride), static_cast<std::size_t>(opt.padding),
                       static_cast<std::size_t>(opt.dilation)};
   const NpyArray probe = read_npy(dir + "/input.npy", "input.npy");
-  // a shape that does not fit is bad input; so is an output too large to hold
-  const auto check = [&](const std::vector<std::size_t>& input, std::size_t c_out) {
-    double elements = static_cast<double>(c_out);
-    for (std::size_t a = 1; a < input.size(); ++a) elements *= input[a] + 2.0 * opt.padding;
-    require_memory(8.0 * elements, fmt::format("the output of --padding {}", opt.padding));
+  // The output's size from the shapes and the flags, before computing it (in double: no unsigned
+  // wrap-around): on each axis L_out = (L + 2 padding - span) / stride + 1, rounded down, where the
+  // dilated kernel spans dilation (K - 1) + 1 inputs. A kernel that does not fit is bad input; so is
+  // an output too large to hold or to compute (C_in K multiply-adds per output element).
+  const auto check = [&](const std::vector<std::size_t>& input, const std::vector<std::size_t>& weight) {
+    double elements = static_cast<double>(weight[0]), taps = static_cast<double>(weight[1]);
+    for (std::size_t a = 1; a < input.size(); ++a) {
+      const double K = static_cast<double>(weight[a + 1]), padded = input[a] + 2.0 * opt.padding;
+      if (K < 1) throw usage_error(fmt::format("weight.npy has a kernel of size 0 on axis {}", a + 1));
+      const double span = opt.dilation * (K - 1) + 1;
+      if (span > padded)
+        throw usage_error(
+            fmt::format("the kernel spans {:.0f} inputs (--dilation {} x (K - 1) + 1, K = {:.0f}) but the "
+                        "padded input has "
+                        "only {:.0f} (length {} + 2 x --padding {}) on axis {}",
+                        span, opt.dilation, K, padded, input[a], opt.padding, a));
+      elements *= std::floor((padded - span) / opt.stride) + 1;
+      taps *= K;
+    }
+    require_within_limits({8.0 * elements, elements * taps},
+                          fmt::format("the output of --stride {} --padding {} --dilation {}", opt.stride,
+                                      opt.padding, opt.dilation));
   };
   const auto convolve = [](const auto& f) {
     try {
@@ -326,8 +352,9 @@ int run_loaded(const Options& opt) {
     const Matrix input = load_matrix(dir, "input", "(C_in, L)");
     const Tensor3 weight = load_tensor3(dir, "weight", "(C_out, C_in, K) for a (C_in, L) input");
     const Vector bias = npy_exists(dir, "bias") ? load_vector(dir, "bias", "(C_out,)") : kNoBias;
-    check(probe.shape, weight.shape(0));
+    check(probe.shape, {weight.shape(0), weight.shape(1), weight.shape(2)});
     const Matrix out = convolve([&] { return conv1d(input, weight, bias, spec); });
+    require_finite_result("the output", out);  // an overflow is bad input, never a printed NaN
     print_title("Chapter 09 · conv1d on " + dir);
     print_preview("output", out);
     if (!opt.common.save_dir.empty()) save_npy(opt.common.save_dir, "output", out);
@@ -335,8 +362,9 @@ int run_loaded(const Options& opt) {
     const Tensor3 input = load_tensor3(dir, "input", "(C_in, H, W)");
     const Tensor4 weight = load_tensor4(dir, "weight", "(C_out, C_in, KH, KW) for a (C_in, H, W) input");
     const Vector bias = npy_exists(dir, "bias") ? load_vector(dir, "bias", "(C_out,)") : kNoBias;
-    check(probe.shape, weight.shape(0));
+    check(probe.shape, {weight.shape(0), weight.shape(1), weight.shape(2), weight.shape(3)});
     const Tensor3 out = convolve([&] { return conv2d(input, weight, bias, spec); });
+    require_finite_result("the output", out);  // an overflow is bad input, never a printed NaN
     print_title("Chapter 09 · conv2d on " + dir);
     fmt::print("output {}\n", shape_of(out));
     for (std::size_t o = 0; o < std::min<std::size_t>(out.shape(0), 4); ++o)
@@ -369,10 +397,12 @@ int self_checks(const Options& opt, const Fields& f, double outside, const Cordo
                 fmt::format("{:.0f}", f.attention[0]));
   checks.expect("local attention +-1 grows like a k = 3 convolution", f.window1 == f.conv3);
   checks.close("local attention gives 0 weight outside its window", outside, 0.0);
+  // Below alpha = 1 the heads still spread over the whole image and the error can rise a little
+  // (0.25 -> 0.5 for 5 seeds in 200); from 1 on each head's own pixel dominates.
   bool falling = true;
   for (std::size_t i = 1; i < c.errors.size(); ++i)
-    falling = falling && (c.errors[i] < c.errors[i - 1] || c.errors[i] < 1e-14);
-  checks.expect("the 9-head error falls as alpha grows", falling);
+    if (c.alphas[i - 1] >= 1.0) falling = falling && (c.errors[i] < c.errors[i - 1] || c.errors[i] < 1e-14);
+  checks.expect("the 9-head error falls as alpha grows from 1", falling);
   // from alpha 10 to 20 the error should shrink by e^10 (within 10 %)
   const double ratio = c.errors[5] / c.errors[6] / std::exp(10.0);
   checks.expect("from alpha 10 to 20 it shrinks by e^10", std::abs(ratio - 1) < 0.1,
@@ -384,6 +414,7 @@ int self_checks(const Options& opt, const Fields& f, double outside, const Cordo
 
 int run(const Options& opt) {
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
+  require_within_limits(cost_of(opt), fmt::format("--seq-len {} --depth {}", opt.seq_len, opt.depth));
   print_title("Chapter 09 · Attention vs CNN");
   print_config("receptive fields",
                fmt::format("n = {} (--seq-len), table up to {} layers (--depth)", opt.seq_len, opt.depth));
@@ -415,8 +446,10 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 09: attention vs CNN: convolutions, receptive fields, 9 heads as a 3x3 conv",
                "ch09_attention_vs_cnn"};
   Options opt;
-  add_size_option(app, "--seq-len", opt.seq_len, "Positions n in the receptive-field experiment", 256);
-  add_size_option(app, "--depth", opt.depth, "Layers in the receptive-field table", 1000);
+  add_size_option(app, "--seq-len", opt.seq_len, "Positions n in the receptive-field experiment",
+                  largest_within_limits(&Options::seq_len, cost_of));
+  add_size_option(app, "--depth", opt.depth, "Layers in the receptive-field table",
+                  largest_within_limits(&Options::depth, cost_of));
   CLI::Option* stride =
       add_size_option(app, "--stride", opt.stride, "With --load: the convolution's stride", 100000);
   CLI::Option* padding = app.add_option("--padding", opt.padding, "With --load: zeros added on both sides")

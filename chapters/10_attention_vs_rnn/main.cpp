@@ -227,15 +227,39 @@ std::vector<Measured> measure_layers(std::size_t n, std::size_t d, std::size_t k
           {tc.macs, conv_seq, fmt::format("{} (dilated: {})", conv_path, dilated_path)}};
 }
 
-// The traced multiply-adds of show_table (and the stacked layers of width 1), to refuse sizes that
-// would take minutes.
+// The work of show_table, counted as the tracer runs it, in multiply-adds: every traced number an
+// operation reads costs about 1.5, every operation 100 more (the list of rows it reads), calibrated
+// against the program's own time at n = 1000 and at d = 2400.
 double table_work(std::size_t n, std::size_t d, std::size_t k) {
   double work = 0;
   for (const auto& [m, w] : {std::pair{n, d}, std::pair{2 * n, d}, std::pair{n, 8 * d}}) {
-    const double nn = static_cast<double>(m), dd = static_cast<double>(w);
-    work += 2 * nn * nn * dd + 2 * nn * dd * dd + k * nn * dd * dd + 2 * nn * nn * k + 3 * nn * nn;
+    const double N = static_cast<double>(m), D = static_cast<double>(w), K = static_cast<double>(k);
+    // one layer of each: attention (N² scores reading 2D, N softmaxes reading N, N D outputs reading
+    // 2N), the RNN (N D units reading 2D), the convolution (N D outputs reading K D)
+    double reads = 4 * N * N * D + N * N + 2 * N * D * D + K * N * D * D;
+    double ops = N * N + N + 3 * N * D;
+    // path_length's stacks of width 1: one attention layer, one RNN layer, (N - 1) / (K - 1)
+    // convolution layers of N outputs reading K, and as many dilated ones at most
+    const double conv_layers = std::ceil((N - 1) / (K - 1));
+    reads += 5 * N * N + 2 * N + 2 * conv_layers * K * N;
+    ops += N * N + 3 * N + 2 * conv_layers * N;
+    work += 1.5 * reads + 100 * ops;
   }
   return work;
+}
+
+// What a run needs, estimated from its sizes before it starts. Alive at the peak: a few (n, n) and
+// (d, d) matrices and the tracer's values (3 copies of (2n, d) and (n, 8d)). The work: Table 1
+// (table_work); spectral_norm, at most 10000 rounds of 2 d² on the two RNNs; and section 3: three RNN
+// runs (2 n d² and n d tanh each) and three self-attentions (3 n d² + 2 n² d, n² exponentials), with
+// their weights and inputs drawn.
+Cost cost_of(const Options& opt) {
+  const double n = opt.seq_len, d = opt.d_model;
+  const double bytes = 8.0 * (8.0 * n * n + 8.0 * d * d + 24.0 * n * d);
+  const double section3 = 3.0 * (2.0 * n * d * d + n * d * math_call) +
+                          3.0 * (3.0 * n * d * d + 2.0 * n * n * d + n * n * math_call) +
+                          (2.0 * d * d + 2.0 * d) * uniform_draw + (3.0 * d * d + n * d) * normal_draw;
+  return {bytes, table_work(opt.seq_len, opt.d_model, opt.kernel) + 2.0 * 10000 * 2.0 * d * d + section3};
 }
 
 bool show_table(const Options& opt) {
@@ -360,6 +384,8 @@ Sensitivities show_sensitivity(const Options& opt, Rng& rng) {
 int run_loaded(const Options& opt) {
   const RnnFiles f = load_rnn(opt.common.load_dir);
   const RnnResult r = rnn_forward(f.input, f.weights, f.h0);
+  require_finite_result("output", r.output);  // an overflow is bad input, never a printed NaN
+  require_finite_result("h_n", r.h_n);
   print_title("Chapter 10 · torch.nn.RNN on " + opt.common.load_dir);
   print_matrix("output (L, H)", r.output);
   print_matrix("h_n (1, H)", r.h_n);
@@ -374,22 +400,8 @@ int run_loaded(const Options& opt) {
 
 int run(const Options& opt) {
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
-  if (opt.seq_len < 3)
-    throw usage_error(
-        fmt::format("--seq-len {}: section 3 compares outputs 1 .. n-1; use at least 3", opt.seq_len));
-  if (opt.kernel < 2)
-    throw usage_error(
-        fmt::format("--kernel {}: a convolution of width 1 never connects two positions; "
-                    "use at least 2",
-                    opt.kernel));
-  // the sensitivity runs two layers of (n, n) attention; the table traces loops of n² d and n d²
-  if (table_work(opt.seq_len, opt.d_model, opt.kernel) > 1e9)
-    throw usage_error(fmt::format(
-        "--seq-len {} --d-model {} --kernel {}: Table 1 would trace {:.1e} operations (at most 1e9); use "
-        "smaller sizes",
-        opt.seq_len, opt.d_model, opt.kernel, table_work(opt.seq_len, opt.d_model, opt.kernel)));
-  require_memory(8.0 * 8.0 * opt.seq_len * opt.seq_len + 8.0 * 8.0 * opt.d_model * opt.d_model,
-                 fmt::format("--seq-len {} --d-model {}", opt.seq_len, opt.d_model));
+  require_within_limits(cost_of(opt), fmt::format("--seq-len {} --d-model {} --kernel {}", opt.seq_len,
+                                                  opt.d_model, opt.kernel));
   print_title("Chapter 10 · Attention vs RNN");
   print_config("sizes", fmt::format("n = {} (--seq-len), d = {} (--d-model), kernel k = {} (--kernel)",
                                     opt.seq_len, opt.d_model, opt.kernel));
@@ -435,9 +447,14 @@ int run(const Options& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"Chapter 10: attention vs RNN: Table 1 measured, and fading memory", "ch10_attention_vs_rnn"};
   Options opt;
-  add_size_option(app, "--seq-len", opt.seq_len, "Positions n", 100000);
-  add_size_option(app, "--d-model", opt.d_model, "Width d of every position", 10000);
-  add_size_option(app, "--kernel", opt.kernel, "Kernel width k of the (causal) convolution", 1001);
+  add_size_option(app, "--seq-len", opt.seq_len, "Positions n", 3,
+                  largest_within_limits(&Options::seq_len, cost_of, 3),
+                  "at least 3: section 3 compares outputs 1 .. n-1");
+  add_size_option(app, "--d-model", opt.d_model, "Width d of every position",
+                  largest_within_limits(&Options::d_model, cost_of));
+  add_size_option(app, "--kernel", opt.kernel, "Kernel width k of the (causal) convolution", 2,
+                  largest_within_limits(&Options::kernel, cost_of, 2),
+                  "at least 2: a convolution of width 1 never connects two positions");
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

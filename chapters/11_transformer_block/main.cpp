@@ -27,6 +27,28 @@ struct Options {
 
 constexpr double kEps = 1e-5;  // PyTorch's layer_norm_eps
 
+// What one encoder layer costs on (L, E) with H heads and a feed-forward width F, in multiply-adds
+// (the cost constants are in cli.hpp): the projections (4 L E²) and the feed-forward network (2 L E F),
+// through linear(), which copies each weight into fresh memory (4 E² + 2 E F); the scores and the
+// weighted sums (2 L² E); every head's scores, weights and masks, (H, L, L) four times in fresh
+// memory, and H L² exponentials; the two layer norms.
+double layer_work(double L, double E, double F, double H) {
+  return (4.0 * E * E + 2.0 * E * F) * (L + fresh_double) + 2.0 * L * L * E +
+         H * L * L * (math_call + 4.0 * fresh_double) + 10.0 * L * E;
+}
+
+// What a run needs, estimated from its sizes before it starts. Alive at the peak: the attention
+// weights (H, L, L), a few (L, E) and (L, F) activations, and the --depth layers' parameters. The
+// work: drawing depth + 1 layers, 2 depth + 2 encoder layers, printing src and the output (L, E),
+// and section 5 (fixed: 50 positions of widths up to 1024).
+Cost cost_of(const Options& opt) {
+  const double L = opt.seq_len, E = opt.d_model, F = opt.d_ff, H = opt.heads, depth = opt.depth;
+  const double parameters = 4.0 * E * E + 2.0 * E * F + 10.0 * E;
+  return {8.0 * (4.0 * H * L * L + 8.0 * L * (E + F) + (depth + 1) * parameters),
+          (depth + 1) * parameters * uniform_draw + (2.0 * depth + 2.0) * layer_work(L, E, F, H) +
+              2.0 * L * E * (normal_draw + printed_number) + 6.0 * E * printed_number + 5e6};
+}
+
 // Writes the layer as PyTorch's state_dict keys, one .npy per key.
 void save_encoder_layer(const std::string& dir, const EncoderLayerWeights& w) {
   save_npy(dir, "self_attn.in_proj_weight", w.self_attn.in_proj_weight);
@@ -176,6 +198,13 @@ int run_loaded(const Options& opt) {
     throw usage_error(
         fmt::format("--heads {} does not divide E = {} (from self_attn.in_proj_weight.npy)", opt.heads, E));
   }
+  // One layer on these shapes, estimated before it runs: the (H, L, L) weights and (L, E), (L, F)
+  // activations; 8 rows printed.
+  const double rows = src.shape(0), F = w.linear1_weight.shape(0), H = opt.heads;
+  require_within_limits({8.0 * (4.0 * H * rows * rows + 8.0 * rows * (E + F)),
+                         layer_work(rows, E, F, H) + 8.0 * E * printed_number},
+                        fmt::format("one layer on src.npy ({}, {}) with F = {} and --heads {}", src.shape(0),
+                                    E, w.linear1_weight.shape(0), opt.heads));
   print_title("Chapter 11 · TransformerEncoderLayer on loaded weights");
   print_config("loaded from", dir);
   print_config("shapes",
@@ -183,6 +212,7 @@ int run_loaded(const Options& opt) {
                            w.linear1_weight.shape(0), opt.heads, opt.norm_first ? "pre-norm" : "post-norm"));
   const std::size_t L = src.shape(0);
   const Matrix out = encoder_layer(src, w, opt.heads, opt.norm_first, no_mask(L, L));
+  require_finite_result("the output", out);  // an overflow is bad input, never a printed NaN
   print_matrix("output", Matrix(xt::view(out, xt::range(0, std::min<std::size_t>(L, 8)))), {}, {}, 6);
   if (L > 8) fmt::print("(first 8 of {} rows)\n", L);
   if (!opt.common.save_dir.empty()) {
@@ -196,13 +226,9 @@ int run(const Options& opt) {
   if (opt.d_model % opt.heads != 0) {
     throw usage_error(fmt::format("--heads {} does not divide --d-model {}", opt.heads, opt.d_model));
   }
-  // the attention weights (H, L, L) and the stack of --depth layers' parameters are the big items
-  const double n = opt.seq_len, E = opt.d_model, F = opt.d_ff;
-  require_memory(
-      8.0 * (4.0 * opt.heads * n * n + 8.0 * n * (E + F) + opt.depth * (4.0 * E * E + 2.0 * E * F)),
-      fmt::format("--seq-len {} --d-model {} --d-ff {} --depth {}", opt.seq_len, opt.d_model, opt.d_ff,
-                  opt.depth));
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
+  require_within_limits(cost_of(opt), fmt::format("--seq-len {} --d-model {} --heads {} --d-ff {} --depth {}",
+                                                  opt.seq_len, opt.d_model, opt.heads, opt.d_ff, opt.depth));
 
   print_title("Chapter 11 · The transformer block");
   print_config(
@@ -236,8 +262,18 @@ int run(const Options& opt) {
                max_abs_diff(encoder_layer(src, silent, opt.heads, true, no_mask(L, L)), src), 0.0);
   checks.expect("post-norm keeps the stream at RMS about 1", std::abs(post.back() - 1.0) < 0.25,
                 fmt::format("RMS {:.3f} after {} layers", post.back(), opt.depth));
-  checks.expect("pre-norm's stream grows with depth", pre.back() > pre.front(),
-                fmt::format("RMS {:.3f} -> {:.3f}", pre.front(), pre.back()));
+  // The growth is a trend of random sublayers, not a rule: over few layers, or few numbers per layer
+  // (L x E), or with narrow tokens (layer norm of 2 or 4 numbers gives every token nearly the same
+  // input), the stream can also shrink. tools/fuzz_flags.sh found it reliable from 12 layers, E >= 8
+  // and L x E >= 48 (the defaults).
+  if (opt.depth >= 12 && opt.d_model >= 8 && opt.seq_len * opt.d_model >= 48) {
+    checks.expect("pre-norm's stream grows with depth", pre.back() > pre.front(),
+                  fmt::format("RMS {:.3f} -> {:.3f}", pre.front(), pre.back()));
+  } else {
+    fmt::print(
+        "pre-norm's growth: not checked (it is a trend, reliable with --depth 12 or more, --d-model 8 or "
+        "more and --seq-len x --d-model 48 or more)\n");
+  }
   checks.expect("the output has the input's shape", out.shape() == src.shape(), shape_of(out));
 
   if (!opt.common.save_dir.empty()) {
@@ -276,11 +312,16 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 11: layer norm, feed-forward, residuals and the transformer encoder layer",
                "ch11_transformer_block"};
   Options opt;
-  add_size_option(app, "--seq-len", opt.seq_len, "Tokens in the example sequence (L)", 100000);
-  add_size_option(app, "--d-model", opt.d_model, "Width of each token (E)", 100000);
-  add_size_option(app, "--heads", opt.heads, "Attention heads (must divide d_model)", 100000);
-  add_size_option(app, "--d-ff", opt.d_ff, "Hidden width of the feed-forward network (F)", 1000000);
-  add_size_option(app, "--depth", opt.depth, "Layers in the post-norm vs pre-norm experiment", 1000);
+  add_size_option(app, "--seq-len", opt.seq_len, "Tokens in the example sequence (L)",
+                  largest_within_limits(&Options::seq_len, cost_of));
+  const int max_d_model = largest_within_limits(&Options::d_model, cost_of, 2);
+  add_size_option(app, "--d-model", opt.d_model, "Width of each token (E)", 2, max_d_model,
+                  "at least 2: layer norm of one number is always 0, its own mean");
+  add_size_option(app, "--heads", opt.heads, "Attention heads (must divide d_model)", max_d_model);
+  add_size_option(app, "--d-ff", opt.d_ff, "Hidden width of the feed-forward network (F)",
+                  largest_within_limits(&Options::d_ff, cost_of));
+  add_size_option(app, "--depth", opt.depth, "Layers in the post-norm vs pre-norm experiment",
+                  largest_within_limits(&Options::depth, cost_of));
   app.add_flag("--norm-first", opt.norm_first, "Pre-norm (PyTorch's norm_first=True) instead of post-norm");
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });

@@ -34,7 +34,8 @@ struct AttentionInputs {
 };
 
 // load_attention_inputs — reads DIR/query.npy, key.npy and value.npy and checks that they fit
-// together. Any problem is a usage_error naming the file.
+// together. The shared loader (npy.hpp) has already refused empty arrays (so L, S, E, Ev >= 1), NaN,
+// infinities and values above 1e15 in magnitude. Any problem is a usage_error naming the file.
 inline AttentionInputs load_attention_inputs(const std::string& dir) {
   AttentionInputs in{load_matrix(dir, "query", "(L, E)"), load_matrix(dir, "key", "(S, E)"),
                      load_matrix(dir, "value", "(S, Ev)")};

@@ -49,18 +49,15 @@ struct RnnFiles {
 };
 
 // load_rnn — reads DIR/input.npy, weight_ih_l0.npy, weight_hh_l0.npy, bias_ih_l0.npy, bias_hh_l0.npy
-// and the optional h0.npy, checking every shape against L, H_in and H (from weight_ih_l0; all >= 1).
-// Any problem is a usage_error naming the file.
+// and the optional h0.npy, checking every shape against L, H_in and H (from weight_ih_l0). The shared
+// loader (npy.hpp) has already refused empty arrays (so L, H_in, H >= 1; PyTorch refuses an empty
+// sequence too), NaN, infinities and values above 1e15 in magnitude. Any problem is a usage_error
+// naming the file.
 inline RnnFiles load_rnn(const std::string& dir) {
   RnnFiles f;
   f.input = load_matrix(dir, "input", "(L, H_in)");
   f.weights.weight_ih_l0 = load_matrix(dir, "weight_ih_l0", "(H, H_in)");
   const std::size_t H = f.weights.weight_ih_l0.shape(0), H_in = f.input.shape(1);
-  if (f.input.shape(0) == 0 || H_in == 0 || H == 0) {
-    throw usage_error("input.npy " + shape_of(f.input) + " and weight_ih_l0.npy " +
-                      shape_of(f.weights.weight_ih_l0) +
-                      ": L, H_in and H must be at least 1 (PyTorch refuses an empty sequence too)");
-  }
   require_shape("weight_ih_l0.npy", f.weights.weight_ih_l0, {H, H_in},
                 "(H, H_in) with the H_in of input.npy");
   f.weights.weight_hh_l0 = load_matrix(dir, "weight_hh_l0", "(H, H)");

@@ -46,8 +46,10 @@ Matrix encoder_layer(const Matrix& src, const EncoderLayerWeights& w, std::size_
 
 // load_encoder_layer — reads the state_dict of a torch.nn.TransformerEncoderLayer from DIR, one
 // .npy file per key (self_attn.in_proj_weight.npy, linear1.weight.npy, norm1.bias.npy, ...), and
-// checks every shape against E (from self_attn.in_proj_weight) and F (from linear1.weight).
-// A missing or malformed file, or a shape that does not fit, is a usage_error naming the file.
+// checks every shape against E (from self_attn.in_proj_weight) and F (from linear1.weight). The shared
+// loader (npy.hpp) has already refused empty arrays (so E, F >= 1), NaN, infinities and values above
+// 1e15 in magnitude. A missing or malformed file, or a shape that does not fit, is a usage_error
+// naming the file.
 inline EncoderLayerWeights load_encoder_layer(const std::string& dir) {
   EncoderLayerWeights w;
   w.self_attn.in_proj_weight = load_matrix(dir, "self_attn.in_proj_weight", "(3E, E)");

@@ -13,9 +13,10 @@ std::size_t output_length(std::size_t length, std::size_t kernel, const ConvSpec
   if (spec.stride == 0 || spec.dilation == 0) {
     throw std::invalid_argument(fmt::format("{}: stride and dilation must be at least 1", who));
   }
+  if (kernel == 0) throw std::invalid_argument(fmt::format("{}: the kernel has no taps (size 0)", who));
   const std::size_t span = spec.dilation * (kernel - 1) + 1;  // how far the dilated kernel reaches
   const std::size_t padded = length + 2 * spec.padding;
-  if (kernel == 0 || span > padded) {
+  if (span > padded) {
     throw std::invalid_argument(
         fmt::format("{}: the kernel spans {} but the padded input has only {}", who, span, padded));
   }

@@ -12,3 +12,21 @@ course_expect_error(ch02_dot_product_attention load_missing_dir --load no_such_d
 foreach(case missing_key key_wrong_width value_wrong_length query_rank_3 query_int64 value_truncated query_not_npy)
   course_expect_error(ch02_dot_product_attention load_${case} --load bad_02/${case})
 endforeach()
+
+# --- Malformed and extreme inputs through the shared loaders (common/npy.hpp; fixtures by
+# tools/make_bad_fixtures.py, special files made at test time by tools/expect_error_special.sh) ---
+foreach(case attention_no_keys attention_zero_width attention_value_zero_width attention_query_zero_by_huge
+             attention_query_nan attention_key_inf attention_query_1e300 attention_value_1e300
+             attention_key_above_limit attention_query_bool attention_query_int64 attention_query_0d)
+  course_expect_error(ch02_dot_product_attention load_${case} --load bad_common/${case})
+endforeach()
+foreach(kind directory fifo devzero loop dangling)
+  course_expect_error_special(ch02_dot_product_attention load_query_${kind} ${kind} query.npy
+                              02_dot_product_attention/small)
+endforeach()
+course_expect_error(ch02_dot_product_attention load_dir_is_a_file --load 02_dot_product_attention/small/query.npy)
+course_expect_error(ch02_dot_product_attention load_10kB_dir --load ${ten_kb_word})
+# values at the loaders' bound (1e15) compute without overflow and pass the self-checks
+add_test(NAME ch02.load_values_at_limit
+         COMMAND ch02_dot_product_attention --load ${PROJECT_SOURCE_DIR}/tests/fixtures/bad_common/attention_values_at_limit)
+set_tests_properties(ch02.load_values_at_limit PROPERTIES LABELS "ch02")

@@ -13,3 +13,14 @@ foreach(case mask_float64 mask_uint8 mask_3d mask_wrong_shape mask_truncated pad
              missing_query)
   course_expect_error(ch04_masking load_${case} --load bad_04/${case})
 endforeach()
+
+# --- Malformed and extreme inputs through the shared loaders (common/npy.hpp; fixtures by
+# tools/make_bad_fixtures.py, special files made at test time by tools/expect_error_special.sh) ---
+foreach(case mha_mask_floats_marked_bool mha_mask_bytes_not_bool mha_in_proj_weight_1e300 mha_out_proj_bias_nan
+             mha_key_no_rows attention_query_zero_by_huge)
+  course_expect_error(ch04_masking load_${case} --load bad_common/${case})
+endforeach()
+# an optional file (attn_mask.npy) that is there but unusable is reported, not skipped
+foreach(kind directory fifo devzero loop dangling)
+  course_expect_error_special(ch04_masking load_attn_mask_${kind} ${kind} attn_mask.npy 04_masking/causal)
+endforeach()

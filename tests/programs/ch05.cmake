@@ -15,3 +15,13 @@ foreach(case mask_float64 mask_wrong_shape padding_wrong_length in_proj_weight_w
              mask_truncated)
   course_expect_error(ch05_multi_head_attention load_${case} --load bad_04/${case} --heads 1)
 endforeach()
+
+# --- Malformed and extreme inputs through the shared loaders (common/npy.hpp; fixtures by
+# tools/make_bad_fixtures.py, special files made at test time by tools/expect_error_special.sh) ---
+foreach(case mha_mask_floats_marked_bool mha_in_proj_weight_1e300 mha_out_proj_bias_nan mha_key_no_rows)
+  course_expect_error(ch05_multi_head_attention load_${case} --load bad_common/${case} --heads 2)
+endforeach()
+course_expect_error_special(ch05_multi_head_attention load_key_padding_mask_fifo fifo key_padding_mask.npy
+                            05_multi_head_attention/key_padding --heads 2)
+course_expect_error_special(ch05_multi_head_attention load_in_proj_weight_devzero devzero in_proj_weight.npy
+                            05_multi_head_attention/key_padding --heads 2)

@@ -23,3 +23,17 @@ foreach(case kernel_too_large channels_differ weight_rank_mismatch bias_wrong_le
              input_int_dtype input_rank_1)
   course_expect_error(ch09_attention_vs_cnn load_${case} --load bad_09/${case})
 endforeach()
+
+# --- Malformed and extreme inputs through the shared loaders (common/npy.hpp; fixtures by
+# tools/make_bad_fixtures.py, special files made at test time by tools/expect_error_special.sh) ---
+# a kernel of size 0 made "the kernel spans 0" (and, dilated, "spans 18446744073709551615")
+course_expect_error(ch09_attention_vs_cnn load_conv1d_kernel_zero --load bad_common/conv1d_kernel_zero)
+course_expect_error(ch09_attention_vs_cnn load_conv1d_kernel_zero_dilated --load bad_common/conv1d_kernel_zero
+                    --dilation 2)
+foreach(case conv2d_kernel_zero_width conv2d_input_1e300 conv1d_bias_inf conv1d_input_no_channels)
+  course_expect_error(ch09_attention_vs_cnn load_${case} --load bad_common/${case})
+endforeach()
+foreach(kind directory fifo devzero loop)
+  course_expect_error_special(ch09_attention_vs_cnn load_input_${kind} ${kind} input.npy 09_attention_vs_cnn/conv2d_plain)
+endforeach()
+course_expect_error_special(ch09_attention_vs_cnn load_bias_dangling dangling bias.npy 09_attention_vs_cnn/conv1d_plain)

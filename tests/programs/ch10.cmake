@@ -13,3 +13,13 @@ foreach(case weight_hh_wrong_shape input_wrong_width h0_wrong_shape missing_bias
              missing_input weight_ih_wrong_rank bias_ih_wrong_rank input_bool input_int64 empty_input)
   course_expect_error(ch10_attention_vs_rnn load_${case} --load bad_10/${case})
 endforeach()
+
+# --- Malformed and extreme inputs through the shared loaders (common/npy.hpp; fixtures by
+# tools/make_bad_fixtures.py, special files made at test time by tools/expect_error_special.sh) ---
+foreach(case rnn_h0_nan rnn_weight_hh_1e300 rnn_no_hidden_units)
+  course_expect_error(ch10_attention_vs_rnn load_${case} --load bad_common/${case})
+endforeach()
+# an optional file (h0.npy) that is there but unusable is reported, not skipped
+foreach(kind directory fifo loop dangling)
+  course_expect_error_special(ch10_attention_vs_rnn load_h0_${kind} ${kind} h0.npy 10_attention_vs_rnn/with_h0)
+endforeach()

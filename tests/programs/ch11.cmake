@@ -15,3 +15,19 @@ foreach(case linear1_weight_wrong_shape norm1_weight_wrong_length src_wrong_widt
              missing_linear2_bias)
   course_expect_error(ch11_transformer_block load_${case} --load bad_11/${case} --heads 2)
 endforeach()
+
+# --- Malformed and extreme inputs through the shared loaders (common/npy.hpp; fixtures by
+# tools/make_bad_fixtures.py, special files made at test time by tools/expect_error_special.sh) ---
+foreach(case encoder_src_no_rows encoder_zero_width encoder_linear1_no_rows encoder_src_1e300
+             encoder_norm1_weight_inf)
+  course_expect_error(ch11_transformer_block load_${case} --load bad_common/${case} --heads 2)
+endforeach()
+course_expect_error_special(ch11_transformer_block load_src_directory directory src.npy
+                            11_transformer_block/post_norm --heads 2)
+course_expect_error_special(ch11_transformer_block load_norm2_bias_fifo fifo norm2.bias.npy
+                            11_transformer_block/post_norm --heads 2)
+# every weight at the loaders' bound (1e15): the longest chain of products stays finite
+add_test(NAME ch11.load_values_at_limit
+         COMMAND ch11_transformer_block --load ${PROJECT_SOURCE_DIR}/tests/fixtures/bad_common/encoder_values_at_limit
+                 --heads 2)
+set_tests_properties(ch11.load_values_at_limit PROPERTIES LABELS "ch11")

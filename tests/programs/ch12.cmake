@@ -11,3 +11,16 @@ course_expect_error(ch12_efficient_attention needs_gigabytes --seq-len 100000)
 course_expect_error(ch12_efficient_attention causal_with_l_not_s --load 02_dot_product_attention/small --causal)
 course_expect_error(ch12_efficient_attention load_value_truncated --load bad_02/value_truncated)
 course_expect_error(ch12_efficient_attention load_key_wrong_width --load bad_02/key_wrong_width)
+
+# --- Malformed and extreme inputs through the shared loaders (common/npy.hpp; fixtures by
+# tools/make_bad_fixtures.py, special files made at test time by tools/expect_error_special.sh) ---
+foreach(case attention_no_keys attention_zero_width attention_value_zero_width attention_query_nan
+             attention_value_1e300 attention_query_bool)
+  course_expect_error(ch12_efficient_attention load_${case} --load bad_common/${case})
+endforeach()
+course_expect_error_special(ch12_efficient_attention load_key_directory directory key.npy 02_dot_product_attention/small)
+course_expect_error_special(ch12_efficient_attention load_value_fifo fifo value.npy 02_dot_product_attention/small)
+# values at the loaders' bound (1e15): the check against naive attention scales its tolerance with them
+add_test(NAME ch12.load_values_at_limit
+         COMMAND ch12_efficient_attention --load ${PROJECT_SOURCE_DIR}/tests/fixtures/bad_common/attention_values_at_limit)
+set_tests_properties(ch12.load_values_at_limit PROPERTIES LABELS "ch12")
