@@ -25,8 +25,9 @@ out_proj.weight and out_proj.bias. query, key and value are separate leaves even
 same numbers (self-attention), so each gets its own gradient. No case has a fully masked row: PyTorch
 gives NaN there, the course zero (the tests cover ours separately).
 
-Malformed inputs for the error tests go under tests/fixtures/bad_13/. Same output on every run (fixed
-seed).
+Malformed inputs for the error tests go under tests/fixtures/bad_13/, with two cases of valid inputs at the
+loaders' bound of 1e15 (sdpa_values_at_limit, mha_values_at_limit) that must run and pass the self-checks.
+Same output on every run (fixed seed).
 """
 import math
 import os
@@ -146,6 +147,20 @@ def main():
     bad("mha_missing_grad_output", "mha_one_head", remove("grad_output.npy"))
     bad("mha_grad_output_wrong_shape", "mha_one_head", put("grad_output.npy", np.zeros((4, 3))))
     bad("mha_grad_output_rank_1", "mha_one_head", put("grad_output.npy", np.zeros(16)))
+
+    # Valid inputs at the loaders' bound (every |x| <= 1e15, the largest exactly 1e15): the gradients
+    # stay finite and the program's self-checks pass (not PyTorch cases: nothing to compare).
+    def at_limit(a):
+        return np.clip(a * (1e15 / np.abs(a).max()), -1e15, 1e15)  # no entry rounded above 1e15
+
+    def scale_all(names):
+        return lambda d: [np.save(os.path.join(d, n + ".npy"), at_limit(np.load(os.path.join(d, n + ".npy"))))
+                          for n in names]
+
+    bad("sdpa_values_at_limit", "sdpa_causal", scale_all(["query", "key", "value", "grad_output"]))
+    bad("mha_values_at_limit", "mha_l_differs_from_s",
+        scale_all(["query", "key", "value", "grad_output", "in_proj_weight", "in_proj_bias", "out_proj.weight",
+                   "out_proj.bias"]))
     print("wrote", CASES, "and", BAD)
 
 

@@ -44,3 +44,26 @@ add_test(NAME ch13.interop.save_then_load
                             '$<TARGET_FILE:npy_allclose>' $d/a/$f.npy $d/b/$f.npy 0
                           done")
 set_tests_properties(ch13.interop.save_then_load PROPERTIES LABELS "ch13;interop")
+
+# --- Malformed and extreme inputs through the shared loaders (common/npy.hpp; fixtures by
+# tools/make_bad_fixtures.py, special files made at test time by tools/expect_error_special.sh) ---
+foreach(case attention_no_keys attention_zero_width attention_query_nan attention_key_inf attention_query_1e300
+             attention_value_1e300 attention_key_above_limit attention_query_bool attention_query_int64
+             attention_query_0d)
+  course_expect_error(ch13_backpropagation load_${case} --load bad_common/${case})
+endforeach()
+foreach(case mha_mask_floats_marked_bool mha_in_proj_weight_1e300 mha_out_proj_bias_nan mha_key_no_rows)
+  course_expect_error(ch13_backpropagation load_${case} --load bad_common/${case} --heads 2)
+endforeach()
+foreach(kind directory fifo devzero loop dangling)
+  course_expect_error_special(ch13_backpropagation load_grad_output_${kind} ${kind} grad_output.npy
+                              13_backpropagation/sdpa_small)
+endforeach()
+course_expect_error_special(ch13_backpropagation load_multi_head_grad_output_fifo fifo grad_output.npy
+                            13_backpropagation/mha_one_head)
+# values at the loaders' bound (1e15) give finite gradients and pass the self-checks
+add_test(NAME ch13.load_values_at_limit_attention
+         COMMAND ch13_backpropagation --load ${PROJECT_SOURCE_DIR}/tests/fixtures/bad_13/sdpa_values_at_limit --causal)
+add_test(NAME ch13.load_values_at_limit_multi_head
+         COMMAND ch13_backpropagation --load ${PROJECT_SOURCE_DIR}/tests/fixtures/bad_13/mha_values_at_limit --heads 4)
+set_tests_properties(ch13.load_values_at_limit_attention ch13.load_values_at_limit_multi_head PROPERTIES LABELS "ch13")
