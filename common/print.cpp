@@ -77,6 +77,26 @@ std::string pad_left(const std::string& text, std::size_t width) {
   return w >= width ? text : std::string(width - w, ' ') + text;
 }
 
+namespace {
+// A printed matrix shows at most kShownRows rows and kShownCols columns: the first ones, then a line
+// saying how many were left out. A matrix from a --load file may have millions of rows; printing it
+// whole would flood the terminal (and take minutes) for no reader's benefit.
+constexpr std::size_t kShownRows = 32;
+constexpr std::size_t kShownCols = 24;
+
+// "  ... 968 more rows and 40 more columns not shown", or "" when everything fits.
+std::string left_out(std::size_t rows, std::size_t cols) {
+  const std::size_t more_rows = rows > kShownRows ? rows - kShownRows : 0;
+  const std::size_t more_cols = cols > kShownCols ? cols - kShownCols : 0;
+  if (more_rows == 0 && more_cols == 0) return "";
+  std::string what;
+  if (more_rows > 0) what = fmt::format("{} more rows", more_rows);
+  if (more_rows > 0 && more_cols > 0) what += " and ";
+  if (more_cols > 0) what += fmt::format("{} more columns", more_cols);
+  return "  ... " + what + " not shown\n";
+}
+}  // namespace
+
 void print_title(const std::string& title) {
   fmt::print("\n{}== {} =={}\n", bold(), title, reset());
 }
@@ -91,11 +111,15 @@ void print_config(const std::string& key, const std::string& value) {
 
 void print_matrix(const std::string& label, const Matrix& m, const Labels& rows, const Labels& cols,
                   int decimals) {
-  const Labels r = rows.empty() ? numbered("r", m.shape(0)) : rows;
-  const Labels c = cols.empty() ? numbered("c", m.shape(1)) : cols;
-  // Cell width: enough for "-123.4567" style numbers of this matrix and for every column label.
+  const std::size_t n_rows = std::min(m.shape(0), kShownRows), n_cols = std::min(m.shape(1), kShownCols);
+  Labels r = rows.empty() ? numbered("r", n_rows) : rows;
+  Labels c = cols.empty() ? numbered("c", n_cols) : cols;
+  r.resize(n_rows);
+  c.resize(n_cols);
+  // Cell width: enough for "-123.4567" style numbers of what is shown and for every column label.
   double largest = 0.0;
-  for (double x : m) largest = std::max(largest, std::abs(x));
+  for (std::size_t i = 0; i < n_rows; ++i)
+    for (std::size_t j = 0; j < n_cols; ++j) largest = std::max(largest, std::abs(m(i, j)));
   const std::size_t int_digits = largest >= 1.0 ? static_cast<std::size_t>(std::log10(largest)) + 1 : 1;
   const std::size_t cell = std::max(int_digits + decimals + 3, widest(c) + 1);
   const std::size_t row_width = widest(r);
@@ -104,32 +128,39 @@ void print_matrix(const std::string& label, const Matrix& m, const Labels& rows,
   std::string header = std::string(row_width, ' ');
   for (const auto& name : c) header += pad_left(name, cell);
   fmt::print("  {}\n", header);
-  for (std::size_t i = 0; i < m.shape(0); ++i) {
+  for (std::size_t i = 0; i < n_rows; ++i) {
     std::string line = pad_right(r[i], row_width);
-    for (std::size_t j = 0; j < m.shape(1); ++j) {
+    for (std::size_t j = 0; j < n_cols; ++j) {
       // + 0.0 turns -0.0 into 0.0 so that tiny negative rounding never prints as "-0.0000".
       line += pad_left(fmt::format("{:.{}f}", m(i, j) + 0.0, decimals), cell);
     }
     fmt::print("  {}\n", line);
   }
+  fmt::print("{}", left_out(m.shape(0), m.shape(1)));
 }
 
 void print_vector(const std::string& label, const Vector& v, const Labels& names, int decimals) {
   fmt::print("{}{}{} {}\n", bold(), label, reset(), shape_of(v));
-  const Labels c = names.empty() ? numbered("", v.size()) : names;
+  const std::size_t n_cols = std::min(v.size(), kShownCols);
+  Labels c = names.empty() ? numbered("", n_cols) : names;
+  c.resize(n_cols);
   std::string header, line;
   const std::size_t cell = std::max<std::size_t>(decimals + 5, widest(c) + 1);
-  for (std::size_t j = 0; j < v.size(); ++j) {
+  for (std::size_t j = 0; j < n_cols; ++j) {
     header += pad_left(c[j], cell);
     line += pad_left(fmt::format("{:.{}f}", v(j) + 0.0, decimals), cell);
   }
   fmt::print("  {}\n  {}\n", header, line);
+  fmt::print("{}", left_out(1, v.size()));
 }
 
 void print_heatmap(const std::string& label, const Matrix& m, const Labels& rows, const Labels& cols) {
   static const char* const bars[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-  const Labels r = rows.empty() ? numbered("r", m.shape(0)) : rows;
-  const Labels c = cols.empty() ? numbered("c", m.shape(1)) : cols;
+  const std::size_t n_rows = std::min(m.shape(0), kShownRows), n_cols = std::min(m.shape(1), kShownCols);
+  Labels r = rows.empty() ? numbered("r", n_rows) : rows;
+  Labels c = cols.empty() ? numbered("c", n_cols) : cols;
+  r.resize(n_rows);
+  c.resize(n_cols);
   const std::size_t row_width = widest(r);
   const std::size_t cell = std::max<std::size_t>(6, widest(c) + 1);
 
@@ -137,9 +168,9 @@ void print_heatmap(const std::string& label, const Matrix& m, const Labels& rows
   std::string header = std::string(row_width, ' ');
   for (const auto& name : c) header += pad_left(name, cell);
   fmt::print("  {}\n", header);
-  for (std::size_t i = 0; i < m.shape(0); ++i) {
+  for (std::size_t i = 0; i < n_rows; ++i) {
     std::string line = pad_right(r[i], row_width);
-    for (std::size_t j = 0; j < m.shape(1); ++j) {
+    for (std::size_t j = 0; j < n_cols; ++j) {
       const double x = std::clamp(m(i, j), 0.0, 1.0);
       const std::string number = fmt::format("{:.2f}", m(i, j) + 0.0);
       if (g_color) {
@@ -155,6 +186,7 @@ void print_heatmap(const std::string& label, const Matrix& m, const Labels& rows
     }
     fmt::print("  {}\n", line);
   }
+  fmt::print("{}", left_out(m.shape(0), m.shape(1)));
 }
 
 void SelfChecks::close(const std::string& what, double error, double tolerance) {

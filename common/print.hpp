@@ -35,6 +35,9 @@ void print_config(const std::string& key, const std::string& value);
 //          d0       d1
 //   cat  0.1000  -0.2000
 // Row and column labels are optional (empty = numbered r0.. / c0..).
+// At most 32 rows and 24 columns are shown (the first ones), then a line "... N more rows and M more
+// columns not shown": a matrix read with --load may have millions of rows. The same holds for
+// print_vector (24 entries) and print_heatmap.
 void print_matrix(const std::string& label, const Matrix& m, const Labels& rows = {}, const Labels& cols = {},
                   int decimals = 4);
 void print_vector(const std::string& label, const Vector& v, const Labels& names = {}, int decimals = 4);

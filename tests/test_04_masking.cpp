@@ -1,7 +1,8 @@
 // Chapter 04 — tests of causal_mask and masked_attention, run against the reference and against your
 // exercise (./course check 04): masks worked by hand, the future kept out, padding, fully masked
 // rows, and torch.nn.MultiheadAttention with one head (fixtures by tools/make_fixtures_04.py) to 1e-9.
-#include "contracts/04_masking.hpp"
+#include "given/04_masking.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 

@@ -2,6 +2,7 @@
 // and against your exercise (./course check 05): head layouts worked by hand, invariants, and
 // torch.nn.MultiheadAttention (fixtures by tools/make_fixtures_05.py) to 1e-9.
 #include "given/05_multi_head_attention.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 

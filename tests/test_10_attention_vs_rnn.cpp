@@ -2,6 +2,7 @@
 // exercise (./course check 10): steps worked by hand, torch.nn.RNN (fixtures by
 // tools/make_fixtures_10.py) to 1e-9, causality, and finite differences of known functions.
 #include "contracts/10_attention_vs_rnn.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 

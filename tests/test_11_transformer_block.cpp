@@ -2,6 +2,7 @@
 // exercise (./course check 11): numbers worked out by hand, invariants, and PyTorch's
 // TransformerEncoderLayer (fixtures made by tools/make_fixtures_11.py) to 1e-9.
 #include "given/11_transformer_block.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 

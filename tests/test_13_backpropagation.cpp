@@ -5,6 +5,7 @@
 // attention_backward, so its tests fail until attention_backward works. Tests of given code that
 // does not call the exercises (linear_backward, the gradient check itself) are in the "given:" suite.
 #include "given/13_backpropagation.hpp"
+#include "pytorch.hpp"  // load_attention_inputs, load_attention_layer
 #include "rng.hpp"
 #include "test_util.hpp"
 

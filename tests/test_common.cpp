@@ -13,6 +13,7 @@
 #include <random>
 
 #include <sys/stat.h>  // mkfifo
+#include <unistd.h>    // dup, dup2: capturing stdout
 
 using namespace course;
 namespace fs = std::filesystem;
@@ -530,6 +531,40 @@ TEST_SUITE("common") {
     CHECK(display_width("公园a") == 5);
     CHECK(pad_right("小明", 6) == "小明  ");
     CHECK(pad_left("的", 3) == " 的");
+  }
+
+  TEST_CASE("print: a large matrix shows its first 32 rows and 24 columns, then says what was left out") {
+    // Capture stdout in a temporary file while printing.
+    const auto captured = [](const auto& print) {
+      std::fflush(stdout);
+      std::FILE* tmp = std::tmpfile();
+      REQUIRE(tmp != nullptr);
+      const int saved = dup(fileno(stdout));
+      dup2(fileno(tmp), fileno(stdout));
+      print();
+      std::fflush(stdout);
+      dup2(saved, fileno(stdout));
+      close(saved);
+      std::rewind(tmp);
+      std::string text;
+      for (int ch = std::fgetc(tmp); ch != EOF; ch = std::fgetc(tmp)) text += static_cast<char>(ch);
+      std::fclose(tmp);
+      return text;
+    };
+    const auto lines = [](const std::string& text) { return std::count(text.begin(), text.end(), '\n'); };
+    const Matrix big = xt::ones<double>({std::size_t{100}, std::size_t{50}});
+    const std::string m = captured([&] { print_matrix("big", big); });
+    CHECK(lines(m) == 1 + 1 + 32 + 1);  // label, header, 32 rows, the line that says what is left out
+    CHECK(m.find("... 68 more rows and 26 more columns not shown") != std::string::npos);
+    CHECK(m.find(" c23") != std::string::npos);
+    CHECK(m.find(" c24") == std::string::npos);
+    const std::string h = captured([&] { print_heatmap("big", big, {}, {}); });
+    CHECK(lines(h) == 1 + 1 + 32 + 1);
+    const std::string v = captured([&] { print_vector("v", Vector(xt::ones<double>({std::size_t{30}}))); });
+    CHECK(v.find("... 6 more columns not shown") != std::string::npos);
+    // What fits is printed whole, with no extra line.
+    const std::string small = captured([&] { print_matrix("small", Matrix(xt::ones<double>({32, 24}))); });
+    CHECK(lines(small) == 1 + 1 + 32);
   }
 
   TEST_CASE("labels: numbered(prefix, n) counts from 0") {

@@ -8,6 +8,7 @@
 #include "contracts/02_dot_product_attention.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
 

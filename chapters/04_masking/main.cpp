@@ -4,8 +4,9 @@
 //   build/bin/ch04_masking [--d-model D] [--seed S] [--svg DIR] [--load DIR] [--save DIR] [--no-color]
 // With --load DIR it is torch.nn.MultiheadAttention with one head (chapter 05 does several).
 #include "cli.hpp"
-#include "contracts/04_masking.hpp"
+#include "given/04_masking.hpp"
 #include "print.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
 

@@ -7,6 +7,7 @@
 #include "cli.hpp"
 #include "given/05_multi_head_attention.hpp"
 #include "print.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
 

@@ -9,6 +9,7 @@
 #include "contracts/03_self_attention.hpp"
 #include "contracts/10_attention_vs_rnn.hpp"
 #include "print.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
 

@@ -8,6 +8,7 @@
 #include "contracts/07_positional_encoding.hpp"
 #include "given/11_transformer_block.hpp"
 #include "print.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
 

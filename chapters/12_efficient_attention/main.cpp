@@ -11,6 +11,7 @@
 #include "memory_meter.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
 

@@ -16,6 +16,7 @@
 #include "given/13_backpropagation.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "pytorch.hpp"  // load_attention_inputs, load_attention_layer
 #include "rng.hpp"
 
 #include <algorithm>

@@ -4,7 +4,6 @@
 // checks both (./course check 02).
 #pragma once
 #include "contracts/01_tensors.hpp"
-#include "npy.hpp"
 
 namespace course {
 
@@ -22,26 +21,5 @@ struct AttentionResult {
 // Throws std::invalid_argument when q and k differ in width or k and v differ in length.
 // Same as torch.softmax(q @ k.T / math.sqrt(q.shape[-1]), dim=-1) @ v in PyTorch.
 AttentionResult scaled_dot_product_attention(const Matrix& q, const Matrix& k, const Matrix& v);
-
-// --- helper (given, not an exercise) --------------------------------------------------------------
-
-// The inputs of attention as PyTorch code names them (chapters 02 and 12 in the README's interop table;
-// the conventions are in CONTRIBUTING.md).
-struct AttentionInputs {
-  Matrix query;  // (L, E)
-  Matrix key;    // (S, E)
-  Matrix value;  // (S, Ev)
-};
-
-// load_attention_inputs — reads DIR/query.npy, key.npy and value.npy and checks that they fit
-// together. The shared loader (npy.hpp) has already refused empty arrays (so L, S, E, Ev >= 1), NaN,
-// infinities and values above 1e15 in magnitude. Any problem is a usage_error naming the file.
-inline AttentionInputs load_attention_inputs(const std::string& dir) {
-  AttentionInputs in{load_matrix(dir, "query", "(L, E)"), load_matrix(dir, "key", "(S, E)"),
-                     load_matrix(dir, "value", "(S, Ev)")};
-  require_shape("key.npy", in.key, {in.key.shape(0), in.query.shape(1)}, "(S, E) with the E of query.npy");
-  require_shape("value.npy", in.value, {in.key.shape(0), in.value.shape(1)}, "(S, Ev) with the S of key.npy");
-  return in;
-}
 
 }  // namespace course

@@ -34,7 +34,8 @@ struct MultiHeadResult {
 };
 
 // multi_head_attention — the forward pass of torch.nn.MultiheadAttention (unbatched, no dropout):
-//   query (L, E), key (S, E), value (S, E), mask (L, S) bool (true = may not attend; use no_mask)
+//   query (L, E), key (S, E), value (S, E), mask (L, S) bool (true = may not attend; no_mask(L, S)
+//   of common/given/04_masking.hpp for none)
 //   1. Q = query W_q^T + b_q (L, E),  K = key W_k^T + b_k (S, E),  V = value W_v^T + b_v (S, E)
 //   2. split Q, K, V into n_heads heads of width d_head = E / n_heads
 //   3. head h = masked_attention(Q_h, K_h, V_h, mask)                         (L, d_head) each

@@ -3,7 +3,6 @@
 // solutions/10_attention_vs_rnn/attention_vs_rnn.cpp; tests/test_10_attention_vs_rnn.cpp checks both
 // (./course check 10).
 #pragma once
-#include "npy.hpp"
 #include "tensor.hpp"
 
 #include <functional>
@@ -37,41 +36,5 @@ RnnResult rnn_forward(const Matrix& input, const RnnWeights& w, const Matrix& h0
 // s[t] approximates the size of the derivative of output t along u (the directional derivative).
 // Throws std::invalid_argument if eps <= 0 or layer changes the number of rows.
 Vector sensitivity(const std::function<Matrix(const Matrix&)>& layer, const Matrix& x, double eps);
-
-// --- helper (given, not an exercise) --------------------------------------------------------------
-
-// The files of torch.nn.RNN's forward pass and state_dict (the README's interop table; the conventions
-// are in CONTRIBUTING.md).
-struct RnnFiles {
-  Matrix input;  // (L, H_in)
-  RnnWeights weights;
-  Matrix h0;  // (1, H): h0.npy, or zeros when the file does not exist (PyTorch's default)
-};
-
-// load_rnn — reads DIR/input.npy, weight_ih_l0.npy, weight_hh_l0.npy, bias_ih_l0.npy, bias_hh_l0.npy
-// and the optional h0.npy, checking every shape against L, H_in and H (from weight_ih_l0). The shared
-// loader (npy.hpp) has already refused empty arrays (so L, H_in, H >= 1; PyTorch refuses an empty
-// sequence too), NaN, infinities and values above 1e15 in magnitude. Any problem is a usage_error
-// naming the file.
-inline RnnFiles load_rnn(const std::string& dir) {
-  RnnFiles f;
-  f.input = load_matrix(dir, "input", "(L, H_in)");
-  f.weights.weight_ih_l0 = load_matrix(dir, "weight_ih_l0", "(H, H_in)");
-  const std::size_t H = f.weights.weight_ih_l0.shape(0), H_in = f.input.shape(1);
-  require_shape("weight_ih_l0.npy", f.weights.weight_ih_l0, {H, H_in},
-                "(H, H_in) with the H_in of input.npy");
-  f.weights.weight_hh_l0 = load_matrix(dir, "weight_hh_l0", "(H, H)");
-  require_shape("weight_hh_l0.npy", f.weights.weight_hh_l0, {H, H}, "(H, H)");
-  f.weights.bias_ih_l0 = load_vector(dir, "bias_ih_l0", "(H,)");
-  require_shape("bias_ih_l0.npy", f.weights.bias_ih_l0, {H}, "(H,)");
-  f.weights.bias_hh_l0 = load_vector(dir, "bias_hh_l0", "(H,)");
-  require_shape("bias_hh_l0.npy", f.weights.bias_hh_l0, {H}, "(H,)");
-  f.h0 = xt::zeros<double>({std::size_t{1}, H});
-  if (npy_exists(dir, "h0")) {
-    f.h0 = load_matrix(dir, "h0", "(1, H)");
-    require_shape("h0.npy", f.h0, {1, H}, "(1, H)");
-  }
-  return f;
-}
 
 }  // namespace course
