@@ -84,4 +84,19 @@ inline Matrix permute_rows(const Matrix& m, const std::vector<std::size_t>& perm
   return out;
 }
 
+// max_row_sum_error — how far the rows of m are from summing to 1, as attention weights and softmaxes
+// do:  max over rows i of |sum_j m[i][j] - 1|, the sum taken left to right.   m (n, k)  ->  a number
+// (0 for a matrix of no rows); +inf if a NaN shows up.
+inline double max_row_sum_error(const Matrix& m) {
+  double worst = 0.0;
+  for (std::size_t i = 0; i < m.shape(0); ++i) {
+    double sum = 0.0;
+    for (std::size_t j = 0; j < m.shape(1); ++j) sum += m(i, j);
+    const double error = std::abs(sum - 1.0);
+    if (std::isnan(error)) return INFINITY;
+    worst = std::max(worst, error);
+  }
+  return worst;
+}
+
 }  // namespace course

@@ -638,4 +638,121 @@ TEST_SUITE("common") {
                     std::invalid_argument);
   }
 
+  TEST_CASE("max_row_sum_error: the worst row's |sum - 1|, every row and every column counted") {
+    const Matrix exact = {{0.25, 0.75}, {1.0, 0.0}};
+    CHECK(max_row_sum_error(exact) == 0.0);
+    // the worst row is the last one, and its error is in its last column
+    const Matrix last_off = {{0.5, 0.5, 0.0}, {0.2, 0.3, 0.5}, {0.0, 0.5, 0.75}};
+    CHECK(max_row_sum_error(last_off) == doctest::Approx(0.25));
+    const Matrix below = {{0.5, 0.25}};  // a row summing to less than 1
+    CHECK(max_row_sum_error(below) == doctest::Approx(0.25));
+    const Matrix with_nan = {{0.5, NAN}};
+    CHECK(max_row_sum_error(with_nan) == INFINITY);
+    CHECK(max_row_sum_error(Matrix::from_shape({0, 3})) == 0.0);
+  }
+
+}  // TEST_SUITE
+
+// The shared limits on time and memory (common/cli.hpp): every chapter program estimates its cost
+// from its sizes and refuses, before working, what would take more than a few seconds or 1 GiB.
+namespace {
+// A program's options in miniature: the cost grows as rows x cols.
+struct GridOptions {
+  int rows = 10;
+  int cols = 5;
+};
+Cost grid_cost(const GridOptions& o) {
+  return {8.0 * o.rows * o.cols, 1e4 * o.rows * o.cols};
+}
+// Costs whose limit is memory, or that never fit, or always fit.
+Cost memory_bound_cost(const GridOptions& o) {
+  return {1e6 * o.rows, 1.0};
+}
+Cost never_fits(const GridOptions&) {
+  return {0.0, 2.0 * work_limit};
+}
+Cost always_fits(const GridOptions&) {
+  return {};
+}
+
+// The message of the usage_error f throws, or "" if it throws none.
+template <class F>
+std::string usage_message(F&& f) {
+  try {
+    f();
+  } catch (const usage_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+}  // namespace
+
+TEST_SUITE("limits") {
+  TEST_CASE("require_work: up to work_limit passes; above it, a usage_error with the count and the time") {
+    CHECK(usage_message([] { require_work(work_limit, "exactly the limit"); }) == "");
+    const std::string message = usage_message([] { require_work(6.3e10, "--samples 100000"); });
+    INFO(message);
+    CHECK(contains(message, "--samples 100000 would take 6.3e+10 multiply-adds"));
+    CHECK(contains(message, fmt::format("about {:.0f} s", 6.3e10 * seconds_per_multiply_add)));
+    CHECK(contains(message, "more than the limit of 2e+09"));
+    CHECK(usage_message([] { require_work(3e9, "x", 4e9); }) == "");  // a wider limit
+  }
+
+  TEST_CASE("require_within_limits: memory first, then work; the benchmarks' limits are wider") {
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    const std::string memory = usage_message([&] { require_within_limits({2 * gib, 3e9}, "--n 9"); });
+    INFO(memory);
+    CHECK(contains(memory, "--n 9 would need 2.0 GiB, more than the limit of 1.0 GiB"));
+    const std::string work = usage_message([] { require_within_limits({1.0, 3e9}, "--n 8"); });
+    CHECK(contains(work, "--n 8 would take 3.0e+09 multiply-adds"));
+    CHECK(usage_message([&] { require_within_limits({2 * gib, 3e9}, "--n 9", benchmark_limits); }) == "");
+    CHECK(usage_message([] { require_within_limits({memory_limit_bytes, work_limit}, "edge"); }) == "");
+    CHECK(within_limits({memory_limit_bytes, work_limit}));
+    CHECK_FALSE(within_limits({memory_limit_bytes + 1, work_limit}));
+    CHECK_FALSE(within_limits({memory_limit_bytes, work_limit * 1.000001}));
+  }
+
+  TEST_CASE("largest_within_limits: a flag's maximum is the last value that fits, others at defaults") {
+    // work 1e4 x rows x 5 <= 2e9 up to rows = 40000; cols with rows = 10: up to 20000
+    const int rows = largest_within_limits(&GridOptions::rows, grid_cost);
+    CHECK(rows == static_cast<int>(work_limit / (1e4 * 5)));
+    CHECK(within_limits(grid_cost({rows, 5})));
+    CHECK_FALSE(within_limits(grid_cost({rows + 1, 5})));
+    CHECK(largest_within_limits(&GridOptions::cols, grid_cost) == static_cast<int>(work_limit / (1e4 * 10)));
+    // limited by memory: 1e6 bytes per row
+    CHECK(largest_within_limits(&GridOptions::rows, memory_bound_cost) ==
+          static_cast<int>(memory_limit_bytes / 1e6));
+    // the bounds: low when nothing fits (the run then refuses it with the numbers), high when all do
+    CHECK(largest_within_limits(&GridOptions::rows, never_fits, 7) == 7);
+    CHECK(largest_within_limits(&GridOptions::rows, always_fits, 1, 12345) == 12345);
+    // the benchmarks' limits give more room
+    CHECK(largest_within_limits(&GridOptions::rows, grid_cost, 1, 1 << 30, benchmark_limits) ==
+          static_cast<int>(benchmark_limits.multiply_adds / (1e4 * 5)));
+  }
+
+  TEST_CASE("add_size_option with a reason: the range ends and why, in --help and in the error") {
+    CLI::App app{"test", "test"};
+    int samples = 12;
+    add_size_option(app, "--samples", samples, "Queries", 10, 20, "at least 10: fewer are too noisy");
+    const std::string help = app.help();
+    INFO(help);
+    CHECK(contains(help, "[10 - 20]"));
+    CHECK(contains(help, "Queries (at least 10: fewer are too noisy)"));
+    for (const char* bad : {"--samples 3", "--samples 21"}) {
+      std::string error;
+      try {
+        app.parse(bad, false);
+      } catch (const CLI::ParseError& e) {
+        error = e.what();
+      }
+      INFO(bad, " -> ", error);
+      CHECK(contains(error, "out of range: it must be between 10 and 20 (at least 10: fewer are too noisy)"));
+    }
+    app.parse("--samples 15", false);
+    CHECK(samples == 15);
+  }
 }  // TEST_SUITE

@@ -86,9 +86,9 @@ run() {
   fi
 }
 
-# The number of nan / inf printed as numbers in FILE.
+# The number of nan / inf printed as numbers in FILE (not words like "no NaN: OK").
 nan_count() {
-  grep -oiE '(^|[^a-z])-?(nan|inf)([^a-z]|$)' "$1" | wc -l
+  grep -oiE '(^|[ ([,])-?(nan|inf)($|[] ,)])' "$1" | wc -l
 }
 
 # The int flags of a program's --help: "flag low high default needs_load" per line.

@@ -2,11 +2,14 @@
 // stable softmax, plus the lazy keep_dims trap of xtensor 0.24 and its fix.
 //
 //   build/bin/ch01_tensors [--rows N] [--cols M] [--seed S] [--svg DIR] [--no-color]
+//
+// Each section computes into a named result (compute_*), then prints and draws it (show_*); the
+// closing self_checks() read those results and nothing else.
 #include "cli.hpp"
 #include "contracts/01_tensors.hpp"
+#include "figures.hpp"
 #include "print.hpp"
 #include "rng.hpp"
-#include "svg.hpp"
 
 #include <xtensor-blas/xlinalg.hpp>
 
@@ -25,95 +28,172 @@ struct Options {
 // exponential, printing it twice (matrix and heatmap) and, with --svg, drawing it.
 Cost cost_of(const Options& opt) {
   const double cells = static_cast<double>(opt.rows) * opt.cols;
-  const double figure = opt.common.svg_dir.empty() ? 0.0 : svg_cell;
+  const double figure = Figures(opt.common).enabled() ? svg_cell : 0.0;
   return {8.0 * 4.0 * cells,
           cells * (normal_draw + 3.0 * fresh_double + math_call + 2.0 * printed_number + figure)};
 }
 
-// Shapes and broadcasting: a (2, 3) matrix plus a (3,) row and a (2, 1) column.
+// 1. Shapes and broadcasting: a (2, 3) matrix plus a (3,) row and a (2, 1) column. Broadcasting lines
+//    the shapes up from the right and repeats an axis that is missing or 1:
+//      (2, 3) + (3,)   -> (2, 3):  (a + row)[i][j] = a[i][j] + row[j]
+//      (2, 3) + (2, 1) -> (2, 3):  (a + col)[i][j] = a[i][j] + col[i][0]
+// Nothing here is checked later, so this one function computes, then prints.
 void show_broadcasting() {
-  print_section("1. Shapes and broadcasting");
   const Matrix a = {{1, 2, 3}, {4, 5, 6}};
   const Vector row = {10, 20, 30};
   const Matrix col = {{100}, {200}};
+  const Matrix a_plus_row = a + row;
+  const Matrix a_plus_col = a + col;
+
+  print_section("1. Shapes and broadcasting");
   print_matrix("a", a);
   print_vector("row", row);
   print_matrix("col", col);
   fmt::print("Broadcasting lines shapes up from the right; an axis that is missing or 1 is repeated:\n");
-  print_matrix("a + row      (2, 3) + (3,)", Matrix(a + row));
-  print_matrix("a + col      (2, 3) + (2, 1)", Matrix(a + col));
+  print_matrix("a + row      (2, 3) + (3,)", a_plus_row);
+  print_matrix("a + col      (2, 3) + (2, 1)", a_plus_col);
 }
 
-// The matrix product by hand (matmul) and by OpenBLAS (xt::linalg::dot).
-double show_matmul(Rng& rng) {
-  print_section("2. The matrix product");
-  const Matrix a = {{1, 2, 3}, {4, 5, 6}};
-  const Matrix b = {{7, 8}, {9, 10}, {11, 12}};
-  print_matrix("b", b, {}, {}, 0);
-  print_matrix("matmul(a, b)      (2, 3) x (3, 2)", matmul(a, b), {}, {}, 0);
-  // Random 64 x 48 times 48 x 32: our three loops against OpenBLAS. The last bits may differ
-  // (OpenBLAS adds in another order), so the check allows 1e-12.
+// 2. The matrix product: a small one to read, and a random one against OpenBLAS.
+struct MatmulResult {
+  Matrix a, b;        // (2, 3) and (3, 2): the a of section 1
+  Matrix product;     // matmul(a, b), (2, 2)
+  double blas_error;  // max |matmul(x, y) - xt::linalg::dot(x, y)|, x (64, 48) and y (48, 32) random
+};
+
+// matmul(a, b)[i][j] = sum over p of a[i][p] b[p][j]. Our three loops add the products in order p =
+// 0, 1, ...; OpenBLAS adds them in another order, so the last bits may differ.
+MatmulResult compute_matmul(Rng& rng) {
+  MatmulResult r;
+  r.a = {{1, 2, 3}, {4, 5, 6}};
+  r.b = {{7, 8}, {9, 10}, {11, 12}};
+  r.product = matmul(r.a, r.b);
   const Matrix x = rng.uniform_matrix(64, 48, -1.0, 1.0);
   const Matrix y = rng.uniform_matrix(48, 32, -1.0, 1.0);
   const Matrix ours = matmul(x, y);
   const Matrix blas = xt::linalg::dot(x, y);
+  r.blas_error = max_abs_diff(ours, blas);
+  return r;
+}
+
+void show_matmul(const MatmulResult& r) {
+  print_section("2. The matrix product");
+  print_matrix("b", r.b, {}, {}, 0);
+  print_matrix("matmul(a, b)      (2, 3) x (3, 2)", r.product, {}, {}, 0);
   fmt::print("random (64, 48) x (48, 32): matmul and xt::linalg::dot (OpenBLAS) computed\n");
-  return max_abs_diff(ours, blas);
 }
 
-// Softmax of random scores, row by row.
-Matrix show_softmax(Rng& rng, const Options& opt) {
+// 3. Softmax of random scores, row by row:  p[i][j] = exp(s[i][j] - m_i) / sum_k exp(s[i][k] - m_i),
+//    m_i the largest score of row i.
+struct SoftmaxResult {
+  Matrix scores;   // (rows, cols), each entry 2 N(0, 1)
+  Matrix weights;  // softmax_rows(scores), (rows, cols): each row sums to 1
+};
+
+SoftmaxResult compute_softmax(const Options& opt, Rng& rng) {
+  SoftmaxResult r;
+  r.scores = 2.0 * rng.normal_matrix(opt.rows, opt.cols);
+  r.weights = softmax_rows(r.scores);
+  return r;
+}
+
+void show_softmax(const SoftmaxResult& r, Figures& figures) {
   print_section("3. Softmax, row by row");
-  const Matrix scores = 2.0 * rng.normal_matrix(opt.rows, opt.cols);
-  print_matrix("scores", scores);
-  const Matrix p = softmax_rows(scores);
-  print_heatmap("softmax_rows(scores)", p, {}, {});
-  return p;
+  print_matrix("scores", r.scores);
+  print_heatmap("softmax_rows(scores)", r.weights, {}, {});
+  figures.heatmap("01-softmax.svg", r.weights,
+                  heatmap_spec("softmax_rows(scores): each row sums to 1", {}, {}, "row", "column"));
 }
 
-// Why subtract the maximum: exp(10000) overflows to inf, and inf / inf is NaN.
-Matrix show_large_scores() {
+// 4. Why softmax subtracts the row maximum: exp(10000) overflows to inf, and inf / inf is NaN.
+struct LargeScoresResult {
+  Matrix s;       // (1, 3): 10000, 9999, 9998
+  Matrix naive;   // exp(s) / sum(exp(s)) straight from the formula: NaN
+  Matrix stable;  // softmax_rows(s) = softmax(s - 10000) = softmax([0, -1, -2])
+};
+
+LargeScoresResult compute_large_scores() {
+  LargeScoresResult r;
+  r.s = {{10000, 9999, 9998}};
+  r.naive = xt::exp(r.s);  // inf, inf, inf
+  const double total = xt::sum(r.naive)();
+  r.naive /= total;  // inf / inf = NaN
+  r.stable = softmax_rows(r.s);
+  return r;
+}
+
+// A weight with four decimals; a NaN as "nan". (x86's inf / inf is a NaN with its sign bit set,
+// which fmt would print as "-nan".)
+std::string weight_text(double x) {
+  if (std::isnan(x)) return "nan";
+  return fmt::format("{:.4f}", x);
+}
+
+void show_large_scores(const LargeScoresResult& r) {
   print_section("4. Large scores: why softmax subtracts the row maximum");
-  const Matrix s = {{10000, 9999, 9998}};
-  print_matrix("s", s, {}, {}, 0);
-  Matrix naive = xt::exp(s);
-  naive /= xt::sum(naive)();
-  const auto show = [](double x) { return std::isnan(x) ? std::string("nan") : fmt::format("{:.4f}", x); };
+  print_matrix("s", r.s, {}, {}, 0);
   fmt::print("naive exp(s) / sum(exp(s)):   [{}, {}, {}]   (exp(10000) = inf, and inf / inf = nan)\n",
-             show(naive(0, 0)), show(naive(0, 1)), show(naive(0, 2)));
-  const Matrix stable = softmax_rows(s);
+             weight_text(r.naive(0, 0)), weight_text(r.naive(0, 1)), weight_text(r.naive(0, 2)));
   fmt::print("softmax_rows(s) = softmax(s - 10000) = softmax([0, -1, -2]):   [{:.4f}, {:.4f}, {:.4f}]\n",
-             stable(0, 0), stable(0, 1), stable(0, 2));
-  return stable;
+             r.stable(0, 0), r.stable(0, 1), r.stable(0, 2));
 }
 
-// The lazy keep_dims trap (trap 1 in CONTRIBUTING.md) and its fix. Returns the error of the trap.
-double show_keep_dims_trap(SelfChecks& checks) {
-  print_section("5. The keep_dims trap in xtensor 0.24");
+// 5. The lazy keep_dims trap (trap 1 in CONTRIBUTING.md) and its fix, on exp(s - row max):
+//      trap:  xt::exp(s - xt::amax(s, {1}, xt::keep_dims))            a lazy reducer inside the expression
+//      fix:   Matrix m = xt::amax(s, {1}, xt::keep_dims); xt::exp(s - m)   the reducer evaluated first
+struct KeepDimsResult {
+  Matrix s;         // (3, 3)
+  Matrix trap;      // (3, 3): wrong in xtensor 0.24.3
+  Matrix fixed;     // (3, 3)
+  Matrix expected;  // (3, 3): exp(s[i][j] - max_k s[i][k]) by plain loops
+};
+
+KeepDimsResult compute_keep_dims() {
+  KeepDimsResult r;
+  r.s = {{1, 2, 3}, {4, 5, 6}, {7, 8, 20}};
   // The 3 x 3 scores sit at the top of a 12 x 3 buffer of zeros: the trap reads past the end of its
   // input, and here those reads land in memory we own (in your code they read garbage).
   Matrix buffer = xt::zeros<double>({12, 3});
-  const Matrix s0 = {{1, 2, 3}, {4, 5, 6}, {7, 8, 20}};
-  xt::view(buffer, xt::range(0, 3), xt::all()) = s0;
+  xt::view(buffer, xt::range(0, 3), xt::all()) = r.s;
   auto s = xt::view(buffer, xt::range(0, 3), xt::all());
-  print_matrix("s", s0, {}, {}, 0);
 
-  // The obvious one-liner: a lazy reducer with keep_dims inside the expression. Wrong in 0.24.3.
-  const Matrix trap = xt::exp(s - xt::amax(s, {1}, xt::keep_dims));
+  // The obvious one-liner: a lazy reducer with keep_dims inside the expression.
+  r.trap = xt::exp(s - xt::amax(s, {1}, xt::keep_dims));
   // The fix: evaluate the reducer into a container first, then use it.
   const Matrix row_max = xt::amax(s, {1}, xt::keep_dims);
-  const Matrix fixed = xt::exp(s - row_max);
-  print_matrix("trap:  xt::exp(s - xt::amax(s, {1}, xt::keep_dims))", trap, {}, {}, 4);
-  print_matrix("fix:   m = xt::amax(s, {1}, xt::keep_dims);  xt::exp(s - m)", fixed, {}, {}, 4);
+  r.fixed = xt::exp(s - row_max);
 
   // exp(s - max) by hand, row by row
-  Matrix expected(s0.shape());
+  r.expected = Matrix::from_shape(r.s.shape());
   for (std::size_t i = 0; i < 3; ++i) {
-    const double mx = std::max({s0(i, 0), s0(i, 1), s0(i, 2)});
-    for (std::size_t j = 0; j < 3; ++j) expected(i, j) = std::exp(s0(i, j) - mx);
+    double largest = r.s(i, 0);
+    for (std::size_t j = 1; j < 3; ++j) largest = std::max(largest, r.s(i, j));
+    for (std::size_t j = 0; j < 3; ++j) r.expected(i, j) = std::exp(r.s(i, j) - largest);
   }
-  checks.close("fix matches exp(s - row max) by hand", max_abs_diff(fixed, expected), 1e-15);
-  return max_abs_diff(trap, expected);
+  return r;
+}
+
+void show_keep_dims(const KeepDimsResult& r) {
+  print_section("5. The keep_dims trap in xtensor 0.24");
+  print_matrix("s", r.s, {}, {}, 0);
+  print_matrix("trap:  xt::exp(s - xt::amax(s, {1}, xt::keep_dims))", r.trap, {}, {}, 4);
+  print_matrix("fix:   m = xt::amax(s, {1}, xt::keep_dims);  xt::exp(s - m)", r.fixed, {}, {}, 4);
+}
+
+// The closing self-checks: every claim of the walkthrough, from the numbers it computed.
+int self_checks(const MatmulResult& products, const SoftmaxResult& softmax, const LargeScoresResult& large,
+                const KeepDimsResult& keep_dims) {
+  print_section("Self-checks");
+  SelfChecks checks;
+  checks.below("matmul agrees with xt::linalg::dot (OpenBLAS)", products.blas_error, 1e-12);
+  checks.close("rows sum to 1", max_row_sum_error(softmax.weights), 1e-12);
+  checks.expect("large scores give no NaN", !xt::any(xt::isnan(large.stable)));
+  checks.close("fix matches exp(s - row max) by hand", max_abs_diff(keep_dims.fixed, keep_dims.expected),
+               1e-15);
+  const double trap_error = max_abs_diff(keep_dims.trap, keep_dims.expected);
+  checks.expect("the trap is wrong in this xtensor", trap_error > 1e-3,
+                fmt::format("max error {:.1e}", trap_error));
+  return checks.exit_code();
 }
 
 int run(const Options& opt) {
@@ -123,30 +203,20 @@ int run(const Options& opt) {
   print_config("seed", std::to_string(opt.common.seed));
 
   Rng rng(opt.common.seed);
-  SelfChecks checks;
+  Figures figures(opt.common);
   show_broadcasting();
-  const double blas_error = show_matmul(rng);
-  const Matrix p = show_softmax(rng, opt);
-  const Matrix stable = show_large_scores();
-  const double trap_error = show_keep_dims_trap(checks);
+  const MatmulResult products = compute_matmul(rng);
+  show_matmul(products);
+  const SoftmaxResult softmax = compute_softmax(opt, rng);
+  show_softmax(softmax, figures);
+  const LargeScoresResult large = compute_large_scores();
+  show_large_scores(large);
+  const KeepDimsResult keep_dims = compute_keep_dims();
+  show_keep_dims(keep_dims);
 
-  print_section("Self-checks");
-  checks.below("matmul agrees with xt::linalg::dot (OpenBLAS)", blas_error, 1e-12);
-  const Vector sums = xt::sum(p, {1});
-  checks.close("rows sum to 1", max_abs_diff(sums, Vector(xt::ones<double>({p.shape(0)}))), 1e-12);
-  checks.expect("large scores give no NaN", !xt::any(xt::isnan(stable)));
-  checks.expect("the trap is wrong in this xtensor", trap_error > 1e-3,
-                fmt::format("max error {:.1e}", trap_error));
-
-  if (!opt.common.svg_dir.empty()) {
-    HeatmapSpec spec;
-    spec.title = "softmax_rows(scores): each row sums to 1";
-    spec.row_axis = "row";
-    spec.col_axis = "column";
-    write_heatmap_svg(opt.common.svg_dir, "01-softmax.svg", p, spec);
-    fmt::print("wrote {}/01-softmax.svg\n", opt.common.svg_dir);
-  }
-  return checks.exit_code();
+  const int status = self_checks(products, softmax, large, keep_dims);
+  figures.report();
+  return status;
 }
 
 }  // namespace

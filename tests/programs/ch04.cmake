@@ -24,3 +24,10 @@ endforeach()
 foreach(kind directory fifo devzero loop dangling)
   course_expect_error_special(ch04_masking load_attn_mask_${kind} ${kind} attn_mask.npy 04_masking/causal)
 endforeach()
+
+# Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
+# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
+# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
+course_expect_error(ch04_masking limit_d_model_200 --d-model 200)
+set_tests_properties(ch04.bad_input.limit_d_model_200 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--d-model: 200 is out of range.*at most 64: wider, each token attends almost only to itself")

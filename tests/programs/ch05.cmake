@@ -25,3 +25,13 @@ course_expect_error_special(ch05_multi_head_attention load_key_padding_mask_fifo
                             05_multi_head_attention/key_padding --heads 2)
 course_expect_error_special(ch05_multi_head_attention load_in_proj_weight_devzero devzero in_proj_weight.npy
                             05_multi_head_attention/key_padding --heads 2)
+
+# Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
+# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
+# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
+course_expect_error(ch05_multi_head_attention limit_d_model_range --d-model 3000)
+course_expect_error(ch05_multi_head_attention limit_heads_range --heads 100000)
+set_tests_properties(ch05.bad_input.limit_d_model_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--d-model: 3000 is out of range")
+set_tests_properties(ch05.bad_input.limit_heads_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--heads: 100000 is out of range")

@@ -23,3 +23,19 @@ endforeach()
 foreach(kind directory fifo loop dangling)
   course_expect_error_special(ch10_attention_vs_rnn load_h0_${kind} ${kind} h0.npy 10_attention_vs_rnn/with_h0)
 endforeach()
+
+# Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
+# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
+# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
+course_expect_error(ch10_attention_vs_rnn limit_seq_len_2 --seq-len 2)
+course_expect_error(ch10_attention_vs_rnn limit_kernel_1 --kernel 1)
+course_expect_error(ch10_attention_vs_rnn limit_seq_len_range --seq-len 100000)
+course_expect_error(ch10_attention_vs_rnn limit_work --seq-len 800 --d-model 100)
+set_tests_properties(ch10.bad_input.limit_seq_len_2 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--seq-len: 2 is out of range.*at least 3: section 3 compares outputs 1 .. n-1")
+set_tests_properties(ch10.bad_input.limit_kernel_1 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--kernel: 1 is out of range.*at least 2: a convolution of width 1 never connects")
+set_tests_properties(ch10.bad_input.limit_seq_len_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--seq-len: 100000 is out of range")
+set_tests_properties(ch10.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--seq-len 800 --d-model 100 --kernel 3 would take [0-9.e+]+ multiply-adds")

@@ -31,3 +31,16 @@ add_test(NAME ch11.load_values_at_limit
          COMMAND ch11_transformer_block --load ${PROJECT_SOURCE_DIR}/tests/fixtures/bad_common/encoder_values_at_limit
                  --heads 2)
 set_tests_properties(ch11.load_values_at_limit PROPERTIES LABELS "ch11")
+
+# Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
+# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
+# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
+course_expect_error(ch11_transformer_block limit_d_model_1 --seq-len 1 --d-model 1 --heads 1)
+course_expect_error(ch11_transformer_block limit_d_ff_range --d-ff 10000000)
+course_expect_error(ch11_transformer_block limit_work --seq-len 300 --depth 100)
+set_tests_properties(ch11.bad_input.limit_d_model_1 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--d-model: 1 is out of range.*at least 2: layer norm of one number is always 0")
+set_tests_properties(ch11.bad_input.limit_d_ff_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--d-ff: 10000000 is out of range")
+set_tests_properties(ch11.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
+                     PASS_REGULAR_EXPRESSION "--seq-len 300 --d-model 8 --heads 2 --d-ff 32 --depth 100 would take [0-9.e+]+ multiply-adds")
