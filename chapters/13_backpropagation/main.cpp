@@ -31,12 +31,23 @@ namespace {
 
 struct Options {
   CommonOptions common;
-  int heads = 0;  // H for section 4 and for --load multi-head files; 0 = not given (2, or 1 with --load)
-  bool causal = false;  // --causal: the causal mask on --load scaled dot-product files
+  int heads = 2;             // H of section 4; of --load multi-head files only when given (else 1)
+  bool heads_given = false;  // --heads was on the command line
+  bool causal = false;       // --causal: the causal mask on --load scaled dot-product files
 };
 
 constexpr std::size_t kDemoE = 8;  // d_model of section 4's multi-head example
 constexpr double kStep = 1e-6;     // the gradient check's ε in sections 1–4
+
+// What the default run needs, estimated before it starts (the cost constants are in cli.hpp); its sizes
+// are fixed, so this is a bound to keep if they change. The work is mostly the gradient checks: section
+// 4's 416 entries, two forwards each, a forward being about 1.7e3 multiply-adds and some 20 small fresh
+// matrices of up to 48 doubles; section 5's 12 steps x 24 entries x 2 forwards of a 6 x 6 attention
+// (252 multiply-adds, 10 fresh 6 x 6 matrices); and about 600 printed numbers. Memory: well under 1 MiB.
+Cost cost_of(const Options&) {
+  const double forward_4 = 1.7e3 + 20.0 * 48.0 * fresh_double, forward_5 = 252.0 + 10.0 * 36.0 * fresh_double;
+  return {1024.0 * 1024.0, 416.0 * 2.0 * forward_4 + 12.0 * 24.0 * 2.0 * forward_5 + 600.0 * printed_number};
+}
 
 // "max error 1.2e-10" style numbers.
 std::string sci(double x) {
@@ -638,7 +649,7 @@ double weights_sum_error(const Matrix& weights) {
 // Scaled dot-product files: query, key, value, grad_output.
 int run_loaded_attention(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
-  if (opt.heads != 0)
+  if (opt.heads_given)
     throw usage_error(
         "--heads applies to multi-head files (in_proj_weight.npy), not to query/key/value alone");
   // The shared loaders refuse empty arrays, NaN, infinities and values above 1e15 (npy.hpp).
@@ -699,13 +710,15 @@ int run_loaded_multi_head(const Options& opt) {
         "--causal applies to query/key/value files; for multi-head files, save the mask as attn_mask.npy");
   const AttentionLayerFiles f = load_attention_layer(dir);
   const std::size_t L = f.query.shape(0), S = f.key.shape(0), E = f.query.shape(1);
-  const std::size_t H = opt.heads == 0 ? 1 : static_cast<std::size_t>(opt.heads);
+  const std::size_t H =
+      opt.heads_given ? static_cast<std::size_t>(opt.heads) : 1;  // PyTorch's default: 1 head
   if (E % H != 0) throw usage_error(fmt::format("--heads {} does not divide E = {} of query.npy", H, E));
   const Matrix grad_output = load_matrix(dir, "grad_output", "(L, E)");
   require_shape("grad_output.npy", grad_output, {L, E}, "(L, E), the shape of attn_output");
   require_within_limits(multi_head_files_cost(L, S, E, H),
                         fmt::format("the backward of {} heads on ({}, {}) scores with E = {}", H, L, S, E));
-  print_title(fmt::format("Chapter 13 · Multi-head attention backward ({} heads) on {}", H, dir));
+  print_title(
+      fmt::format("Chapter 13 · Multi-head attention backward ({} head{}) on {}", H, H == 1 ? "" : "s", dir));
   const MultiHeadWeights w{f.in_proj_weight, f.in_proj_bias, f.out_proj_weight, f.out_proj_bias};
   const MultiHeadForward forward = multi_head_attention_forward(f.query, f.key, f.value, w, H, f.mask);
   const MultiHeadGradients g = multi_head_attention_backward(forward.saved, w, grad_output);
@@ -766,9 +779,10 @@ int run(const Options& opt) {
                                                              : run_loaded_attention(opt);
   if (opt.causal)
     throw usage_error("--causal applies to --load DIR (this run's own example is causal already)");
-  const std::size_t heads = opt.heads == 0 ? 2 : static_cast<std::size_t>(opt.heads);
+  const std::size_t heads = static_cast<std::size_t>(opt.heads);
   if (kDemoE % heads != 0)
     throw usage_error(fmt::format("--heads {} does not divide d_model = {}", heads, kDemoE));
+  require_within_limits(cost_of(opt), "the default run");
   print_title("Chapter 13 · Backpropagation");
   print_config(
       "sizes",
@@ -805,10 +819,15 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 13: backpropagation through linear, softmax and attention, checked",
                "ch13_backpropagation"};
   Options opt;
-  app.add_option("--heads", opt.heads,
-                 "Heads H: section 4's (default 2, must divide 8), or of --load files (default 1)")
-      ->check(whole_number_in(1, 10000));
+  CLI::Option* heads =
+      app.add_option("--heads", opt.heads,
+                     "Heads H: section 4's (must divide 8), or of --load files (there 1 if not given)")
+          ->check(whole_number_in(1, 10000))
+          ->capture_default_str();
   app.add_flag("--causal", opt.causal, "With --load of query/key/value files: the causal mask (needs L = S)");
   add_common_options(app, opt.common, /*interop=*/true);
-  return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
+  return run_program(app, argc, argv, opt.common, [&] {
+    opt.heads_given = heads->count() > 0;
+    return run(opt);
+  });
 }
