@@ -28,20 +28,21 @@ struct Options {
   int d = 512, kernel = 3, n_min = 64, n_max = 4096, threads = 1;
 };
 
-// What a run needs, estimated from its sizes before it starts. Alive at the peak: the largest
-// attention layer's (n, n) scores and five (n, d) matrices, and the 3 + K weights (d, d). The work, for
-// every n from --n-min to --n-max (doubling), repeated 7 times (3 above n = 1024): the three layers'
-// products in OpenBLAS (3 n d² + 2 n² d, 2 n d², K n d²), attention's n² exponentials and the RNN's
-// n d tanh; and the normal draws of the weights and inputs.
+// What a run needs, estimated from its sizes before it starts (the cost constants are in cli.hpp).
+// Alive at the peak: the largest attention layer's (n, n) scores and five (n, d) matrices, and the
+// 3 + K weights (d, d). The work, for every n from --n-min to --n-max (doubling), repeated 7 times
+// (3 above n = 1024): the three layers' products in OpenBLAS (3 n d² + 2 n² d, 2 n d², K n d²),
+// attention's n² exponentials and the RNN's n d tanh; and the normal draws of the weights and inputs.
 Cost cost_of(const Options& opt) {
-  const double d = opt.d, K = opt.kernel, n_max = opt.n_max;
-  double work = (5.0 + K) * d * d * normal_draw;
-  for (double n = opt.n_min; n <= n_max; n *= 2) {
+  const double d = opt.d, K = opt.kernel;
+  double work = (5.0 + K) * d * d * normal_draw, largest = 0;
+  for (double n = opt.n_min; n <= opt.n_max; n *= 2) {
     const double repeats = n <= 1024 ? 7 : 3;
     const double blas = 3 * n * d * d + 2 * n * n * d + 2 * n * d * d + K * n * d * d;
     work += n * d * normal_draw + repeats * (blas * blas_multiply_add + (n * n + n * d) * math_call);
+    largest = n;
   }
-  return {8.0 * (n_max * n_max + 5.0 * n_max * d + (3.0 + K) * d * d), work};
+  return {8.0 * (largest * largest + 5.0 * largest * d + (3.0 + K) * d * d), work};
 }
 
 // One self-attention layer.

@@ -37,22 +37,36 @@ struct Options {
   int loops_n_max = 4096;  // the loop version is slow; skip it above this n
 };
 
-// What a run needs, estimated from its sizes before it starts. Alive at the peak: one (n, n) matrix
-// of scores (the product's buffer is freed before naive attention runs), Q, K, Kᵀ, V and two outputs
-// (n, d), and the tiled version's (B, B) block and (B, d) accumulator. The work, for every n from
-// --n-min to --n-max (doubling), repeated 5 times up to n = 2048, twice up to 8192, then once: the
-// product (n² d, once more to fill its buffer), naive and tiled attention (2 n² d in OpenBLAS and n²
-// exponentials each), and once the loop version (2 n² d in plain loops) up to --loops-n-max.
+// What a run needs, estimated from its sizes before it starts (the cost constants are in cli.hpp).
+// Alive at the peak: naive attention's two (n, n) matrices (the scores and a copy OpenBLAS's product
+// makes; 4.0 GiB at n = 16384, measured), Q, K, Kᵀ, V and two outputs (n, d), and the tiled versions'
+// (B, B) block and (B, d) accumulator. The work, for every n from --n-min to --n-max (doubling),
+// repeated 5 times up to n = 2048, twice up to 8192, then once: the product (n² d, once more to fill
+// its buffer), naive and tiled attention (2 n² d in OpenBLAS and n² exponentials each; the tiled
+// block, B² doubles, allocated afresh each time), and once the loop version (2 n² d in plain loops,
+// and its own block) up to --loops-n-max.
 Cost cost_of(const Options& opt) {
-  const double d = opt.d, B = opt.block_size, n_max = opt.n_max;
-  double work = 0;
-  for (double n = opt.n_min; n <= n_max; n *= 2) {
+  const double d = opt.d, B = opt.block_size;
+  double work = 0, largest = 0;
+  for (double n = opt.n_min; n <= opt.n_max; n *= 2) {
     const double repeats = n <= 2048 ? 5 : n <= 8192 ? 2 : 1;
     work += 3.0 * n * d * normal_draw + (1.0 + repeats) * n * n * d * blas_multiply_add +
-            repeats * (4.0 * n * n * d * blas_multiply_add + 2.0 * n * n * math_call);
-    if (n <= opt.loops_n_max) work += 2.0 * n * n * d + n * n * math_call;
+            repeats * (4.0 * n * n * d * blas_multiply_add + 2.0 * n * n * math_call + B * B * fresh_double);
+    if (n <= opt.loops_n_max) work += 2.0 * n * n * d + n * n * math_call + B * B * fresh_double;
+    largest = n;
   }
-  return {8.0 * (n_max * n_max + 6.0 * n_max * d + B * B + B * d), work};
+  return {8.0 * (2.0 * largest * largest + 6.0 * largest * d + B * B + B * d), work};
+}
+
+// The benchmark checks that tiled attention's extra memory stays under 64 MiB at every n: its (B, B)
+// block of scores, (B, d) accumulator, running max and sum, and the (n, d) output. A block too large
+// for that would fail the check by construction, so it is refused before the run.
+constexpr double kTiledMemoryClaim = 64.0 * 1024 * 1024;
+double tiled_extra_bytes(const Options& opt) {
+  const double B = opt.block_size, d = opt.d;
+  double largest = 0;
+  for (double n = opt.n_min; n <= opt.n_max; n *= 2) largest = n;
+  return 8.0 * (B * B + B * (d + 2.0) + largest * d);
 }
 
 // Naive attention with BLAS: the whole (n, n) matrix of scores, softmax in place.
@@ -128,6 +142,11 @@ Timing time_it(int repeats, F&& f) {
 }
 
 int run(const Options& opt) {
+  if (tiled_extra_bytes(opt) >= kTiledMemoryClaim)
+    throw usage_error(fmt::format(
+        "--block-size {} --d {} --n-max {}: tiled attention would hold {} extra, and this benchmark checks "
+        "that it stays under 64 MiB; choose a smaller block",
+        opt.block_size, opt.d, opt.n_max, format_bytes(tiled_extra_bytes(opt))));
   require_within_limits(cost_of(opt),
                         fmt::format("--n-min {} --n-max {} --d {} --block-size {} --loops-n-max {}",
                                     opt.n_min, opt.n_max, opt.d, opt.block_size, opt.loops_n_max),
@@ -222,8 +241,14 @@ int main(int argc, char** argv) {
   add_size_option(app, "--n-min", opt.n_min, "Smallest n (doubled up to --n-max)", largest(&Options::n_max));
   add_size_option(app, "--n-max", opt.n_max, "Largest n", largest(&Options::n_max));
   add_size_option(app, "--d", opt.d, "Width d of queries, keys and values", largest(&Options::d));
-  add_size_option(app, "--block-size", opt.block_size, "Block size B of the tiled versions",
-                  largest(&Options::block_size));
+  // the largest block whose tiled attention stays under the 64 MiB this benchmark checks
+  Options probe;  // the defaults, with the block growing
+  for (probe.block_size = 1; tiled_extra_bytes(probe) < kTiledMemoryClaim; ++probe.block_size) {
+  }
+  const int max_block = probe.block_size - 1;
+  add_size_option(app, "--block-size", opt.block_size, "Block size B of the tiled versions", 1,
+                  std::min(max_block, largest(&Options::block_size)),
+                  "at most the block whose extra memory stays under the 64 MiB this benchmark checks");
   add_size_option(app, "--threads", opt.threads, "OpenBLAS threads", 256);
   add_size_option(app, "--loops-n-max", opt.loops_n_max, "Largest n for the (slow) loop version",
                   largest(&Options::n_max));
