@@ -2,6 +2,7 @@
 // display widths, labels and figures. These are the course's own plumbing, not an exercise.
 #include "cli.hpp"
 #include "figures.hpp"
+#include "linalg.hpp"
 #include "npy.hpp"
 #include "print.hpp"
 #include "rng.hpp"
@@ -565,6 +566,36 @@ TEST_SUITE("common") {
     // What fits is printed whole, with no extra line.
     const std::string small = captured([&] { print_matrix("small", Matrix(xt::ones<double>({32, 24}))); });
     CHECK(lines(small) == 1 + 1 + 32);
+  }
+
+  TEST_CASE("linalg: product, product_tn and product_nt by hand, and on shapes that do not fit") {
+    const Matrix a = {{1, 2, 3}, {4, 5, 6}};     // (2, 3)
+    const Matrix b = {{1, 0}, {0, 1}, {2, -1}};  // (3, 2)
+    // a b: row 0 = (1 + 6, 2 - 3), row 1 = (4 + 12, 5 - 6); small integers, so dgemm is exact
+    CHECK_CLOSE(product(a, b), Matrix({{7, -1}, {16, -1}}), 0.0);
+    // aᵀ a (3, 3) and a aᵀ (2, 2), against the transposes copied by hand
+    const Matrix at = xt::transpose(a);
+    CHECK_CLOSE(product_tn(a, a), product(at, a), 0.0);
+    CHECK_CLOSE(product_nt(a, a), Matrix({{14, 32}, {32, 77}}), 0.0);
+    CHECK_CLOSE(product_tn(b, at), Matrix({{9, 12}, {-1, -1}}), 0.0);
+    // an inner size of 0 is an empty sum, so zeros of the outer shape
+    CHECK_CLOSE(product(Matrix(xt::zeros<double>({2, 0})), Matrix(xt::zeros<double>({0, 3}))),
+                Matrix(xt::zeros<double>({2, 3})), 0.0);
+    CHECK_THROWS_AS(product(a, a), std::invalid_argument);
+    CHECK_THROWS_AS(product_tn(a, b), std::invalid_argument);
+    CHECK_THROWS_AS(product_nt(a, b), std::invalid_argument);
+  }
+
+  TEST_CASE("linalg: a product of random matrices equals the loop sum to rounding, and repeats bit for bit") {
+    Rng rng(7);
+    const Matrix a = rng.normal_matrix(37, 53), b = rng.normal_matrix(53, 29);
+    Matrix loop = xt::zeros<double>({37, 29});
+    for (std::size_t i = 0; i < 37; ++i)
+      for (std::size_t j = 0; j < 29; ++j)
+        for (std::size_t p = 0; p < 53; ++p) loop(i, j) += a(i, p) * b(p, j);
+    const Matrix c = product(a, b);
+    CHECK_CLOSE(c, loop, 1e-12);  // 53 terms of size ~1: rounding differs by the order of the sum only
+    CHECK(xt::all(xt::equal(product(a, b), c)));  // one BLAS thread: the same order every time
   }
 
   TEST_CASE("labels: numbered(prefix, n) counts from 0") {
