@@ -142,7 +142,7 @@ class TinyEncoder(torch.nn.Module):
     def __init__(self, V, L, E, H, Fd, n_layers, norm_first):
         super().__init__()
         self.tok = torch.nn.Embedding(V, E)
-        self.pos = torch.nn.Parameter(0.02 * torch.randn(L, E))
+        self.pos = torch.nn.Parameter(torch.randn(L, E))  # N(0, 1), as an Embedding
         self.layers = torch.nn.ModuleList(
             torch.nn.TransformerEncoderLayer(E, H, Fd, dropout=0.0, batch_first=True, norm_first=norm_first)
             for _ in range(n_layers))

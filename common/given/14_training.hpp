@@ -7,7 +7,7 @@
 #pragma once
 #include "contracts/14_training.hpp"
 #include "given/11_transformer_block.hpp"  // EncoderLayerWeights, random_encoder_layer
-#include "given/13_backpropagation.hpp"    // linear_backward, multi_head_attention_forward/backward
+#include "given/13_backpropagation.hpp"    // linear_backward, attention_backward
 #include "rng.hpp"
 
 #include <cstddef>
@@ -29,17 +29,22 @@ Matrix activation_derivative(const Matrix& x, Activation act);
 
 // What the encoder layer's backward needs from its forward pass. The layer runs on B sequences of
 // length L at once, stacked into (B·L, E): every step but attention works on each row alone, so one
-// matrix product serves the whole batch; attention runs sequence by sequence.
+// matrix product serves the whole batch (the projections too); attention mixes rows only within a
+// sequence, so it runs sequence by sequence and head by head.
 struct EncoderLayerActivations {
   std::size_t seq_len = 0;  // L
+  std::size_t n_heads = 0;  // H
   bool norm_first = false;
   Activation activation = Activation::relu;
-  Matrix norm1_input;   // (B·L, E): what norm1 normalised (post-norm: x + SA(x); pre-norm: x)
-  Matrix norm2_input;   // (B·L, E): what norm2 normalised (post-norm: x1 + FF(x1); pre-norm: x1)
-  Matrix ff_input;      // (B·L, E): what linear1 read (post-norm: x1 = norm1(...); pre-norm: norm2(x1))
-  Matrix hidden_pre;    // (B·L, F): linear1's output, before the activation
-  Matrix hidden;        // (B·L, F): after it
-  std::vector<MultiHeadActivations> attention;  // one per sequence (chapter 13)
+  Matrix norm1_input;  // (B·L, E): what norm1 normalised (post-norm: x + SA(x); pre-norm: x)
+  Matrix attn_input;   // (B·L, E): what self-attention read (post-norm: x; pre-norm: norm1(x))
+  Matrix qkv;          // (B·L, 3E): attn_input in_proj_weightᵀ + in_proj_bias, Q | K | V side by side
+  Tensor4 weights;     // (B, H, L, L): the attention weights P of every sequence and head
+  Matrix merged;       // (B·L, E): the heads' outputs side by side, what out_proj read
+  Matrix norm2_input;  // (B·L, E): what norm2 normalised (post-norm: x1 + FF(x1); pre-norm: x1)
+  Matrix ff_input;     // (B·L, E): what linear1 read (post-norm: x1 = norm1(...); pre-norm: norm2(x1))
+  Matrix hidden_pre;   // (B·L, F): linear1's output, before the activation
+  Matrix hidden;       // (B·L, F): after it
 };
 
 struct EncoderLayerForward {
@@ -52,7 +57,9 @@ struct EncoderLayerForward {
 //   attend; no_mask(L, L) for none), the same for every sequence
 //   post-norm (norm_first = false):  x1 = norm1(x + SA(x)),   out = norm2(x1 + FF(x1))
 //   pre-norm  (norm_first = true):   x1 = x + SA(norm1(x)),   out = x1 + FF(norm2(x1))
-//   SA = chapter 13's multi_head_attention_forward within each sequence, FF(x) = linear2(act(linear1(x)))
+//   SA = chapter 05's multi-head self-attention within each sequence: the in_proj and out_proj
+//   products over the whole batch at once, the heads' softmax(q kᵀ / √d) v sequence by sequence;
+//   FF(x) = linear2(act(linear1(x)))
 // With one sequence (seq_len = rows of src) and ReLU it is chapter 11's encoder_layer (equal to
 // rounding: the products here go through common/linalg.hpp). Throws std::invalid_argument when
 // seq_len is 0 or does not divide the rows, or a shape does not fit.
@@ -71,8 +78,10 @@ struct EncoderLayerGradients {
 //   a residual x + f(x) sends its gradient both ways: dx = d(out) + (f's backward of d(out))
 //   a norm: layer_norm_backward (your exercise) on what it normalised
 //   FF: linear_backward of linear2, times act'(hidden_pre), linear_backward of linear1
-//   SA: chapter 13's multi_head_attention_backward per sequence; query, key and value are the same
-//       tensor, so its gradient is the sum of the three
+//   SA: chapter 13's steps (multi_head_attention_backward's) on the whole batch: linear_backward of
+//       out_proj, attention_backward (chapter 13's exercise) per sequence and head, linear_backward of
+//       in_proj with dQ | dK | dV side by side; query, key and value are the same tensor, so its
+//       gradient dQ W_q + dK W_k + dV W_v is the sum of the three
 //   post-norm: d h2 = norm2'(d out); dx1 = d h2 + FF'(d h2); d h1 = norm1'(dx1); dx = d h1 + SA'(d h1)
 //   pre-norm:  dx1 = d out + norm2'(FF'(d out));  dx = dx1 + norm1'(SA'(dx1))
 // Throws std::invalid_argument when grad_output is not the output's shape or w does not fit.
@@ -201,7 +210,7 @@ struct TinyEncoder {
 };
 
 // random_tiny_encoder — PyTorch's initialisation, drawn from rng in this order: tok ~ N(0, 1) (as
-// Embedding), pos ~ N(0, 1) · 0.02 (as GPT-2's), each layer as random_encoder_layer with its norms at
+// Embedding), pos ~ N(0, 1) (the same, a table of vectors like tok), each layer as random_encoder_layer with its norms at
 // 1 and 0 (as PyTorch starts them), head uniform in ±1/√E (as Linear).
 TinyEncoder random_tiny_encoder(Rng& rng, const TinyEncoderConfig& config);
 

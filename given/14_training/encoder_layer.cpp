@@ -86,17 +86,61 @@ EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len
   a.seq_len = seq_len;
   a.norm_first = norm_first;
   a.activation = act;
-  // self-attention within each sequence (chapter 13's forward keeps P and the projections)
+  const std::size_t H = n_heads;
+  if (H == 0 || E % H != 0) {
+    throw std::invalid_argument(fmt::format("encoder_layer_forward: {} heads do not divide E = {}", H, E));
+  }
+  if (w.self_attn.in_proj_weight.shape(0) != 3 * E || w.self_attn.in_proj_weight.shape(1) != E ||
+      w.self_attn.in_proj_bias.size() != 3 * E || w.self_attn.out_proj_weight.shape(0) != E ||
+      w.self_attn.out_proj_weight.shape(1) != E || w.self_attn.out_proj_bias.size() != E) {
+    throw std::invalid_argument(fmt::format("encoder_layer_forward: self_attn's weights do not fit E = {}", E));
+  }
+  if (mask.shape(0) != seq_len || mask.shape(1) != seq_len) {
+    throw std::invalid_argument(
+        fmt::format("encoder_layer_forward: the mask is {} but must be (L, L) = ({}, {})", shape_of(mask), seq_len,
+                    seq_len));
+  }
+  a.n_heads = H;
+  // multi-head self-attention within each sequence (chapter 05's steps, the projections batched)
   const auto self_attention = [&](const Matrix& x) {
-    Matrix out = Matrix::from_shape(x.shape());
-    a.attention.clear();
+    const std::size_t L = seq_len, d = E / H;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+    a.attn_input = x;
+    // 1. Q | K | V (B·L, 3E) in one product
+    a.qkv = affine(x, w.self_attn.in_proj_weight, w.self_attn.in_proj_bias);
+    a.weights = xt::zeros<double>({B, H, L, L});
+    a.merged = xt::zeros<double>({B * L, E});
+    std::vector<double> scores(L);
     for (std::size_t b = 0; b < B; ++b) {
-      const Matrix xs = rows(x, b * seq_len, seq_len);
-      MultiHeadForward h = multi_head_attention_forward(xs, xs, xs, w.self_attn, n_heads, mask);
-      put_rows(out, b * seq_len, h.output);
-      a.attention.push_back(std::move(h.saved));
+      for (std::size_t h = 0; h < H; ++h) {
+        // 2. head h of sequence b: columns [h d, (h + 1) d) of Q, K and V, rows [b L, (b + 1) L)
+        const std::size_t q0 = h * d, k0 = E + h * d, v0 = 2 * E + h * d, r0 = b * L;
+        for (std::size_t i = 0; i < L; ++i) {
+          // 3. scores q_i · k_j / √d, -inf where masked, and their softmax (all masked: zeros)
+          double max = -INFINITY;
+          for (std::size_t j = 0; j < L; ++j) {
+            double s = 0.0;
+            for (std::size_t c = 0; c < d; ++c) s += a.qkv(r0 + i, q0 + c) * a.qkv(r0 + j, k0 + c);
+            scores[j] = mask(i, j) ? -INFINITY : s * scale;
+            max = std::max(max, scores[j]);
+          }
+          if (max == -INFINITY) continue;
+          double sum = 0.0;
+          for (std::size_t j = 0; j < L; ++j) {
+            scores[j] = std::exp(scores[j] - max);
+            sum += scores[j];
+          }
+          for (std::size_t j = 0; j < L; ++j) a.weights(b, h, i, j) = scores[j] / sum;
+          // 4. the head's output, into its columns of the merged heads: Σ_j P_ij v_j
+          for (std::size_t j = 0; j < L; ++j) {
+            const double p = a.weights(b, h, i, j);
+            for (std::size_t c = 0; c < d; ++c) a.merged(r0 + i, q0 + c) += p * a.qkv(r0 + j, v0 + c);
+          }
+        }
+      }
     }
-    return out;
+    // 5. out_proj, in one product
+    return affine(a.merged, w.self_attn.out_proj_weight, w.self_attn.out_proj_bias);
   };
   // FF(x) = linear2(act(linear1(x))), keeping linear1's output and the activation's
   const auto feed_forward = [&](const Matrix& x) {
@@ -141,24 +185,40 @@ EncoderLayerGradients encoder_layer_backward(const EncoderLayerActivations& save
     gw.linear1_bias = l1.bias;
     return l1.x;
   };
-  // SA's backward, sequence by sequence: d(SA output) -> d(SA input) = dquery + dkey + dvalue
+  // SA's backward: out_proj, each sequence's heads (chapter 13's attention_backward), in_proj
   const auto self_attention_backward = [&](const Matrix& d_out) {
-    Matrix d_in = Matrix::from_shape(d_out.shape());
-    const std::size_t threeE = 3 * E;
-    gw.self_attn.in_proj_weight = xt::zeros<double>({threeE, E});
-    gw.self_attn.in_proj_bias = xt::zeros<double>({threeE});
-    gw.self_attn.out_proj_weight = xt::zeros<double>({E, E});
-    gw.self_attn.out_proj_bias = xt::zeros<double>({E});
-    for (std::size_t b = 0; b < saved.attention.size(); ++b) {  // in order: the same sums on every run
-      const MultiHeadGradients m =
-          multi_head_attention_backward(saved.attention[b], w.self_attn, rows(d_out, b * L, L));
-      put_rows(d_in, b * L, Matrix(m.query + m.key + m.value));
-      gw.self_attn.in_proj_weight += m.in_proj_weight;
-      gw.self_attn.in_proj_bias += m.in_proj_bias;
-      gw.self_attn.out_proj_weight += m.out_proj_weight;
-      gw.self_attn.out_proj_bias += m.out_proj_bias;
+    const std::size_t H = saved.n_heads, d = E / H, B = saved.weights.shape(0);
+    const LinearGradients out = linear_backward(saved.merged, w.self_attn.out_proj_weight, d_out);
+    gw.self_attn.out_proj_weight = out.weight;
+    gw.self_attn.out_proj_bias = out.bias;
+    Matrix d_qkv = Matrix::from_shape({B * L, 3 * E});
+    Matrix q = Matrix::from_shape({L, d}), k = q, v = q, d_o = q, p = Matrix::from_shape({L, L});
+    for (std::size_t b = 0; b < B; ++b) {  // in order: the same sums on every run
+      for (std::size_t h = 0; h < H; ++h) {
+        const std::size_t q0 = h * d, k0 = E + h * d, v0 = 2 * E + h * d, r0 = b * L;
+        for (std::size_t i = 0; i < L; ++i) {
+          for (std::size_t c = 0; c < d; ++c) {
+            q(i, c) = saved.qkv(r0 + i, q0 + c);
+            k(i, c) = saved.qkv(r0 + i, k0 + c);
+            v(i, c) = saved.qkv(r0 + i, v0 + c);
+            d_o(i, c) = out.x(r0 + i, q0 + c);
+          }
+          for (std::size_t j = 0; j < L; ++j) p(i, j) = saved.weights(b, h, i, j);
+        }
+        const AttentionGradients g = attention_backward(q, k, v, p, d_o);
+        for (std::size_t i = 0; i < L; ++i) {
+          for (std::size_t c = 0; c < d; ++c) {
+            d_qkv(r0 + i, q0 + c) = g.q(i, c);
+            d_qkv(r0 + i, k0 + c) = g.k(i, c);
+            d_qkv(r0 + i, v0 + c) = g.v(i, c);
+          }
+        }
+      }
     }
-    return d_in;
+    const LinearGradients in = linear_backward(saved.attn_input, w.self_attn.in_proj_weight, d_qkv);
+    gw.self_attn.in_proj_weight = in.weight;
+    gw.self_attn.in_proj_bias = in.bias;
+    return in.x;
   };
   const auto norm_backward = [&](const Matrix& x, const Vector& gamma, const Matrix& d_out, Vector& d_weight,
                                  Vector& d_bias) {

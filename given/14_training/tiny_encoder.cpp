@@ -10,12 +10,12 @@
 
 namespace course {
 
-// tok ~ N(0, 1), pos ~ 0.02 N(0, 1), layers as random_encoder_layer with norms 1 and 0, head ±1/√E
+// tok ~ N(0, 1), pos ~ N(0, 1), layers as random_encoder_layer with norms 1 and 0, head ±1/√E
 TinyEncoder random_tiny_encoder(Rng& rng, const TinyEncoderConfig& c) {
   TinyEncoder m;
   m.config = c;
   m.tok = rng.normal_matrix(c.vocab, c.d_model);
-  m.pos = c.positions ? Matrix(0.02 * rng.normal_matrix(c.seq_len, c.d_model))
+  m.pos = c.positions ? rng.normal_matrix(c.seq_len, c.d_model)
                       : Matrix(Matrix::from_shape({0, c.d_model}));
   for (std::size_t l = 0; l < c.n_layers; ++l)
     m.layers.push_back(random_encoder_layer(rng, c.d_model, c.d_ff, NormInit{1.0, 1.0, 0.0, 0.0}));
