@@ -587,6 +587,7 @@ CLI::Validator finite_in(double low, double high, const std::string& why) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   CLI::App app{"Chapter 14: Training", "ch14_training"};
   Options opt;
   app.add_flag("--full", opt.full, "Train the larger model (8 digits, 2 layers, E = 32) for 2000 steps (~1 minute)");

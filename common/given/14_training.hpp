@@ -257,6 +257,16 @@ struct Batch {
 // optimizer.step. Returns the loss before the step (what PyTorch's loss.item() shows at that step).
 double train_step(TinyEncoder& model, AdamW& optimizer, const Batch& batch);
 
+// keep_freed_memory — tells the C library (glibc's malloc) to keep freed memory for the next
+// allocation instead of handing it back to the kernel. By default glibc serves an allocation of 128 KiB
+// or more with a fresh mapping from the kernel and unmaps it when freed, and gives the top of the heap
+// back once 128 KiB are free there; a training step allocates the same activations every step (a
+// (B·L, F) matrix is 128 KiB at B = 32, L = 8, F = 64), so every step would fault in and zero every
+// page again. Measured with bench/bench_14_training: about 60% of a step's time went to the kernel's
+// page faults, memset and memmove before this call, and the step took 3 to 5 times as long. Call it
+// once, first thing in a program that trains. Changes no number the program computes.
+void keep_freed_memory();
+
 // The multiply-adds of one training step (forward, backward, AdamW) on a batch of B sequences,
 // counted from the sizes: the products of the layers and the head, about three times the forward's.
 double training_step_multiply_adds(const TinyEncoderConfig& config, std::size_t batch);

@@ -8,6 +8,10 @@
 
 #include <stdexcept>
 
+#if defined(__GLIBC__)
+#include <malloc.h>  // mallopt
+#endif
+
 namespace course {
 
 // tok ~ N(0, 1), pos ~ N(0, 1), layers as random_encoder_layer with norms 1 and 0, head ±1/√E
@@ -154,6 +158,14 @@ double train_step(TinyEncoder& model, AdamW& optimizer, const Batch& batch) {
   TinyEncoder grads = tiny_encoder_backward(model, forward, loss.grad);
   optimizer.step(named_tensors(model), named_tensors(grads));
   return loss.loss;
+}
+
+// glibc: no fresh mappings below 1 GiB, and give the heap's top back only above 1 GiB free
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
 }
 
 // per token: each layer 3E² (in_proj) + E² (out_proj) + 2LE (scores, weighted sum) + 2EF (FF); the
