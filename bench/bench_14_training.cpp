@@ -48,9 +48,9 @@ TinyEncoderConfig config_of(const Options& opt) {
 }
 
 // The C++ side's work: R rounds of K steps, and the parts timed once more each, at a measured rate
-// (0.1 multiply-adds' time per multiply-add training_step_multiply_adds counts: the program's kOverhead).
+// (0.5 multiply-adds' time per multiply-add training_step_multiply_adds counts: the program's kOverhead).
 Cost cost_of(const Options& opt) {
-  const double step = 0.1 * training_step_multiply_adds(config_of(opt), opt.batch);
+  const double step = 0.5 * training_step_multiply_adds(config_of(opt), opt.batch);
   const double rows = static_cast<double>(opt.batch) * opt.seq_len;
   return {8.0 * rows * (40.0 * opt.d_ff + 10.0) * opt.layers, 2.0 * opt.rounds * opt.steps * step};
 }

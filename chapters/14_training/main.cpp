@@ -57,11 +57,11 @@ RunConfig run_config(const Options& opt) {
   r.model.vocab = 10;
   r.model.n_heads = 2;
   if (opt.full) {
-    r.model.seq_len = 8;
+    r.model.seq_len = 16;
     r.model.d_model = 32;
     r.model.d_ff = 64;
     r.model.n_layers = 2;
-    r.steps = 2000;
+    r.steps = 600;
     r.held_out = 1000;
   } else {
     r.model.seq_len = 6;
@@ -76,12 +76,12 @@ RunConfig run_config(const Options& opt) {
   return r;
 }
 
-// A training run's cost, in cli.hpp's units. Measured: one step of the default model (B = 32, L = 6,
-// E = 16, one layer) took about 0.5 ms, of the --full one (L = 8, E = 32, two layers) about 2 ms, on
-// this 2-core machine: many small products and their allocations, some 40 multiply-adds' time for
-// each multiply-add training_step_multiply_adds counts. Two models are trained, and the held-out set
-// is evaluated every report (a forward pass, a third of a step per sequence).
-constexpr double kOverhead = 0.1;
+// A training run's cost, in cli.hpp's units. training_step_multiply_adds counts a step's products;
+// measured on this 2-core machine under load, a step took the time of 0.2 to 0.5 of those plain
+// multiply-adds (most of them run inside OpenBLAS, and the rest is small allocations and loops), so
+// a step counts as 0.5 of them. Two models are trained, and the held-out set is evaluated at 11
+// reports (a forward pass: a third of a step per sequence).
+constexpr double kOverhead = 0.5;
 Cost cost_of(const Options& opt) {
   const RunConfig r = run_config(opt);
   const double step = kOverhead * training_step_multiply_adds(r.model, r.batch);
@@ -356,7 +356,7 @@ SelfChecks self_checks(const Example& e, const Options& opt) {
   // what the default and --full runs claim (other --train-steps, --lr, --weight-decay train other runs)
   const bool defaults = opt.train_steps == 0 && opt.lr == 1e-3 && opt.weight_decay == 0.01;
   if (defaults) {
-    const double goal = opt.full ? 0.99 : 0.9;
+    const double goal = 0.99;
     checks.expect(fmt::format("held-out per-token accuracy with positions >= {}", percent(goal)),
                   t.final_accuracy.per_token() >= goal, percent(t.final_accuracy.per_token()));
     // the bound holds for every model without positions; the held-out estimate has sampling noise,
@@ -590,9 +590,9 @@ int main(int argc, char** argv) {
   keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   CLI::App app{"Chapter 14: Training", "ch14_training"};
   Options opt;
-  app.add_flag("--full", opt.full, "Train the larger model (8 digits, 2 layers, E = 32) for 2000 steps (~1 minute)");
+  app.add_flag("--full", opt.full, "Train the larger model (16 digits, 2 layers, E = 32) for 600 steps (about half a minute)");
   app.add_option("--train-steps", opt.train_steps,
-                 "Training steps (default 400, 2000 with --full; 10 on --load target.npy)")
+                 "Training steps (default 400, 600 with --full; 10 on --load target.npy)")
       ->check(whole_number_in(1, 1000000));
   app.add_option("--lr", opt.lr, "AdamW's learning rate (default 1e-3)")
       ->check(finite_in(1e-12, 1.0, "a larger step throws the weights about"));
