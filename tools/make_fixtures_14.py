@@ -20,7 +20,8 @@ Everything is float64, from fixed seeds (the same files on every run), under tes
                      them; args.txt the flags (--train-steps N --lr --weight-decay)
   first_steps/       the tiny encoder of chapter 14 (below): its initial state_dict, N batches of the
                      digit-reversal task (inputs.npy, targets.npy, (N, B, L) int64), losses.npy (N,):
-                     the cross-entropy before each of N AdamW steps, and expected/<key>.npy after them
+                     the cross-entropy before each of N AdamW steps (again in expected/), and
+                     expected/<key>.npy after them
 
 and malformed cases under tests/fixtures/bad_14/ for the error tests.
 """
@@ -173,7 +174,8 @@ def first_steps(V=10, L=6, E=16, H=2, Fd=32, n_layers=2, steps=5, B=4, lr=3e-3, 
         opt.step()
     save(d, "inputs", inputs)
     save(d, "targets", targets)
-    save(d, "losses", torch.tensor(losses))
+    save(d, "losses", torch.tensor(losses))              # read by the program, shown side by side
+    save(os.path.join(d, "expected"), "losses", torch.tensor(losses))  # compared by the test
     save_state(os.path.join(d, "expected"), model)
     args(d, f"--heads {H} --lr {lr} --weight-decay {wd}")
 
@@ -181,7 +183,7 @@ def first_steps(V=10, L=6, E=16, H=2, Fd=32, n_layers=2, steps=5, B=4, lr=3e-3, 
 def bad_cases():
     def bad(name, source, change):
         d = os.path.join(BAD, name)
-        shutil.copytree(os.path.join(OUT, source), d)
+        shutil.copytree(os.path.join(OUT, source), d, ignore=shutil.ignore_patterns("expected"))
         change(d)
 
     def rm(d, name):
