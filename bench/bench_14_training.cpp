@@ -30,7 +30,7 @@ namespace {
 
 struct Options {
   CommonOptions common;
-  int batch = 32, seq_len = 8, d_model = 32, heads = 2, d_ff = 64, layers = 2, rounds = 9, steps = 20;
+  int batch = 32, seq_len = 16, d_model = 32, heads = 2, d_ff = 64, layers = 2, rounds = 9, steps = 20;
   std::string python = "/usr/bin/python3";
   std::string script = "tools/bench_14_pytorch.py";
   bool no_pytorch = false;
@@ -69,7 +69,8 @@ class PyTorchSide {
  public:
   PyTorchSide(const Options& opt, const TinyEncoderConfig& c) {
     int to_child[2], from_child[2];
-    if (pipe(to_child) != 0 || pipe(from_child) != 0) throw usage_error("cannot make a pipe for the PyTorch side");
+    if (pipe(to_child) != 0 || pipe(from_child) != 0)
+      throw usage_error("cannot make a pipe for the PyTorch side");
     pid_ = fork();
     if (pid_ < 0) throw usage_error("cannot start the PyTorch side (fork failed)");
     if (pid_ == 0) {  // the child: stdin and stdout on the pipes, then the script
@@ -99,9 +100,10 @@ class PyTorchSide {
     to_ = fdopen(to_child[1], "w");
     from_ = fdopen(from_child[0], "r");
     if (read_line() != "ready") {
-      throw usage_error(fmt::format("the PyTorch side ({} {}) did not start; run from the repository root, or "
-                                    "give --python / --script, or --no-pytorch",
-                                    opt.python, opt.script));
+      throw usage_error(
+          fmt::format("the PyTorch side ({} {}) did not start; run from the repository root, or "
+                      "give --python / --script, or --no-pytorch",
+                      opt.python, opt.script));
     }
   }
   ~PyTorchSide() {
@@ -138,7 +140,8 @@ class PyTorchSide {
 
 int run(const Options& opt) {
   const TinyEncoderConfig c = config_of(opt);
-  if (c.d_model % c.n_heads != 0) throw usage_error(fmt::format("--heads {} does not divide --d-model {}", c.n_heads, c.d_model));
+  if (c.d_model % c.n_heads != 0)
+    throw usage_error(fmt::format("--heads {} does not divide --d-model {}", c.n_heads, c.d_model));
   require_within_limits(cost_of(opt), "these sizes", benchmark_limits);
   Rng rng(opt.common.seed);
   TinyEncoder model = random_tiny_encoder(rng, c);
@@ -150,9 +153,10 @@ int run(const Options& opt) {
     batch.inputs.insert(batch.inputs.end(), digits.begin(), digits.end());
     batch.targets.insert(batch.targets.end(), digits.rbegin(), digits.rend());
   }
-  fmt::print("one training step of the tiny encoder: B = {} sequences of L = {}, E = {}, H = {}, F = {}, {} "
-             "layer(s), V = {}; {} parameters; float64, one thread\n",
-             opt.batch, c.seq_len, c.d_model, c.n_heads, c.d_ff, c.n_layers, c.vocab, parameter_count(model));
+  fmt::print(
+      "one training step of the tiny encoder: B = {} sequences of L = {}, E = {}, H = {}, F = {}, {} "
+      "layer(s), V = {}; {} parameters; float64, one thread\n",
+      opt.batch, c.seq_len, c.d_model, c.n_heads, c.d_ff, c.n_layers, c.vocab, parameter_count(model));
   for (int i = 0; i < 10; ++i) train_step(model, optimizer, batch);  // warm-up, as the PyTorch side
   std::unique_ptr<PyTorchSide> pytorch;
   if (!opt.no_pytorch) pytorch = std::make_unique<PyTorchSide>(opt, c);
@@ -191,7 +195,7 @@ int main(int argc, char** argv) {
   keep_freed_memory();  // as the chapter program does (common/given/14_training.hpp says why)
   Options opt;
   add_size_option(app, "--batch", opt.batch, "Sequences per step B (default 32)", 4096);
-  add_size_option(app, "--seq-len", opt.seq_len, "Sequence length L (default 8)", 4096);
+  add_size_option(app, "--seq-len", opt.seq_len, "Sequence length L (default 16)", 4096);
   add_size_option(app, "--d-model", opt.d_model, "Width E (default 32)", 4096);
   add_size_option(app, "--heads", opt.heads, "Heads H (default 2)", 4096);
   add_size_option(app, "--d-ff", opt.d_ff, "Feed-forward width F (default 64)", 16384);

@@ -124,7 +124,8 @@ std::vector<double> train_losses(std::uint64_t seed, std::size_t steps) {
   TinyEncoder model = random_tiny_encoder(rng, config);
   AdamW optimizer(AdamWOptions{3e-3, 0.9, 0.999, 1e-8, 0.01});
   std::vector<double> losses;
-  for (std::size_t s = 0; s < steps; ++s) losses.push_back(train_step(model, optimizer, reversal_batch(rng, 6, 5)));
+  for (std::size_t s = 0; s < steps; ++s)
+    losses.push_back(train_step(model, optimizer, reversal_batch(rng, 6, 5)));
   return losses;
 }
 
@@ -135,7 +136,8 @@ TEST_SUITE("14 training") {
 
   TEST_CASE("layer_norm_backward worked by hand: x = (1, 2, 3), g = (1, 0, 0), eps = 0") {
     // μ = 2, σ = √(2/3), x̂ = (−√1.5, 0, √1.5); ĝ = g (γ = 1): mean(ĝ) = 1/3, mean(ĝ ⊙ x̂) = −√1.5 / 3
-    // dx = (ĝ − 1/3 − x̂ (−√1.5 / 3)) / σ = ((1 − 1/3 − 1/2), −1/3, (−1/3 + 1/2)) √1.5 = (1/6, −1/3, 1/6) √1.5
+    // dx = (ĝ − 1/3 − x̂ (−√1.5 / 3)) / σ = ((1 − 1/3 − 1/2), −1/3, (−1/3 + 1/2)) √1.5
+    //    = (1/6, −1/3, 1/6) √1.5
     const double s = std::sqrt(1.5);
     const LayerNormGradients g =
         layer_norm_backward(Matrix({{1, 2, 3}}), Vector({1, 1, 1}), 0.0, Matrix({{1, 0, 0}}));
@@ -171,13 +173,21 @@ TEST_SUITE("14 training") {
     CHECK(compare_gradients(a.bias, numerical_gradient_in_place(beta, loss, 1e-6)).max_rel_error < 1e-8);
   }
 
-  TEST_CASE("layer_norm_backward: each row of dx sums to 0 (shifting a row changes nothing)") {
+  TEST_CASE("layer_norm_backward: each row of dx sums to 0, and is orthogonal to x − μ when eps = 0") {
     Rng rng(2);
     const Matrix x = rng.normal_matrix(5, 7);
     const Vector gamma = xt::view(rng.uniform_matrix(1, 7, 0.5, 1.5), 0);
     const LayerNormGradients a = layer_norm_backward(x, gamma, 1e-5, rng.normal_matrix(5, 7));
     const Vector sums = xt::sum(a.x, {1});
     CHECK_CLOSE(sums, Vector(xt::zeros<double>({5})), 1e-14);
+    // with eps = 0, scaling a row changes nothing either: each row of dx is orthogonal to its x − μ
+    const LayerNormGradients b = layer_norm_backward(x, gamma, 0.0, rng.normal_matrix(5, 7));
+    for (std::size_t i = 0; i < 5; ++i) {
+      double mean = 0.0, dot = 0.0;
+      for (std::size_t j = 0; j < 7; ++j) mean += x(i, j) / 7.0;
+      for (std::size_t j = 0; j < 7; ++j) dot += b.x(i, j) * (x(i, j) - mean);
+      CHECK(std::abs(dot) < 1e-13);
+    }
   }
 
   TEST_CASE("layer_norm_backward matches PyTorch's autograd (torch.nn.functional.layer_norm)") {
@@ -292,18 +302,20 @@ TEST_SUITE("14 training") {
     check_encoder_layer_gradients(2, 3, 4, 2, 6, true, Activation::relu, 4);
   }
 
-  TEST_CASE("encoder_layer_backward with exact GELU (pre-norm, chapter 16's) agrees with central differences") {
+  TEST_CASE(
+      "encoder_layer_backward with exact GELU (pre-norm, chapter 16's) agrees with central differences") {
     check_encoder_layer_gradients(1, 4, 6, 3, 5, true, Activation::gelu, 5);
   }
 
   TEST_CASE("encoder_layer_backward matches PyTorch's autograd (post- and pre-norm, 1, 2 and 4 heads)") {
-    for (const char* name : {"grad_post_norm", "grad_pre_norm", "grad_post_norm_4_heads", "grad_pre_norm_1_head"}) {
+    for (const char* name :
+         {"grad_post_norm", "grad_pre_norm", "grad_post_norm_4_heads", "grad_pre_norm_1_head"}) {
       CAPTURE(name);
       const std::string dir = fixtures + name;
       GradCase c = load_grad_case(dir);
       const std::size_t L = c.src.shape(0);
-      const EncoderLayerForward f = encoder_layer_forward(c.src, L, c.w, c.heads, c.norm_first, Activation::relu,
-                                                          xt::zeros<bool>({L, L}));
+      const EncoderLayerForward f = encoder_layer_forward(c.src, L, c.w, c.heads, c.norm_first,
+                                                          Activation::relu, xt::zeros<bool>({L, L}));
       CHECK_CLOSE(f.output, load_matrix(dir, "output", "(L, E)"), 1e-9);
       EncoderLayerGradients g = encoder_layer_backward(f.saved, c.w, c.grad_output);
       CHECK_CLOSE(g.src, load_matrix(dir, "src.grad", "(L, E)"), 1e-9);
@@ -322,16 +334,16 @@ TEST_SUITE("14 training") {
     const EncoderLayerWeights w = random_encoder_layer(rng, E, 5);
     const Matrix src = rng.normal_matrix(2 * L, E), dy = rng.normal_matrix(2 * L, E);
     const BoolMatrix mask = xt::zeros<bool>({L, L});
-    EncoderLayerGradients both =
-        encoder_layer_backward(encoder_layer_forward(src, L, w, 2, false, Activation::relu, mask).saved, w, dy);
+    EncoderLayerGradients both = encoder_layer_backward(
+        encoder_layer_forward(src, L, w, 2, false, Activation::relu, mask).saved, w, dy);
     Matrix src_grad = Matrix::from_shape({2 * L, E});
     EncoderLayerWeights sum = both.weights;
     for (NamedTensor& t : named_tensors(sum)) std::fill(t.data, t.data + t.size, 0.0);
     for (std::size_t b = 0; b < 2; ++b) {
       const Matrix s = xt::view(src, xt::range(b * L, (b + 1) * L), xt::all());
       const Matrix d = xt::view(dy, xt::range(b * L, (b + 1) * L), xt::all());
-      EncoderLayerGradients one =
-          encoder_layer_backward(encoder_layer_forward(s, L, w, 2, false, Activation::relu, mask).saved, w, d);
+      EncoderLayerGradients one = encoder_layer_backward(
+          encoder_layer_forward(s, L, w, 2, false, Activation::relu, mask).saved, w, d);
       xt::view(src_grad, xt::range(b * L, (b + 1) * L), xt::all()) = one.src;
       const std::vector<NamedTensor> from = named_tensors(one.weights), to = named_tensors(sum);
       for (std::size_t i = 0; i < from.size(); ++i)
@@ -348,8 +360,8 @@ TEST_SUITE("14 training") {
   TEST_CASE("encoder_layer_backward refuses a grad_output of the wrong shape") {
     Rng rng(7);
     const EncoderLayerWeights w = random_encoder_layer(rng, 4, 5);
-    const EncoderLayerForward f = encoder_layer_forward(rng.normal_matrix(3, 4), 3, w, 2, false, Activation::relu,
-                                                        xt::zeros<bool>({3, 3}));
+    const EncoderLayerForward f = encoder_layer_forward(rng.normal_matrix(3, 4), 3, w, 2, false,
+                                                        Activation::relu, xt::zeros<bool>({3, 3}));
     CHECK_THROWS_AS(encoder_layer_backward(f.saved, w, rng.normal_matrix(3, 5)), std::invalid_argument);
     CHECK_THROWS_AS(encoder_layer_backward(f.saved, w, rng.normal_matrix(4, 4)), std::invalid_argument);
     // and the right one works (so the throws above are about the shape)
@@ -358,7 +370,8 @@ TEST_SUITE("14 training") {
 
   // --- the tiny encoder, trained ----------------------------------------------------------------
 
-  TEST_CASE("tiny_encoder_backward agrees with central differences of the cross-entropy (post- and pre-norm)") {
+  TEST_CASE(
+      "tiny_encoder_backward agrees with central differences of the cross-entropy (post- and pre-norm)") {
     for (const bool norm_first : {false, true}) {
       CAPTURE(norm_first);
       Rng rng(8);
@@ -455,8 +468,9 @@ TEST_SUITE("given: 14 training") {
     CHECK(std::abs(activate(Matrix({{1.7}}), Activation::gelu)(0, 0) - 1.7 * 0.955434537241457) < 1e-14);
     for (const Activation act : {Activation::relu, Activation::gelu}) {
       const Matrix ones = xt::ones<double>({1, 4});
-      const GradcheckResult r = gradcheck([&](const Matrix& y) { return sum_of_products(activate(y, act), ones); },
-                                          x, activation_derivative(x, act));
+      const GradcheckResult r =
+          gradcheck([&](const Matrix& y) { return sum_of_products(activate(y, act), ones); }, x,
+                    activation_derivative(x, act));
       CHECK(r.max_rel_error < 1e-8);
     }
   }
@@ -469,9 +483,8 @@ TEST_SUITE("given: 14 training") {
     Rng rng(22);
     const Matrix z = rng.normal_matrix(4, 5);
     const std::vector<std::size_t> y = {0, 4, 2, 2};
-    const GradcheckResult check =
-        gradcheck([&](const Matrix& x) { return softmax_cross_entropy(x, y).loss; }, z,
-                  softmax_cross_entropy(z, y).grad);
+    const GradcheckResult check = gradcheck([&](const Matrix& x) { return softmax_cross_entropy(x, y).loss; },
+                                            z, softmax_cross_entropy(z, y).grad);
     CHECK(check.max_rel_error < 1e-9);
     // logits of 1000: no overflow; the right class certain, so the loss is 0
     const LossAndGradient big = softmax_cross_entropy(Matrix({{1000.0, 0.0}}), {0});
@@ -486,8 +499,8 @@ TEST_SUITE("given: 14 training") {
     CHECK_CLOSE(r.grad, Matrix({{1, -2}}), 0.0);
     Rng rng(23);
     const Matrix o = rng.normal_matrix(3, 4), t = rng.normal_matrix(3, 4);
-    CHECK(gradcheck([&](const Matrix& x) { return mse_loss(x, t).loss; }, o, mse_loss(o, t).grad).max_rel_error <
-          1e-9);
+    CHECK(gradcheck([&](const Matrix& x) { return mse_loss(x, t).loss; }, o, mse_loss(o, t).grad)
+              .max_rel_error < 1e-9);
     CHECK_THROWS_AS(mse_loss(o, rng.normal_matrix(3, 3)), std::invalid_argument);
   }
 

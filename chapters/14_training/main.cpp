@@ -122,11 +122,11 @@ std::string digits_text(const Sequence& s) {
 // ---- training -----------------------------------------------------------------------------------------
 
 struct TrainingRun {
-  std::vector<double> losses;               // before each step
-  std::vector<std::size_t> report_steps;    // steps at which the held-out set was evaluated
-  std::vector<double> held_out_token_acc;   // per token, at those steps
-  Accuracy final_accuracy;                  // on the held-out set after the last step
-  TinyEncoder model;                        // trained
+  std::vector<double> losses;              // before each step
+  std::vector<std::size_t> report_steps;   // steps at which the held-out set was evaluated
+  std::vector<double> held_out_token_acc;  // per token, at those steps
+  Accuracy final_accuracy;                 // on the held-out set after the last step
+  TinyEncoder model;                       // trained
   std::size_t parameters = 0;
   double seconds = 0;
 };
@@ -286,7 +286,8 @@ void show_training(const Example& e) {
 }
 
 void show_maps(const Example& e) {
-  print_section(fmt::format("3. What the heads learned, on the held-out sequence {}", digits_text(e.example)));
+  print_section(
+      fmt::format("3. What the heads learned, on the held-out sequence {}", digits_text(e.example)));
   const std::size_t L = e.config.model.seq_len;
   Labels rows, cols;
   for (std::size_t i = 0; i < L; ++i) {
@@ -296,14 +297,16 @@ void show_maps(const Example& e) {
   for (std::size_t l = 0; l < e.maps.size(); ++l) {
     for (std::size_t h = 0; h < e.config.model.n_heads; ++h) {
       const Matrix w = xt::view(e.maps[l], h, xt::all(), xt::all());
-      print_heatmap(fmt::format("layer {} head {}: query position:digit (rows), key (columns)", l, h), w, rows, cols);
+      print_heatmap(fmt::format("layer {} head {}: query position:digit (rows), key (columns)", l, h), w,
+                    rows, cols);
     }
   }
-  fmt::print("mean weight on the mirrored position L − 1 − i, over the {} held-out sequences:\n", e.held_out.size());
+  fmt::print("mean weight on the mirrored position L − 1 − i, over the {} held-out sequences:\n",
+             e.held_out.size());
   for (std::size_t l = 0; l < e.mirror_weight.size(); ++l)
     for (std::size_t h = 0; h < e.mirror_weight[l].size(); ++h)
-      fmt::print("  layer {} head {}: {:.3f}   (uniform attention would give {:.3f})\n", l, h, e.mirror_weight[l][h],
-                 1.0 / static_cast<double>(L));
+      fmt::print("  layer {} head {}: {:.3f}   (uniform attention would give {:.3f})\n", l, h,
+                 e.mirror_weight[l][h], 1.0 / static_cast<double>(L));
 }
 
 void show_without_positions(const Example& e) {
@@ -334,9 +337,10 @@ void draw(const Example& e, Figures& figures) {
   for (std::size_t l = 0; l < e.maps.size(); ++l) {
     for (std::size_t h = 0; h < e.config.model.n_heads; ++h) {
       const Matrix w = xt::view(e.maps[l], h, xt::all(), xt::all());
-      figures.heatmap(fmt::format("14-attention-layer{}-head{}.svg", l, h), w,
-                      heatmap_spec(fmt::format("Trained layer {} head {} on {}", l, h, digits_text(e.example)),
-                                   labels, labels, "query position:digit", "key position:digit"));
+      figures.heatmap(
+          fmt::format("14-attention-layer{}-head{}.svg", l, h), w,
+          heatmap_spec(fmt::format("Trained layer {} head {} on {}", l, h, digits_text(e.example)), labels,
+                       labels, "query position:digit", "key position:digit"));
     }
   }
 }
@@ -374,19 +378,20 @@ SelfChecks self_checks(const Example& e, const Options& opt) {
 
 int run_default(const Options& opt) {
   const RunConfig r = run_config(opt);
-  require_within_limits(cost_of(opt),
-                        fmt::format("{}--train-steps {}", opt.full ? "--full " : "", r.steps),
+  require_within_limits(cost_of(opt), fmt::format("{}--train-steps {}", opt.full ? "--full " : "", r.steps),
                         opt.full ? kFullLimits : chapter_limits);
   print_title("Chapter 14 · Training");
   const TinyEncoderConfig& m = r.model;
   print_config("task", fmt::format("reverse a sequence of {} digits; {} held-out sequences never trained on",
                                    m.seq_len, r.held_out));
-  print_config("model", fmt::format("embedding + learned positions, {} post-norm encoder layer{} (E = {}, H = {}, "
-                                    "F = {}, ReLU), linear read-out",
-                                    m.n_layers, m.n_layers == 1 ? "" : "s", m.d_model, m.n_heads, m.d_ff));
-  print_config("training", fmt::format("{} steps of {} sequences, cross-entropy, AdamW lr {:g}, betas (0.9, 0.999), "
-                                       "eps 1e-8, weight decay {:g}",
-                                       r.steps, r.batch, opt.lr, opt.weight_decay));
+  print_config("model",
+               fmt::format("embedding + learned positions, {} post-norm encoder layer{} (E = {}, H = {}, "
+                           "F = {}, ReLU), linear read-out",
+                           m.n_layers, m.n_layers == 1 ? "" : "s", m.d_model, m.n_heads, m.d_ff));
+  print_config("training",
+               fmt::format("{} steps of {} sequences, cross-entropy, AdamW lr {:g}, betas (0.9, 0.999), "
+                           "eps 1e-8, weight decay {:g}",
+                           r.steps, r.batch, opt.lr, opt.weight_decay));
   print_config("seed", std::to_string(opt.common.seed));
   const Example e = compute(opt);
   show_training(e);
@@ -411,13 +416,17 @@ int run_first_steps(const Options& opt) {
   if (opt.train_steps > 0) throw usage_error("--train-steps: the number of steps comes from inputs.npy here");
   const NpyArray inputs = read_npy(dir + "/inputs.npy", "inputs.npy");
   const NpyArray targets = read_npy(dir + "/targets.npy", "targets.npy");
-  if (inputs.descr != "<i8" || targets.descr != "<i8") throw usage_error("inputs.npy and targets.npy must be int64");
-  if (inputs.shape.size() != 3) throw usage_error("inputs.npy must be (N, B, L): N steps of B sequences of L tokens");
-  if (targets.shape != inputs.shape) throw usage_error("targets.npy must have the shape of inputs.npy (N, B, L)");
+  if (inputs.descr != "<i8" || targets.descr != "<i8")
+    throw usage_error("inputs.npy and targets.npy must be int64");
+  if (inputs.shape.size() != 3)
+    throw usage_error("inputs.npy must be (N, B, L): N steps of B sequences of L tokens");
+  if (targets.shape != inputs.shape)
+    throw usage_error("targets.npy must have the shape of inputs.npy (N, B, L)");
   const std::size_t N = inputs.shape[0], B = inputs.shape[1], L = inputs.shape[2], n = B * L;
   TinyEncoder model = load_tiny_encoder(dir, static_cast<std::size_t>(opt.heads), opt.norm_first, L);
   if (model.config.seq_len != L) {
-    throw usage_error(fmt::format("inputs.npy has sequences of {} but pos.npy has {} rows", L, model.config.seq_len));
+    throw usage_error(
+        fmt::format("inputs.npy has sequences of {} but pos.npy has {} rows", L, model.config.seq_len));
   }
   require_within_limits({8.0 * n * 60.0 * model.config.d_ff * model.layers.size(),
                          kOverhead * N * training_step_multiply_adds(model.config, B)},
@@ -436,11 +445,11 @@ int run_first_steps(const Options& opt) {
     require_shape("losses.npy", expected, {N}, "(N,) with the N of inputs.npy");
   }
   print_title("Chapter 14 · Training — the first steps against PyTorch");
-  print_config("loaded", fmt::format("{}: V = {}, L = {}, E = {}, F = {}, {} layer(s), {}", dir, model.config.vocab, L,
-                                     model.config.d_model, model.config.d_ff, model.layers.size(),
-                                     opt.norm_first ? "pre-norm" : "post-norm"));
-  print_config("training", fmt::format("{} steps of {} sequences, AdamW lr {:g}, weight decay {:g}", N, B, opt.lr,
-                                       opt.weight_decay));
+  print_config("loaded", fmt::format("{}: V = {}, L = {}, E = {}, F = {}, {} layer(s), {}", dir,
+                                     model.config.vocab, L, model.config.d_model, model.config.d_ff,
+                                     model.layers.size(), opt.norm_first ? "pre-norm" : "post-norm"));
+  print_config("training", fmt::format("{} steps of {} sequences, AdamW lr {:g}, weight decay {:g}", N, B,
+                                       opt.lr, opt.weight_decay));
   AdamW optimizer(AdamWOptions{opt.lr, 0.9, 0.999, 1e-8, opt.weight_decay});
   Vector losses = xt::zeros<double>({N});
   for (std::size_t s = 0; s < N; ++s) {
@@ -488,22 +497,25 @@ int run_encoder_layer(const Options& opt) {
   const Matrix src = load_matrix(dir, "src", "(L, E)");
   const bool gradients = npy_exists(dir, "grad_output"), training = npy_exists(dir, "target");
   if (gradients == training) {
-    throw usage_error(fmt::format("{}: give grad_output.npy (gradients) or target.npy (training), exactly one",
-                                  dir));
+    throw usage_error(
+        fmt::format("{}: give grad_output.npy (gradients) or target.npy (training), exactly one", dir));
   }
   const std::size_t L = src.shape(0), E = src.shape(1), H = static_cast<std::size_t>(opt.heads);
   require_shape("src.npy", src, {L, w.self_attn.in_proj_weight.shape(1)}, "(L, E) with the E of the weights");
   if (E % H != 0) throw usage_error(fmt::format("--heads {} does not divide E = {}", H, E));
-  if (gradients && opt.train_steps > 0) throw usage_error("--train-steps needs target.npy, not grad_output.npy");
-  const std::size_t steps = training ? static_cast<std::size_t>(opt.train_steps > 0 ? opt.train_steps : 10) : 1;
+  if (gradients && opt.train_steps > 0)
+    throw usage_error("--train-steps needs target.npy, not grad_output.npy");
+  const std::size_t steps =
+      training ? static_cast<std::size_t>(opt.train_steps > 0 ? opt.train_steps : 10) : 1;
   const double F = static_cast<double>(w.linear1_weight.shape(0));
   const double layer_work = 3.0 * L * (4.0 * E * E + 2.0 * L * E + 2.0 * E * F);
   require_within_limits({8.0 * L * (30.0 * (E + F) + 3.0 * L * H), kOverhead * steps * layer_work},
                         fmt::format("--train-steps {} on ({}, {})", steps, L, E));
   const BoolMatrix mask = xt::zeros<bool>({L, L});
   print_title("Chapter 14 · Training — a torch.nn.TransformerEncoderLayer's files");
-  print_config("loaded", fmt::format("{}: L = {}, E = {}, F = {}, H = {}, {}", dir, L, E, w.linear1_weight.shape(0), H,
-                                     opt.norm_first ? "pre-norm" : "post-norm"));
+  print_config("loaded",
+               fmt::format("{}: L = {}, E = {}, F = {}, H = {}, {}", dir, L, E, w.linear1_weight.shape(0), H,
+                           opt.norm_first ? "pre-norm" : "post-norm"));
   SelfChecks checks;
   if (gradients) {
     const Matrix grad_output = load_matrix(dir, "grad_output", "(L, E)");
@@ -512,10 +524,12 @@ int run_encoder_layer(const Options& opt) {
     EncoderLayerGradients g = encoder_layer_backward(f.saved, w, grad_output);
     require_finite_result("the output", f.output);
     require_finite_result("src's gradient", g.src);
-    for (const NamedTensor& t : named_tensors(g.weights)) require_finite_result(t.name + "'s gradient", t.data, t.size);
+    for (const NamedTensor& t : named_tensors(g.weights))
+      require_finite_result(t.name + "'s gradient", t.data, t.size);
     print_section("The gradient of sum(output ⊙ grad_output)");
     print_matrix("src.grad (L, E)", g.src);
-    fmt::print("and the gradients of the twelve state_dict entries (--save DIR writes them as <key>.grad.npy)\n");
+    fmt::print(
+        "and the gradients of the twelve state_dict entries (--save DIR writes them as <key>.grad.npy)\n");
     if (!opt.common.save_dir.empty()) {
       save_npy(opt.common.save_dir, "output", f.output);
       save_npy(opt.common.save_dir, "src.grad", g.src);
@@ -525,14 +539,16 @@ int run_encoder_layer(const Options& opt) {
     // the forward is chapter 11's encoder_layer
     const Matrix reference = encoder_layer(src, w, H, opt.norm_first, mask);
     const double scale = std::max(1.0, xt::amax(xt::abs(reference))());
-    checks.below("the forward equals chapter 11's encoder_layer", max_abs_diff(f.output, reference) / scale, 1e-12);
+    checks.below("the forward equals chapter 11's encoder_layer", max_abs_diff(f.output, reference) / scale,
+                 1e-12);
   } else {
     const Matrix target = load_matrix(dir, "target", "(L, E)");
     require_shape("target.npy", target, {L, E}, "(L, E), the output's shape");
     AdamW optimizer(AdamWOptions{opt.lr, 0.9, 0.999, 1e-8, opt.weight_decay});
     Vector losses = xt::zeros<double>({steps});
     for (std::size_t s = 0; s < steps; ++s) {
-      const EncoderLayerForward f = encoder_layer_forward(src, L, w, H, opt.norm_first, Activation::relu, mask);
+      const EncoderLayerForward f =
+          encoder_layer_forward(src, L, w, H, opt.norm_first, Activation::relu, mask);
       const LossAndGradient loss = mse_loss(f.output, target);
       losses(s) = loss.loss;
       EncoderLayerGradients g = encoder_layer_backward(f.saved, w, loss.grad);
@@ -563,7 +579,8 @@ int run(const Options& opt) {
   if (opt.heads_given || opt.norm_first) {
     throw usage_error("--heads and --norm-first describe --load files; the trained model's sizes are fixed");
   }
-  if (!opt.common.save_dir.empty()) throw usage_error("--save writes what --load computes; give --load DIR too");
+  if (!opt.common.save_dir.empty())
+    throw usage_error("--save writes what --load computes; give --load DIR too");
   return run_default(opt);
 }
 
@@ -576,10 +593,10 @@ CLI::Validator finite_in(double low, double high, const std::string& why) {
         try {
           value = std::stod(text, &used);
         } catch (...) {
-          return fmt::format("a number from {:g} to {:g} ({})", low, high, why);
+          return fmt::format("must be a finite number from {:g} to {:g} ({})", low, high, why);
         }
         if (used != text.size() || !std::isfinite(value) || value < low || value > high) {
-          return fmt::format("a number from {:g} to {:g} ({})", low, high, why);
+          return fmt::format("must be a finite number from {:g} to {:g} ({})", low, high, why);
         }
         return "";
       },
@@ -592,7 +609,8 @@ int main(int argc, char** argv) {
   keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   CLI::App app{"Chapter 14: Training", "ch14_training"};
   Options opt;
-  app.add_flag("--full", opt.full, "Train the larger model (16 digits, 2 layers, E = 32) for 600 steps (about half a minute)");
+  app.add_flag("--full", opt.full,
+               "Train the larger model (16 digits, 2 layers, E = 32) for 600 steps (about half a minute)");
   app.add_option("--train-steps", opt.train_steps,
                  "Training steps (default 400, 600 with --full; 10 on --load target.npy)")
       ->check(whole_number_in(1, 1000000));
@@ -600,7 +618,8 @@ int main(int argc, char** argv) {
       ->check(finite_in(1e-12, 1.0, "a larger step throws the weights about"));
   app.add_option("--weight-decay", opt.weight_decay, "AdamW's decoupled weight decay (default 0.01)")
       ->check(finite_in(0.0, 100.0, "0 for none"));
-  app.add_option("--heads", opt.heads, "Heads H of the --load files (default 2)")->check(whole_number_in(1, 4096));
+  app.add_option("--heads", opt.heads, "Heads H of the --load files (default 2)")
+      ->check(whole_number_in(1, 4096));
   app.add_flag("--norm-first", opt.norm_first, "The --load files are a pre-norm layer (norm_first=True)");
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] {

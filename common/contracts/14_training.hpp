@@ -33,7 +33,8 @@ struct LayerNormGradients {
 // Source: the chain rule through the three steps; karpathy/llm.c train_gpt2.c, layernorm_backward,
 // computes the same per row. Throws std::invalid_argument when gamma is not E long or grad_y is not
 // x's shape.
-LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, double eps, const Matrix& grad_y);
+LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, double eps,
+                                       const Matrix& grad_y);
 
 // torch.optim.AdamW's hyperparameters, with its defaults (Loshchilov & Hutter 2019).
 struct AdamWOptions {

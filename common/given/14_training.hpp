@@ -63,9 +63,9 @@ struct EncoderLayerForward {
 // With one sequence (seq_len = rows of src) and ReLU it is chapter 11's encoder_layer (equal to
 // rounding: the products here go through common/linalg.hpp). Throws std::invalid_argument when
 // seq_len is 0 or does not divide the rows, or a shape does not fit.
-EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len, const EncoderLayerWeights& w,
-                                          std::size_t n_heads, bool norm_first, Activation act,
-                                          const BoolMatrix& mask);
+EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len,
+                                          const EncoderLayerWeights& w, std::size_t n_heads, bool norm_first,
+                                          Activation act, const BoolMatrix& mask);
 
 // The gradients of an encoder layer: its input, and every parameter in a struct of the parameters'
 // own type (so grads.weights.linear1_weight is dL/d linear1.weight).
@@ -85,8 +85,8 @@ struct EncoderLayerGradients {
 //   post-norm: d h2 = norm2'(d out); dx1 = d h2 + FF'(d h2); d h1 = norm1'(dx1); dx = d h1 + SA'(d h1)
 //   pre-norm:  dx1 = d out + norm2'(FF'(d out));  dx = dx1 + norm1'(SA'(dx1))
 // Throws std::invalid_argument when grad_output is not the output's shape or w does not fit.
-EncoderLayerGradients encoder_layer_backward(const EncoderLayerActivations& saved, const EncoderLayerWeights& w,
-                                             const Matrix& grad_output);
+EncoderLayerGradients encoder_layer_backward(const EncoderLayerActivations& saved,
+                                             const EncoderLayerWeights& w, const Matrix& grad_output);
 
 // --- named parameters ---------------------------------------------------------------------------------
 
@@ -177,7 +177,9 @@ struct Accuracy {
   std::size_t tokens = 0, tokens_right = 0;
   std::size_t sequences = 0, sequences_right = 0;  // a sequence is right when all its tokens are
   double per_token() const { return tokens == 0 ? 0.0 : static_cast<double>(tokens_right) / tokens; }
-  double per_sequence() const { return sequences == 0 ? 0.0 : static_cast<double>(sequences_right) / sequences; }
+  double per_sequence() const {
+    return sequences == 0 ? 0.0 : static_cast<double>(sequences_right) / sequences;
+  }
 };
 
 // accuracy — compares predictions with targets (both B·L long, B sequences of length seq_len).
@@ -210,8 +212,8 @@ struct TinyEncoder {
 };
 
 // random_tiny_encoder — PyTorch's initialisation, drawn from rng in this order: tok ~ N(0, 1) (as
-// Embedding), pos ~ N(0, 1) (the same, a table of vectors like tok), each layer as random_encoder_layer with its norms at
-// 1 and 0 (as PyTorch starts them), head uniform in ±1/√E (as Linear).
+// Embedding), pos ~ N(0, 1) (a table of vectors like tok), each layer as random_encoder_layer with its
+// norms at 1 and 0 (as PyTorch starts them), head uniform in ±1/√E (as Linear).
 TinyEncoder random_tiny_encoder(Rng& rng, const TinyEncoderConfig& config);
 
 // The parameter tensors in state_dict order: tok.weight, pos (with positions), layers.N.*, head.weight,
@@ -223,16 +225,17 @@ std::vector<NamedTensor> named_tensors(TinyEncoder& model);
 // for N = 0, 1, ... while layers.N.self_attn.in_proj_weight.npy exists (at least one), head.weight
 // (V, E), head.bias (V). Sizes come from the files; n_heads (dividing E) and norm_first from the
 // caller. Any problem is a usage_error naming the file.
-TinyEncoder load_tiny_encoder(const std::string& dir, std::size_t n_heads, bool norm_first, std::size_t seq_len);
+TinyEncoder load_tiny_encoder(const std::string& dir, std::size_t n_heads, bool norm_first,
+                              std::size_t seq_len);
 
 // The number of parameters (entries).
 std::size_t parameter_count(const TinyEncoder& model);
 
 struct TinyEncoderForward {
-  Matrix logits;                              // (B·L, V)
-  std::vector<std::size_t> ids;               // (B·L), the input
-  std::vector<EncoderLayerForward> layers;    // each layer's output and activations
-  Matrix head_input;                          // (B·L, E): the last layer's output
+  Matrix logits;                            // (B·L, V)
+  std::vector<std::size_t> ids;             // (B·L), the input
+  std::vector<EncoderLayerForward> layers;  // each layer's output and activations
+  Matrix head_input;                        // (B·L, E): the last layer's output
 };
 
 // tiny_encoder_forward — ids (B·L): B sequences of seq_len tokens  ->  logits (B·L, V) and activations.

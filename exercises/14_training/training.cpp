@@ -9,7 +9,8 @@
 namespace course {
 
 // dx = (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂)) / σ with ĝ = g ⊙ γ;  dγ = Σ_rows g ⊙ x̂;  dβ = Σ_rows g
-LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, double eps, const Matrix& grad_y) {
+LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, double eps,
+                                       const Matrix& grad_y) {
   // TODO: 1. throw std::invalid_argument unless gamma has x.shape(1) entries and grad_y has x's shape
   // TODO: 2. dx (n, E) uninitialised, dγ and dβ (E) zeros
   // TODO: 3. for each row i: μ, σ = sqrt(var + eps) and x̂ = (x − μ) / σ, as layer_norm computes them

@@ -32,15 +32,15 @@ void AdamW::step(const std::vector<NamedTensor>& params, const std::vector<Named
     }
   }
   if (params.size() != names_.size()) {
-    throw std::invalid_argument(fmt::format("AdamW::step: {} parameters, but the first step had {}",
-                                            params.size(), names_.size()));
+    throw std::invalid_argument(
+        fmt::format("AdamW::step: {} parameters, but the first step had {}", params.size(), names_.size()));
   }
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (params[i].name != names_[i] || grads[i].name != names_[i] || params[i].size != grads[i].size) {
-      throw std::invalid_argument(fmt::format("AdamW::step: parameter {} is {} ({} entries) with gradient {} ({}); "
-                                              "the first step had {}",
-                                              i, params[i].name, params[i].size, grads[i].name, grads[i].size,
-                                              names_[i]));
+      throw std::invalid_argument(
+          fmt::format("AdamW::step: parameter {} is {} ({} entries) with gradient {} ({}); "
+                      "the first step had {}",
+                      i, params[i].name, params[i].size, grads[i].name, grads[i].size, names_[i]));
     }
   }
   ++t_;

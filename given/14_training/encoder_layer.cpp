@@ -34,15 +34,17 @@ void put_rows(Matrix& m, std::size_t first, const Matrix& part) {
 
 void require_layer_fits(const EncoderLayerWeights& w, std::size_t E, const char* who) {
   const std::size_t F = w.linear1_weight.shape(0);
-  const bool fits = w.linear1_weight.shape(1) == E && w.linear1_bias.size() == F && w.linear2_weight.shape(0) == E &&
-                    w.linear2_weight.shape(1) == F && w.linear2_bias.size() == E && w.norm1_weight.size() == E &&
-                    w.norm1_bias.size() == E && w.norm2_weight.size() == E && w.norm2_bias.size() == E;
+  const bool fits = w.linear1_weight.shape(1) == E && w.linear1_bias.size() == F &&
+                    w.linear2_weight.shape(0) == E && w.linear2_weight.shape(1) == F &&
+                    w.linear2_bias.size() == E && w.norm1_weight.size() == E && w.norm1_bias.size() == E &&
+                    w.norm2_weight.size() == E && w.norm2_bias.size() == E;
   if (!fits) {
-    throw std::invalid_argument(fmt::format(
-        "{}: linear1.weight {}, linear1.bias {}, linear2.weight {}, linear2.bias {} or a norm's vectors do not "
-        "fit E = {}",
-        who, shape_of(w.linear1_weight), shape_of(w.linear1_bias), shape_of(w.linear2_weight),
-        shape_of(w.linear2_bias), E));
+    throw std::invalid_argument(
+        fmt::format("{}: linear1.weight {}, linear1.bias {}, linear2.weight {}, linear2.bias {} or a norm's "
+                    "vectors do not "
+                    "fit E = {}",
+                    who, shape_of(w.linear1_weight), shape_of(w.linear1_bias), shape_of(w.linear2_weight),
+                    shape_of(w.linear2_bias), E));
   }
 }
 
@@ -51,7 +53,8 @@ void require_layer_fits(const EncoderLayerWeights& w, std::size_t E, const char*
 // relu(x) = max(0, x);  gelu(x) = x (1 + erf(x / √2)) / 2
 Matrix activate(const Matrix& x, Activation act) {
   Matrix y = x;
-  for (double& v : y) v = act == Activation::relu ? std::max(v, 0.0) : 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+  for (double& v : y)
+    v = act == Activation::relu ? std::max(v, 0.0) : 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
   return y;
 }
 
@@ -69,15 +72,16 @@ Matrix activation_derivative(const Matrix& x, Activation act) {
   return d;
 }
 
-// post-norm: x1 = norm1(x + SA(x)), out = norm2(x1 + FF(x1));  pre-norm: x1 = x + SA(norm1(x)), out = x1 + FF(norm2(x1))
-EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len, const EncoderLayerWeights& w,
-                                          std::size_t n_heads, bool norm_first, Activation act,
-                                          const BoolMatrix& mask) {
+// post-norm: x1 = norm1(x + SA(x)), out = norm2(x1 + FF(x1))
+// pre-norm:  x1 = x + SA(norm1(x)),  out = x1 + FF(norm2(x1))
+EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len,
+                                          const EncoderLayerWeights& w, std::size_t n_heads, bool norm_first,
+                                          Activation act, const BoolMatrix& mask) {
   const std::size_t rows_total = src.shape(0), E = src.shape(1);
   if (seq_len == 0 || rows_total % seq_len != 0) {
     throw std::invalid_argument(
-        fmt::format("encoder_layer_forward: src has {} rows, not a whole number of sequences of {}", rows_total,
-                    seq_len));
+        fmt::format("encoder_layer_forward: src has {} rows, not a whole number of sequences of {}",
+                    rows_total, seq_len));
   }
   require_layer_fits(w, E, "encoder_layer_forward");
   const std::size_t B = rows_total / seq_len;
@@ -93,12 +97,13 @@ EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len
   if (w.self_attn.in_proj_weight.shape(0) != 3 * E || w.self_attn.in_proj_weight.shape(1) != E ||
       w.self_attn.in_proj_bias.size() != 3 * E || w.self_attn.out_proj_weight.shape(0) != E ||
       w.self_attn.out_proj_weight.shape(1) != E || w.self_attn.out_proj_bias.size() != E) {
-    throw std::invalid_argument(fmt::format("encoder_layer_forward: self_attn's weights do not fit E = {}", E));
+    throw std::invalid_argument(
+        fmt::format("encoder_layer_forward: self_attn's weights do not fit E = {}", E));
   }
   if (mask.shape(0) != seq_len || mask.shape(1) != seq_len) {
     throw std::invalid_argument(
-        fmt::format("encoder_layer_forward: the mask is {} but must be (L, L) = ({}, {})", shape_of(mask), seq_len,
-                    seq_len));
+        fmt::format("encoder_layer_forward: the mask is {} but must be (L, L) = ({}, {})", shape_of(mask),
+                    seq_len, seq_len));
   }
   a.n_heads = H;
   // multi-head self-attention within each sequence (chapter 05's steps, the projections batched)
@@ -117,10 +122,12 @@ EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len
         const std::size_t q0 = h * d, k0 = E + h * d, v0 = 2 * E + h * d, r0 = b * L;
         for (std::size_t i = 0; i < L; ++i) {
           // 3. scores q_i · k_j / √d, -inf where masked, and their softmax (all masked: zeros)
+          const double* q_i = &a.qkv(r0 + i, q0);  // rows are contiguous: q_i[c] = Q[r0 + i][q0 + c]
           double max = -INFINITY;
           for (std::size_t j = 0; j < L; ++j) {
+            const double* k_j = &a.qkv(r0 + j, k0);
             double s = 0.0;
-            for (std::size_t c = 0; c < d; ++c) s += a.qkv(r0 + i, q0 + c) * a.qkv(r0 + j, k0 + c);
+            for (std::size_t c = 0; c < d; ++c) s += q_i[c] * k_j[c];
             scores[j] = mask(i, j) ? -INFINITY : s * scale;
             max = std::max(max, scores[j]);
           }
@@ -130,11 +137,13 @@ EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len
             scores[j] = std::exp(scores[j] - max);
             sum += scores[j];
           }
-          for (std::size_t j = 0; j < L; ++j) a.weights(b, h, i, j) = scores[j] / sum;
-          // 4. the head's output, into its columns of the merged heads: Σ_j P_ij v_j
+          // 4. the weights, and the head's output into its columns of the merged heads: Σ_j P_ij v_j
+          double* out_i = &a.merged(r0 + i, q0);
           for (std::size_t j = 0; j < L; ++j) {
-            const double p = a.weights(b, h, i, j);
-            for (std::size_t c = 0; c < d; ++c) a.merged(r0 + i, q0 + c) += p * a.qkv(r0 + j, v0 + c);
+            const double p = scores[j] / sum;
+            a.weights(b, h, i, j) = p;
+            const double* v_j = &a.qkv(r0 + j, v0);
+            for (std::size_t c = 0; c < d; ++c) out_i[c] += p * v_j[c];
           }
         }
       }
@@ -164,8 +173,8 @@ EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len
 }
 
 // the forward's steps undone, the last one first; a residual adds the gradients of its two paths
-EncoderLayerGradients encoder_layer_backward(const EncoderLayerActivations& saved, const EncoderLayerWeights& w,
-                                             const Matrix& grad_output) {
+EncoderLayerGradients encoder_layer_backward(const EncoderLayerActivations& saved,
+                                             const EncoderLayerWeights& w, const Matrix& grad_output) {
   const std::size_t E = saved.norm1_input.shape(1), L = saved.seq_len;
   if (grad_output.shape() != saved.norm1_input.shape()) {
     throw std::invalid_argument(fmt::format("encoder_layer_backward: grad_output is {} but the output is {}",
@@ -230,14 +239,16 @@ EncoderLayerGradients encoder_layer_backward(const EncoderLayerActivations& save
   if (saved.norm_first) {
     // out = x1 + FF(norm2(x1)):  dx1 = d out + norm2'(FF'(d out))
     const Matrix d_norm2_out = feed_forward_backward(grad_output);
-    const Matrix dx1 =
-        grad_output + norm_backward(saved.norm2_input, w.norm2_weight, d_norm2_out, gw.norm2_weight, gw.norm2_bias);
+    const Matrix dx1 = grad_output + norm_backward(saved.norm2_input, w.norm2_weight, d_norm2_out,
+                                                   gw.norm2_weight, gw.norm2_bias);
     // x1 = x + SA(norm1(x)):  dx = dx1 + norm1'(SA'(dx1))
     const Matrix d_norm1_out = self_attention_backward(dx1);
-    g.src = dx1 + norm_backward(saved.norm1_input, w.norm1_weight, d_norm1_out, gw.norm1_weight, gw.norm1_bias);
+    g.src =
+        dx1 + norm_backward(saved.norm1_input, w.norm1_weight, d_norm1_out, gw.norm1_weight, gw.norm1_bias);
   } else {
     // out = norm2(h2), h2 = x1 + FF(x1):  d h2 = norm2'(d out);  dx1 = d h2 + FF'(d h2)
-    const Matrix d_h2 = norm_backward(saved.norm2_input, w.norm2_weight, grad_output, gw.norm2_weight, gw.norm2_bias);
+    const Matrix d_h2 =
+        norm_backward(saved.norm2_input, w.norm2_weight, grad_output, gw.norm2_weight, gw.norm2_bias);
     const Matrix dx1 = d_h2 + feed_forward_backward(d_h2);
     // x1 = norm1(h1), h1 = x + SA(x):  d h1 = norm1'(dx1);  dx = d h1 + SA'(d h1)
     const Matrix d_h1 = norm_backward(saved.norm1_input, w.norm1_weight, dx1, gw.norm1_weight, gw.norm1_bias);
@@ -270,7 +281,8 @@ std::vector<NamedTensor> named_tensors(EncoderLayerWeights& w, const std::string
   return t;
 }
 
-void save_named_tensors(const std::string& dir, const std::vector<NamedTensor>& tensors, const std::string& suffix) {
+void save_named_tensors(const std::string& dir, const std::vector<NamedTensor>& tensors,
+                        const std::string& suffix) {
   for (const NamedTensor& t : tensors) save_npy(dir, t.name + suffix, t.shape, t.data);
 }
 

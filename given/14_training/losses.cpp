@@ -13,8 +13,8 @@ namespace course {
 LossAndGradient softmax_cross_entropy(const Matrix& logits, const std::vector<std::size_t>& targets) {
   const std::size_t T = logits.shape(0), V = logits.shape(1);
   if (targets.size() != T) {
-    throw std::invalid_argument(
-        fmt::format("softmax_cross_entropy: logits are {} but there are {} targets", shape_of(logits), targets.size()));
+    throw std::invalid_argument(fmt::format("softmax_cross_entropy: logits are {} but there are {} targets",
+                                            shape_of(logits), targets.size()));
   }
   LossAndGradient r;
   r.grad = Matrix::from_shape({T, V});
@@ -32,7 +32,8 @@ LossAndGradient softmax_cross_entropy(const Matrix& logits, const std::vector<st
     const double log_sum_exp = max + std::log(sum);
     total += log_sum_exp - logits(t, targets[t]);
     // 2. the gradient: softmax − one_hot, divided by T for the mean
-    for (std::size_t v = 0; v < V; ++v) r.grad(t, v) = std::exp(logits(t, v) - log_sum_exp) / static_cast<double>(T);
+    for (std::size_t v = 0; v < V; ++v)
+      r.grad(t, v) = std::exp(logits(t, v) - log_sum_exp) / static_cast<double>(T);
     r.grad(t, targets[t]) -= 1.0 / static_cast<double>(T);
   }
   r.loss = total / static_cast<double>(T);
@@ -62,13 +63,14 @@ LossAndGradient mse_loss(const Matrix& output, const Matrix& target) {
 Matrix embedding_backward(const std::vector<std::size_t>& ids, const Matrix& grad_output, std::size_t vocab) {
   const std::size_t n = grad_output.shape(0), E = grad_output.shape(1);
   if (ids.size() != n) {
-    throw std::invalid_argument(fmt::format("embedding_backward: {} ids but grad_output is {}", ids.size(),
-                                            shape_of(grad_output)));
+    throw std::invalid_argument(
+        fmt::format("embedding_backward: {} ids but grad_output is {}", ids.size(), shape_of(grad_output)));
   }
   Matrix d = xt::zeros<double>({vocab, E});
   for (std::size_t i = 0; i < n; ++i) {
     if (ids[i] >= vocab) {
-      throw std::invalid_argument(fmt::format("embedding_backward: id {} is {}, not below {}", i, ids[i], vocab));
+      throw std::invalid_argument(
+          fmt::format("embedding_backward: id {} is {}, not below {}", i, ids[i], vocab));
     }
     for (std::size_t j = 0; j < E; ++j) d(ids[i], j) += grad_output(i, j);
   }

@@ -19,8 +19,7 @@ TinyEncoder random_tiny_encoder(Rng& rng, const TinyEncoderConfig& c) {
   TinyEncoder m;
   m.config = c;
   m.tok = rng.normal_matrix(c.vocab, c.d_model);
-  m.pos = c.positions ? rng.normal_matrix(c.seq_len, c.d_model)
-                      : Matrix(Matrix::from_shape({0, c.d_model}));
+  m.pos = c.positions ? rng.normal_matrix(c.seq_len, c.d_model) : Matrix(Matrix::from_shape({0, c.d_model}));
   for (std::size_t l = 0; l < c.n_layers; ++l)
     m.layers.push_back(random_encoder_layer(rng, c.d_model, c.d_ff, NormInit{1.0, 1.0, 0.0, 0.0}));
   const double a = 1.0 / std::sqrt(static_cast<double>(c.d_model));
@@ -36,13 +35,16 @@ std::vector<NamedTensor> named_tensors(TinyEncoder& m) {
   for (std::size_t l = 0; l < m.layers.size(); ++l) {
     for (NamedTensor& n : named_tensors(m.layers[l], fmt::format("layers.{}.", l))) t.push_back(std::move(n));
   }
-  t.push_back({"head.weight", {m.head_weight.shape(0), m.head_weight.shape(1)}, m.head_weight.data(),
+  t.push_back({"head.weight",
+               {m.head_weight.shape(0), m.head_weight.shape(1)},
+               m.head_weight.data(),
                m.head_weight.size()});
   t.push_back({"head.bias", {m.head_bias.size()}, m.head_bias.data(), m.head_bias.size()});
   return t;
 }
 
-TinyEncoder load_tiny_encoder(const std::string& dir, std::size_t n_heads, bool norm_first, std::size_t seq_len) {
+TinyEncoder load_tiny_encoder(const std::string& dir, std::size_t n_heads, bool norm_first,
+                              std::size_t seq_len) {
   TinyEncoder m;
   m.tok = load_matrix(dir, "tok.weight", "(V, E)");
   const std::size_t V = m.tok.shape(0), E = m.tok.shape(1);
@@ -57,8 +59,8 @@ TinyEncoder load_tiny_encoder(const std::string& dir, std::size_t n_heads, bool 
   for (std::size_t l = 0; npy_exists(dir, fmt::format("layers.{}.self_attn.in_proj_weight", l)); ++l) {
     const std::string prefix = fmt::format("layers.{}.", l);
     m.layers.push_back(load_encoder_layer(dir, prefix));
-    require_shape(prefix + "self_attn.in_proj_weight.npy", m.layers.back().self_attn.in_proj_weight, {3 * E, E},
-                  "(3E, E) with the E of tok.weight");
+    require_shape(prefix + "self_attn.in_proj_weight.npy", m.layers.back().self_attn.in_proj_weight,
+                  {3 * E, E}, "(3E, E) with the E of tok.weight");
   }
   if (m.layers.empty()) throw usage_error(fmt::format("{}: no layers.0.self_attn.in_proj_weight.npy", dir));
   m.head_weight = load_matrix(dir, "head.weight", "(V, E)");
@@ -68,8 +70,8 @@ TinyEncoder load_tiny_encoder(const std::string& dir, std::size_t n_heads, bool 
   if (n_heads == 0 || E % n_heads != 0) {
     throw usage_error(fmt::format("--heads {} does not divide d_model = {} of tok.weight.npy", n_heads, E));
   }
-  m.config = {V, seq_len, E, n_heads, m.layers[0].linear1_weight.shape(0), m.layers.size(), norm_first,
-              m.config.positions};
+  m.config = {V,          seq_len,           E, n_heads, m.layers[0].linear1_weight.shape(0), m.layers.size(),
+              norm_first, m.config.positions};
   for (std::size_t l = 0; l < m.layers.size(); ++l) {
     if (m.layers[l].linear1_weight.shape(0) != m.config.d_ff) {
       throw usage_error(fmt::format("layers.{}.linear1.weight.npy has {} rows but layers.0 has {}", l,
@@ -100,9 +102,11 @@ TinyEncoderForward tiny_encoder_forward(const TinyEncoder& model, const std::vec
   Matrix x = Matrix::from_shape({n, E});
   for (std::size_t i = 0; i < n; ++i) {
     if (ids[i] >= c.vocab) {
-      throw std::invalid_argument(fmt::format("tiny_encoder_forward: id {} is {}, not below {}", i, ids[i], c.vocab));
+      throw std::invalid_argument(
+          fmt::format("tiny_encoder_forward: id {} is {}, not below {}", i, ids[i], c.vocab));
     }
-    for (std::size_t j = 0; j < E; ++j) x(i, j) = model.tok(ids[i], j) + (c.positions ? model.pos(i % L, j) : 0.0);
+    for (std::size_t j = 0; j < E; ++j)
+      x(i, j) = model.tok(ids[i], j) + (c.positions ? model.pos(i % L, j) : 0.0);
   }
   // 2. the encoder layers, no mask
   const BoolMatrix mask = xt::zeros<bool>({L, L});
@@ -124,8 +128,9 @@ TinyEncoder tiny_encoder_backward(const TinyEncoder& model, const TinyEncoderFor
   const TinyEncoderConfig& c = model.config;
   const std::size_t L = c.seq_len, E = c.d_model, n = forward.ids.size();
   if (grad_logits.shape(0) != n || grad_logits.shape(1) != c.vocab) {
-    throw std::invalid_argument(fmt::format("tiny_encoder_backward: grad_logits is {} but the logits are ({}, {})",
-                                            shape_of(grad_logits), n, c.vocab));
+    throw std::invalid_argument(
+        fmt::format("tiny_encoder_backward: grad_logits is {} but the logits are ({}, {})",
+                    shape_of(grad_logits), n, c.vocab));
   }
   TinyEncoder g;
   g.config = c;

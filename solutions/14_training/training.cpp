@@ -9,11 +9,13 @@
 namespace course {
 
 // dx = (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂)) / σ with ĝ = g ⊙ γ;  dγ = Σ_rows g ⊙ x̂;  dβ = Σ_rows g
-LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, double eps, const Matrix& grad_y) {
+LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, double eps,
+                                       const Matrix& grad_y) {
   const std::size_t n = x.shape(0), E = x.shape(1);
   if (gamma.size() != E || grad_y.shape() != x.shape()) {
-    throw std::invalid_argument(fmt::format("layer_norm_backward: x is {}, gamma has {} entries, grad_y is {}",
-                                            shape_of(x), gamma.size(), shape_of(grad_y)));
+    throw std::invalid_argument(
+        fmt::format("layer_norm_backward: x is {}, gamma has {} entries, grad_y is {}", shape_of(x),
+                    gamma.size(), shape_of(grad_y)));
   }
   LayerNormGradients g;
   g.x = Matrix::from_shape({n, E});
@@ -42,7 +44,8 @@ LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, dou
     mean_g_hat /= static_cast<double>(E);
     mean_g_hat_x_hat /= static_cast<double>(E);
     // 3. dx
-    for (std::size_t j = 0; j < E; ++j) g.x(i, j) = (g_hat[j] - mean_g_hat - x_hat[j] * mean_g_hat_x_hat) * inv_std;
+    for (std::size_t j = 0; j < E; ++j)
+      g.x(i, j) = (g_hat[j] - mean_g_hat - x_hat[j] * mean_g_hat_x_hat) * inv_std;
   }
   return g;
 }
@@ -52,8 +55,8 @@ void adamw_step(double* param, const double* grad, std::size_t n, AdamWMoments& 
                 const AdamWOptions& o) {
   if (t == 0) throw std::invalid_argument("adamw_step: the step number t starts at 1");
   if (moments.m.size() != n || moments.v.size() != n) {
-    throw std::invalid_argument(fmt::format("adamw_step: the parameter has {} entries but m has {} and v {}", n,
-                                            moments.m.size(), moments.v.size()));
+    throw std::invalid_argument(fmt::format("adamw_step: the parameter has {} entries but m has {} and v {}",
+                                            n, moments.m.size(), moments.v.size()));
   }
   // the step's constants, as PyTorch computes them (Python floats)
   const double step = static_cast<double>(t);
