@@ -4,7 +4,7 @@
 //
 //   build/bin/bench_14_training [--batch B] [--seq-len L] [--d-model E] [--heads H] [--d-ff F]
 //                               [--layers N] [--rounds R] [--steps K] [--python PATH] [--script PATH]
-//                               [--no-pytorch]
+//                               [--no-pytorch] [--default-malloc]
 //
 // Run it from the repository root (the PyTorch side is tools/bench_14_pytorch.py, started once with
 // OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1)). The two sides take turns, R rounds of K steps
@@ -34,6 +34,7 @@ struct Options {
   std::string python = "/usr/bin/python3";
   std::string script = "tools/bench_14_pytorch.py";
   bool no_pytorch = false;
+  bool default_malloc = false;  // --default-malloc: skip keep_freed_memory(), to measure what it saves
 };
 
 TinyEncoderConfig config_of(const Options& opt) {
@@ -139,6 +140,8 @@ class PyTorchSide {
 };
 
 int run(const Options& opt) {
+  // as the chapter program does (common/given/14_training.hpp says why), unless --default-malloc
+  if (!opt.default_malloc) keep_freed_memory();
   const TinyEncoderConfig c = config_of(opt);
   if (c.d_model % c.n_heads != 0)
     throw usage_error(fmt::format("--heads {} does not divide --d-model {}", c.n_heads, c.d_model));
@@ -192,7 +195,6 @@ int run(const Options& opt) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Benchmark of chapter 14: one training step, C++ against PyTorch", "bench_14_training"};
-  keep_freed_memory();  // as the chapter program does (common/given/14_training.hpp says why)
   Options opt;
   add_size_option(app, "--batch", opt.batch, "Sequences per step B (default 32)", 4096);
   add_size_option(app, "--seq-len", opt.seq_len, "Sequence length L (default 16)", 4096);
@@ -205,6 +207,8 @@ int main(int argc, char** argv) {
   app.add_option("--python", opt.python, "The Python with PyTorch (default /usr/bin/python3)");
   app.add_option("--script", opt.script, "The PyTorch side (default tools/bench_14_pytorch.py)");
   app.add_flag("--no-pytorch", opt.no_pytorch, "Time the C++ side only");
+  app.add_flag("--default-malloc", opt.default_malloc,
+               "Leave glibc's malloc as it is (no keep_freed_memory()), to measure what that call saves");
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

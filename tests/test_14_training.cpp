@@ -489,6 +489,11 @@ TEST_SUITE("given: 14 training") {
     // logits of 1000: no overflow; the right class certain, so the loss is 0
     const LossAndGradient big = softmax_cross_entropy(Matrix({{1000.0, 0.0}}), {0});
     CHECK(big.loss == 0.0);
+    // ... wherever the largest logit is: first, middle or last column
+    const LossAndGradient middle =
+        softmax_cross_entropy(Matrix({{0.0, 1000.0, 0.0}, {0.0, 0.0, 1000.0}}), {1, 2});
+    CHECK(middle.loss == 0.0);
+    CHECK_CLOSE(middle.grad, Matrix(xt::zeros<double>({2, 3})), 0.0);
     CHECK_THROWS_AS(softmax_cross_entropy(z, {0, 1, 2}), std::invalid_argument);
     CHECK_THROWS_AS(softmax_cross_entropy(z, {0, 1, 2, 5}), std::invalid_argument);
   }
