@@ -265,9 +265,10 @@ double train_step(TinyEncoder& model, AdamW& optimizer, const Batch& batch);
 // or more with a fresh mapping from the kernel and unmaps it when freed, and gives the top of the heap
 // back once 128 KiB are free there; a training step allocates the same activations every step (a
 // (B·L, F) matrix is 128 KiB at B = 32, L = 8, F = 64), so every step would fault in and zero every
-// page again. Measured with bench/bench_14_training: about 60% of a step's time went to the kernel's
-// page faults, memset and memmove before this call, and the step took 3 to 5 times as long. Call it
-// once, first thing in a program that trains. Changes no number the program computes.
+// page again. Measured with bench/bench_14_training (perf): without this call about 60% of a step's
+// time went to the kernel's page faults, memset and memmove, and `--default-malloc` (the bench
+// without it) takes 2 to 3 times as long per step. Call it once, first thing in a program that
+// trains. It changes no number the program computes.
 void keep_freed_memory();
 
 // The multiply-adds of one training step (forward, backward, AdamW) on a batch of B sequences,
