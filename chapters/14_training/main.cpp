@@ -34,8 +34,9 @@ namespace {
 
 struct Options {
   CommonOptions common;
-  bool full = false;           // --full: the larger model, trained longer
-  int train_steps = 0;         // --train-steps N; 0 = the run's default
+  bool full = false;      // --full: the larger model, trained longer
+  int train_steps = 400;  // --train-steps N (the default run's; --full and --load have their own)
+  bool train_steps_given = false;
   double lr = 1e-3;            // --lr
   double weight_decay = 0.01;  // --weight-decay
   int heads = 2;               // --heads H (--load files only)
@@ -71,7 +72,7 @@ RunConfig run_config(const Options& opt) {
     r.steps = 400;
     r.held_out = 500;
   }
-  if (opt.train_steps > 0) r.steps = static_cast<std::size_t>(opt.train_steps);
+  if (opt.train_steps_given) r.steps = static_cast<std::size_t>(opt.train_steps);
   r.report_every = std::max<std::size_t>(1, r.steps / 10);
   return r;
 }
@@ -358,7 +359,7 @@ SelfChecks self_checks(const Example& e, const Options& opt) {
   for (double l : e.without_positions.losses) finite = finite && std::isfinite(l);
   checks.expect("every loss is finite", finite);
   // what the default and --full runs claim (other --train-steps, --lr, --weight-decay train other runs)
-  const bool defaults = opt.train_steps == 0 && opt.lr == 1e-3 && opt.weight_decay == 0.01;
+  const bool defaults = !opt.train_steps_given && opt.lr == 1e-3 && opt.weight_decay == 0.01;
   if (defaults) {
     const double goal = 0.99;
     checks.expect(fmt::format("held-out per-token accuracy with positions >= {}", percent(goal)),
@@ -413,7 +414,8 @@ std::string sci(double x) {
 // The tiny encoder's first steps against PyTorch's losses (fixture first_steps).
 int run_first_steps(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
-  if (opt.train_steps > 0) throw usage_error("--train-steps: the number of steps comes from inputs.npy here");
+  if (opt.train_steps_given)
+    throw usage_error("--train-steps: the number of steps comes from inputs.npy here");
   const NpyArray inputs = read_npy(dir + "/inputs.npy", "inputs.npy");
   const NpyArray targets = read_npy(dir + "/targets.npy", "targets.npy");
   if (inputs.descr != "<i8" || targets.descr != "<i8")
@@ -503,10 +505,10 @@ int run_encoder_layer(const Options& opt) {
   const std::size_t L = src.shape(0), E = src.shape(1), H = static_cast<std::size_t>(opt.heads);
   require_shape("src.npy", src, {L, w.self_attn.in_proj_weight.shape(1)}, "(L, E) with the E of the weights");
   if (E % H != 0) throw usage_error(fmt::format("--heads {} does not divide E = {}", H, E));
-  if (gradients && opt.train_steps > 0)
+  if (gradients && opt.train_steps_given)
     throw usage_error("--train-steps needs target.npy, not grad_output.npy");
   const std::size_t steps =
-      training ? static_cast<std::size_t>(opt.train_steps > 0 ? opt.train_steps : 10) : 1;
+      training ? static_cast<std::size_t>(opt.train_steps_given ? opt.train_steps : 10) : 1;
   const double F = static_cast<double>(w.linear1_weight.shape(0));
   const double layer_work = 3.0 * L * (4.0 * E * E + 2.0 * L * E + 2.0 * E * F);
   require_within_limits({8.0 * L * (30.0 * (E + F) + 3.0 * L * H), kOverhead * steps * layer_work},
@@ -612,18 +614,21 @@ int main(int argc, char** argv) {
   app.add_flag("--full", opt.full,
                "Train the larger model (16 digits, 2 layers, E = 32) for 600 steps (about half a minute)");
   app.add_option("--train-steps", opt.train_steps,
-                 "Training steps (default 400, 600 with --full; 10 on --load target.npy)")
-      ->check(whole_number_in(1, 1000000));
+                 "Training steps (400; 600 with --full; 10 on --load target.npy)")
+      ->check(whole_number_in(1, 1000000))
+      ->capture_default_str();
   app.add_option("--lr", opt.lr, "AdamW's learning rate (default 1e-3)")
       ->check(finite_in(1e-12, 1.0, "a larger step throws the weights about"));
   app.add_option("--weight-decay", opt.weight_decay, "AdamW's decoupled weight decay (default 0.01)")
       ->check(finite_in(0.0, 100.0, "0 for none"));
-  app.add_option("--heads", opt.heads, "Heads H of the --load files (default 2)")
-      ->check(whole_number_in(1, 4096));
+  app.add_option("--heads", opt.heads, "Heads H of the --load files")
+      ->check(whole_number_in(1, 4096))
+      ->capture_default_str();
   app.add_flag("--norm-first", opt.norm_first, "The --load files are a pre-norm layer (norm_first=True)");
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] {
     opt.heads_given = app.count("--heads") > 0;
+    opt.train_steps_given = app.count("--train-steps") > 0;
     return run(opt);
   });
 }
