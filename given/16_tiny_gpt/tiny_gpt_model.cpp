@@ -98,8 +98,9 @@ TinyGpt load_tiny_gpt(const std::string& dir, std::size_t n_heads) {
   return m;
 }
 
-// x = tok[ids] + pos[t];  blocks (pre-norm, GELU, causal);  logits = norm(x) headᵀ
-TinyGptForward tiny_gpt_forward(const TinyGpt& model, const std::vector<std::size_t>& ids, std::size_t T) {
+namespace {
+// x = tok[ids] + pos[t];  blocks (pre-norm, GELU, causal);  normed = norm(x): all but the head
+void forward_to_head(const TinyGpt& model, const std::vector<std::size_t>& ids, std::size_t T, TinyGptForward& f) {
   const TinyGptConfig& c = model.config;
   const std::size_t E = c.d_model, n = ids.size();
   if (T == 0 || T > c.n_ctx) {
@@ -110,7 +111,6 @@ TinyGptForward tiny_gpt_forward(const TinyGpt& model, const std::vector<std::siz
     throw std::invalid_argument(
         fmt::format("tiny_gpt_forward: {} ids are not a whole number of sequences of {}", n, T));
   }
-  TinyGptForward f;
   f.ids = ids;
   f.seq_len = T;
   // 1. token embedding, plus the position table's row t for the t-th token of every sequence
@@ -127,9 +127,17 @@ TinyGptForward tiny_gpt_forward(const TinyGpt& model, const std::vector<std::siz
     f.blocks.push_back(encoder_layer_forward(x, T, w, c.n_heads, /*norm_first=*/true, Activation::gelu, causal));
     x = f.blocks.back().output;
   }
-  // 3. the final norm and the head (no bias)
+  // 3. the final norm
   f.norm_input = x;
   f.normed = layer_norm(x, model.norm_weight, model.norm_bias, kLayerNormEps);
+}
+}  // namespace
+
+// x = tok[ids] + pos[t];  blocks (pre-norm, GELU, causal);  logits = norm(x) headᵀ
+TinyGptForward tiny_gpt_forward(const TinyGpt& model, const std::vector<std::size_t>& ids, std::size_t T) {
+  TinyGptForward f;
+  forward_to_head(model, ids, T, f);
+  // the head (no bias), the same linear map at every position
   f.logits = product_nt(f.normed, model.head_weight);
   return f;
 }
@@ -219,9 +227,12 @@ std::vector<std::size_t> generate(const TinyGpt& model, const std::vector<std::s
   for (std::size_t k = 0; k < n_new; ++k) {
     const std::size_t T = std::min(out.size(), model.config.n_ctx);
     const std::vector<std::size_t> context(out.end() - static_cast<std::ptrdiff_t>(T), out.end());
-    const TinyGptForward f = tiny_gpt_forward(model, context, T);
-    const Vector last = xt::view(f.logits, T - 1, xt::all());
-    out.push_back(sample_next(last, options, rng));
+    // the head on the last position only: the others' logits are not needed
+    TinyGptForward f;
+    forward_to_head(model, context, T, f);
+    const Matrix last_hidden = xt::view(f.normed, xt::range(T - 1, T), xt::all());
+    const Matrix logits = product_nt(last_hidden, model.head_weight);  // (1, V)
+    out.push_back(sample_next(xt::view(logits, 0, xt::all()), options, rng));
   }
   return out;
 }
