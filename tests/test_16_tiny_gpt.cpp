@@ -130,6 +130,9 @@ TEST_SUITE("16 tiny GPT") {
     // exp(1000) overflows; after subtracting the maximum the softmax is (1, 0, 0)
     const Matrix g = cross_entropy_backward(Matrix({{-1000.0, 1000.0, 0.0}}), {0});
     CHECK_CLOSE(g, Matrix({{-1.0, 1.0, 0.0}}), 1e-15);
+    // every logit far below 0: exp(z) underflows to 0 unless the row's own maximum is subtracted
+    const double p0 = 1.0 / (1.0 + std::exp(-1.0));  // softmax(−1000, −1001)[0]
+    CHECK_CLOSE(cross_entropy_backward(Matrix({{-1000.0, -1001.0}}), {1}), Matrix({{p0, p0 - 1.0}}), 1e-15);
   }
 
   TEST_CASE("cross_entropy_backward refuses a targets list of the wrong length or a target not below V") {
