@@ -132,7 +132,7 @@ TEST_SUITE("16 tiny GPT") {
     CHECK_CLOSE(g, Matrix({{-1.0, 1.0, 0.0}}), 1e-15);
     // every logit far below 0: exp(z) underflows to 0 unless the row's own maximum is subtracted
     const double p0 = 1.0 / (1.0 + std::exp(-1.0));  // softmax(−1000, −1001)[0]
-    CHECK_CLOSE(cross_entropy_backward(Matrix({{-1000.0, -1001.0}}), {1}), Matrix({{p0, p0 - 1.0}}), 1e-15);
+    CHECK_CLOSE(cross_entropy_backward(Matrix({{-1000.0, -1001.0}}), {1}), Matrix({{p0, -p0}}), 1e-15);  // (p0, p1 − 1) = (p0, −p0)
   }
 
   TEST_CASE("cross_entropy_backward refuses a targets list of the wrong length or a target not below V") {
