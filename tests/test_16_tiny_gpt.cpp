@@ -349,6 +349,9 @@ TEST_SUITE("given: 16 tiny GPT") {
     // bits of 1 after 0, then 0 after 1: −log2(3/5) − log2(2/5), halved
     const double bits = bigram_bits_per_char(b, {0, 1, 0}, {1, 2});
     CHECK(std::abs(bits - (-std::log2(0.6) - std::log2(0.4)) / 2.0) < 1e-15);
+    // add-α: (2 + 0.5) / (2 + 1.5)
+    CHECK(std::abs(count_bigrams({0, 1, 0, 1, 1}, 3, 0.5).probability(0, 1) - 2.5 / 3.5) < 1e-15);
+    CHECK_THROWS_AS(count_bigrams({0, 1}, 3, 0.0), std::invalid_argument);
   }
 
   TEST_CASE("the TinyGPT's logits equal PyTorch's (1e-9, float64), with and without targets") {

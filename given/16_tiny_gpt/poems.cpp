@@ -202,9 +202,11 @@ std::string Vocabulary::decode(const std::vector<std::size_t>& id_list) const {
 }
 
 // count(a, b) for every neighbouring pair of the text
-Bigram count_bigrams(const std::vector<std::size_t>& ids, std::size_t vocab) {
+Bigram count_bigrams(const std::vector<std::size_t>& ids, std::size_t vocab, double alpha) {
+  if (!(alpha > 0.0) || !std::isfinite(alpha)) throw std::invalid_argument("count_bigrams: alpha must be above 0");
   Bigram b;
   b.vocab = vocab;
+  b.alpha = alpha;
   b.pair_counts.assign(vocab * vocab, 0.0);
   b.counts.assign(vocab, 0.0);
   for (std::size_t i = 1; i < ids.size(); ++i) {
@@ -216,9 +218,9 @@ Bigram count_bigrams(const std::vector<std::size_t>& ids, std::size_t vocab) {
   return b;
 }
 
-// (count(a, b) + 1) / (count(a) + V)
+// (count(a, b) + α) / (count(a) + α V)
 double Bigram::probability(std::size_t a, std::size_t b) const {
-  return (pair_counts[a * vocab + b] + 1.0) / (counts[a] + static_cast<double>(vocab));
+  return (pair_counts[a * vocab + b] + alpha) / (counts[a] + alpha * static_cast<double>(vocab));
 }
 
 double bigram_bits_per_char(const Bigram& bigram, const std::vector<std::size_t>& ids,
