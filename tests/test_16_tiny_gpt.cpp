@@ -45,7 +45,8 @@ double next_uniform(const Rng& rng) {
 }
 
 // How often each token comes out of n draws.
-std::vector<double> frequencies(const Vector& logits, const SamplingOptions& o, std::size_t n, std::uint64_t seed) {
+std::vector<double> frequencies(const Vector& logits, const SamplingOptions& o, std::size_t n,
+                                std::uint64_t seed) {
   Rng rng(seed);
   std::vector<double> f(logits.size(), 0.0);
   for (std::size_t i = 0; i < n; ++i) f[sample_next(logits, o, rng)] += 1.0 / static_cast<double>(n);
@@ -132,7 +133,8 @@ TEST_SUITE("16 tiny GPT") {
     CHECK_CLOSE(g, Matrix({{-1.0, 1.0, 0.0}}), 1e-15);
     // every logit far below 0: exp(z) underflows to 0 unless the row's own maximum is subtracted
     const double p0 = 1.0 / (1.0 + std::exp(-1.0));  // softmax(−1000, −1001)[0]
-    CHECK_CLOSE(cross_entropy_backward(Matrix({{-1000.0, -1001.0}}), {1}), Matrix({{p0, -p0}}), 1e-15);  // (p0, p1 − 1) = (p0, −p0)
+    CHECK_CLOSE(cross_entropy_backward(Matrix({{-1000.0, -1001.0}}), {1}), Matrix({{p0, -p0}}),
+                1e-15);  // (p0, p1 − 1) = (p0, −p0)
   }
 
   TEST_CASE("cross_entropy_backward refuses a targets list of the wrong length or a target not below V") {
@@ -332,7 +334,8 @@ TEST_SUITE("given: 16 tiny GPT") {
 
   TEST_CASE("split_poems holds out every tenth poem, whole") {
     std::vector<Poem> poems(20);
-    for (std::size_t i = 0; i < 20; ++i) poems[i].lines = {std::u32string(1, static_cast<char32_t>(U'a' + i))};
+    for (std::size_t i = 0; i < 20; ++i)
+      poems[i].lines = {std::u32string(1, static_cast<char32_t>(U'a' + i))};
     const Corpus c = split_poems(poems);
     CHECK(c.train_poems == 18);
     CHECK(c.held_out_poems == 2);
@@ -369,8 +372,8 @@ TEST_SUITE("given: 16 tiny GPT") {
     const TinyGpt m = small_model(2, 1);
     const std::vector<std::size_t> a = {1, 2, 3, 4, 5}, b = {1, 2, 3, 0, 5};
     const Matrix la = tiny_gpt_forward(m, a, 5).logits, lb = tiny_gpt_forward(m, b, 5).logits;
-    CHECK_CLOSE(Matrix(xt::view(la, xt::range(0, 3), xt::all())), Matrix(xt::view(lb, xt::range(0, 3), xt::all())),
-                0.0);
+    CHECK_CLOSE(Matrix(xt::view(la, xt::range(0, 3), xt::all())),
+                Matrix(xt::view(lb, xt::range(0, 3), xt::all())), 0.0);
     CHECK(max_abs_diff(Vector(xt::view(la, 3, xt::all())), Vector(xt::view(lb, 3, xt::all()))) > 1e-3);
     // a batch of the two equals each alone
     std::vector<std::size_t> both = a;
@@ -378,7 +381,8 @@ TEST_SUITE("given: 16 tiny GPT") {
     const Matrix l2 = tiny_gpt_forward(m, both, 5).logits;
     CHECK_CLOSE(Matrix(xt::view(l2, xt::range(5, 10), xt::all())), lb, 1e-12);
     // a shorter sequence: its logits are the first rows of the longer one's
-    CHECK_CLOSE(tiny_gpt_forward(m, {1, 2, 3}, 3).logits, Matrix(xt::view(la, xt::range(0, 3), xt::all())), 1e-12);
+    CHECK_CLOSE(tiny_gpt_forward(m, {1, 2, 3}, 3).logits, Matrix(xt::view(la, xt::range(0, 3), xt::all())),
+                1e-12);
   }
 
   TEST_CASE("tiny_gpt_forward refuses sequences longer than the context, ragged batches and unknown ids") {

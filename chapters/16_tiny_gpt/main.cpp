@@ -84,7 +84,8 @@ Cost cost_of(const RunConfig& r, std::size_t held_out_chars) {
   const double evals = 11.0 * static_cast<double>(held_out_chars) * per_token_forward;
   const double E = r.model.d_model, V = static_cast<double>(r.model.vocab);
   const double per_token_body = per_token_forward - V * E;  // the blocks; generation runs the head once
-  const double samples = 2.0 * (static_cast<double>(r.sample_chars) + 150.0) * (r.model.n_ctx * per_token_body + V * E);
+  const double samples =
+      2.0 * (static_cast<double>(r.sample_chars) + 150.0) * (r.model.n_ctx * per_token_body + V * E);
   const double work = 2.0 * (static_cast<double>(r.steps) * step + evals) + samples;
   const double rows = 64.0 * r.model.n_ctx;
   return {8.0 * rows * (40.0 * r.model.d_ff * r.model.n_layers + 3.0 * r.model.vocab), 0.5 * work};
@@ -129,7 +130,8 @@ TrainingRun train(const RunConfig& r, const TinyGptConfig& mc, std::uint64_t see
       t.report_steps.push_back(step);
       t.held_out_bits.push_back(mean_loss(t.model, held_ids, mc.n_ctx).loss / std::log(2.0));
     }
-    t.losses.push_back(train_step(t.model, optimizer, random_batch(rng, train_ids, r.batch, mc.n_ctx), mc.n_ctx));
+    t.losses.push_back(
+        train_step(t.model, optimizer, random_batch(rng, train_ids, r.batch, mc.n_ctx), mc.n_ctx));
   }
   if (evaluate) {
     t.report_steps.push_back(steps);
@@ -157,7 +159,9 @@ bool regular_line(const std::u32string& line) {
 
 struct LineShape {
   std::size_t lines = 0, regular = 0;
-  double share() const { return lines == 0 ? 0.0 : static_cast<double>(regular) / static_cast<double>(lines); }
+  double share() const {
+    return lines == 0 ? 0.0 : static_cast<double>(regular) / static_cast<double>(lines);
+  }
 };
 
 // the non-empty lines of a text, except the last (it may be cut off)
@@ -183,7 +187,8 @@ struct HeadStatistics {
   // half-line (i − n − 1), the character just before (i − 1), the line's first character
   std::vector<std::vector<double>> parallel, previous, line_start;  // [block][head]
   std::size_t queries = 0;
-  double uniform = 0;  // what each would be if every head spread its weight evenly over the past: mean 1/(i+1)
+  double uniform =
+      0;  // what each would be if every head spread its weight evenly over the past: mean 1/(i+1)
 };
 
 struct Samples {
@@ -197,8 +202,8 @@ struct Example {
   Corpus corpus;
   Vocabulary vocab;
   std::vector<std::size_t> train_ids, held_ids;
-  std::string held_out_poem;  // the first held-out poem
-  double bigram_bits = 0;     // add-one, on the predicted held-out positions
+  std::string held_out_poem;     // the first held-out poem
+  double bigram_bits = 0;        // add-one, on the predicted held-out positions
   double bigram_small_bits = 0;  // add-0.01
   double model_bits = 0;
   TrainingRun with_positions, without_positions;
@@ -219,7 +224,8 @@ std::u32string to_u32(const Vocabulary& v, const std::vector<std::size_t>& ids) 
 }
 
 // the attention of every block and head on held-out regular lines, each read on its own
-HeadStatistics head_statistics(const TinyGpt& model, const Vocabulary& vocab, const std::vector<Poem>& poems) {
+HeadStatistics head_statistics(const TinyGpt& model, const Vocabulary& vocab,
+                               const std::vector<Poem>& poems) {
   const TinyGptConfig& c = model.config;
   HeadStatistics s;
   s.parallel.assign(c.n_layers, std::vector<double>(c.n_heads, 0.0));
@@ -234,7 +240,8 @@ HeadStatistics head_statistics(const TinyGpt& model, const Vocabulary& vocab, co
       for (std::size_t l = 0; l < c.n_layers; ++l) {
         const Tensor4& w = f.blocks[l].saved.weights;  // (1, H, T, T)
         for (std::size_t h = 0; h < c.n_heads; ++h) {
-          for (std::size_t i = n + 2; i < 2 * n + 1; ++i) {  // the second half-line's characters after its first
+          for (std::size_t i = n + 2; i < 2 * n + 1;
+               ++i) {  // the second half-line's characters after its first
             s.parallel[l][h] += w(0, h, i, i - n - 1);
             s.previous[l][h] += w(0, h, i, i - 1);
             s.line_start[l][h] += w(0, h, i, 0);
@@ -277,12 +284,13 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
       bigram_bits_per_char(count_bigrams(e.train_ids, mc.vocab, 0.01), e.held_ids, held.predicted_positions);
   TinyGptConfig no_pos = mc;
   no_pos.positions = false;
-  e.without_positions = train(e.config, no_pos, opt.common.seed, e.train_ids, e.held_ids, e.config.steps, false);
+  e.without_positions =
+      train(e.config, no_pos, opt.common.seed, e.train_ids, e.held_ids, e.config.steps, false);
   e.without_bits = mean_loss(e.without_positions.model, e.held_ids, mc.n_ctx).loss / std::log(2.0);
   // 3. the first steps again: the same bits
-  e.rerun_losses =
-      train(e.config, mc, opt.common.seed, e.train_ids, e.held_ids, std::min<std::size_t>(3, e.config.steps), false)
-          .losses;
+  e.rerun_losses = train(e.config, mc, opt.common.seed, e.train_ids, e.held_ids,
+                         std::min<std::size_t>(3, e.config.steps), false)
+                       .losses;
   // 4. samples from the first character of the held-out poem
   const std::vector<std::size_t> prompt = e.vocab.encode(poems[9].lines[0].substr(0, 1));
   e.samples.prompt = e.vocab.decode(prompt);
@@ -299,15 +307,17 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
   const std::u32string first_line = poems[9].lines[0];
   e.map_ids = e.vocab.encode(first_line.substr(0, std::min(first_line.size(), mc.n_ctx)));
   const TinyGptForward f = tiny_gpt_forward(e.with_positions.model, e.map_ids, e.map_ids.size());
-  for (const EncoderLayerForward& b : f.blocks) e.maps.push_back(xt::view(b.saved.weights, 0, xt::all(), xt::all(), xt::all()));
+  for (const EncoderLayerForward& b : f.blocks)
+    e.maps.push_back(xt::view(b.saved.weights, 0, xt::all(), xt::all(), xt::all()));
   e.heads = head_statistics(e.with_positions.model, e.vocab, poems);
   // 6. the lines' shape: the held-out poems, and text generated by each model (top-k sampling)
   e.shape_corpus = line_shape(e.corpus.held_out);
   const std::vector<std::size_t> newline = e.vocab.encode(U"\n");
   Rng with_rng(opt.common.seed + 3), without_rng(opt.common.seed + 3);
-  e.shape_with = line_shape(to_u32(e.vocab, generate(e.with_positions.model, newline, e.config.sample_chars, topk, with_rng)));
-  e.shape_without =
-      line_shape(to_u32(e.vocab, generate(e.without_positions.model, newline, e.config.sample_chars, topk, without_rng)));
+  e.shape_with = line_shape(
+      to_u32(e.vocab, generate(e.with_positions.model, newline, e.config.sample_chars, topk, with_rng)));
+  e.shape_without = line_shape(to_u32(
+      e.vocab, generate(e.without_positions.model, newline, e.config.sample_chars, topk, without_rng)));
   return e;
 }
 
@@ -340,11 +350,19 @@ void show_training(const Example& e) {
   fmt::print("TinyGPT after {} steps: {:.4f} bits per character\n", e.config.steps, e.model_bits);
 }
 
+// a sample on one line: each '\n' shown as " / "
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (char ch : text) out += ch == '\n' ? std::string(" / ") : std::string(1, ch);
+  return out;
+}
+
 void show_samples(const Example& e, const Options& opt) {
-  print_section(fmt::format("3. Samples: 47 characters after 「{}」", e.samples.prompt));
-  fmt::print("greedy:\n{}\n", e.samples.greedy);
-  fmt::print("temperature {:g}:\n{}\n", opt.temperature, e.samples.temperature);
-  fmt::print("temperature {:g}, top-k {}:\n{}\n", opt.temperature, opt.top_k, e.samples.top_k);
+  print_section(
+      fmt::format("3. Samples: 47 characters after 「{}」 (a line break shown as /)", e.samples.prompt));
+  fmt::print("greedy:\n  {}\n", one_line(e.samples.greedy));
+  fmt::print("temperature {:g}:\n  {}\n", opt.temperature, one_line(e.samples.temperature));
+  fmt::print("temperature {:g}, top-k {}:\n  {}\n", opt.temperature, opt.top_k, one_line(e.samples.top_k));
 }
 
 void show_heads(const Example& e) {
@@ -356,21 +374,22 @@ void show_heads(const Example& e) {
       e.heads.queries);
   for (std::size_t l = 0; l < n; ++l)
     for (std::size_t h = 0; h < H; ++h)
-      fmt::print("  block {} head {}:  {:.3f}  {:.3f}  {:.3f}\n", l, h, e.heads.parallel[l][h], e.heads.previous[l][h],
-                 e.heads.line_start[l][h]);
+      fmt::print("  block {} head {}:  {:.3f}  {:.3f}  {:.3f}\n", l, h, e.heads.parallel[l][h],
+                 e.heads.previous[l][h], e.heads.line_start[l][h]);
   fmt::print("(a head spreading its weight evenly over the past would give each {:.3f})\n", e.heads.uniform);
 }
 
 void show_without_positions(const Example& e) {
   print_section("5. The same model without positions: the lines' shape");
-  fmt::print("held-out bits per character: {:.4f} without positions, {:.4f} with\n", e.without_bits, e.model_bits);
+  fmt::print("held-out bits per character: {:.4f} without positions, {:.4f} with\n", e.without_bits,
+             e.model_bits);
   fmt::print("regular lines (5 or 7 characters，the same again。):\n");
-  fmt::print("  held-out poems:            {:>4} of {:>4} = {}\n", e.shape_corpus.regular, e.shape_corpus.lines,
-             percent(e.shape_corpus.share()));
+  fmt::print("  held-out poems:            {:>4} of {:>4} = {}\n", e.shape_corpus.regular,
+             e.shape_corpus.lines, percent(e.shape_corpus.share()));
   fmt::print("  sampled, with positions:    {:>4} of {:>4} = {}\n", e.shape_with.regular, e.shape_with.lines,
              percent(e.shape_with.share()));
-  fmt::print("  sampled, without positions: {:>4} of {:>4} = {}\n", e.shape_without.regular, e.shape_without.lines,
-             percent(e.shape_without.share()));
+  fmt::print("  sampled, without positions: {:>4} of {:>4} = {}\n", e.shape_without.regular,
+             e.shape_without.lines, percent(e.shape_without.share()));
 }
 
 void draw(const Example& e, Figures& figures) {
@@ -379,7 +398,8 @@ void draw(const Example& e, Figures& figures) {
   for (std::size_t k = 0; k < t.report_steps.size(); ++k) {
     x.push_back(static_cast<double>(t.report_steps[k]));
     // the training loss: the mean of the steps since the last report, in bits
-    const std::size_t from = k == 0 ? 0 : t.report_steps[k - 1], to = std::max<std::size_t>(from + 1, t.report_steps[k]);
+    const std::size_t from = k == 0 ? 0 : t.report_steps[k - 1],
+                      to = std::max<std::size_t>(from + 1, t.report_steps[k]);
     double sum = 0.0;
     for (std::size_t s = from; s < std::min(to, t.losses.size()); ++s) sum += t.losses[s];
     train.push_back(sum / static_cast<double>(std::min(to, t.losses.size()) - from) / std::log(2.0));
@@ -388,7 +408,7 @@ void draw(const Example& e, Figures& figures) {
   figures.line_plot("16-loss.svg", x,
                     {{"training (mean since the last point)", train},
                      {"held-out poems", t.held_out_bits},
-                     {"bigram baseline, held-out", bigram}},
+                     {"bigram add-0.01, held-out", bigram}},
                     {"TinyGPT on 唐诗三百首", "step", "bits per character", false, false});
   Labels labels;
   for (std::size_t i = 0; i < e.map_ids.size(); ++i) labels.push_back(e.vocab.decode({e.map_ids[i]}));
@@ -414,15 +434,15 @@ SelfChecks self_checks(const Example& e, const Options& opt) {
   for (double l : t.losses) finite = finite && std::isfinite(l);
   for (double l : e.without_positions.losses) finite = finite && std::isfinite(l);
   checks.expect("every loss is finite", finite);
-  checks.expect("the held-out poems' lines are mostly regular (the measure measures)", e.shape_corpus.share() > 0.8,
-                percent(e.shape_corpus.share()));
+  checks.expect("the held-out poems' lines are mostly regular (the measure measures)",
+                e.shape_corpus.share() > 0.8, percent(e.shape_corpus.share()));
   if (!opt.train_steps_given) {
     checks.expect("the loss fell below uniform guessing", t.held_out_bits.back() < std::log2(e.vocab.size()),
                   fmt::format("{:.4f} < {:.4f}", t.held_out_bits.back(), std::log2(e.vocab.size())));
     if (opt.full) {
       const double best = std::min(e.bigram_bits, e.bigram_small_bits);
-      checks.expect("below both bigram baselines on held-out poems by 0.5 bits or more", e.model_bits < best - 0.5,
-                    fmt::format("{:.4f} < {:.4f} − 0.5", e.model_bits, best));
+      checks.expect("below both bigram baselines on held-out poems by 0.5 bits or more",
+                    e.model_bits < best - 0.5, fmt::format("{:.4f} < {:.4f} − 0.5", e.model_bits, best));
     }
   }
   return checks;
@@ -438,12 +458,13 @@ int run_default(const Options& opt) {
   print_title("Chapter 16 · A tiny GPT");
   const TinyGptConfig& m = r.model;
   print_config("data", fmt::format("{} (Debian's fortunes-zh)", opt.data));
-  print_config("model",
-               fmt::format("TinyGPT: n_ctx = {}, E = {}, H = {}, F = {}, {} pre-norm block{} (GELU, causal), "
-                           "V = {}",
-                           m.n_ctx, m.d_model, m.n_heads, m.d_ff, m.n_layers, m.n_layers == 1 ? "" : "s", m.vocab));
-  print_config("training", fmt::format("{} steps of {} windows of {}, AdamW lr {:g}, weight decay {:g}", r.steps,
-                                       r.batch, m.n_ctx, r.lr, r.weight_decay));
+  print_config(
+      "model",
+      fmt::format("TinyGPT: n_ctx = {}, E = {}, H = {}, F = {}, {} pre-norm block{} (GELU, causal), "
+                  "V = {}",
+                  m.n_ctx, m.d_model, m.n_heads, m.d_ff, m.n_layers, m.n_layers == 1 ? "" : "s", m.vocab));
+  print_config("training", fmt::format("{} steps of {} windows of {}, AdamW lr {:g}, weight decay {:g}",
+                                       r.steps, r.batch, m.n_ctx, r.lr, r.weight_decay));
   print_config("seed", std::to_string(opt.common.seed));
   const Example e = compute(opt, poems);
   show_data(e);
@@ -465,7 +486,8 @@ std::vector<std::size_t> load_ids(const std::string& dir, const std::string& nam
   std::vector<std::size_t> ids;
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (v(i) < 0 || v(i) >= static_cast<std::int64_t>(vocab)) {
-      throw usage_error(fmt::format("{}.npy: entry {} is {}, not a token id in [0, {})", name, i, v(i), vocab));
+      throw usage_error(
+          fmt::format("{}.npy: entry {} is {}, not a token id in [0, {})", name, i, v(i), vocab));
     }
     ids.push_back(static_cast<std::size_t>(v(i)));
   }
@@ -473,7 +495,8 @@ std::vector<std::size_t> load_ids(const std::string& dir, const std::string& nam
 }
 
 int run_loaded(const Options& opt) {
-  if (opt.full || opt.train_steps_given) throw usage_error("--full and --train-steps train on the poems; not with --load");
+  if (opt.full || opt.train_steps_given)
+    throw usage_error("--full and --train-steps train on the poems; not with --load");
   const std::string& dir = opt.common.load_dir;
   const TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));
   const TinyGptConfig& c = model.config;
@@ -481,8 +504,8 @@ int run_loaded(const Options& opt) {
   const std::size_t T = ids.size();
   if (T == 0) throw usage_error("idx.npy is empty");
   if (T > c.n_ctx) {
-    throw usage_error(fmt::format("idx.npy has {} tokens, longer than the context n_ctx = {} of pos.weight.npy", T,
-                                  c.n_ctx));
+    throw usage_error(fmt::format(
+        "idx.npy has {} tokens, longer than the context n_ctx = {} of pos.weight.npy", T, c.n_ctx));
   }
   const bool with_targets = npy_exists(dir, "targets");
   std::vector<std::size_t> targets;
@@ -492,12 +515,12 @@ int run_loaded(const Options& opt) {
       throw usage_error(fmt::format("targets.npy has {} entries but idx.npy has {}", targets.size(), T));
   }
   TinyGptConfig one = c;
-  require_within_limits({8.0 * T * (60.0 * c.d_ff * c.n_layers + 3.0 * c.vocab),
-                         training_step_multiply_adds(one, 1, T)},
-                        "the --load files");
+  require_within_limits(
+      {8.0 * T * (60.0 * c.d_ff * c.n_layers + 3.0 * c.vocab), training_step_multiply_adds(one, 1, T)},
+      "the --load files");
   print_title("Chapter 16 · A tiny GPT — a PyTorch TinyGPT's files");
-  print_config("loaded", fmt::format("{}: V = {}, n_ctx = {}, E = {}, H = {}, F = {}, {} block(s), T = {}", dir,
-                                     c.vocab, c.n_ctx, c.d_model, c.n_heads, c.d_ff, c.n_layers, T));
+  print_config("loaded", fmt::format("{}: V = {}, n_ctx = {}, E = {}, H = {}, F = {}, {} block(s), T = {}",
+                                     dir, c.vocab, c.n_ctx, c.d_model, c.n_heads, c.d_ff, c.n_layers, T));
   SelfChecks checks;
   if (!with_targets) {
     const TinyGptForward f = tiny_gpt_forward(model, ids, T);
@@ -512,7 +535,8 @@ int run_loaded(const Options& opt) {
   TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(model, ids, targets, T);
   require_finite_result("the logits", r.forward.logits);
   require_finite_result("the loss", &r.loss, 1);
-  for (const NamedTensor& g : named_tensors(r.grads)) require_finite_result(g.name + "'s gradient", g.data, g.size);
+  for (const NamedTensor& g : named_tensors(r.grads))
+    require_finite_result(g.name + "'s gradient", g.data, g.size);
   print_section("logits (T, V) and the mean cross-entropy against targets.npy");
   print_matrix("logits", r.forward.logits);
   fmt::print("loss = {:.12f}\n", r.loss);
@@ -533,8 +557,10 @@ int run_loaded(const Options& opt) {
 
 int run(const Options& opt) {
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
-  if (opt.heads_given) throw usage_error("--heads describes --load files; the trained model's sizes are fixed");
-  if (!opt.common.save_dir.empty()) throw usage_error("--save writes what --load computes; give --load DIR too");
+  if (opt.heads_given)
+    throw usage_error("--heads describes --load files; the trained model's sizes are fixed");
+  if (!opt.common.save_dir.empty())
+    throw usage_error("--save writes what --load computes; give --load DIR too");
   return run_default(opt);
 }
 
@@ -562,13 +588,18 @@ int main(int argc, char** argv) {
   keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   CLI::App app{"Chapter 16: A tiny GPT", "ch16_tiny_gpt"};
   Options opt;
-  app.add_flag("--full", opt.full, "Train the larger model (n_ctx 64, E 64, 2 blocks) for 600 steps (minutes)");
+  app.add_flag("--full", opt.full,
+               "Train the larger model (n_ctx 64, E 64, 2 blocks) for 600 steps (minutes)");
   app.add_option("--train-steps", opt.train_steps, "Training steps (50; 600 with --full)")
       ->check(whole_number_in(1, 1000000));
-  app.add_option("--temperature", opt.temperature, "Sampling temperature (default 0.8)")->check(positive_up_to(100.0));
-  app.add_option("--top-k", opt.top_k, "Top-k of the samples (default 10)")->check(whole_number_in(1, 100000));
+  app.add_option("--temperature", opt.temperature, "Sampling temperature (default 0.8)")
+      ->check(positive_up_to(100.0));
+  app.add_option("--top-k", opt.top_k, "Top-k of the samples (default 10)")
+      ->check(whole_number_in(1, 100000));
   app.add_option("--data", opt.data, "The poems (default Debian's fortunes-zh tang300)");
-  app.add_option("--heads", opt.heads, "Heads H of the --load files")->check(whole_number_in(1, 4096))->capture_default_str();
+  app.add_option("--heads", opt.heads, "Heads H of the --load files")
+      ->check(whole_number_in(1, 4096))
+      ->capture_default_str();
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] {
     opt.heads_given = app.count("--heads") > 0;

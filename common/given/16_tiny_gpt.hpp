@@ -25,8 +25,8 @@ constexpr const char* kTang300Path = "/usr/share/games/fortunes/tang300";
 // "\x1b[32m...\x1b[m"), then the poem's lines (a line of the file is usually a couplet: two half-lines
 // of 5 or 7 characters, "床前明月光，疑是地上霜。"), then a line "%".
 struct Poem {
-  std::string title;               // 《静夜思》, colour codes removed
-  std::string author;              // after 作者：
+  std::string title;                  // 《静夜思》, colour codes removed
+  std::string author;                 // after 作者：
   std::vector<std::u32string> lines;  // the poem's lines, as Unicode code points
 };
 
@@ -148,7 +148,8 @@ struct TinyGptForward {
 //   logits = layer_norm(x, norm.weight, norm.bias, 1e-5) head.weightᵀ
 // Throws std::invalid_argument when T is 0 or above n_ctx, T does not divide the ids, or an id is
 // not below V.
-TinyGptForward tiny_gpt_forward(const TinyGpt& model, const std::vector<std::size_t>& ids, std::size_t seq_len);
+TinyGptForward tiny_gpt_forward(const TinyGpt& model, const std::vector<std::size_t>& ids,
+                                std::size_t seq_len);
 
 // tiny_gpt_backward — dL/d(logits) (B·T, V)  ->  every parameter's gradient, in a TinyGpt (grads.tok is
 // dL/d tok.weight, ...): the head (linear_backward, no bias), the final norm (layer_norm_backward),
@@ -164,7 +165,8 @@ struct TinyGptLossAndGradients {
   TinyGpt grads;
 };
 TinyGptLossAndGradients tiny_gpt_loss_and_gradients(const TinyGpt& model, const std::vector<std::size_t>& ids,
-                                                   const std::vector<std::size_t>& targets, std::size_t seq_len);
+                                                    const std::vector<std::size_t>& targets,
+                                                    std::size_t seq_len);
 
 // train_step — one step: tiny_gpt_loss_and_gradients on a batch of sequences of seq_len, then
 // optimizer.step. Returns the loss before the step.
@@ -183,8 +185,8 @@ TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text, s
 // generate — continues prompt (at least one id) by n_new tokens, one at a time: the model reads the
 // last min(length, n_ctx) tokens, and sample_next (your exercise) picks the next from the last row of
 // the logits. Returns prompt and continuation.
-std::vector<std::size_t> generate(const TinyGpt& model, const std::vector<std::size_t>& prompt, std::size_t n_new,
-                                  const SamplingOptions& options, Rng& rng);
+std::vector<std::size_t> generate(const TinyGpt& model, const std::vector<std::size_t>& prompt,
+                                  std::size_t n_new, const SamplingOptions& options, Rng& rng);
 
 // The multiply-adds of one training step on B sequences of T tokens (forward, backward about twice
 // the forward, AdamW about 10 per parameter): per token each block 4E² + 2TE + 2EF, the head VE.

@@ -129,7 +129,8 @@ std::vector<Poem> parse_tang300(const std::string& text) {
 std::vector<Poem> load_tang300(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw usage_error(fmt::format("cannot read {}: install Debian's fortunes-zh package (./course setup)", path));
+    throw usage_error(
+        fmt::format("cannot read {}: install Debian's fortunes-zh package (./course setup)", path));
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -203,7 +204,8 @@ std::string Vocabulary::decode(const std::vector<std::size_t>& id_list) const {
 
 // count(a, b) for every neighbouring pair of the text
 Bigram count_bigrams(const std::vector<std::size_t>& ids, std::size_t vocab, double alpha) {
-  if (!(alpha > 0.0) || !std::isfinite(alpha)) throw std::invalid_argument("count_bigrams: alpha must be above 0");
+  if (!(alpha > 0.0) || !std::isfinite(alpha))
+    throw std::invalid_argument("count_bigrams: alpha must be above 0");
   Bigram b;
   b.vocab = vocab;
   b.alpha = alpha;

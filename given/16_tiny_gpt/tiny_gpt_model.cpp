@@ -1,6 +1,6 @@
 // Chapter 16 — given code (declared in common/given/16_tiny_gpt.hpp): the TinyGPT, forward and
 // backward, its state_dict, a training step and generation.
-#include "cli.hpp"  // usage_error
+#include "cli.hpp"                   // usage_error
 #include "contracts/04_masking.hpp"  // causal_mask
 #include "given/16_tiny_gpt.hpp"
 #include "linalg.hpp"
@@ -100,12 +100,13 @@ TinyGpt load_tiny_gpt(const std::string& dir, std::size_t n_heads) {
 
 namespace {
 // x = tok[ids] + pos[t];  blocks (pre-norm, GELU, causal);  normed = norm(x): all but the head
-void forward_to_head(const TinyGpt& model, const std::vector<std::size_t>& ids, std::size_t T, TinyGptForward& f) {
+void forward_to_head(const TinyGpt& model, const std::vector<std::size_t>& ids, std::size_t T,
+                     TinyGptForward& f) {
   const TinyGptConfig& c = model.config;
   const std::size_t E = c.d_model, n = ids.size();
   if (T == 0 || T > c.n_ctx) {
-    throw std::invalid_argument(fmt::format("tiny_gpt_forward: sequences of {} do not fit the context of {}", T,
-                                            c.n_ctx));
+    throw std::invalid_argument(
+        fmt::format("tiny_gpt_forward: sequences of {} do not fit the context of {}", T, c.n_ctx));
   }
   if (n == 0 || n % T != 0) {
     throw std::invalid_argument(
@@ -117,14 +118,17 @@ void forward_to_head(const TinyGpt& model, const std::vector<std::size_t>& ids, 
   Matrix x = Matrix::from_shape({n, E});
   for (std::size_t i = 0; i < n; ++i) {
     if (ids[i] >= c.vocab) {
-      throw std::invalid_argument(fmt::format("tiny_gpt_forward: id {} is {}, not below {}", i, ids[i], c.vocab));
+      throw std::invalid_argument(
+          fmt::format("tiny_gpt_forward: id {} is {}, not below {}", i, ids[i], c.vocab));
     }
-    for (std::size_t j = 0; j < E; ++j) x(i, j) = model.tok(ids[i], j) + (c.positions ? model.pos(i % T, j) : 0.0);
+    for (std::size_t j = 0; j < E; ++j)
+      x(i, j) = model.tok(ids[i], j) + (c.positions ? model.pos(i % T, j) : 0.0);
   }
   // 2. the blocks: pre-norm encoder layers with exact GELU, each position sees itself and the past
   const BoolMatrix causal = causal_mask(T);
   for (const EncoderLayerWeights& w : model.blocks) {
-    f.blocks.push_back(encoder_layer_forward(x, T, w, c.n_heads, /*norm_first=*/true, Activation::gelu, causal));
+    f.blocks.push_back(
+        encoder_layer_forward(x, T, w, c.n_heads, /*norm_first=*/true, Activation::gelu, causal));
     x = f.blocks.back().output;
   }
   // 3. the final norm
@@ -147,8 +151,9 @@ TinyGpt tiny_gpt_backward(const TinyGpt& model, const TinyGptForward& forward, c
   const TinyGptConfig& c = model.config;
   const std::size_t E = c.d_model, n = forward.ids.size(), T = forward.seq_len;
   if (grad_logits.shape(0) != n || grad_logits.shape(1) != c.vocab) {
-    throw std::invalid_argument(fmt::format("tiny_gpt_backward: grad_logits is {} but the logits are ({}, {})",
-                                            shape_of(grad_logits), n, c.vocab));
+    throw std::invalid_argument(
+        fmt::format("tiny_gpt_backward: grad_logits is {} but the logits are ({}, {})", shape_of(grad_logits),
+                    n, c.vocab));
   }
   TinyGpt g;
   g.config = c;
@@ -156,7 +161,8 @@ TinyGpt tiny_gpt_backward(const TinyGpt& model, const TinyGptForward& forward, c
   g.head_weight = product_tn(grad_logits, forward.normed);
   const Matrix d_normed = product(grad_logits, model.head_weight);
   // the final norm (chapter 14's layer_norm_backward)
-  LayerNormGradients norm = layer_norm_backward(forward.norm_input, model.norm_weight, kLayerNormEps, d_normed);
+  LayerNormGradients norm =
+      layer_norm_backward(forward.norm_input, model.norm_weight, kLayerNormEps, d_normed);
   g.norm_weight = std::move(norm.weight);
   g.norm_bias = std::move(norm.bias);
   // 2. the blocks, last first
@@ -179,7 +185,7 @@ TinyGpt tiny_gpt_backward(const TinyGpt& model, const TinyGptForward& forward, c
 
 // forward, loss (chapter 14), dL/d logits (the exercise), backward
 TinyGptLossAndGradients tiny_gpt_loss_and_gradients(const TinyGpt& model, const std::vector<std::size_t>& ids,
-                                                   const std::vector<std::size_t>& targets, std::size_t T) {
+                                                    const std::vector<std::size_t>& targets, std::size_t T) {
   TinyGptLossAndGradients r;
   r.forward = tiny_gpt_forward(model, ids, T);
   r.loss = softmax_cross_entropy(r.forward.logits, targets).loss;
@@ -197,7 +203,8 @@ double train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::siz
 // pieces of T + 1 ids: input the first T, targets the last T; the mean over every target
 TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text, std::size_t T) {
   const std::size_t pieces = text.size() / (T + 1);
-  if (pieces == 0) throw std::invalid_argument(fmt::format("mean_loss: the text is shorter than {} ids", T + 1));
+  if (pieces == 0)
+    throw std::invalid_argument(fmt::format("mean_loss: the text is shorter than {} ids", T + 1));
   constexpr std::size_t kBatch = 64;
   TextLoss r;
   double total = 0.0;
@@ -220,8 +227,8 @@ TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text, s
 }
 
 // the last n_ctx tokens in, the last row's logits to sample_next, append, again
-std::vector<std::size_t> generate(const TinyGpt& model, const std::vector<std::size_t>& prompt, std::size_t n_new,
-                                  const SamplingOptions& options, Rng& rng) {
+std::vector<std::size_t> generate(const TinyGpt& model, const std::vector<std::size_t>& prompt,
+                                  std::size_t n_new, const SamplingOptions& options, Rng& rng) {
   if (prompt.empty()) throw std::invalid_argument("generate: the prompt is empty");
   std::vector<std::size_t> out = prompt;
   for (std::size_t k = 0; k < n_new; ++k) {

@@ -58,7 +58,8 @@ std::size_t sample_next(const Vector& logits, const SamplingOptions& options, Rn
   // 2. top-k: the ids ordered by logit, largest first (smaller id first on a tie); keep k of them
   std::vector<std::size_t> order(V);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return logits(a) > logits(b); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return logits(a) > logits(b); });
   const std::size_t k = std::min(options.top_k, V);
   std::vector<bool> kept(V, false);
   for (std::size_t i = 0; i < k; ++i) kept[order[i]] = true;
