@@ -268,6 +268,19 @@ HeadStatistics head_statistics(const TinyGpt& model, const Vocabulary& vocab,
   return s;
 }
 
+// A --data file too small to train on, or without a regular line to measure the heads on.
+void require_enough_text(const std::vector<Poem>& poems, std::size_t n_ctx, const std::string& data) {
+  const Corpus corpus = split_poems(poems);
+  if (corpus.train.size() < 2 * (n_ctx + 1) || corpus.held_out.size() < n_ctx + 1) {
+    throw usage_error(fmt::format("{}: too little text for windows of {} characters", data, n_ctx + 1));
+  }
+  bool regular = false;
+  for (std::size_t p = 0; p < poems.size(); ++p)
+    for (const std::u32string& line : poems[p].lines)
+      regular = regular || (is_held_out(p) && regular_line(line) && line.size() <= n_ctx);
+  if (!regular) throw usage_error(fmt::format("{}: no held-out poem has a regular line", data));
+}
+
 Example compute(const Options& opt, const std::vector<Poem>& poems) {
   Example e;
   e.poems = poems.size();
@@ -457,6 +470,7 @@ int run_default(const Options& opt) {
   const std::vector<Poem> poems = load_tang300(opt.data);
   const Vocabulary vocab = make_vocabulary(poems);
   const RunConfig r = run_config(opt, vocab.size());
+  require_enough_text(poems, r.model.n_ctx, opt.data);
   require_within_limits(cost_of(r, split_poems(poems).held_out.size()),
                         fmt::format("{}--train-steps {}", opt.full ? "--full " : "", r.steps),
                         opt.full ? kFullLimits : kDefaultLimits);

@@ -38,3 +38,8 @@ foreach(case idx_out_of_vocab idx_negative idx_longer_than_context idx_float idx
              in_proj_wrong_shape no_blocks)
   course_expect_error(ch16_tiny_gpt load_${case} --load bad_16/${case} --heads 2)
 endforeach()
+# --data files that are not the poems (tests/fixtures/bad_16/data/, written by hand)
+course_expect_error(ch16_tiny_gpt data_is_a_directory --data bad_16/data)
+foreach(case too_short no_author not_utf8)
+  course_expect_error(ch16_tiny_gpt data_${case} --data bad_16/data/tang300_${case})
+endforeach()
