@@ -33,7 +33,7 @@ namespace {
 
 struct Options {
   CommonOptions common;
-  int batch = 16, n_ctx = 64, d_model = 64, heads = 4, d_ff = 256, layers = 2, vocab = 2501, rounds = 7,
+  int batch = 16, n_ctx = 64, d_model = 48, heads = 4, d_ff = 192, layers = 2, vocab = 2501, rounds = 7,
       steps = 5;
   std::string python = "/usr/bin/python3";
   std::string script = "tools/bench_16_pytorch.py";
@@ -162,7 +162,7 @@ int run(const Options& opt) {
   require_within_limits(cost_of(opt), "these sizes", benchmark_limits);
   Rng rng(opt.common.seed);
   TinyGpt model = random_tiny_gpt(rng, c);
-  AdamW optimizer(AdamWOptions{3e-3, 0.9, 0.999, 1e-8, 0.01});
+  AdamW optimizer(AdamWOptions{1e-3, 0.9, 0.999, 1e-8, 0.1});
   Batch batch;
   for (std::size_t i = 0; i < static_cast<std::size_t>(opt.batch) * c.n_ctx; ++i) {
     batch.inputs.push_back(rng.below(c.vocab));
@@ -211,9 +211,9 @@ int main(int argc, char** argv) {
   Options opt;
   add_size_option(app, "--batch", opt.batch, "Windows per step B (default 16)", 4096);
   add_size_option(app, "--n-ctx", opt.n_ctx, "Context n_ctx = T (default 64)", 4096);
-  add_size_option(app, "--d-model", opt.d_model, "Width E (default 64)", 4096);
+  add_size_option(app, "--d-model", opt.d_model, "Width E (default 48)", 4096);
   add_size_option(app, "--heads", opt.heads, "Heads H (default 4)", 4096);
-  add_size_option(app, "--d-ff", opt.d_ff, "Feed-forward width F (default 256)", 16384);
+  add_size_option(app, "--d-ff", opt.d_ff, "Feed-forward width F (default 192)", 16384);
   add_size_option(app, "--layers", opt.layers, "Blocks (default 2)", 64);
   add_size_option(app, "--vocab", opt.vocab, "Vocabulary V (default 2501, the poems' characters)", 100000);
   add_size_option(app, "--rounds", opt.rounds, "Rounds per side (default 7)", 1000);

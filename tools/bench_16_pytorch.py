@@ -43,8 +43,8 @@ def main():
     torch.set_default_dtype(torch.float64)
     torch.manual_seed(0)
     model = TinyGPT(V, T, E, H, Fd, n_layers).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, betas=(0.9, 0.999), eps=1e-8,
-                                  weight_decay=0.01, foreach=False)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                                  weight_decay=0.1, foreach=False)
     idx = torch.randint(0, V, (B, T))
     targets = torch.randint(0, V, (B, T))
 
