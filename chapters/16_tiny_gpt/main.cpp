@@ -430,6 +430,13 @@ void show_without_positions(const Example& e) {
              percent(e.shape_with.share()));
   fmt::print("  sampled, without positions: {:>4} of {:>4} = {}\n", e.shape_without.regular,
              e.shape_without.lines, percent(e.shape_without.share()));
+  fmt::print("half-lines of 5 or 7 characters (the pieces between punctuation marks and line breaks):\n");
+  fmt::print("  held-out poems:            {:>4} of {:>4} = {}\n", e.shape_corpus.half_lines_5_or_7,
+             e.shape_corpus.half_lines, percent(e.shape_corpus.half_share()));
+  fmt::print("  sampled, with positions:    {:>4} of {:>4} = {}\n", e.shape_with.half_lines_5_or_7,
+             e.shape_with.half_lines, percent(e.shape_with.half_share()));
+  fmt::print("  sampled, without positions: {:>4} of {:>4} = {}\n", e.shape_without.half_lines_5_or_7,
+             e.shape_without.half_lines, percent(e.shape_without.half_share()));
 }
 
 void draw(const Example& e, Figures& figures) {
