@@ -80,11 +80,12 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
   return r;
 }
 
-// A run's cost in cli.hpp's units, the multiply-adds counted from the sizes times kOverhead: measured
-// here (user time, a busy 2-core machine), 50 default steps with both models, the evaluations and the
-// samples took 6.1 s, where cli.hpp's 2e9 plain multiply-adds take about 3.2 s; most of the work runs
-// in OpenBLAS's products, faster than plain multiply-adds. two models trained, the held-out set evaluated at 11 reports, the
-// samples generated one token at a time (a forward pass of the whole context each).
+// A run's cost in cli.hpp's units: two models trained, the held-out set evaluated at 11 reports, the
+// samples generated one token at a time (the blocks over the whole context, the head on the last
+// position), the multiply-adds counted from the sizes times kOverhead. Measured here (user time, a
+// busy 2-core machine), 50 default steps with both models, the evaluations and the samples took 6.1 s,
+// where cli.hpp's 2e9 plain multiply-adds take about 3.2 s: most of the work runs in OpenBLAS's
+// products, faster than plain multiply-adds.
 constexpr double kOverhead = 0.25;
 Cost cost_of(const RunConfig& r, std::size_t held_out_chars) {
   const double step = training_step_multiply_adds(r.model, r.batch, r.model.n_ctx);
