@@ -8,10 +8,7 @@
 
 namespace course {
 
-namespace {
-
-// One BLAS thread, set before the first product of the process (a function-local static is
-// initialised once, thread-safely).
+// One BLAS thread, set once per process (a function-local static is initialised once, thread-safely).
 void use_one_blas_thread() {
   static const bool once = [] {
     openblas_set_num_threads(1);
@@ -19,6 +16,8 @@ void use_one_blas_thread() {
   }();
   (void)once;
 }
+
+namespace {
 
 // C (n, m) = op(A) op(B), op = transpose or not, with A and B row-major and contiguous (an
 // xt::xtensor always is). k is the inner size; lda and ldb are the row lengths as stored.
