@@ -24,8 +24,9 @@ namespace {
 Matrix gemm(bool transpose_a, bool transpose_b, const Matrix& a, const Matrix& b, std::size_t n,
             std::size_t k, std::size_t m) {
   use_one_blas_thread();
-  Matrix c = xt::zeros<double>({n, m});
-  if (n == 0 || m == 0 || k == 0) return c;  // an empty sum is 0; BLAS would reject ld = 0
+  if (n == 0 || m == 0 || k == 0)
+    return xt::zeros<double>({n, m});     // an empty sum is 0; BLAS would reject ld = 0
+  Matrix c = Matrix::from_shape({n, m});  // not zeroed: with beta = 0, dgemm writes every entry of c
   cblas_dgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans, transpose_b ? CblasTrans : CblasNoTrans,
               static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), 1.0, a.data(),
               static_cast<int>(a.shape(1)), b.data(), static_cast<int>(b.shape(1)), 0.0, c.data(),

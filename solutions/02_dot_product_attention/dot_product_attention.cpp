@@ -26,7 +26,8 @@ AttentionResult scaled_dot_product_attention(const Matrix& q, const Matrix& k, c
   }
   // 1. scores (L, S): every query against every key, scaled by 1 / sqrt(d_k)
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.shape(1)));
-  const Matrix scores = product_nt(q, k) * scale;
+  Matrix scores = product_nt(q, k);
+  scores *= scale;  // in place: no second (L, S) matrix
   // 2. weights (L, S): each row of scores turned into probabilities
   Matrix weights = softmax_rows(scores);
   // 3. output (L, d_v): each query's weighted average of the values

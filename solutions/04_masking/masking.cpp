@@ -34,7 +34,8 @@ AttentionResult masked_attention(const Matrix& q, const Matrix& k, const Matrix&
         fmt::format("masked_attention: mask is {} but must be (L, S) = ({}, {})", shape_of(mask), L, S));
   }
   // 1. scaled scores (L, S), with -inf where the mask forbids
-  Matrix scores = product_nt(q, k) / std::sqrt(static_cast<double>(q.shape(1)));
+  Matrix scores = product_nt(q, k);
+  scores /= std::sqrt(static_cast<double>(q.shape(1)));  // in place: no second (L, S) matrix
   for (std::size_t i = 0; i < L; ++i)
     for (std::size_t j = 0; j < S; ++j)
       if (mask(i, j)) scores(i, j) = -INFINITY;
