@@ -7,8 +7,9 @@
 // Times `multi_head_attention(query, key, value, w, H, no_mask(N, N))` with L = S = N (default 1024,
 // E = 512, 8 heads: the sizes of the issue "Part II begins"). Inputs are N(0, 1), weights drawn like
 // torch.nn.MultiheadAttention's. One forward first, untimed (it touches the memory), then R timed
-// ones; with --loop, R more of the loop version. Prints one line per timing, "blas WALL CPU" or "loop
-// WALL CPU" (seconds on the clock, seconds of processor time), for tools/bench_05.sh, which alternates this program with tools/bench_05_pytorch.py (the
+// ones, then R runs of the forward's products alone (same shapes, nothing else); with --loop, R
+// forwards of the loop version. Prints one line per timing, "blas WALL CPU", "products WALL CPU" or
+// "loop WALL CPU" (seconds on the clock, seconds of processor time), for tools/bench_05.sh, which alternates this program with tools/bench_05_pytorch.py (the
 // same forward in PyTorch 1.13) over several rounds and reports the medians and their ratio.
 // --save DIR writes the inputs, the weights and the output under PyTorch's names, so the script can
 // check that PyTorch computes the same numbers before it times anything.
@@ -16,6 +17,7 @@
 // Not a test: timings depend on the machine and its load. Compare the columns of one run.
 #include "cli.hpp"
 #include "given/05_multi_head_attention.hpp"  // multi_head_attention, random_multi_head_weights, no_mask
+#include "linalg.hpp"                         // product, product_nt
 #include "npy.hpp"
 #include "rng.hpp"
 
@@ -96,6 +98,36 @@ MultiHeadResult multi_head_attention_loop(const Matrix& query, const Matrix& key
   return {linear_loop(merge_heads(outputs), w.out_proj_weight, w.out_proj_bias), weights};
 }
 
+// --- the products alone ---------------------------------------------------------------------------------
+
+// The forward's products and nothing else, on the same shapes, through the same product_nt / product:
+// the four projections x Wᵀ and, per head, Q_h K_hᵀ and P_h V_h. The difference from the whole forward
+// is what the rest costs: the biases, splitting and merging heads, the softmax, and the memory the
+// reference allocates and copies (its (H, L, S) weights above all).
+double products_only(const Matrix& query, const Matrix& key, const Matrix& value, const MultiHeadWeights& w,
+                     std::size_t H) {
+  const std::size_t E = query.shape(1), d = E / H;
+  const Matrix w_q = xt::view(w.in_proj_weight, xt::range(0, E), xt::all());
+  const Matrix w_k = xt::view(w.in_proj_weight, xt::range(E, 2 * E), xt::all());
+  const Matrix w_v = xt::view(w.in_proj_weight, xt::range(2 * E, 3 * E), xt::all());
+  const Matrix q_h = xt::view(query, xt::all(), xt::range(0, d));  // inputs of one head's shapes
+  const Matrix k_h = xt::view(key, xt::all(), xt::range(0, d));
+  const Matrix v_h = xt::view(value, xt::all(), xt::range(0, d));
+  double checksum = 0;  // used, so that no product is left out
+  const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
+  checksum += product_nt(query, w_q)(0, 0) + product_nt(key, w_k)(0, 0) + product_nt(value, w_v)(0, 0);
+  for (std::size_t h = 0; h < H; ++h) {
+    const Matrix scores = product_nt(q_h, k_h);
+    checksum += product(scores, v_h)(0, 0);
+  }
+  checksum += product_nt(query, w.out_proj_weight)(0, 0);
+  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
+  fmt::print("products {:.4f} {:.4f}\n", wall.count(), cpu);
+  return checksum;
+}
+
 // ------------------------------------------------------------------------------------------------------
 
 // "WALL CPU": the seconds f took on the clock and the processor time this process used meanwhile
@@ -143,6 +175,9 @@ int run(const Options& opt) {
     fmt::print("blas {}\n", seconds_of([&] { blas = multi_head_attention(query, key, value, w, H, mask); }));
     std::fflush(stdout);
   }
+  double checksum = 0;
+  for (int r = 0; r < opt.repeats; ++r) checksum += products_only(query, key, value, w, H);
+  if (!std::isfinite(checksum)) return 1;
   if (opt.loop) {
     MultiHeadResult loop;
     for (int r = 0; r < opt.repeats; ++r) {
