@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <vector>
 
 using namespace course;
 
@@ -46,7 +47,9 @@ double forward_multiply_adds(const Options& opt) {
 // H N² exponentials per forward.
 Cost cost_of(const Options& opt) {
   const double N = opt.length, E = opt.d_model, H = opt.heads;
-  const double bytes = 8.0 * (12.0 * N * E + 4.0 * E * E + H * N * N + 4.0 * N * N);
+  // (and first, print_first_touch's 256 MiB buffer, freed before the forwards start)
+  const double bytes =
+      std::max(8.0 * (12.0 * N * E + 4.0 * E * E + H * N * N + 4.0 * N * N), 256.0 * 1024 * 1024);
   const double exps = H * N * N * math_call;
   double work = (opt.repeats + 1.0) * (forward_multiply_adds(opt) * blas_multiply_add + exps);
   if (opt.loop) work += opt.repeats * (forward_multiply_adds(opt) + exps);
@@ -130,6 +133,21 @@ double products_only(const Matrix& query, const Matrix& key, const Matrix& value
 
 // ------------------------------------------------------------------------------------------------------
 
+// What writing to memory costs the first time (the system maps each fresh 4 KiB page as it is touched)
+// and the second time, per page, on a 256 MiB buffer: a forward that fills fresh matrices pays the
+// first price for every page of them.
+void print_first_touch() {
+  const std::size_t bytes = std::size_t{256} << 20, pages = bytes / 4096;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<unsigned char> buffer(bytes, 1);  // allocated and written once: every page fresh
+  const auto middle = std::chrono::steady_clock::now();
+  std::fill(buffer.begin(), buffer.end(), 2);  // written again
+  const auto end = std::chrono::steady_clock::now();
+  const std::chrono::duration<double, std::micro> first = middle - start, again = end - middle;
+  fmt::print("# writing fresh memory: {:.2f} us per 4 KiB page the first time, {:.2f} us the second{}\n",
+             first.count() / pages, again.count() / pages, buffer[bytes / 2] == 2 ? "" : " (?)");
+}
+
 // "WALL CPU": the seconds f took on the clock and the processor time this process used meanwhile
 // (user + system, all its threads: one here). On a busy machine the wall time grows with the other
 // work; the processor time much less.
@@ -153,6 +171,7 @@ int run(const Options& opt) {
   const std::size_t N = opt.length, E = opt.d_model, H = opt.heads;
   fmt::print("# bench_05_mha: L = S = {}, E = {}, {} heads, float64, 1 BLAS thread, {:.2e} multiply-adds\n",
              N, E, H, forward_multiply_adds(opt));
+  print_first_touch();
   Rng rng(opt.common.seed);
   const Matrix query = rng.normal_matrix(N, E), key = rng.normal_matrix(N, E),
                value = rng.normal_matrix(N, E);
