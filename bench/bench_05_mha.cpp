@@ -9,8 +9,9 @@
 // torch.nn.MultiheadAttention's. One forward first, untimed (it touches the memory), then R timed
 // ones, then R runs of the forward's products alone (same shapes, nothing else); with --loop, R
 // forwards of the loop version. Prints one line per timing, "blas WALL CPU", "products WALL CPU" or
-// "loop WALL CPU" (seconds on the clock, seconds of processor time), for tools/bench_05.sh, which alternates this program with tools/bench_05_pytorch.py (the
-// same forward in PyTorch 1.13) over several rounds and reports the medians and their ratio.
+// "loop WALL CPU" (seconds on the clock, seconds of processor time), for tools/bench_05.sh, which
+// alternates this program with tools/bench_05_pytorch.py (the same forward in PyTorch 1.13) over
+// several rounds and reports the medians and their ratio.
 // --save DIR writes the inputs, the weights and the output under PyTorch's names, so the script can
 // check that PyTorch computes the same numbers before it times anything.
 //

@@ -8,7 +8,8 @@
 # timing), each does one untimed forward and then 3 timed ones per round. Reports the median over
 # all rounds of the wall-clock seconds and of the processor seconds (user + system) of each version,
 # and the ratios course / PyTorch; also the BLAS forward's products alone (the same shapes, nothing
-# else), to show what share of its time they take. Alternating the two spreads the machine's other work over both.
+# else), to show what share of its time they take. Alternating the two spreads the machine's other
+# work over both.
 #
 # Needs Debian's python3-torch (/usr/bin/python3) and a build with the benchmarks (the default).
 # Extra flags for both sides go in BENCH_05_FLAGS, e.g. BENCH_05_FLAGS="--length 512". The environment
@@ -46,8 +47,8 @@ median = {name: (statistics.median(w for w, _ in t), statistics.median(c for _, 
           for name, t in times.items()}
 print(f"medians over {sys.argv[2]} rounds ({len(times['pytorch'])} timings each):")
 print(f"{'':28} {'wall s':>8} {'cpu s':>8} {'wall / PyTorch':>15} {'cpu / PyTorch':>14}")
-label = {"blas": "course, BLAS products", "loop": "course, loop matmul", "pytorch": "torch.nn.MultiheadAttention",
-         "products": "  its products alone"}
+label = {"blas": "course, BLAS products", "loop": "course, loop matmul",
+         "pytorch": "torch.nn.MultiheadAttention", "products": "  its products alone"}
 for name in ("loop", "blas", "products", "pytorch"):
     wall, cpu = median[name]
     print(f"{label[name]:28} {wall:8.3f} {cpu:8.3f} {wall / median['pytorch'][0]:14.2f}x "
