@@ -620,6 +620,13 @@ TEST_SUITE("common") {
 
   TEST_CASE("linalg: the tests run on one BLAS thread (set by the tests' main, as run_program does)") {
     CHECK(openblas_get_num_threads() == 1);
+    // only the first call sets it: a benchmark's own choice made later (bench_12 --threads) stays
+    openblas_set_num_threads(2);
+    const int chosen = openblas_get_num_threads();  // 2 wherever OpenBLAS allows two threads
+    use_one_blas_thread();
+    const int after_second_call = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    CHECK(after_second_call == chosen);
   }
 
   TEST_CASE("labels: numbered(prefix, n) counts from 0") {
