@@ -62,8 +62,8 @@ RunConfig run_config(const Options& opt) {
     r.model.d_model = 32;
     r.model.d_ff = 64;
     r.model.n_layers = 2;
-    r.steps = 600;
-    r.held_out = 1000;
+    r.steps = 300;
+    r.held_out = 500;
   } else {
     r.model.seq_len = 6;
     r.model.d_model = 16;
@@ -612,9 +612,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 14: Training", "ch14_training"};
   Options opt;
   app.add_flag("--full", opt.full,
-               "Train the larger model (16 digits, 2 layers, E = 32) for 600 steps (about half a minute)");
+               "Train the larger model (16 digits, 2 layers, E = 32) for 300 steps (about 20 s)");
   app.add_option("--train-steps", opt.train_steps,
-                 "Training steps (400; 600 with --full; 10 on --load target.npy)")
+                 "Training steps (400; 300 with --full; 10 on --load target.npy)")
       ->check(whole_number_in(1, 1000000))
       ->capture_default_str();
   app.add_option("--lr", opt.lr, "AdamW's learning rate (default 1e-3)")
