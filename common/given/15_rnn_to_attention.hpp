@@ -1,0 +1,153 @@
+// Chapter 15 — given code (not an exercise), defined in given/15_rnn_to_attention/ and compiled with both
+// the reference and your exercise, so the encoder–decoders below run on whichever additive_attention and
+// rnn_backward they are linked with: yours in ./course check 15, the reference in the program.
+#pragma once
+#include "contracts/02_dot_product_attention.hpp"  // scaled_dot_product_attention
+#include "contracts/15_rnn_to_attention.hpp"
+#include "given/13_backpropagation.hpp"  // attention_backward, softmax_backward, sum_of_products, gradcheck
+#include "rng.hpp"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace course {
+
+// ---- additive attention's backward -------------------------------------------------------------------
+
+// The gradients of additive_attention's three inputs and three parameters.
+struct AdditiveGradients {
+  Matrix queries, keys, values;  // (L, Dq), (S, Dk), (S, Dv)
+  Matrix W_q, W_k;               // (A, Dq), (A, Dk)
+  Vector w_v;                    // (A)
+};
+
+// additive_attention_backward — given dL/d(output) (L, Dv) and the forward's weights P (L, S):
+//   dvalues = Pᵀ dO,   dP = dO valuesᵀ,   dE = softmax_backward(P, dP)          (chapter 13)
+//   with z_ij = W_q q_i + W_k k_j (A) and t_ij = tanh(z_ij), e_ij = w_vᵀ t_ij:
+//   dw_v = Σ_ij dE_ij t_ij,   dz_ij = dE_ij w_v ⊙ (1 − t_ij²)
+//   dq_i' = Σ_j dz_ij (the projected query's gradient),  dk_j' = Σ_i dz_ij
+//   dqueries = dQ' W_q,  dW_q = dQ'ᵀ queries,   dkeys = dK' W_k,  dW_k = dK'ᵀ keys
+// It recomputes t_ij (L·S·A numbers) rather than keeping them. Throws std::invalid_argument when the
+// shapes do not fit.
+AdditiveGradients additive_attention_backward(const Matrix& queries, const Matrix& keys, const Matrix& values,
+                                              const AdditiveWeights& w, const Matrix& weights,
+                                              const Matrix& grad_output);
+
+// ---- attention pooling: Nadaraya (1964), Watson (1964) --------------------------------------------------
+
+struct KernelRegression {
+  Vector estimate;  // (n): f(x) at each query point
+  Matrix weights;   // (n, m): how much each training point counts for each query; rows sum to 1
+};
+
+// nadaraya_watson — kernel regression with a Gaussian kernel of bandwidth h, as attention with no
+// learned weight: the query is x, the keys are the training inputs x_j, the values their targets y_j:
+//   score(x, x_j) = −(x − x_j)² / (2h²),   α(x, x_j) = softmax over j of the scores,
+//   f(x) = Σ_j α(x, x_j) y_j
+//   x_query (n), x_train (m), y_train (m), h > 0  ->  estimate (n), weights (n, m)
+// Throws std::invalid_argument when x_train and y_train differ in length or h is not positive.
+KernelRegression nadaraya_watson(const Vector& x_query, const Vector& x_train, const Vector& y_train,
+                                 double bandwidth);
+
+// ---- encoder–decoders on digit strings ----------------------------------------------------------------
+
+// The vocabulary: the digits 0..9; the decoder's first input is <bos> = 10.
+constexpr std::size_t kDigits = 10;
+constexpr std::size_t kBos = 10;
+
+// How the decoder gets its context c_t (the three RNN models of the chapter; the fourth is a transformer).
+enum class ContextKind {
+  fixed,        // (a) c_t = h_n, the encoder's last state, at every step (Cho et al. 2014)
+  additive,     // (b) c_t = additive_attention(s_{t-1}, encoder states)          (Bahdanau et al. 2015)
+  dot_product,  // (c) c_t = scaled_dot_product_attention(s_{t-1}, encoder states)  (Luong et al. 2015)
+};
+std::string context_name(ContextKind kind);
+
+// Every parameter of an encoder–decoder; also used for their gradients (same names, same shapes).
+//   D embedding width, H hidden size (encoder and decoder), A additive attention's width
+struct Seq2SeqWeights {
+  Matrix embed_in;            // (10, D): the encoder's embedding of each digit
+  RnnWeights encoder;         // torch.nn.RNN(D, H)
+  Matrix embed_out;           // (11, D): the decoder's embedding of each digit and <bos>
+  RnnWeights decoder;         // torch.nn.RNN(D + H, H): its input is [embedding; context]
+  AdditiveWeights attention;  // (A, H), (A, H), (A): only in model (b); empty (A = 0) otherwise
+  Matrix W_out;               // (10, H): logits = s_t W_outᵀ + b_out
+  Vector b_out;               // (10)
+};
+
+// Random weights: embeddings N(0, 1) as torch.nn.Embedding; every other matrix and vector uniform in
+// [−1/√H, 1/√H] as torch.nn.RNN and torch.nn.Linear(H, ·) draw theirs (W_out's bound is 1/√H too).
+// A = 0 gives no attention parameters.
+Seq2SeqWeights init_seq2seq(std::size_t D, std::size_t H, std::size_t A, Rng& rng);
+
+// Zeros of the same shapes (for gradients).
+Seq2SeqWeights zeros_like(const Seq2SeqWeights& w);
+
+// Every parameter as one flat array: a name, its entries, their number (for the optimiser, the
+// gradient check and the parameter count). The pointers stay valid while w lives and is not resized.
+struct ParameterSpan {
+  std::string name;
+  double* data;
+  std::size_t size;
+};
+std::vector<ParameterSpan> parameter_spans(Seq2SeqWeights& w);
+std::size_t parameter_count(const Seq2SeqWeights& w);
+
+// What one example's forward pass keeps for the backward.
+struct Seq2SeqForward {
+  std::vector<std::size_t> source, decoder_tokens;  // (n) digits; (T) <bos>, y_1, ..., y_{T-1}
+  Matrix encoder_input;                             // (n, D): the source's embeddings
+  RnnResult encoder;                                // output (n, H) = h_1..h_n, h_n (1, H)
+  Matrix decoder_input;                             // (T, D + H): [embedding of the previous token; c_t]
+  Matrix states;                                    // (T + 1, H): s_0 = h_n, then s_1 .. s_T
+  Matrix attention;                                 // (T, n): the weights of each step (model (a): empty)
+  Matrix logits;                                    // (T, 10)
+};
+
+// seq2seq_forward — the encoder reads the source, then the decoder runs T steps with teacher forcing:
+//   h_1..h_n = RNN_enc(embed_in[source])              (chapter 10's rnn_forward)
+//   s_0 = h_n;  for t = 1..T:
+//     c_t = context(s_{t-1}, h_1..h_n)                  (ContextKind above)
+//     s_t = RNN_dec step([embed_out[y_{t-1}]; c_t], s_{t-1})     (y_0 = <bos>)
+//     logits_t = s_t W_outᵀ + b_out
+// Bahdanau's arrangement: the context is computed from the previous state and enters the RNN with the
+// input. Throws std::invalid_argument for a digit out of range or an empty source.
+Seq2SeqForward seq2seq_forward(ContextKind kind, const Seq2SeqWeights& w,
+                               const std::vector<std::size_t>& source,
+                               const std::vector<std::size_t>& decoder_input);
+
+// The mean cross-entropy of the logits (T, 10) against the targets (T), and its gradient (T, 10):
+//   loss = −(1/T) Σ_t log softmax(logits_t)[y_t],   dlogits_t = (softmax(logits_t) − onehot(y_t)) / T
+struct CrossEntropy {
+  double loss = 0;
+  Matrix grad_logits;
+};
+CrossEntropy cross_entropy(const Matrix& logits, const std::vector<std::size_t>& targets);
+
+struct Seq2SeqGradients {
+  Seq2SeqWeights weights;  // dL/d every parameter
+  Matrix encoder_input;    // (n, D): dL/d the source's embeddings (how much reaches each input)
+};
+
+// seq2seq_backward — the forward's steps undone in reverse order, given dL/d logits (T, 10):
+//   output layer (chapter 13's linear_backward) -> dL/ds_t;
+//   the decoder, one step at a time from t = T: rnn_backward on that step (L = 1; the next step's input
+//   depends on s_t through c_{t+1}, so the whole decoder is not one rnn_backward call), its input's
+//   gradient split into the embedding's and the context's; the context's backward (additive_attention_
+//   backward, chapter 13's attention_backward, or straight to h_n) sends gradient to s_{t-1} and to
+//   the encoder's states;
+//   the encoder: one rnn_backward over the whole source, with the states' gradients as grad_output and
+//   the gradient of h_n (= s_0) as grad_h_n.
+Seq2SeqGradients seq2seq_backward(ContextKind kind, const Seq2SeqWeights& w, const Seq2SeqForward& f,
+                                  const Matrix& grad_logits);
+
+// Greedy decoding: T steps, each feeding back the digit with the largest logit (the first on ties).
+struct Seq2SeqPrediction {
+  std::vector<std::size_t> digits;  // (T)
+  Matrix attention;                 // (T, n): model (a): empty
+};
+Seq2SeqPrediction seq2seq_greedy(ContextKind kind, const Seq2SeqWeights& w,
+                                 const std::vector<std::size_t>& source, std::size_t T);
+
+}  // namespace course
