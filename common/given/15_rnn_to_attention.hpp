@@ -8,6 +8,7 @@
 #include "rng.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -149,5 +150,73 @@ struct Seq2SeqPrediction {
 };
 Seq2SeqPrediction seq2seq_greedy(ContextKind kind, const Seq2SeqWeights& w,
                                  const std::vector<std::size_t>& source, std::size_t T);
+
+}  // namespace course
+
+namespace course {
+
+// ---- training the three RNN models on digit reversal ----------------------------------------------------
+
+// One training example of the task: a digit string and its reverse.
+struct ReversalExample {
+  std::vector<std::size_t> source;  // (n) digits
+  std::vector<std::size_t> target;  // (n) the same digits, last first
+  std::vector<std::size_t> fed;     // (n) <bos>, target[0], ..., target[n-2]: the decoder's inputs
+};
+// A string of n digits drawn uniformly with rng, and its reverse.
+ReversalExample reversal_example(std::size_t n, Rng& rng);
+
+// Adam with decoupled weight decay (Loshchilov and Hutter 2019), as torch.optim.AdamW computes it:
+//   p ← p − lr·wd·p;  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;
+//   p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + eps)
+// A local helper of this chapter (chapter 14 owns the course's adamw_step); one state per model.
+struct AdamW {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  std::size_t t = 0;
+  std::vector<std::vector<double>> m, v;
+  // One step on every parameter; params and grads list the same arrays in the same order.
+  void step(const std::vector<ParameterSpan>& params, const std::vector<ParameterSpan>& grads);
+};
+
+// Scales every gradient by max_norm / ‖g‖ when the norm of all of them together exceeds max_norm
+// (Pascanu, Mikolov and Bengio 2013, algorithm 1). Returns ‖g‖ before clipping.
+double clip_gradient_norm(const std::vector<ParameterSpan>& grads, double max_norm);
+
+// What the training loop runs; the same for all three models.
+struct TrainConfig {
+  std::size_t D = 8, H = 16, A = 16;  // embedding width, hidden size, additive attention's width
+  std::size_t n_max = 5;              // train on lengths 1..n_max, uniformly
+  std::size_t steps = 100, batch = 16;
+  double lr = 1e-2, clip = 1.0;
+  std::uint64_t seed = 42;
+  std::size_t probe_every = 10;  // every this many steps, measure the gradient reaching x_1
+};
+
+// One model's run.
+struct TrainedModel {
+  ContextKind kind = ContextKind::fixed;
+  Seq2SeqWeights weights;
+  std::vector<double> losses;            // (steps): the batch's mean loss before each step
+  std::vector<double> grad_first_input;  // per probe: ‖dL/dx_1‖, mean over the probe batch
+  std::vector<double> grad_last_input;   // per probe: ‖dL/dx_n‖, the same for the last input
+};
+
+// train_rnn_models — trains (a), (b), (c) from the same seed on the same batches: one Rng stream draws
+// every batch once and all three models step on it, in the same order, with their own AdamW (same
+// lr) and the same clipping. Initial weights: init_seq2seq from Rng(seed + 1) for each model (the
+// shared parts are drawn in the same order, so (a), (b), (c) start from the same encoder, decoder,
+// embeddings and output layer; (b) draws its attention weights after them). Every probe_every steps
+// (and at step 0), the gradients reaching the first and the last source embedding are measured on a
+// fixed probe batch of n_max-digit strings (Rng(seed + 2)), without training on it.
+std::vector<TrainedModel> train_rnn_models(const TrainConfig& config);
+
+// Greedy decoding of `count` held-out strings of length n (drawn from rng): the fraction of digits and
+// of whole strings that come out right.
+struct LengthAccuracy {
+  std::size_t n = 0;
+  double token = 0, sequence = 0;
+};
+LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w, std::size_t n, std::size_t count,
+                                 Rng& rng);
 
 }  // namespace course
