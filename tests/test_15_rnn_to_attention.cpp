@@ -335,6 +335,30 @@ TEST_SUITE("15 rnn to attention") {
       CHECK(best == p.digits[t]);
     }
   }
+
+  TEST_CASE("training is deterministic to the bit: two runs from one seed give the same losses and weights") {
+    TrainConfig c;
+    c.D = 2;
+    c.H = 4;
+    c.A = 3;
+    c.n_max = 4;
+    c.steps = 6;
+    c.batch = 3;
+    c.probe_every = 3;
+    const std::vector<TrainedModel> a = train_rnn_models(c), b = train_rnn_models(c);
+    REQUIRE(a.size() == 3);
+    REQUIRE(b.size() == 3);
+    for (std::size_t k = 0; k < 3; ++k) {
+      CAPTURE(context_name(a[k].kind));
+      REQUIRE(a[k].losses.size() == 6);
+      CHECK(a[k].losses == b[k].losses);
+      CHECK(a[k].grad_first_input == b[k].grad_first_input);
+      CHECK(max_abs_diff(a[k].weights.decoder.weight_hh_l0, b[k].weights.decoder.weight_hh_l0) == 0.0);
+      CHECK(a[k].losses.back() < a[k].losses.front() + 1.0);  // finite, and not blown up
+    }
+    c.seed = 43;
+    CHECK(train_rnn_models(c)[0].losses != a[0].losses);
+  }
 }  // TEST_SUITE
 
 TEST_SUITE("given: 15 rnn to attention") {
