@@ -170,7 +170,7 @@ ReversalExample reversal_example(std::size_t n, Rng& rng);
 //   p ← p − lr·wd·p;  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;
 //   p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + eps)
 // A local helper of this chapter (chapter 14 owns the course's adamw_step); one state per model.
-struct AdamW {
+struct LocalAdamW {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
   std::size_t t = 0;
   std::vector<std::vector<double>> m, v;
@@ -202,7 +202,7 @@ struct TrainedModel {
 };
 
 // train_rnn_models — trains (a), (b), (c) from the same seed on the same batches: one Rng stream draws
-// every batch once and all three models step on it, in the same order, with their own AdamW (same
+// every batch once and all three models step on it, in the same order, with their own LocalAdamW (same
 // lr) and the same clipping. Initial weights: init_seq2seq from Rng(seed + 1) for each model (the
 // shared parts are drawn in the same order, so (a), (b), (c) start from the same encoder, decoder,
 // embeddings and output layer; (b) draws its attention weights after them). Every probe_every steps

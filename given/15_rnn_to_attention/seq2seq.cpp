@@ -46,7 +46,7 @@ RnnWeights init_rnn(std::size_t H_in, std::size_t H, Rng& rng) {
 }
 
 // Row i of m as a (1, cols) matrix.
-Matrix row(const Matrix& m, std::size_t i) {
+Matrix row_of(const Matrix& m, std::size_t i) {
   Matrix r = Matrix::from_shape({1, m.shape(1)});
   for (std::size_t j = 0; j < m.shape(1); ++j) r(0, j) = m(i, j);
   return r;
@@ -189,7 +189,7 @@ Seq2SeqForward seq2seq_forward(ContextKind kind, const Seq2SeqWeights& w,
   if (kind != ContextKind::fixed) f.attention = Matrix::from_shape({T, n});
   for (std::size_t j = 0; j < H; ++j) f.states(0, j) = f.encoder.h_n(0, j);  // s_0 = h_n
   for (std::size_t t = 0; t < T; ++t) {
-    const DecoderStep step = decoder_step(kind, w, f.encoder, row(f.states, t), decoder_input[t]);
+    const DecoderStep step = decoder_step(kind, w, f.encoder, row_of(f.states, t), decoder_input[t]);
     for (std::size_t j = 0; j < D + H; ++j) f.decoder_input(t, j) = step.input(0, j);
     for (std::size_t j = 0; j < H; ++j) f.states(t + 1, j) = step.state(0, j);
     if (kind != ContextKind::fixed)
@@ -246,11 +246,11 @@ Seq2SeqGradients seq2seq_backward(ContextKind kind, const Seq2SeqWeights& w, con
   Matrix carry = xt::zeros<double>({std::size_t{1}, H});
   const Matrix no_gradient = xt::zeros<double>({std::size_t{1}, H});
   for (std::size_t t = T; t-- > 0;) {
-    const Matrix previous = row(f.states, t), state = row(f.states, t + 1);
-    Matrix grad_state = row(out.x, t);
+    const Matrix previous = row_of(f.states, t), state = row_of(f.states, t + 1);
+    Matrix grad_state = row_of(out.x, t);
     grad_state += carry;
     const RnnGradients r =
-        rnn_backward(row(f.decoder_input, t), w.decoder, previous, state, grad_state, no_gradient);
+        rnn_backward(row_of(f.decoder_input, t), w.decoder, previous, state, grad_state, no_gradient);
     add_rnn(g.weights.decoder, r);
     carry = r.h0;
     // the input was [embed_out[y_{t-1}]; c_t]
@@ -260,16 +260,16 @@ Seq2SeqGradients seq2seq_backward(ContextKind kind, const Seq2SeqWeights& w, con
     if (kind == ContextKind::fixed) {
       grad_h_n += grad_context;  // c_t = h_n
     } else if (kind == ContextKind::additive) {
-      const AdditiveGradients a = additive_attention_backward(previous, f.encoder.output, f.encoder.output,
-                                                              w.attention, row(f.attention, t), grad_context);
+      const AdditiveGradients a = additive_attention_backward(
+          previous, f.encoder.output, f.encoder.output, w.attention, row_of(f.attention, t), grad_context);
       carry += a.queries;
       grad_encoder_states += a.keys + a.values;
       g.weights.attention.W_q += a.W_q;
       g.weights.attention.W_k += a.W_k;
       g.weights.attention.w_v += a.w_v;
     } else {
-      const AttentionGradients a =
-          attention_backward(previous, f.encoder.output, f.encoder.output, row(f.attention, t), grad_context);
+      const AttentionGradients a = attention_backward(previous, f.encoder.output, f.encoder.output,
+                                                      row_of(f.attention, t), grad_context);
       carry += a.q;
       grad_encoder_states += a.k + a.v;
     }

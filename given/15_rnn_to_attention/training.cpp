@@ -19,9 +19,9 @@ ReversalExample reversal_example(std::size_t n, Rng& rng) {
 }
 
 // p ← p − lr·wd·p, then Adam's bias-corrected step
-void AdamW::step(const std::vector<ParameterSpan>& params, const std::vector<ParameterSpan>& grads) {
+void LocalAdamW::step(const std::vector<ParameterSpan>& params, const std::vector<ParameterSpan>& grads) {
   if (params.size() != grads.size())
-    throw std::invalid_argument("AdamW::step: parameters and gradients differ");
+    throw std::invalid_argument("LocalAdamW::step: parameters and gradients differ");
   if (m.empty()) {
     for (const ParameterSpan& p : params) {
       m.emplace_back(p.size, 0.0);
@@ -33,7 +33,7 @@ void AdamW::step(const std::vector<ParameterSpan>& params, const std::vector<Par
   const double correction2 = 1.0 - std::pow(beta2, static_cast<double>(t));
   for (std::size_t k = 0; k < params.size(); ++k) {
     if (params[k].size != grads[k].size || m[k].size() != params[k].size)
-      throw std::invalid_argument("AdamW::step: a gradient does not fit its parameter");
+      throw std::invalid_argument("LocalAdamW::step: a gradient does not fit its parameter");
     for (std::size_t i = 0; i < params[k].size; ++i) {
       double& p = params[k].data[i];
       const double g = grads[k].data[i];
@@ -86,8 +86,8 @@ std::vector<TrainedModel> train_rnn_models(const TrainConfig& c) {
     m.weights = init_seq2seq(c.D, c.H, kind == ContextKind::additive ? c.A : 0, init);
     models.push_back(m);
   }
-  std::vector<AdamW> optimisers(models.size());
-  for (AdamW& o : optimisers) o.lr = c.lr;
+  std::vector<LocalAdamW> optimisers(models.size());
+  for (LocalAdamW& o : optimisers) o.lr = c.lr;
   // the probe batch: fixed strings of the longest length, never trained on
   Rng probe_rng(c.seed + 2);
   std::vector<ReversalExample> probe;
