@@ -410,6 +410,18 @@ TEST_SUITE("given: 15 rnn to attention") {
     CHECK_THROWS_AS(nadaraya_watson(Vector({0.0}), x_train, Vector({1.0}), 1.0), std::invalid_argument);
   }
 
+  TEST_CASE("init_seq2seq (given): with and without attention, the shared weights are the same") {
+    Rng a(5), b(5);
+    const Seq2SeqWeights without = init_seq2seq(3, 4, 0, a), with = init_seq2seq(3, 4, 6, b);
+    CHECK(with.attention.w_v.size() == 6);
+    CHECK(without.attention.w_v.size() == 0);
+    CHECK(max_abs_diff(with.embed_in, without.embed_in) == 0.0);
+    CHECK(max_abs_diff(with.decoder.weight_hh_l0, without.decoder.weight_hh_l0) == 0.0);
+    CHECK(max_abs_diff(with.W_out, without.W_out) == 0.0);
+    CHECK(max_abs_diff(with.b_out, without.b_out) == 0.0);
+    CHECK(parameter_count(with) == parameter_count(without) + 6 * (2 * 4 + 1));
+  }
+
   TEST_CASE("cross_entropy (given): by hand, and its gradient against central differences") {
     // logits (0, log 3): softmax (1/4, 3/4); target 1: loss −log(3/4)
     const CrossEntropy ce = cross_entropy(Matrix({{0.0, std::log(3.0)}}), {1});

@@ -79,7 +79,8 @@ struct Seq2SeqWeights {
 
 // Random weights: embeddings N(0, 1) as torch.nn.Embedding; every other matrix and vector uniform in
 // [−1/√H, 1/√H] as torch.nn.RNN and torch.nn.Linear(H, ·) draw theirs (W_out's bound is 1/√H too).
-// A = 0 gives no attention parameters.
+// Drawn in the order embed_in, encoder, embed_out, decoder, W_out, b_out, then the attention's: the same
+// seed gives models with and without attention the same embeddings, RNNs and output layer. A = 0 gives no attention parameters.
 Seq2SeqWeights init_seq2seq(std::size_t D, std::size_t H, std::size_t A, Rng& rng);
 
 // Zeros of the same shapes (for gradients).

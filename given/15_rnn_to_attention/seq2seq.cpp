@@ -124,11 +124,12 @@ Seq2SeqWeights init_seq2seq(std::size_t D, std::size_t H, std::size_t A, Rng& rn
   w.encoder = init_rnn(D, H, rng);
   w.embed_out = rng.normal_matrix(kDigits + 1, D);
   w.decoder = init_rnn(D + H, H, rng);
+  w.W_out = uniform(kDigits, H, k, rng);
+  w.b_out = uniform_vector(kDigits, k, rng);
+  // last, so that models with and without attention share every other initial weight
   w.attention.W_q = uniform(A, H, k, rng);
   w.attention.W_k = uniform(A, H, k, rng);
   w.attention.w_v = uniform_vector(A, k, rng);
-  w.W_out = uniform(kDigits, H, k, rng);
-  w.b_out = uniform_vector(kDigits, k, rng);
   return w;
 }
 
