@@ -68,32 +68,41 @@ RnnFiles load_rnn(const std::string& dir) {
 }
 
 // the twelve state_dict arrays of torch.nn.TransformerEncoderLayer
-EncoderLayerWeights load_encoder_layer(const std::string& dir) {
+EncoderLayerWeights load_encoder_layer(const std::string& dir, const std::string& prefix) {
+  // DIR/<prefix><key>.npy, named in errors as <prefix><key>.npy
+  const auto matrix = [&](const std::string& key, const std::string& dims) {
+    return load_matrix(dir, prefix + key, dims);
+  };
+  const auto vector = [&](const std::string& key, const std::string& dims) {
+    return load_vector(dir, prefix + key, dims);
+  };
+  const auto require = [&](const std::string& key, const auto& t, std::vector<std::size_t> shape,
+                           const std::string& dims) { require_shape(prefix + key + ".npy", t, shape, dims); };
   EncoderLayerWeights w;
-  w.self_attn.in_proj_weight = load_matrix(dir, "self_attn.in_proj_weight", "(3E, E)");
+  w.self_attn.in_proj_weight = matrix("self_attn.in_proj_weight", "(3E, E)");
   const std::size_t E = w.self_attn.in_proj_weight.shape(1);
-  require_shape("self_attn.in_proj_weight.npy", w.self_attn.in_proj_weight, {3 * E, E}, "(3E, E)");
-  w.linear1_weight = load_matrix(dir, "linear1.weight", "(F, E)");
+  require("self_attn.in_proj_weight", w.self_attn.in_proj_weight, {3 * E, E}, "(3E, E)");
+  w.linear1_weight = matrix("linear1.weight", "(F, E)");
   const std::size_t F = w.linear1_weight.shape(0);
-  require_shape("linear1.weight.npy", w.linear1_weight, {F, E}, "(F, E)");
+  require("linear1.weight", w.linear1_weight, {F, E}, "(F, E)");
   // every other key, with the shape it must have
-  w.self_attn.in_proj_bias = load_vector(dir, "self_attn.in_proj_bias", "(3E,)");
-  require_shape("self_attn.in_proj_bias.npy", w.self_attn.in_proj_bias, {3 * E}, "(3E,)");
-  w.self_attn.out_proj_weight = load_matrix(dir, "self_attn.out_proj.weight", "(E, E)");
-  require_shape("self_attn.out_proj.weight.npy", w.self_attn.out_proj_weight, {E, E}, "(E, E)");
-  w.self_attn.out_proj_bias = load_vector(dir, "self_attn.out_proj.bias", "(E,)");
-  require_shape("self_attn.out_proj.bias.npy", w.self_attn.out_proj_bias, {E}, "(E,)");
-  w.linear1_bias = load_vector(dir, "linear1.bias", "(F,)");
-  require_shape("linear1.bias.npy", w.linear1_bias, {F}, "(F,)");
-  w.linear2_weight = load_matrix(dir, "linear2.weight", "(E, F)");
-  require_shape("linear2.weight.npy", w.linear2_weight, {E, F}, "(E, F)");
-  w.linear2_bias = load_vector(dir, "linear2.bias", "(E,)");
-  require_shape("linear2.bias.npy", w.linear2_bias, {E}, "(E,)");
+  w.self_attn.in_proj_bias = vector("self_attn.in_proj_bias", "(3E,)");
+  require("self_attn.in_proj_bias", w.self_attn.in_proj_bias, {3 * E}, "(3E,)");
+  w.self_attn.out_proj_weight = matrix("self_attn.out_proj.weight", "(E, E)");
+  require("self_attn.out_proj.weight", w.self_attn.out_proj_weight, {E, E}, "(E, E)");
+  w.self_attn.out_proj_bias = vector("self_attn.out_proj.bias", "(E,)");
+  require("self_attn.out_proj.bias", w.self_attn.out_proj_bias, {E}, "(E,)");
+  w.linear1_bias = vector("linear1.bias", "(F,)");
+  require("linear1.bias", w.linear1_bias, {F}, "(F,)");
+  w.linear2_weight = matrix("linear2.weight", "(E, F)");
+  require("linear2.weight", w.linear2_weight, {E, F}, "(E, F)");
+  w.linear2_bias = vector("linear2.bias", "(E,)");
+  require("linear2.bias", w.linear2_bias, {E}, "(E,)");
   Vector* norms[] = {&w.norm1_weight, &w.norm1_bias, &w.norm2_weight, &w.norm2_bias};
   const char* names[] = {"norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias"};
   for (int i = 0; i < 4; ++i) {
-    *norms[i] = load_vector(dir, names[i], "(E,)");
-    require_shape(std::string(names[i]) + ".npy", *norms[i], {E}, "(E,)");
+    *norms[i] = vector(names[i], "(E,)");
+    require(names[i], *norms[i], {E}, "(E,)");
   }
   return w;
 }

@@ -75,7 +75,8 @@ RnnFiles load_rnn(const std::string& dir);
 // checks every shape against E (from self_attn.in_proj_weight) and F (from linear1.weight). The shared
 // loader (npy.hpp) has already refused empty arrays (so E, F >= 1), NaN, infinities and values above
 // 1e15 in magnitude. A missing or malformed file, or a shape that does not fit, is a usage_error
-// naming the file.
-EncoderLayerWeights load_encoder_layer(const std::string& dir);
+// naming the file. With a prefix, the keys are DIR/<prefix><key>.npy: a layer inside a larger model's
+// state_dict (chapter 14's "layers.0.", chapter 16's "blocks.0.").
+EncoderLayerWeights load_encoder_layer(const std::string& dir, const std::string& prefix = "");
 
 }  // namespace course

@@ -1,0 +1,214 @@
+// Benchmark of chapter 14: one training step (forward, cross-entropy, backward, AdamW) of the tiny
+// encoder, in C++ and in PyTorch 1.13 eager mode, side by side in one run (float64, one thread, same
+// sizes, same batch, same optimizer).
+//
+//   build/bin/bench_14_training [--batch B] [--seq-len L] [--d-model E] [--heads H] [--d-ff F]
+//                               [--layers N] [--rounds R] [--steps K] [--python PATH] [--script PATH]
+//                               [--no-pytorch] [--default-malloc]
+//
+// Run it from the repository root (the PyTorch side is tools/bench_14_pytorch.py, started once with
+// OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1)). The two sides take turns, R rounds of K steps
+// each, C++ first, so that both see the same load; the time per step is the median over the rounds.
+// The C++ side's step is also split into its parts (forward, loss and backward, AdamW), each timed
+// alone. Not a test: timings depend on the machine and its load. Compare the columns of one run.
+#include "cli.hpp"
+#include "given/14_training.hpp"
+#include "rng.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+using namespace course;
+
+namespace {
+
+struct Options {
+  CommonOptions common;
+  int batch = 32, seq_len = 16, d_model = 32, heads = 2, d_ff = 64, layers = 2, rounds = 9, steps = 20;
+  std::string python = "/usr/bin/python3";
+  std::string script = "tools/bench_14_pytorch.py";
+  bool no_pytorch = false;
+  bool default_malloc = false;  // --default-malloc: skip keep_freed_memory(), to measure what it saves
+};
+
+TinyEncoderConfig config_of(const Options& opt) {
+  TinyEncoderConfig c;
+  c.vocab = 10;
+  c.seq_len = opt.seq_len;
+  c.d_model = opt.d_model;
+  c.n_heads = opt.heads;
+  c.d_ff = opt.d_ff;
+  c.n_layers = opt.layers;
+  return c;
+}
+
+// The C++ side's work: R rounds of K steps, and the parts timed once more each, at a measured rate
+// (0.5 multiply-adds' time per multiply-add training_step_multiply_adds counts: the program's kOverhead).
+Cost cost_of(const Options& opt) {
+  const double step = 0.5 * training_step_multiply_adds(config_of(opt), opt.batch);
+  const double rows = static_cast<double>(opt.batch) * opt.seq_len;
+  return {8.0 * rows * (40.0 * opt.d_ff + 10.0) * opt.layers, 2.0 * opt.rounds * opt.steps * step};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// The PyTorch side: a child process with its stdin and stdout on two pipes.
+class PyTorchSide {
+ public:
+  PyTorchSide(const Options& opt, const TinyEncoderConfig& c) {
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0)
+      throw usage_error("cannot make a pipe for the PyTorch side");
+    pid_ = fork();
+    if (pid_ < 0) throw usage_error("cannot start the PyTorch side (fork failed)");
+    if (pid_ == 0) {  // the child: stdin and stdout on the pipes, then the script
+      dup2(to_child[0], 0);
+      dup2(from_child[1], 1);
+      close(to_child[1]);
+      close(from_child[0]);
+      setenv("OPENBLAS_NUM_THREADS", "1", 1);
+      setenv("OMP_NUM_THREADS", "1", 1);
+      const std::vector<std::string> args = {opt.python,
+                                             opt.script,
+                                             std::to_string(c.vocab),
+                                             std::to_string(c.seq_len),
+                                             std::to_string(c.d_model),
+                                             std::to_string(c.n_heads),
+                                             std::to_string(c.d_ff),
+                                             std::to_string(c.n_layers),
+                                             std::to_string(opt.batch)};
+      std::vector<char*> argv;
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(opt.python.c_str(), argv.data());
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    to_ = fdopen(to_child[1], "w");
+    from_ = fdopen(from_child[0], "r");
+    if (read_line() != "ready") {
+      throw usage_error(
+          fmt::format("the PyTorch side ({} {}) did not start; run from the repository root, or "
+                      "give --python / --script, or --no-pytorch",
+                      opt.python, opt.script));
+    }
+  }
+  ~PyTorchSide() {
+    if (to_) {
+      std::fputs("quit\n", to_);
+      std::fclose(to_);
+    }
+    if (from_) std::fclose(from_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  // seconds for k steps
+  double round(int k) {
+    std::fprintf(to_, "round %d\n", k);
+    std::fflush(to_);
+    const std::string line = read_line();
+    char* end = nullptr;
+    const double seconds = std::strtod(line.c_str(), &end);
+    if (line.empty() || end == line.c_str()) throw usage_error("the PyTorch side stopped answering");
+    return seconds;
+  }
+
+ private:
+  std::string read_line() {
+    char buffer[256];
+    if (!std::fgets(buffer, sizeof buffer, from_)) return "";
+    std::string line(buffer);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    return line;
+  }
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+
+int run(const Options& opt) {
+  // as the chapter program does (common/given/14_training.hpp says why), unless --default-malloc
+  if (!opt.default_malloc) keep_freed_memory();
+  const TinyEncoderConfig c = config_of(opt);
+  if (c.d_model % c.n_heads != 0)
+    throw usage_error(fmt::format("--heads {} does not divide --d-model {}", c.n_heads, c.d_model));
+  require_within_limits(cost_of(opt), "these sizes", benchmark_limits);
+  Rng rng(opt.common.seed);
+  TinyEncoder model = random_tiny_encoder(rng, c);
+  AdamW optimizer(AdamWOptions{});
+  Batch batch;
+  for (int b = 0; b < opt.batch; ++b) {
+    std::vector<std::size_t> digits(c.seq_len);
+    for (std::size_t& d : digits) d = rng.below(c.vocab);
+    batch.inputs.insert(batch.inputs.end(), digits.begin(), digits.end());
+    batch.targets.insert(batch.targets.end(), digits.rbegin(), digits.rend());
+  }
+  fmt::print(
+      "one training step of the tiny encoder: B = {} sequences of L = {}, E = {}, H = {}, F = {}, {} "
+      "layer(s), V = {}; {} parameters; float64, one thread\n",
+      opt.batch, c.seq_len, c.d_model, c.n_heads, c.d_ff, c.n_layers, c.vocab, parameter_count(model));
+  for (int i = 0; i < 10; ++i) train_step(model, optimizer, batch);  // warm-up, as the PyTorch side
+  std::unique_ptr<PyTorchSide> pytorch;
+  if (!opt.no_pytorch) pytorch = std::make_unique<PyTorchSide>(opt, c);
+  std::vector<double> cpp, torch, forward, backward, adamw;
+  for (int r = 0; r < opt.rounds; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    for (int k = 0; k < opt.steps; ++k) train_step(model, optimizer, batch);
+    cpp.push_back(seconds_since(start) / opt.steps);
+    if (pytorch) torch.push_back(pytorch->round(opt.steps) / opt.steps);
+    // the C++ step's parts, once each
+    start = std::chrono::steady_clock::now();
+    const TinyEncoderForward f = tiny_encoder_forward(model, batch.inputs);
+    forward.push_back(seconds_since(start));
+    start = std::chrono::steady_clock::now();
+    TinyEncoder grads = tiny_encoder_backward(model, f, softmax_cross_entropy(f.logits, batch.targets).grad);
+    backward.push_back(seconds_since(start));
+    start = std::chrono::steady_clock::now();
+    optimizer.step(named_tensors(model), named_tensors(grads));
+    adamw.push_back(seconds_since(start));
+  }
+  fmt::print("median over {} rounds of {} steps, the two sides taking turns:\n", opt.rounds, opt.steps);
+  fmt::print("  C++ (this course)        {:8.3f} ms per step\n", 1e3 * median(cpp));
+  if (pytorch) {
+    fmt::print("  PyTorch 1.13 eager, CPU  {:8.3f} ms per step\n", 1e3 * median(torch));
+    fmt::print("  ratio C++ / PyTorch      {:8.2f}\n", median(cpp) / median(torch));
+  }
+  fmt::print("the C++ step's parts: forward {:.3f} ms, loss and backward {:.3f} ms, AdamW {:.3f} ms\n",
+             1e3 * median(forward), 1e3 * median(backward), 1e3 * median(adamw));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Benchmark of chapter 14: one training step, C++ against PyTorch", "bench_14_training"};
+  Options opt;
+  add_size_option(app, "--batch", opt.batch, "Sequences per step B (default 32)", 4096);
+  add_size_option(app, "--seq-len", opt.seq_len, "Sequence length L (default 16)", 4096);
+  add_size_option(app, "--d-model", opt.d_model, "Width E (default 32)", 4096);
+  add_size_option(app, "--heads", opt.heads, "Heads H (default 2)", 4096);
+  add_size_option(app, "--d-ff", opt.d_ff, "Feed-forward width F (default 64)", 16384);
+  add_size_option(app, "--layers", opt.layers, "Encoder layers (default 2)", 64);
+  add_size_option(app, "--rounds", opt.rounds, "Rounds per side (default 9)", 1000);
+  add_size_option(app, "--steps", opt.steps, "Steps per round (default 20)", 100000);
+  app.add_option("--python", opt.python, "The Python with PyTorch (default /usr/bin/python3)");
+  app.add_option("--script", opt.script, "The PyTorch side (default tools/bench_14_pytorch.py)");
+  app.add_flag("--no-pytorch", opt.no_pytorch, "Time the C++ side only");
+  app.add_flag("--default-malloc", opt.default_malloc,
+               "Leave glibc's malloc as it is (no keep_freed_memory()), to measure what that call saves");
+  add_common_options(app, opt.common, /*interop=*/false);
+  return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
+}

@@ -1,0 +1,71 @@
+# Chapter 14 program: the encoder layer's gradients and AdamW steps, and the tiny encoder's first
+# steps, against PyTorch (fixtures by tools/make_fixtures_14.py); bad input.
+set(ch14_keys self_attn.in_proj_weight self_attn.in_proj_bias self_attn.out_proj.weight self_attn.out_proj.bias
+              linear1.weight linear1.bias linear2.weight linear2.bias norm1.weight norm1.bias norm2.weight
+              norm2.bias)
+set(ch14_grads output.npy src.grad.npy)
+foreach(key IN LISTS ch14_keys)
+  list(APPEND ch14_grads ${key}.grad.npy)
+endforeach()
+foreach(case post_norm pre_norm post_norm_4_heads pre_norm_1_head)
+  course_interop_test(ch14_training 14_training/grad_${case} ${ch14_grads})
+endforeach()
+
+# Training runs: losses.npy to 1e-9, the parameters after the last step (every <key>.npy the program
+# writes, compared with expected/<key>.npy) to 1e-8.
+function(ch14_training_test case)
+  set(dir ${PROJECT_SOURCE_DIR}/tests/fixtures/14_training/${case})
+  add_test(NAME ch14.interop.${case}
+           COMMAND bash -c "set -e; d=$(mktemp -d); trap 'rm -rf $d' EXIT
+                            read -r -a args < '${dir}/args.txt'
+                            '$<TARGET_FILE:ch14_training>' --no-color --load '${dir}' --save $d \"\${args[@]}\" >/dev/null
+                            '$<TARGET_FILE:npy_allclose>' $d/losses.npy '${dir}/expected/losses.npy' 1e-9
+                            n=0
+                            for f in '${dir}'/expected/*.npy; do
+                              name=$(basename \"$f\")
+                              [ \"$name\" = losses.npy ] && continue
+                              '$<TARGET_FILE:npy_allclose>' \"$d/$name\" \"$f\" 1e-8
+                              n=$((n + 1))
+                            done
+                            [ $n -ge 12 ]")
+  set_tests_properties(ch14.interop.${case} PROPERTIES LABELS "ch14;interop")
+endfunction()
+ch14_training_test(train_post_norm)
+ch14_training_test(train_pre_norm)
+ch14_training_test(first_steps)
+
+course_expect_error(ch14_training train_steps_zero --train-steps 0)
+course_expect_error(ch14_training train_steps_huge --train-steps 1000000)
+course_expect_error(ch14_training train_steps_huge_full --full --train-steps 1000000)
+course_expect_error(ch14_training train_steps_not_a_number --train-steps many)
+course_expect_error(ch14_training lr_nan --lr nan)
+course_expect_error(ch14_training lr_negative --lr -0.001)
+course_expect_error(ch14_training lr_zero --lr 0)
+course_expect_error(ch14_training lr_inf --lr inf)
+course_expect_error(ch14_training lr_too_large --lr 5)
+course_expect_error(ch14_training weight_decay_negative --weight-decay -0.01)
+course_expect_error(ch14_training weight_decay_nan --weight-decay nan)
+course_expect_error(ch14_training heads_without_load --heads 2)
+course_expect_error(ch14_training norm_first_without_load --norm-first)
+course_expect_error(ch14_training save_without_load --save /tmp/ch14_never_written)
+course_expect_error(ch14_training load_missing_dir --load no_such_dir)
+course_expect_error(ch14_training load_with_full --load 14_training/grad_post_norm --full)
+course_expect_error(ch14_training load_heads_not_dividing --load 14_training/grad_post_norm --heads 3)
+course_expect_error(ch14_training load_grad_with_train_steps --load 14_training/grad_post_norm --heads 2 --train-steps 3)
+course_expect_error(ch14_training load_train_steps_huge --load 14_training/train_post_norm --heads 2 --train-steps 1000000)
+course_expect_error(ch14_training load_first_steps_with_train_steps --load 14_training/first_steps --train-steps 3)
+course_expect_error(ch14_training load_first_steps_heads_not_dividing --load 14_training/first_steps --heads 3)
+course_expect_error(ch14_training load_layer_norm_files --load 14_training/layer_norm)
+foreach(case grad_output_wrong_shape grad_output_rank_1 grad_output_nan target_wrong_shape
+             neither_grad_output_nor_target both_grad_output_and_target norm2_bias_wrong_length)
+  course_expect_error(ch14_training load_${case} --load bad_14/${case} --heads 2)
+endforeach()
+foreach(case inputs_id_too_large inputs_float targets_wrong_shape inputs_wrong_length missing_layer_key
+             head_weight_wrong_vocab losses_wrong_length)
+  course_expect_error(ch14_training load_${case} --load bad_14/${case} --heads 2)
+endforeach()
+# the malformed encoder-layer files of chapter 11 serve here too
+foreach(case linear1_weight_wrong_shape norm1_weight_wrong_length src_wrong_width in_proj_weight_int64
+             missing_linear2_bias)
+  course_expect_error(ch14_training load_11_${case} --load bad_11/${case} --heads 2)
+endforeach()
