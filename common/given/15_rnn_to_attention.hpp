@@ -5,6 +5,7 @@
 #include "contracts/02_dot_product_attention.hpp"  // scaled_dot_product_attention
 #include "contracts/15_rnn_to_attention.hpp"
 #include "given/13_backpropagation.hpp"  // attention_backward, softmax_backward, sum_of_products, gradcheck
+#include "given/14_training.hpp"         // AdamW, NamedTensor, softmax_cross_entropy, encoder_layer_forward
 #include "rng.hpp"
 
 #include <cstddef>
@@ -86,14 +87,9 @@ Seq2SeqWeights init_seq2seq(std::size_t D, std::size_t H, std::size_t A, Rng& rn
 // Zeros of the same shapes (for gradients).
 Seq2SeqWeights zeros_like(const Seq2SeqWeights& w);
 
-// Every parameter as one flat array: a name, its entries, their number (for the optimiser, the
-// gradient check and the parameter count). The pointers stay valid while w lives and is not resized.
-struct ParameterSpan {
-  std::string name;
-  double* data;
-  std::size_t size;
-};
-std::vector<ParameterSpan> parameter_spans(Seq2SeqWeights& w);
+// Every parameter as one flat array with a name (chapter 14's NamedTensor: for its AdamW, the gradient
+// check and the parameter count). The pointers stay valid while w lives and is not resized.
+std::vector<NamedTensor> named_tensors(Seq2SeqWeights& w);
 std::size_t parameter_count(const Seq2SeqWeights& w);
 
 // What one example's forward pass keeps for the backward.
@@ -118,14 +114,6 @@ struct Seq2SeqForward {
 Seq2SeqForward seq2seq_forward(ContextKind kind, const Seq2SeqWeights& w,
                                const std::vector<std::size_t>& source,
                                const std::vector<std::size_t>& decoder_input);
-
-// The mean cross-entropy of the logits (T, 10) against the targets (T), and its gradient (T, 10):
-//   loss = −(1/T) Σ_t log softmax(logits_t)[y_t],   dlogits_t = (softmax(logits_t) − onehot(y_t)) / T
-struct CrossEntropy {
-  double loss = 0;
-  Matrix grad_logits;
-};
-CrossEntropy cross_entropy(const Matrix& logits, const std::vector<std::size_t>& targets);
 
 struct Seq2SeqGradients {
   Seq2SeqWeights weights;  // dL/d every parameter
@@ -167,21 +155,9 @@ struct ReversalExample {
 // A string of n digits drawn uniformly with rng, and its reverse.
 ReversalExample reversal_example(std::size_t n, Rng& rng);
 
-// Adam with decoupled weight decay (Loshchilov and Hutter 2019), as torch.optim.AdamW computes it:
-//   p ← p − lr·wd·p;  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;
-//   p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + eps)
-// A local helper of this chapter (chapter 14 owns the course's adamw_step); one state per model.
-struct LocalAdamW {
-  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
-  std::size_t t = 0;
-  std::vector<std::vector<double>> m, v;
-  // One step on every parameter; params and grads list the same arrays in the same order.
-  void step(const std::vector<ParameterSpan>& params, const std::vector<ParameterSpan>& grads);
-};
-
 // Scales every gradient by max_norm / ‖g‖ when the norm of all of them together exceeds max_norm
 // (Pascanu, Mikolov and Bengio 2013, algorithm 1). Returns ‖g‖ before clipping.
-double clip_gradient_norm(const std::vector<ParameterSpan>& grads, double max_norm);
+double clip_gradient_norm(const std::vector<NamedTensor>& grads, double max_norm);
 
 // What the training loop runs; the same for all three models.
 struct TrainConfig {
@@ -203,8 +179,8 @@ struct TrainedModel {
 };
 
 // train_rnn_models — trains (a), (b), (c) from the same seed on the same batches: one Rng stream draws
-// every batch once and all three models step on it, in the same order, with their own LocalAdamW (same
-// lr) and the same clipping. Initial weights: init_seq2seq from Rng(seed + 1) for each model (the
+// every batch once and all three models step on it, in the same order, with their own AdamW (chapter 14; same
+// lr, no weight decay) and the same clipping. Initial weights: init_seq2seq from Rng(seed + 1) for each model (the
 // shared parts are drawn in the same order, so (a), (b), (c) start from the same encoder, decoder,
 // embeddings and output layer; (b) draws its attention weights after them). Every probe_every steps
 // (and at step 0), the gradients reaching the first and the last source embedding are measured on a

@@ -145,10 +145,10 @@ Seq2SeqWeights zeros_like(const Seq2SeqWeights& w) {
   return z;
 }
 
-std::vector<ParameterSpan> parameter_spans(Seq2SeqWeights& w) {
-  std::vector<ParameterSpan> spans;
+std::vector<NamedTensor> named_tensors(Seq2SeqWeights& w) {
+  std::vector<NamedTensor> spans;
   const auto add = [&](const std::string& name, auto& t) {
-    if (t.size() > 0) spans.push_back({name, t.data(), t.size()});
+    if (t.size() > 0) spans.push_back({name, {t.shape().begin(), t.shape().end()}, t.data(), t.size()});
   };
   add("embed_in", w.embed_in);
   add("encoder.weight_ih_l0", w.encoder.weight_ih_l0);
@@ -171,7 +171,7 @@ std::vector<ParameterSpan> parameter_spans(Seq2SeqWeights& w) {
 std::size_t parameter_count(const Seq2SeqWeights& w) {
   Seq2SeqWeights copy = w;
   std::size_t n = 0;
-  for (const ParameterSpan& p : parameter_spans(copy)) n += p.size;
+  for (const NamedTensor& p : named_tensors(copy)) n += p.size;
   return n;
 }
 
@@ -201,29 +201,6 @@ Seq2SeqForward seq2seq_forward(ContextKind kind, const Seq2SeqWeights& w,
   for (std::size_t t = 0; t < T; ++t)
     for (std::size_t v = 0; v < kDigits; ++v) f.logits(t, v) += w.b_out(v);
   return f;
-}
-
-// loss = −(1/T) Σ_t log softmax(logits_t)[y_t],  dlogits = (softmax − onehot) / T
-CrossEntropy cross_entropy(const Matrix& logits, const std::vector<std::size_t>& targets) {
-  const std::size_t T = logits.shape(0), V = logits.shape(1);
-  if (targets.size() != T || T == 0)
-    throw std::invalid_argument(
-        fmt::format("cross_entropy: logits {} and {} targets do not fit", shape_of(logits), targets.size()));
-  require_digits(targets, V, "the targets");
-  CrossEntropy ce;
-  ce.grad_logits = softmax_rows(logits);
-  for (std::size_t t = 0; t < T; ++t) {
-    // log softmax(x)[y] = x_y − max − log Σ exp(x − max), the stable way
-    double largest = logits(t, 0);
-    for (std::size_t v = 1; v < V; ++v) largest = std::max(largest, logits(t, v));
-    double sum = 0.0;
-    for (std::size_t v = 0; v < V; ++v) sum += std::exp(logits(t, v) - largest);
-    ce.loss -= logits(t, targets[t]) - largest - std::log(sum);
-    ce.grad_logits(t, targets[t]) -= 1.0;
-  }
-  ce.loss /= static_cast<double>(T);
-  ce.grad_logits /= static_cast<double>(T);
-  return ce;
 }
 
 // Output layer, then the decoder step by step from the last, then the encoder in one rnn_backward.

@@ -1,5 +1,5 @@
-// Chapter 15 — given code (declared in common/given/15_rnn_to_attention.hpp): the reversal task, AdamW,
-// gradient clipping, and the training loop of the three RNN encoder–decoders.
+// Chapter 15 — given code (declared in common/given/15_rnn_to_attention.hpp): the reversal task, gradient
+// clipping, and the training loop of the three RNN encoder–decoders.
 #include "given/15_rnn_to_attention.hpp"
 
 #include <fmt/format.h>
@@ -18,41 +18,14 @@ ReversalExample reversal_example(std::size_t n, Rng& rng) {
   return e;
 }
 
-// p ← p − lr·wd·p, then Adam's bias-corrected step
-void LocalAdamW::step(const std::vector<ParameterSpan>& params, const std::vector<ParameterSpan>& grads) {
-  if (params.size() != grads.size())
-    throw std::invalid_argument("LocalAdamW::step: parameters and gradients differ");
-  if (m.empty()) {
-    for (const ParameterSpan& p : params) {
-      m.emplace_back(p.size, 0.0);
-      v.emplace_back(p.size, 0.0);
-    }
-  }
-  ++t;
-  const double correction1 = 1.0 - std::pow(beta1, static_cast<double>(t));
-  const double correction2 = 1.0 - std::pow(beta2, static_cast<double>(t));
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    if (params[k].size != grads[k].size || m[k].size() != params[k].size)
-      throw std::invalid_argument("LocalAdamW::step: a gradient does not fit its parameter");
-    for (std::size_t i = 0; i < params[k].size; ++i) {
-      double& p = params[k].data[i];
-      const double g = grads[k].data[i];
-      p -= lr * weight_decay * p;
-      m[k][i] = beta1 * m[k][i] + (1.0 - beta1) * g;
-      v[k][i] = beta2 * v[k][i] + (1.0 - beta2) * g * g;
-      p -= lr * (m[k][i] / correction1) / (std::sqrt(v[k][i] / correction2) + eps);
-    }
-  }
-}
-
-double clip_gradient_norm(const std::vector<ParameterSpan>& grads, double max_norm) {
+double clip_gradient_norm(const std::vector<NamedTensor>& grads, double max_norm) {
   double sq = 0.0;
-  for (const ParameterSpan& g : grads)
+  for (const NamedTensor& g : grads)
     for (std::size_t i = 0; i < g.size; ++i) sq += g.data[i] * g.data[i];
   const double norm = std::sqrt(sq);
   if (norm > max_norm) {
     const double scale = max_norm / norm;
-    for (const ParameterSpan& g : grads)
+    for (const NamedTensor& g : grads)
       for (std::size_t i = 0; i < g.size; ++i) g.data[i] *= scale;
   }
   return norm;
@@ -62,7 +35,7 @@ namespace {
 
 // total += g, entry by entry, over every parameter
 void accumulate(Seq2SeqWeights& total, Seq2SeqWeights& g) {
-  const std::vector<ParameterSpan> t = parameter_spans(total), d = parameter_spans(g);
+  const std::vector<NamedTensor> t = named_tensors(total), d = named_tensors(g);
   for (std::size_t k = 0; k < t.size(); ++k)
     for (std::size_t i = 0; i < t[k].size; ++i) t[k].data[i] += d[k].data[i];
 }
@@ -86,8 +59,10 @@ std::vector<TrainedModel> train_rnn_models(const TrainConfig& c) {
     m.weights = init_seq2seq(c.D, c.H, kind == ContextKind::additive ? c.A : 0, init);
     models.push_back(m);
   }
-  std::vector<LocalAdamW> optimisers(models.size());
-  for (LocalAdamW& o : optimisers) o.lr = c.lr;
+  AdamWOptions options;
+  options.lr = c.lr;
+  options.weight_decay = 0.0;
+  std::vector<AdamW> optimisers(models.size(), AdamW(options));
   // the probe batch: fixed strings of the longest length, never trained on
   Rng probe_rng(c.seed + 2);
   std::vector<ReversalExample> probe;
@@ -101,7 +76,7 @@ std::vector<TrainedModel> train_rnn_models(const TrainConfig& c) {
         for (const ReversalExample& e : probe) {
           const Seq2SeqForward f = seq2seq_forward(m.kind, m.weights, e.source, e.fed);
           const Seq2SeqGradients g =
-              seq2seq_backward(m.kind, m.weights, f, cross_entropy(f.logits, e.target).grad_logits);
+              seq2seq_backward(m.kind, m.weights, f, softmax_cross_entropy(f.logits, e.target).grad);
           first += row_norm(g.encoder_input, 0) * scale;
           last += row_norm(g.encoder_input, c.n_max - 1) * scale;
         }
@@ -120,16 +95,16 @@ std::vector<TrainedModel> train_rnn_models(const TrainConfig& c) {
       double loss = 0.0;
       for (const ReversalExample& e : batch) {
         const Seq2SeqForward f = seq2seq_forward(m.kind, m.weights, e.source, e.fed);
-        CrossEntropy ce = cross_entropy(f.logits, e.target);
+        LossAndGradient ce = softmax_cross_entropy(f.logits, e.target);
         loss += ce.loss * scale;
-        ce.grad_logits *= scale;
-        Seq2SeqGradients g = seq2seq_backward(m.kind, m.weights, f, ce.grad_logits);
+        ce.grad *= scale;
+        Seq2SeqGradients g = seq2seq_backward(m.kind, m.weights, f, ce.grad);
         accumulate(total, g.weights);
       }
       m.losses.push_back(loss);
-      const std::vector<ParameterSpan> grads = parameter_spans(total);
+      const std::vector<NamedTensor> grads = named_tensors(total);
       clip_gradient_norm(grads, c.clip);
-      optimisers[k].step(parameter_spans(m.weights), grads);
+      optimisers[k].step(named_tensors(m.weights), grads);
     }
   }
   return models;
