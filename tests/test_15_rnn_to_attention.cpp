@@ -345,7 +345,10 @@ TEST_SUITE("15 rnn to attention") {
     c.steps = 6;
     c.batch = 3;
     c.probe_every = 3;
-    const std::vector<TrainedModel> a = train_rnn_models(c), b = train_rnn_models(c);
+    c.E = 4;
+    c.F = 5;
+    const TrainedModels ta = train_models(c), tb = train_models(c);
+    const std::vector<TrainedModel>&a = ta.rnn, &b = tb.rnn;
     REQUIRE(a.size() == 3);
     REQUIRE(b.size() == 3);
     for (std::size_t k = 0; k < 3; ++k) {
@@ -356,8 +359,15 @@ TEST_SUITE("15 rnn to attention") {
       CHECK(max_abs_diff(a[k].weights.decoder.weight_hh_l0, b[k].weights.decoder.weight_hh_l0) == 0.0);
       CHECK(a[k].losses.back() < a[k].losses.front() + 1.0);  // finite, and not blown up
     }
+    REQUIRE(ta.transformer.losses.size() == 6);
+    CHECK(ta.transformer.losses == tb.transformer.losses);
+    CHECK(ta.transformer.grad_first_input == tb.transformer.grad_first_input);
+    CHECK(max_abs_diff(ta.transformer.weights.decoder.multihead_attn.in_proj_weight,
+                       tb.transformer.weights.decoder.multihead_attn.in_proj_weight) == 0.0);
     c.seed = 43;
-    CHECK(train_rnn_models(c)[0].losses != a[0].losses);
+    const TrainedModels other = train_models(c);
+    CHECK(other.rnn[0].losses != a[0].losses);
+    CHECK(other.transformer.losses != ta.transformer.losses);
   }
 }  // TEST_SUITE
 
@@ -420,6 +430,68 @@ TEST_SUITE("given: 15 rnn to attention") {
     CHECK(max_abs_diff(with.W_out, without.W_out) == 0.0);
     CHECK(max_abs_diff(with.b_out, without.b_out) == 0.0);
     CHECK(parameter_count(with) == parameter_count(without) + 6 * (2 * 4 + 1));
+  }
+
+  TEST_CASE("model (d) (given): every parameter's gradient agrees with central differences") {
+    Rng rng(12);
+    TransformerWeights w = init_transformer(4, 6, 2, rng);
+    // move the norms off 1 and 0, so their gradients are tested away from the starting point too
+    for (const NamedTensor& t : named_tensors(w))
+      if (t.name.find("norm") != std::string::npos)
+        for (std::size_t i = 0; i < t.size; ++i) t.data[i] += 0.3 * rng.normal();
+    const std::vector<std::size_t> source = {3, 1, 4}, targets = {4, 1, 3, 7}, fed = {kBos, 4, 1, 3};
+    const TransformerForward f = transformer_forward(w, source, fed);
+    const TransformerGradients g = transformer_backward(w, f, softmax_cross_entropy(f.logits, targets).grad);
+    const std::function<double()> loss = [&] {
+      return softmax_cross_entropy(transformer_forward(w, source, fed).logits, targets).loss;
+    };
+    TransformerWeights analytic = g.weights;
+    const std::vector<NamedTensor> params = named_tensors(w), grads = named_tensors(analytic);
+    REQUIRE(params.size() == grads.size());
+    CHECK(params.size() == 1 + 12 + 1 + 18 + 2);
+    for (std::size_t p = 0; p < params.size(); ++p) {
+      CAPTURE(params[p].name);
+      REQUIRE(grads[p].size == params[p].size);
+      std::vector<double> numerical(params[p].size);
+      for (std::size_t i = 0; i < params[p].size; ++i) {
+        const double saved = params[p].data[i];
+        params[p].data[i] = saved + 1e-6;
+        const double up = loss();
+        params[p].data[i] = saved - 1e-6;
+        const double down = loss();
+        params[p].data[i] = saved;
+        numerical[i] = (up - down) / 2e-6;
+      }
+      const std::vector<double> a(grads[p].data, grads[p].data + grads[p].size);
+      CHECK(compare_gradients(a, numerical).max_rel_error < 1e-7);
+    }
+  }
+
+  TEST_CASE(
+      "model (d) (given): the causal mask keeps each step from later inputs; greedy = teacher forcing") {
+    Rng rng(13);
+    const TransformerWeights w = init_transformer(4, 6, 2, rng);
+    const std::vector<std::size_t> source = {9, 2, 6, 5};
+    const TransformerForward a = transformer_forward(w, source, {kBos, 1, 2, 3});
+    const TransformerForward b = transformer_forward(w, source, {kBos, 1, 7, 0});
+    // steps 0 and 1 read only <bos>, 1: their logits are the same to the bit; step 2 differs
+    for (std::size_t t = 0; t < 2; ++t)
+      for (std::size_t v = 0; v < kDigits; ++v) CHECK(a.logits(t, v) == b.logits(t, v));
+    CHECK(std::abs(a.logits(2, 0) - b.logits(2, 0)) > 1e-6);
+    const Seq2SeqPrediction p = transformer_greedy(w, source, 4);
+    REQUIRE(p.digits.size() == 4);
+    std::vector<std::size_t> fed = {kBos};
+    fed.insert(fed.end(), p.digits.begin(), p.digits.end() - 1);
+    const TransformerForward f = transformer_forward(w, source, fed);
+    for (std::size_t t = 0; t < 4; ++t) CHECK(argmax_rows(f.logits)[t] == p.digits[t]);
+    for (std::size_t t = 0; t < 4; ++t) {
+      double s = 0;
+      for (std::size_t j = 0; j < 4; ++j) s += p.attention(t, j);
+      CHECK(std::abs(s - 1.0) < 1e-14);
+    }
+    CHECK_THROWS_AS(transformer_forward(w, {}, {kBos}), std::invalid_argument);
+    CHECK_THROWS_AS(transformer_forward(w, {10}, {kBos}), std::invalid_argument);
+    CHECK_THROWS_AS(init_transformer(5, 6, 2, rng), std::invalid_argument);
   }
 
 }  // TEST_SUITE

@@ -57,6 +57,9 @@ TrainConfig config_of(const Options& opt) {
   c.H = static_cast<std::size_t>(opt.hidden);
   c.D = std::max<std::size_t>(1, c.H / 2);
   c.A = c.H;
+  c.E = c.D;  // model (d): d_model = the RNNs' embedding width, F = H, two heads when E is even
+  c.F = c.H;
+  c.heads = c.E % 2 == 0 ? 2 : 1;
   c.n_max = static_cast<std::size_t>(opt.max_len);
   c.steps = static_cast<std::size_t>(opt.train_steps);
   c.batch = static_cast<std::size_t>(opt.batch);
@@ -309,39 +312,47 @@ void show_bptt(const BpttExample& e) {
 // ---- 4. the experiment: three RNN encoder–decoders on digit reversal -------------------------------
 
 struct ModelResult {
-  TrainedModel trained;
+  std::string name;
   std::size_t parameters = 0;
-  std::vector<LengthAccuracy> accuracy;  // n = 1..n_max
+  std::vector<double> losses, grad_first_input, grad_last_input;  // as TrainedModel's
+  std::vector<LengthAccuracy> accuracy;                           // n = 1..n_max
+  Seq2SeqPrediction example;                                      // on Experiment::example
 };
 
 struct Experiment {
   TrainConfig config;
   std::size_t eval_count = 0;
-  std::vector<ModelResult> models;  // (a), (b), (c)
+  std::vector<ModelResult> models;  // (a), (b), (c), (d)
   ReversalExample example;          // one held-out string of n_max digits
-  std::vector<Seq2SeqPrediction> example_predictions;
 };
 
 Experiment compute_experiment(const Options& opt) {
   Experiment e;
   e.config = config_of(opt);
   e.eval_count = static_cast<std::size_t>(opt.eval_count);
-  for (TrainedModel& m : train_rnn_models(e.config)) {
-    ModelResult r;
-    r.parameters = parameter_count(m.weights);
-    // every model is tested on the same held-out strings: one stream per length, seeded apart
+  Rng example_rng(e.config.seed + 3);
+  e.example = reversal_example(e.config.n_max, example_rng);
+  const TrainedModels trained = train_models(e.config);
+  // every model is tested on the same held-out strings: one stream per length, seeded apart
+  for (const TrainedModel& m : trained.rnn) {
+    ModelResult r{context_name(m.kind), parameter_count(m.weights), m.losses, m.grad_first_input,
+                  m.grad_last_input};
     for (std::size_t n = 1; n <= e.config.n_max; ++n) {
       Rng test(e.config.seed + 1000 + n);
       r.accuracy.push_back(evaluate_reversal(m.kind, m.weights, n, e.eval_count, test));
     }
-    r.trained = std::move(m);
+    r.example = seq2seq_greedy(m.kind, m.weights, e.example.source, e.config.n_max);
     e.models.push_back(std::move(r));
   }
-  Rng example_rng(e.config.seed + 3);
-  e.example = reversal_example(e.config.n_max, example_rng);
-  for (const ModelResult& m : e.models)
-    e.example_predictions.push_back(
-        seq2seq_greedy(m.trained.kind, m.trained.weights, e.example.source, e.config.n_max));
+  const TrainedTransformer& d = trained.transformer;
+  ModelResult r{"(d) transformer encoder-decoder", parameter_count(d.weights), d.losses, d.grad_first_input,
+                d.grad_last_input};
+  for (std::size_t n = 1; n <= e.config.n_max; ++n) {
+    Rng test(e.config.seed + 1000 + n);
+    r.accuracy.push_back(evaluate_reversal(d.weights, n, e.eval_count, test));
+  }
+  r.example = transformer_greedy(d.weights, e.example.source, e.config.n_max);
+  e.models.push_back(std::move(r));
   return e;
 }
 
@@ -361,17 +372,20 @@ void show_experiment(const Experiment& e) {
       "  (a) c_t = h_n, the encoder's last state: one vector of {} numbers for the whole string\n"
       "  (b) c_t = additive attention from s_(t-1) over the encoder states h_1..h_n (A = {})\n"
       "  (c) c_t = scaled dot-product attention from s_(t-1) over h_1..h_n\n"
+      "and (d) a transformer: one encoder layer (chapter 14) and one decoder layer (causal self-attention,\n"
+      "cross-attention to the encoder's output, feed-forward; post-norm), E = {}, F = {}, {} head(s),\n"
+      "sinusoidal positions (chapter 07).\n"
       "Trained together: {} steps of AdamW (lr {}, no weight decay, gradient norm clipped to {}), each step\n"
-      "one batch of {} strings of 1..{} digits drawn once and given to all three, teacher forcing, mean\n"
-      "cross-entropy; the same initial weights where they share a shape. Tested greedily on {} held-out\n"
-      "strings per length.\n\n",
-      c.H, c.D, c.H, c.A, c.steps, c.lr, c.clip, c.batch, c.n_max, e.eval_count);
+      "one batch of {} strings of 1..{} digits drawn once and given to all four, teacher forcing, mean\n"
+      "cross-entropy; (a)-(c) start from the same weights where they share a shape. Tested greedily on {}\n"
+      "held-out strings per length.\n\n",
+      c.H, c.D, c.H, c.A, c.E, c.F, c.heads, c.steps, c.lr, c.clip, c.batch, c.n_max, e.eval_count);
   fmt::print("{:<34} {:>10} {:>12} {:>12}\n", "model", "parameters", "first loss", "last loss");
   for (const ModelResult& m : e.models)
-    fmt::print("{:<34} {:>10} {:>12.4f} {:>12.4f}\n", context_name(m.trained.kind), m.parameters,
-               m.trained.losses.front(), m.trained.losses.back());
+    fmt::print("{:<34} {:>10} {:>12.4f} {:>12.4f}\n", m.name, m.parameters, m.losses.front(),
+               m.losses.back());
   fmt::print("\nAccuracy per digit / per whole string, by length n:\n{:>4}", "n");
-  for (const char* name : {"(a) one context", "(b) additive", "(c) dot product"})
+  for (const char* name : {"(a) one context", "(b) additive", "(c) dot product", "(d) transformer"})
     fmt::print("  {:>17}", name);
   fmt::print("\n");
   for (std::size_t i = 0; i < c.n_max; ++i) {
@@ -383,20 +397,22 @@ void show_experiment(const Experiment& e) {
   fmt::print("\nOne held-out string: {} -> reversed {}\n", digits_text(e.example.source),
              digits_text(e.example.target));
   for (std::size_t k = 0; k < e.models.size(); ++k)
-    fmt::print("  {:<34} {}\n", context_name(e.models[k].trained.kind),
-               digits_text(e.example_predictions[k].digits));
+    fmt::print("  {:<34} {}\n", e.models[k].name, digits_text(e.models[k].example.digits));
   print_matrix("(b)'s attention on it: row t = output digit, column j = input digit",
-               e.example_predictions[1].attention, numbered("y", c.n_max), numbered("x", c.n_max), 2);
+               e.models[1].example.attention, numbered("y", c.n_max), numbered("x", c.n_max), 2);
+  print_matrix("(d)'s cross-attention on it, the mean of its heads", e.models[3].example.attention,
+               numbered("y", c.n_max), numbered("x", c.n_max), 2);
   fmt::print(
       "\nThe gradient reaching the first input's embedding, ‖∂L/∂x_1‖, against the last's, ‖∂L/∂x_n‖, on a\n"
       "fixed probe batch of {}-digit strings during training:\n{:>6}",
       c.n_max, "step");
-  for (const char* name : {"(a) x_1 / x_n", "(b) x_1 / x_n", "(c) x_1 / x_n"}) fmt::print("  {:>19}", name);
+  for (const char* name : {"(a) x_1 / x_n", "(b) x_1 / x_n", "(c) x_1 / x_n", "(d) x_1 / x_n"})
+    fmt::print("  {:>19}", name);
   fmt::print("\n");
-  for (std::size_t p = 0; p < e.models[0].trained.grad_first_input.size(); ++p) {
+  for (std::size_t p = 0; p < e.models[0].grad_first_input.size(); ++p) {
     fmt::print("{:>6}", std::min(p * c.probe_every, c.steps));
     for (const ModelResult& m : e.models)
-      fmt::print("  {:>9} / {:>7}", sci(m.trained.grad_first_input[p]), sci(m.trained.grad_last_input[p]));
+      fmt::print("  {:>9} / {:>7}", sci(m.grad_first_input[p]), sci(m.grad_last_input[p]));
     fmt::print("\n");
   }
 }
@@ -428,8 +444,8 @@ void draw(const PoolingExample& pool, const BpttExample& bptt, const Experiment&
       t.push_back(a.token);
       s.push_back(a.sequence);
     }
-    token.push_back({context_name(m.trained.kind), t});
-    sequence.push_back({context_name(m.trained.kind), s});
+    token.push_back({m.name, t});
+    sequence.push_back({m.name, s});
   }
   figures.line_plot("15-accuracy-per-string.svg", lengths, sequence,
                     {"Strings reversed without a mistake, by length (cf. Bahdanau et al. 2015, Fig. 2)",
@@ -437,18 +453,21 @@ void draw(const PoolingExample& pool, const BpttExample& bptt, const Experiment&
   figures.line_plot("15-accuracy-per-digit.svg", lengths, token,
                     {"Digits right, by length", "length n", "accuracy per digit"});
   const Labels outputs = numbered("y", e.config.n_max), inputs = numbered("x", e.config.n_max);
-  figures.heatmap("15-attention-additive.svg", e.example_predictions[1].attention,
+  figures.heatmap("15-attention-additive.svg", e.models[1].example.attention,
                   heatmap_spec("(b) additive attention while reversing " + digits_text(e.example.source),
                                outputs, inputs, "output digit t", "input digit j"));
-  figures.heatmap("15-attention-dot.svg", e.example_predictions[2].attention,
+  figures.heatmap("15-attention-dot.svg", e.models[2].example.attention,
                   heatmap_spec("(c) dot-product attention while reversing " + digits_text(e.example.source),
                                outputs, inputs, "output digit t", "input digit j"));
+  figures.heatmap("15-attention-transformer.svg", e.models[3].example.attention,
+                  heatmap_spec("(d) transformer's cross-attention (mean of heads) while reversing " +
+                                   digits_text(e.example.source),
+                               outputs, inputs, "output digit t", "input digit j"));
   std::vector<double> probe_steps;
-  for (std::size_t p = 0; p < e.models[0].trained.grad_first_input.size(); ++p)
+  for (std::size_t p = 0; p < e.models[0].grad_first_input.size(); ++p)
     probe_steps.push_back(static_cast<double>(std::min(p * e.config.probe_every, e.config.steps)));
   std::vector<Series> reach;
-  for (const ModelResult& m : e.models)
-    reach.push_back({context_name(m.trained.kind), m.trained.grad_first_input});
+  for (const ModelResult& m : e.models) reach.push_back({m.name, m.grad_first_input});
   figures.line_plot("15-gradient-first-input.svg", probe_steps, reach,
                     {"‖∂L/∂x_1‖ on the probe batch during training", "step", "norm", false, true});
 }
@@ -492,15 +511,15 @@ SelfChecks self_checks(const PoolingExample& pool, const ScoringExample& sc, con
                 max_abs_diff(bptt.g.bias_ih_l0, bptt.g.bias_hh_l0) == 0.0);
   bool finite = true, in_range = true, attention_rows = true;
   for (const ModelResult& m : e.models) {
-    for (double l : m.trained.losses) finite = finite && std::isfinite(l);
+    for (double l : m.losses) finite = finite && std::isfinite(l);
     for (const LengthAccuracy& a : m.accuracy)
       in_range = in_range && a.token >= 0.0 && a.token <= 1.0 && a.sequence >= 0.0 && a.sequence <= a.token;
   }
-  for (std::size_t k = 1; k < 3; ++k)
-    attention_rows = attention_rows && row_sum_error(e.example_predictions[k].attention) <= 1e-14;
-  checks.expect("training: every loss of the three models is finite", finite);
+  for (std::size_t k = 1; k < 4; ++k)
+    attention_rows = attention_rows && row_sum_error(e.models[k].example.attention) <= 1e-14;
+  checks.expect("training: every loss of the four models is finite", finite);
   checks.expect("testing: 0 ≤ accuracy per string ≤ accuracy per digit ≤ 1", in_range);
-  checks.expect("the attention maps of (b) and (c): each row sums to 1", attention_rows);
+  checks.expect("the attention maps of (b), (c) and (d): each row sums to 1", attention_rows);
   checks.expect("(a) and (c) have the same number of parameters; (b) has A (2H + 1) more",
                 e.models[0].parameters == e.models[2].parameters &&
                     e.models[1].parameters == e.models[0].parameters + e.config.A * (2 * e.config.H + 1));

@@ -140,6 +140,100 @@ struct Seq2SeqPrediction {
 Seq2SeqPrediction seq2seq_greedy(ContextKind kind, const Seq2SeqWeights& w,
                                  const std::vector<std::size_t>& source, std::size_t T);
 
+// ---- (d) a transformer encoder–decoder (Vaswani et al. 2017, one layer each side) ------------------------
+
+// torch.nn.TransformerDecoderLayer(E, H, F, dropout=0)'s parameters, named after its state_dict.
+struct DecoderLayerWeights {
+  MultiHeadWeights self_attn;       // causal self-attention over the decoder's own inputs
+  MultiHeadWeights multihead_attn;  // cross-attention: queries from the decoder, keys and values the memory
+  Matrix linear1_weight;            // (F, E)
+  Vector linear1_bias;              // (F)
+  Matrix linear2_weight;            // (E, F)
+  Vector linear2_bias;              // (E)
+  Vector norm1_weight, norm1_bias, norm2_weight, norm2_bias, norm3_weight, norm3_bias;  // (E)
+};
+
+// What the decoder layer's backward needs from its forward.
+struct DecoderLayerForward {
+  Matrix output;                    // (T, E)
+  MultiHeadForward self_attention;  // chapter 13's activations of the causal self-attention
+  MultiHeadForward
+      cross_attention;        // ... and of the cross-attention; its weights (H, T, n) are the alignment
+  Matrix sum1, sum2, sum3;    // (T, E): what norm1, norm2, norm3 normalised
+  Matrix x1, x2;              // (T, E): norm1's and norm2's outputs
+  Matrix hidden_pre, hidden;  // (T, F): linear1's output, before and after the ReLU
+};
+
+// decoder_layer_forward — post-norm, as PyTorch's default (and chapter 14's encoder layer):
+//   x1 = norm1(y + SA(y, causal mask))          chapter 04's mask: step t sees only steps ≤ t
+//   x2 = norm2(x1 + CA(x1, memory))             chapter 06's cross-attention: queries x1 (T, E),
+//                                               keys and values the encoder's output memory (n, E)
+//   out = norm3(x2 + linear2(relu(linear1(x2))))
+// y (T, E), memory (n, E)  ->  out (T, E). Throws std::invalid_argument when a shape does not fit.
+DecoderLayerForward decoder_layer_forward(const Matrix& y, const Matrix& memory, const DecoderLayerWeights& w,
+                                          std::size_t n_heads);
+
+struct DecoderLayerGradients {
+  Matrix y, memory;             // (T, E), (n, E)
+  DecoderLayerWeights weights;  // every parameter's gradient
+};
+
+// decoder_layer_backward — the forward's steps in reverse, given dL/d(out) (T, E): layer_norm_backward
+// (chapter 14) through each norm, the residuals sending their gradient both ways, linear_backward through
+// the feed-forward, chapter 13's multi_head_attention_backward through both attentions (the memory's
+// gradient is the cross-attention's key + value gradients; y's is the self-attention's query + key +
+// value gradients plus the residual's).
+DecoderLayerGradients decoder_layer_backward(const DecoderLayerForward& f, const DecoderLayerWeights& w,
+                                             const Matrix& grad_output);
+
+// Model (d): embeddings plus chapter 07's sinusoidal positions, one chapter 14 encoder layer (post-norm,
+// ReLU, no mask), one decoder layer above, and the output layer.
+//   E = d_model, F = the feed-forward's width, n_heads heads
+struct TransformerWeights {
+  std::size_t n_heads = 1;
+  Matrix embed_in;              // (10, E)
+  EncoderLayerWeights encoder;  // chapter 11's keys, prefixed "encoder."
+  Matrix embed_out;             // (11, E): the digits and <bos>
+  DecoderLayerWeights decoder;  // prefixed "decoder."
+  Matrix W_out;                 // (10, E)
+  Vector b_out;                 // (10)
+};
+
+// Random weights as PyTorch draws them: embeddings N(0, 1); the encoder layer random_encoder_layer with
+// norms at 1 and 0; the decoder's two attentions random_multi_head_weights, its linears uniform in
+// ±1/√fan_in, norms 1 and 0; W_out and b_out uniform in ±1/√E. Throws when n_heads does not divide E.
+TransformerWeights init_transformer(std::size_t E, std::size_t F, std::size_t n_heads, Rng& rng);
+TransformerWeights zeros_like(const TransformerWeights& w);
+std::vector<NamedTensor> named_tensors(TransformerWeights& w);
+std::size_t parameter_count(const TransformerWeights& w);
+
+struct TransformerForward {
+  std::vector<std::size_t> source, decoder_tokens;
+  Matrix encoder_input;         // (n, E): embed_in[source] + PE(n)
+  EncoderLayerForward encoder;  // memory = encoder.output (n, E)
+  Matrix decoder_input;         // (T, E): embed_out[tokens] + PE(T)
+  DecoderLayerForward decoder;
+  Matrix logits;  // (T, 10)
+};
+
+// transformer_forward — with teacher forcing: the decoder reads <bos>, y_1, ..., y_{T-1} all at once,
+// the causal mask keeping each step from the ones after it:
+//   memory = encoder_layer(embed_in[source] + PE);  out = decoder_layer(embed_out[fed] + PE, memory)
+//   logits = out W_outᵀ + b_out
+TransformerForward transformer_forward(const TransformerWeights& w, const std::vector<std::size_t>& source,
+                                       const std::vector<std::size_t>& decoder_input);
+
+struct TransformerGradients {
+  TransformerWeights weights;  // dL/d every parameter
+  Matrix encoder_input;        // (n, E): dL/d the source's embeddings plus positions
+};
+TransformerGradients transformer_backward(const TransformerWeights& w, const TransformerForward& f,
+                                          const Matrix& grad_logits);
+
+// Greedy decoding: T steps, step t running the decoder on <bos> and the t − 1 digits chosen so far (the
+// encoder once). attention: the last run's cross-attention weights, averaged over the heads (T, n).
+Seq2SeqPrediction transformer_greedy(const TransformerWeights& w, const std::vector<std::size_t>& source,
+                                     std::size_t T);
 }  // namespace course
 
 namespace course {
@@ -159,17 +253,18 @@ ReversalExample reversal_example(std::size_t n, Rng& rng);
 // (Pascanu, Mikolov and Bengio 2013, algorithm 1). Returns ‖g‖ before clipping.
 double clip_gradient_norm(const std::vector<NamedTensor>& grads, double max_norm);
 
-// What the training loop runs; the same for all three models.
+// What the training loop runs; the same for all four models.
 struct TrainConfig {
-  std::size_t D = 8, H = 16, A = 16;  // embedding width, hidden size, additive attention's width
-  std::size_t n_max = 5;              // train on lengths 1..n_max, uniformly
+  std::size_t D = 8, H = 16, A = 16;     // embedding width, hidden size, additive attention's width
+  std::size_t E = 8, F = 16, heads = 2;  // model (d): d_model, the feed-forward's width, attention heads
+  std::size_t n_max = 5;                 // train on lengths 1..n_max, uniformly
   std::size_t steps = 100, batch = 16;
   double lr = 1e-2, clip = 1.0;
   std::uint64_t seed = 42;
   std::size_t probe_every = 10;  // every this many steps, measure the gradient reaching x_1
 };
 
-// One model's run.
+// One RNN model's run.
 struct TrainedModel {
   ContextKind kind = ContextKind::fixed;
   Seq2SeqWeights weights;
@@ -178,14 +273,27 @@ struct TrainedModel {
   std::vector<double> grad_last_input;   // per probe: ‖dL/dx_n‖, the same for the last input
 };
 
-// train_rnn_models — trains (a), (b), (c) from the same seed on the same batches: one Rng stream draws
-// every batch once and all three models step on it, in the same order, with their own AdamW (chapter 14; same
-// lr, no weight decay) and the same clipping. Initial weights: init_seq2seq from Rng(seed + 1) for each model (the
-// shared parts are drawn in the same order, so (a), (b), (c) start from the same encoder, decoder,
-// embeddings and output layer; (b) draws its attention weights after them). Every probe_every steps
-// (and at step 0), the gradients reaching the first and the last source embedding are measured on a
-// fixed probe batch of n_max-digit strings (Rng(seed + 2)), without training on it.
-std::vector<TrainedModel> train_rnn_models(const TrainConfig& config);
+// Model (d)'s run.
+struct TrainedTransformer {
+  TransformerWeights weights;
+  std::vector<double> losses, grad_first_input, grad_last_input;  // as TrainedModel's
+};
+
+struct TrainedModels {
+  std::vector<TrainedModel> rnn;   // (a), (b), (c)
+  TrainedTransformer transformer;  // (d)
+};
+
+// train_models — trains (a), (b), (c) and (d) from the same seed on the same batches: one Rng stream
+// draws every batch once and all four models step on it, in the same order, each with its own chapter
+// 14 AdamW (same lr, no weight decay) and the same clipping of the gradient's norm. Initial weights:
+// init_seq2seq from Rng(seed + 1) for each RNN model (the shared parts are drawn in the same order, so
+// (a), (b), (c) start from the same encoder, decoder, embeddings and output layer; (b) draws its
+// attention weights after them), init_transformer(E, F, heads) from Rng(seed + 4) for (d). Every
+// probe_every steps (and at step 0 and the end), the gradients reaching the first and the last source
+// embedding are measured on a fixed probe batch of n_max-digit strings (Rng(seed + 2)), without
+// training on it.
+TrainedModels train_models(const TrainConfig& config);
 
 // Greedy decoding of `count` held-out strings of length n (drawn from rng): the fraction of digits and
 // of whole strings that come out right.
@@ -195,5 +303,7 @@ struct LengthAccuracy {
 };
 LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w, std::size_t n, std::size_t count,
                                  Rng& rng);
+// The same for model (d): transformer_greedy on the same strings.
+LengthAccuracy evaluate_reversal(const TransformerWeights& w, std::size_t n, std::size_t count, Rng& rng);
 
 }  // namespace course

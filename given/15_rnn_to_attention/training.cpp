@@ -48,10 +48,19 @@ double row_norm(const Matrix& m, std::size_t i) {
 
 }  // namespace
 
-std::vector<TrainedModel> train_rnn_models(const TrainConfig& c) {
-  if (c.n_max == 0 || c.H == 0 || c.D == 0 || c.batch == 0 || c.probe_every == 0)
-    throw std::invalid_argument("train_rnn_models: sizes must be at least 1");
-  std::vector<TrainedModel> models;
+// total += g, entry by entry, over every parameter of model (d)
+static void accumulate(TransformerWeights& total, TransformerWeights& g) {
+  const std::vector<NamedTensor> t = named_tensors(total), d = named_tensors(g);
+  for (std::size_t k = 0; k < t.size(); ++k)
+    for (std::size_t i = 0; i < t[k].size; ++i) t[k].data[i] += d[k].data[i];
+}
+
+TrainedModels train_models(const TrainConfig& c) {
+  if (c.n_max == 0 || c.H == 0 || c.D == 0 || c.batch == 0 || c.probe_every == 0 || c.E == 0 || c.F == 0 ||
+      c.heads == 0)
+    throw std::invalid_argument("train_models: sizes must be at least 1");
+  TrainedModels out;
+  std::vector<TrainedModel>& models = out.rnn;
   for (ContextKind kind : {ContextKind::fixed, ContextKind::additive, ContextKind::dot_product}) {
     Rng init(c.seed + 1);
     TrainedModel m;
@@ -59,10 +68,14 @@ std::vector<TrainedModel> train_rnn_models(const TrainConfig& c) {
     m.weights = init_seq2seq(c.D, c.H, kind == ContextKind::additive ? c.A : 0, init);
     models.push_back(m);
   }
+  TrainedTransformer& d = out.transformer;
+  Rng init_d(c.seed + 4);
+  d.weights = init_transformer(c.E, c.F, c.heads, init_d);
   AdamWOptions options;
   options.lr = c.lr;
   options.weight_decay = 0.0;
   std::vector<AdamW> optimisers(models.size(), AdamW(options));
+  AdamW optimiser_d(options);
   // the probe batch: fixed strings of the longest length, never trained on
   Rng probe_rng(c.seed + 2);
   std::vector<ReversalExample> probe;
@@ -83,9 +96,19 @@ std::vector<TrainedModel> train_rnn_models(const TrainConfig& c) {
         m.grad_first_input.push_back(first);
         m.grad_last_input.push_back(last);
       }
+      double first = 0.0, last = 0.0;
+      for (const ReversalExample& e : probe) {
+        const TransformerForward f = transformer_forward(d.weights, e.source, e.fed);
+        const TransformerGradients g =
+            transformer_backward(d.weights, f, softmax_cross_entropy(f.logits, e.target).grad);
+        first += row_norm(g.encoder_input, 0) * scale;
+        last += row_norm(g.encoder_input, c.n_max - 1) * scale;
+      }
+      d.grad_first_input.push_back(first);
+      d.grad_last_input.push_back(last);
     }
     if (step == c.steps) break;
-    // one batch, drawn once, for all three models
+    // one batch, drawn once, for all four models
     std::vector<ReversalExample> batch;
     for (std::size_t b = 0; b < c.batch; ++b)
       batch.push_back(reversal_example(1 + static_cast<std::size_t>(data.below(c.n_max)), data));
@@ -106,8 +129,23 @@ std::vector<TrainedModel> train_rnn_models(const TrainConfig& c) {
       clip_gradient_norm(grads, c.clip);
       optimisers[k].step(named_tensors(m.weights), grads);
     }
+    // model (d), the same way on the same batch
+    TransformerWeights total = zeros_like(d.weights);
+    double loss = 0.0;
+    for (const ReversalExample& e : batch) {
+      const TransformerForward f = transformer_forward(d.weights, e.source, e.fed);
+      LossAndGradient ce = softmax_cross_entropy(f.logits, e.target);
+      loss += ce.loss * scale;
+      ce.grad *= scale;
+      TransformerGradients g = transformer_backward(d.weights, f, ce.grad);
+      accumulate(total, g.weights);
+    }
+    d.losses.push_back(loss);
+    const std::vector<NamedTensor> grads = named_tensors(total);
+    clip_gradient_norm(grads, c.clip);
+    optimiser_d.step(named_tensors(d.weights), grads);
   }
-  return models;
+  return out;
 }
 
 LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w, std::size_t n, std::size_t count,
@@ -118,6 +156,27 @@ LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w, std:
   for (std::size_t k = 0; k < count; ++k) {
     const ReversalExample e = reversal_example(n, rng);
     const Seq2SeqPrediction p = seq2seq_greedy(kind, w, e.source, n);
+    std::size_t right = 0;
+    for (std::size_t t = 0; t < n; ++t) right += p.digits[t] == e.target[t] ? 1 : 0;
+    right_tokens += right;
+    right_sequences += right == n ? 1 : 0;
+  }
+  a.token = static_cast<double>(right_tokens) / static_cast<double>(n * count);
+  a.sequence = static_cast<double>(right_sequences) / static_cast<double>(count);
+  return a;
+}
+
+}  // namespace course
+
+namespace course {
+
+LengthAccuracy evaluate_reversal(const TransformerWeights& w, std::size_t n, std::size_t count, Rng& rng) {
+  LengthAccuracy a;
+  a.n = n;
+  std::size_t right_tokens = 0, right_sequences = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const ReversalExample e = reversal_example(n, rng);
+    const Seq2SeqPrediction p = transformer_greedy(w, e.source, n);
     std::size_t right = 0;
     for (std::size_t t = 0; t < n; ++t) right += p.digits[t] == e.target[t] ? 1 : 0;
     right_tokens += right;
