@@ -76,7 +76,7 @@ TrainConfig config_of(const Options& opt) {
 // (measured: the estimate is 3 to 5 times the time the default and --full runs take on this machine).
 // Training: steps x batch x 3 models x 2 n_max/2 steps (lengths average n_max/2); evaluation: a
 // third of that per greedy string, for eval_count strings of each length; sections 1-3 are fixed
-// and small (2e7).
+// and small (2e7); model (d) below.
 Cost cost_of(const Options& opt) {
   const double H = opt.hidden, D = std::max(1, opt.hidden / 2), A = H, n = opt.max_len;
   const double per_step =
@@ -84,8 +84,18 @@ Cost cost_of(const Options& opt) {
   const double train = static_cast<double>(opt.train_steps) * opt.batch * 3.0 * n * per_step;
   const double evaluate = 3.0 * opt.eval_count * n * n * per_step / 3.0;
   const double probes = 11.0 * opt.batch * 3.0 * 2.0 * n * per_step;
+  // (d), per token (n of them per string, source and target together): the forward's products, 12 E²
+  // in the attentions' projections and 4 E F in the two feed-forwards, 4 n E in the attention scores and
+  // sums, three times that with the backward, and 100 E fresh doubles (the many small matrices of the
+  // heads; set so that (d)'s share of the estimate is its measured share of --full's time, 22 of 60 s
+  // CPU); greedy decoding reruns the prefix, about n³/2 token forwards summed over the lengths
+  const double E = D, F = H;
+  const double per_token = 3.0 * (12.0 * E * E + 4.0 * E * F + 4.0 * n * E) + 100.0 * E * fresh_double;
+  const double transformer = static_cast<double>(opt.train_steps) * opt.batch * n * per_token +
+                             opt.eval_count * 0.5 * n * n * n * per_token / 3.0 +
+                             11.0 * opt.batch * 2.0 * n * per_token;
   const double bytes = 8.0 * (3.0 * (4.0 * (D + 2.0 * H) * H + 12.0 * (D + H)) + 64.0 * n * n * H);
-  return {bytes, 2e7 + train + evaluate + probes};
+  return {bytes, 2e7 + train + evaluate + probes + transformer};
 }
 
 // --full may take minutes: its own limit, about eight minutes at the measured rate of cli.hpp.
@@ -657,9 +667,9 @@ int main(int argc, char** argv) {
                           },
                           "(0, 1]"))
                       ->capture_default_str());
-  app.add_flag(
-      "--full", opt.full,
-      "The docs' full experiment: --max-len 12 --hidden 32 --train-steps 3000 --batch 32 (about a minute)");
+  app.add_flag("--full", opt.full,
+               "The docs' full experiment: --max-len 12 --hidden 32 --train-steps 3000 --batch 32 (about a "
+               "minute of CPU time)");
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] {
     if (opt.full) {
