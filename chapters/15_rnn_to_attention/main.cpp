@@ -336,6 +336,18 @@ struct Experiment {
   ReversalExample example;          // one held-out string of n_max digits
 };
 
+ModelResult result_of(const std::string& name, std::size_t parameters, const std::vector<double>& losses,
+                      const std::vector<double>& grad_first_input,
+                      const std::vector<double>& grad_last_input) {
+  ModelResult r;
+  r.name = name;
+  r.parameters = parameters;
+  r.losses = losses;
+  r.grad_first_input = grad_first_input;
+  r.grad_last_input = grad_last_input;
+  return r;
+}
+
 Experiment compute_experiment(const Options& opt) {
   Experiment e;
   e.config = config_of(opt);
@@ -345,8 +357,8 @@ Experiment compute_experiment(const Options& opt) {
   const TrainedModels trained = train_models(e.config);
   // every model is tested on the same held-out strings: one stream per length, seeded apart
   for (const TrainedModel& m : trained.rnn) {
-    ModelResult r{context_name(m.kind), parameter_count(m.weights), m.losses, m.grad_first_input,
-                  m.grad_last_input};
+    ModelResult r = result_of(context_name(m.kind), parameter_count(m.weights), m.losses, m.grad_first_input,
+                              m.grad_last_input);
     for (std::size_t n = 1; n <= e.config.n_max; ++n) {
       Rng test(e.config.seed + 1000 + n);
       r.accuracy.push_back(evaluate_reversal(m.kind, m.weights, n, e.eval_count, test));
@@ -355,8 +367,8 @@ Experiment compute_experiment(const Options& opt) {
     e.models.push_back(std::move(r));
   }
   const TrainedTransformer& d = trained.transformer;
-  ModelResult r{"(d) transformer encoder-decoder", parameter_count(d.weights), d.losses, d.grad_first_input,
-                d.grad_last_input};
+  ModelResult r = result_of("(d) transformer encoder-decoder", parameter_count(d.weights), d.losses,
+                            d.grad_first_input, d.grad_last_input);
   for (std::size_t n = 1; n <= e.config.n_max; ++n) {
     Rng test(e.config.seed + 1000 + n);
     r.accuracy.push_back(evaluate_reversal(d.weights, n, e.eval_count, test));
