@@ -1,8 +1,9 @@
 // Chapter 15 — from RNN to attention, learned: attention pooling without a learned weight
 // (Nadaraya–Watson), additive scoring beside the dot product, backpropagation through time checked and
 // the vanishing gradient seen, then Bahdanau et al.'s experiment (2015, Figure 2) on a toy task: three
-// RNN encoder–decoders — one context vector, additive attention, dot-product attention — trained the
-// same way to reverse digit strings, their accuracy against the length. With --load DIR, the
+// RNN encoder–decoders — one context vector, additive attention, dot-product attention — and a small
+// transformer encoder–decoder, trained the same way to reverse digit strings, their accuracy against
+// the length. With --load DIR, the
 // gradients of torch.nn.RNN's files (as output.backward(grad_output) leaves them in .grad).
 //
 //   build/bin/ch15_rnn_to_attention [--max-len N] [--hidden H] [--train-steps S] [--batch B] [--lr LR]
@@ -39,7 +40,7 @@ struct Options {
   int hidden = 16;        // H of every RNN (the embeddings are H/2 wide, additive attention's A = H)
   int train_steps = 150;  // optimiser steps, the same for the four models
   int batch = 8;          // strings per step
-  double lr = 5e-3;       // AdamW's learning rate, the same for the three models
+  double lr = 5e-3;       // AdamW's learning rate, the same for the four models
   int eval_count = 100;   // held-out strings per length
   bool full = false;      // --full: the experiment of the docs (n_max 12, H 32, 3000 steps of 32)
 };
@@ -319,7 +320,7 @@ void show_bptt(const BpttExample& e) {
   fmt::print("  t = {:>2}: {}\n", e.reach.size(), sci(e.reach.back()));
 }
 
-// ---- 4. the experiment: three RNN encoder–decoders on digit reversal -------------------------------
+// ---- 4. the experiment: three RNN encoder–decoders and a transformer on digit reversal ------------
 
 struct ModelResult {
   std::string name;

@@ -238,7 +238,7 @@ Seq2SeqPrediction transformer_greedy(const TransformerWeights& w, const std::vec
 
 namespace course {
 
-// ---- training the three RNN models on digit reversal ----------------------------------------------------
+// ---- training the four models on digit reversal -----------------------------------------------------------
 
 // One training example of the task: a digit string and its reverse.
 struct ReversalExample {

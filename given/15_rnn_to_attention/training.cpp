@@ -1,5 +1,5 @@
 // Chapter 15 — given code (declared in common/given/15_rnn_to_attention.hpp): the reversal task, gradient
-// clipping, and the training loop of the three RNN encoder–decoders.
+// clipping, and the training loop of the four encoder–decoders.
 #include "given/15_rnn_to_attention.hpp"
 
 #include <fmt/format.h>
