@@ -58,9 +58,11 @@ TrainConfig config_of(const Options& opt) {
   c.H = static_cast<std::size_t>(opt.hidden);
   c.D = std::max<std::size_t>(1, c.H / 2);
   c.A = c.H;
-  c.E = c.D;  // model (d): d_model = the RNNs' embedding width, F = H, two heads when E is even
+  // model (d): d_model E = 2 floor(H/4), at least 2 (even, as the sinusoidal positions need; = D when
+  // 4 divides H, as at the default and --full sizes), F = H, two heads
+  c.E = 2 * std::max<std::size_t>(1, c.H / 4);
   c.F = c.H;
-  c.heads = c.E % 2 == 0 ? 2 : 1;
+  c.heads = 2;
   c.n_max = static_cast<std::size_t>(opt.max_len);
   c.steps = static_cast<std::size_t>(opt.train_steps);
   c.batch = static_cast<std::size_t>(opt.batch);
@@ -90,7 +92,7 @@ Cost cost_of(const Options& opt) {
   // sums, three times that with the backward, and 100 E fresh doubles (the many small matrices of the
   // heads; set so that (d)'s share of the estimate is its measured share of --full's time, 22 of 60 s
   // CPU); greedy decoding reruns the prefix, about n³/2 token forwards summed over the lengths
-  const double E = D, F = H;
+  const double E = 2.0 * std::max(1, opt.hidden / 4), F = H;
   const double per_token = 3.0 * (12.0 * E * E + 4.0 * E * F + 4.0 * n * E) + 100.0 * E * fresh_double;
   const double transformer = static_cast<double>(opt.train_steps) * opt.batch * n * per_token +
                              opt.eval_count * 0.5 * n * n * n * per_token / 3.0 +

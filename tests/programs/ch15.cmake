@@ -43,6 +43,15 @@ add_test(NAME ch15.deterministic
                           [ \"$a\" = \"$b\" ]")
 set_tests_properties(ch15.deterministic PROPERTIES LABELS "ch15")
 
+# Small and odd hidden sizes are valid: model (d)'s width is then rounded to an even E >= 2 (the
+# sinusoidal positions need it), so every self-check passes and nothing is printed on stderr.
+add_test(NAME ch15.small_hidden_sizes
+         COMMAND bash -c "set -e; for h in 1 2 3 5; do
+                            err=$('$<TARGET_FILE:ch15_rnn_to_attention>' --no-color --hidden $h --train-steps 5 2>&1 >/dev/null)
+                            [ -z \"$err\" ] || { echo \"--hidden $h: $err\"; exit 1; }
+                          done")
+set_tests_properties(ch15.small_hidden_sizes PROPERTIES LABELS "ch15")
+
 # The docs' --full block and its figures (docs/figures/15-full/): about a minute on an idle 2-core
 # machine, two on a busy one, so only with -DCOURSE_FULL_DOCS_TESTS=ON (tools/docs_full_output.sh).
 option(COURSE_FULL_DOCS_TESTS "Also check the docs' --full outputs (minutes)" OFF)
