@@ -38,7 +38,7 @@ struct Options {
   CommonOptions common;
   int max_len = 5;        // n_max: train on strings of 1..n_max digits, test on each length
   int hidden = 16;        // H of every RNN (the embeddings are H/2 wide, additive attention's A = H)
-  int train_steps = 150;  // optimiser steps, the same for the four models
+  int train_steps = 100;  // optimiser steps, the same for the four models
   int batch = 8;          // strings per step
   double lr = 5e-3;       // AdamW's learning rate, the same for the four models
   int eval_count = 100;   // held-out strings per length
