@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include "linalg.hpp"  // use_one_blas_thread
 #include "print.hpp"
 
 #include <fmt/format.h>
@@ -193,7 +194,9 @@ int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& optio
   const char* no_color_env = std::getenv("NO_COLOR");
   set_color(!options.no_color && (no_color_env == nullptr || *no_color_env == '\0') &&
             isatty(fileno(stdout)) == 1);
-  // 3. run, mapping exceptions to the contract's exit codes
+  // 3. one BLAS thread, so every product adds its terms in the same order on every run
+  use_one_blas_thread();
+  // 4. run, mapping exceptions to the contract's exit codes
   try {
     // The input directory must be one; output directories are made (or refused) before any work.
     if (!options.load_dir.empty()) {

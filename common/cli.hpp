@@ -132,8 +132,9 @@ int largest_within_limits(int Options::*flag, Cost (*cost_of)(const Options&), i
   return low;
 }
 
-// Parses argv with the error contract above, turns colour on or off, runs body and maps exceptions
-// to exit codes. Returns what main() should return.
+// Parses argv with the error contract above, turns colour on or off, sets OpenBLAS to one thread
+// (use_one_blas_thread, common/linalg.hpp: the same sums in the same order on every run), runs body
+// and maps exceptions to exit codes. Returns what main() should return.
 int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& options,
                 const std::function<int()>& body);
 

@@ -8,10 +8,7 @@
 
 namespace course {
 
-namespace {
-
-// One BLAS thread, set before the first product of the process (a function-local static is
-// initialised once, thread-safely).
+// One BLAS thread, set once per process (a function-local static is initialised once, thread-safely).
 void use_one_blas_thread() {
   static const bool once = [] {
     openblas_set_num_threads(1);
@@ -20,13 +17,16 @@ void use_one_blas_thread() {
   (void)once;
 }
 
+namespace {
+
 // C (n, m) = op(A) op(B), op = transpose or not, with A and B row-major and contiguous (an
 // xt::xtensor always is). k is the inner size; lda and ldb are the row lengths as stored.
 Matrix gemm(bool transpose_a, bool transpose_b, const Matrix& a, const Matrix& b, std::size_t n,
             std::size_t k, std::size_t m) {
   use_one_blas_thread();
-  Matrix c = xt::zeros<double>({n, m});
-  if (n == 0 || m == 0 || k == 0) return c;  // an empty sum is 0; BLAS would reject ld = 0
+  if (n == 0 || m == 0 || k == 0)
+    return xt::zeros<double>({n, m});     // an empty sum is 0; BLAS would reject ld = 0
+  Matrix c = Matrix::from_shape({n, m});  // not zeroed: with beta = 0, dgemm writes every entry of c
   cblas_dgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans, transpose_b ? CblasTrans : CblasNoTrans,
               static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), 1.0, a.data(),
               static_cast<int>(a.shape(1)), b.data(), static_cast<int>(b.shape(1)), 0.0, c.data(),

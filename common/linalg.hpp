@@ -1,11 +1,14 @@
 // Matrix products through BLAS (OpenBLAS's dgemm), for the course's own layers: the reference
 // solutions, the given code and the training loops of Part II. The same math as chapter 01's loop
-// `matmul`, which stays the student's exercise; these run about ten times as fast on large matrices
-// because dgemm works on cache-sized blocks with vector instructions.
+// `matmul`, which stays the student's exercise; these ran 7 to 43 times as fast on n x n products,
+// n = 64 to 512 (`ch01_tensors --speed` measures it), because dgemm works on cache-sized blocks with
+// vector instructions.
 //
-// One BLAS thread, always: the first product sets OpenBLAS to one thread, so a sum is added up in the
-// same order on every run and a training run repeats to the last bit (CONTRIBUTING.md, "Deterministic").
-// Results can differ from the loop matmul in the last bits (dgemm adds the terms in another order).
+// One BLAS thread, always: run_program (every chapter program and benchmark), the tests' main() and
+// the first product each call use_one_blas_thread(), so a sum is added up in the same order on every
+// run and a training run repeats to the last bit (CONTRIBUTING.md, "Products through BLAS").
+// Results can differ from the loop matmul in the last bits (dgemm adds the terms in another order),
+// and from one CPU to another (OpenBLAS picks its kernel for the CPU it runs on).
 #pragma once
 #include "tensor.hpp"
 
@@ -24,5 +27,9 @@ Matrix product_tn(const Matrix& a, const Matrix& b);
 Matrix product_nt(const Matrix& a, const Matrix& b);
 
 // Each throws std::invalid_argument when the inner sizes differ.
+
+// Sets OpenBLAS to one thread, the first time it is called in the process (later calls do nothing,
+// so a benchmark may still choose its own number of threads afterwards).
+void use_one_blas_thread();
 
 }  // namespace course

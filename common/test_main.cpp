@@ -1,6 +1,19 @@
-// doctest's main(), built once and linked into every test program.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+// doctest's main(), built once and linked into every test program. It sets OpenBLAS to one thread
+// first (common/linalg.hpp), as run_program does for the programs: a test that compares two runs bit
+// for bit sees the same sums in the same order.
+#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+
+// Declared in common/linalg.hpp; only this declaration here, so that this file stays free of xtensor's
+// headers and compiles in a moment.
+namespace course {
+void use_one_blas_thread();
+}
+
+int main(int argc, char** argv) {
+  course::use_one_blas_thread();
+  return doctest::Context(argc, argv).run();
+}
 
 // In the sanitizer builds (COURSE_SANITIZE: build-sanitize/, and build-check-asan/ where
 // `./course check` traces a crash to its line) doctest leaves the crash signals to AddressSanitizer,

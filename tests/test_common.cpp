@@ -13,6 +13,7 @@
 #include <fstream>
 #include <random>
 
+#include <cblas.h>     // openblas_get_num_threads
 #include <sys/stat.h>  // mkfifo
 #include <unistd.h>    // dup, dup2: capturing stdout
 
@@ -596,6 +597,36 @@ TEST_SUITE("common") {
     const Matrix c = product(a, b);
     CHECK_CLOSE(c, loop, 1e-12);  // 53 terms of size ~1: rounding differs by the order of the sum only
     CHECK(xt::all(xt::equal(product(a, b), c)));  // one BLAS thread: the same order every time
+  }
+
+  TEST_CASE("linalg: product_tn and product_nt on random non-square matrices equal the loop sums") {
+    // Sizes that all differ, so a transposed stride or a swapped size gives wrong numbers, not an error.
+    Rng rng(11);
+    const std::size_t n = 7, k = 13, m = 5;
+    const Matrix a_t = rng.normal_matrix(k, n), b = rng.normal_matrix(k, m);  // product_tn(a_t, b) = a_tᵀ b
+    const Matrix a = rng.normal_matrix(n, k), b_t = rng.normal_matrix(m, k);  // product_nt(a, b_t) = a b_tᵀ
+    Matrix tn = xt::zeros<double>({n, m}), nt = xt::zeros<double>({n, m});
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < m; ++j)
+        for (std::size_t p = 0; p < k; ++p) {
+          tn(i, j) += a_t(p, i) * b(p, j);
+          nt(i, j) += a(i, p) * b_t(j, p);
+        }
+    REQUIRE_SHAPE(product_tn(a_t, b), {n, m});
+    REQUIRE_SHAPE(product_nt(a, b_t), {n, m});
+    CHECK_CLOSE(product_tn(a_t, b), tn, 1e-13);  // 13 terms of size ~1, added in another order
+    CHECK_CLOSE(product_nt(a, b_t), nt, 1e-13);
+  }
+
+  TEST_CASE("linalg: the tests run on one BLAS thread (set by the tests' main, as run_program does)") {
+    CHECK(openblas_get_num_threads() == 1);
+    // only the first call sets it: a benchmark's own choice made later (bench_12 --threads) stays
+    openblas_set_num_threads(2);
+    const int chosen = openblas_get_num_threads();  // 2 wherever OpenBLAS allows two threads
+    use_one_blas_thread();
+    const int after_second_call = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    CHECK(after_second_call == chosen);
   }
 
   TEST_CASE("labels: numbered(prefix, n) counts from 0") {

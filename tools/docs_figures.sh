@@ -4,6 +4,7 @@
 #   check:  fail if a figure differs, is missing, or is left over from an older program
 #   update: copy the program's figures into FIGURES_DIR
 set -u
+source "$(dirname "$0")/blas_kernel.sh"  # one OpenBLAS kernel: the same last bits on every machine
 mode=$1
 program=$2
 figures=$3

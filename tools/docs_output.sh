@@ -13,6 +13,7 @@
 #   check:  fail, with a diff, if any block differs from what the program prints now
 #   update: rewrite the blocks in place
 set -u
+source "$(dirname "$0")/blas_kernel.sh"  # one OpenBLAS kernel: the same last bits on every machine
 mode=$1
 doc=$2
 bin_dir=$3

@@ -1,17 +1,21 @@
 // Chapter 01 — tensors with xtensor: shapes, broadcasting, the matrix product and a numerically
 // stable softmax, plus the lazy keep_dims trap of xtensor 0.24 and its fix.
 //
-//   build/bin/ch01_tensors [--rows N] [--cols M] [--seed S] [--svg DIR] [--no-color]
+//   build/bin/ch01_tensors [--rows N] [--cols M] [--speed] [--seed S] [--svg DIR] [--no-color]
 //
 // Each section computes into a named result (compute_*), then prints and draws it (show_*); the
 // closing self_checks() read those results and nothing else.
 #include "cli.hpp"
 #include "contracts/01_tensors.hpp"
 #include "figures.hpp"
+#include "linalg.hpp"  // product: the course's own product, OpenBLAS's dgemm
 #include "print.hpp"
 #include "rng.hpp"
 
 #include <xtensor-blas/xlinalg.hpp>
+
+#include <chrono>
+#include <vector>
 
 using namespace course;
 
@@ -19,9 +23,14 @@ namespace {
 
 struct Options {
   CommonOptions common;
-  int rows = 3;  // rows of the random score matrix
-  int cols = 5;  // its columns
+  int rows = 3;        // rows of the random score matrix
+  int cols = 5;        // its columns
+  bool speed = false;  // --speed: time matmul against BLAS (timings differ run to run: off by default)
 };
+
+// --speed times n x n products for these n, each version best of kSpeedRepeats runs.
+const std::vector<std::size_t> kSpeedSizes = {64, 128, 256, 512};
+constexpr int kSpeedRepeats = 3;
 
 // What a run needs, estimated from its sizes before it starts: a few (rows, cols) matrices alive at
 // once (the cost constants are in cli.hpp). The work per score: drawing it into fresh matrices, its
@@ -29,8 +38,17 @@ struct Options {
 Cost cost_of(const Options& opt) {
   const double cells = static_cast<double>(opt.rows) * opt.cols;
   const double figure = Figures(opt.common).enabled() ? svg_cell : 0.0;
-  return {8.0 * 4.0 * cells,
-          cells * (normal_draw + 3.0 * fresh_double + math_call + 2.0 * printed_number + figure)};
+  Cost cost{8.0 * 4.0 * cells,
+            cells * (normal_draw + 3.0 * fresh_double + math_call + 2.0 * printed_number + figure)};
+  if (opt.speed) {
+    // --speed: two random (n, n) factors and two products per size, each product repeated
+    for (const std::size_t n : kSpeedSizes) {
+      const double n3 = static_cast<double>(n) * n * n, n2 = static_cast<double>(n) * n;
+      cost.multiply_adds += kSpeedRepeats * n3 * (1.0 + blas_multiply_add) + 2.0 * n2 * uniform_draw;
+      cost.bytes = std::max(cost.bytes, 8.0 * 4.0 * n2);
+    }
+  }
+  return cost;
 }
 
 // 1. Shapes and broadcasting: a (2, 3) matrix plus a (3,) row and a (2, 1) column. Broadcasting lines
@@ -180,6 +198,58 @@ void show_keep_dims(const KeepDimsResult& r) {
   print_matrix("fix:   m = xt::amax(s, {1}, xt::keep_dims);  xt::exp(s - m)", r.fixed, {}, {}, 4);
 }
 
+// 6. (--speed) How fast: chapter 01's loops against BLAS on n x n products. An n x n product is n³
+//    multiply-adds, 2 n³ floating-point operations; GFLOP/s = 2 n³ / seconds / 1e9. The loops run
+//    one multiply-add after another in the order of the formula; OpenBLAS's dgemm (the course's
+//    product(), common/linalg.hpp, on one thread) works on blocks that fit the caches, with vector
+//    instructions. Timings differ from run to run, so only this flag shows them.
+struct SpeedRow {
+  std::size_t n;
+  double loop_seconds, blas_seconds;  // best of kSpeedRepeats runs each
+  double error;                       // max |matmul - product|
+};
+
+template <class F>
+double best_seconds(F&& f) {
+  double best = 1e300;
+  for (int r = 0; r < kSpeedRepeats; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    best = std::min(best, elapsed.count());
+  }
+  return best;
+}
+
+std::vector<SpeedRow> compute_speed(Rng& rng) {
+  std::vector<SpeedRow> rows;
+  for (const std::size_t n : kSpeedSizes) {
+    const Matrix a = rng.uniform_matrix(n, n, -1.0, 1.0), b = rng.uniform_matrix(n, n, -1.0, 1.0);
+    Matrix loop, blas;
+    SpeedRow row{n, 0, 0, 0};
+    row.loop_seconds = best_seconds([&] { loop = matmul(a, b); });
+    row.blas_seconds = best_seconds([&] { blas = product(a, b); });
+    row.error = max_abs_diff(loop, blas);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+void show_speed(const std::vector<SpeedRow>& rows) {
+  print_section("6. How fast: matmul's loops against BLAS (--speed; timings vary from run to run)");
+  fmt::print("{:>5}  {:>11} {:>9}  {:>11} {:>9}  {:>11}  {:>20}\n", "n", "matmul s", "GFLOP/s", "BLAS s",
+             "GFLOP/s", "speed-up", "max |matmul - BLAS|");
+  for (const SpeedRow& r : rows) {
+    const double flops = 2.0 * static_cast<double>(r.n) * r.n * r.n;
+    fmt::print("{:>5}  {:>11.5f} {:>9.2f}  {:>11.5f} {:>9.2f}  {:>10.1f}x  {:>20.1e}\n", r.n, r.loop_seconds,
+               flops / r.loop_seconds / 1e9, r.blas_seconds, flops / r.blas_seconds / 1e9,
+               r.loop_seconds / r.blas_seconds, r.error);
+  }
+  fmt::print(
+      "The same sums, added in another order: they agree to rounding. The course's own layers\n"
+      "(linear, attention, their backward passes) multiply with BLAS; your matmul is the lesson.\n");
+}
+
 // The closing self-checks: every claim of the walkthrough, from the numbers it computed.
 int self_checks(const MatmulResult& products, const SoftmaxResult& softmax, const LargeScoresResult& large,
                 const KeepDimsResult& keep_dims) {
@@ -213,6 +283,7 @@ int run(const Options& opt) {
   show_large_scores(large);
   const KeepDimsResult keep_dims = compute_keep_dims();
   show_keep_dims(keep_dims);
+  if (opt.speed) show_speed(compute_speed(rng));
 
   const int status = self_checks(products, softmax, large, keep_dims);
   figures.report();
@@ -228,6 +299,9 @@ int main(int argc, char** argv) {
                   largest_within_limits(&Options::rows, cost_of));
   add_size_option(app, "--cols", opt.cols, "Columns of the random score matrix",
                   largest_within_limits(&Options::cols, cost_of));
+  app.add_flag("--speed", opt.speed,
+               "Also time matmul against BLAS on n x n products, n = 64 to 512, in GFLOP/s (timings vary "
+               "from run to run)");
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

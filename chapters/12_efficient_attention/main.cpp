@@ -214,8 +214,8 @@ void show_tiled(const TiledRun& t) {
              format_bytes(r.tiled_bytes - output_bytes));
   fmt::print("  max |tiled - naive| = {:.1e}\n", r.error);
   fmt::print(
-      "Naive attention keeps several (n, n) matrices alive at once (the scores, the scaled scores,\n"
-      "the weights); tiled attention never holds more than one (B, B) block of scores.\n");
+      "Naive attention keeps several (n, n) matrices alive at once (the scores, the weights and the\n"
+      "copy of them it returns); tiled attention never holds more than one (B, B) block of scores.\n");
 }
 
 // 4. The block size changes the memory, never the result: n' = min(n, 256) tokens, B = 1 .. 256.

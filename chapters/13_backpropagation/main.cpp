@@ -14,6 +14,7 @@
 #include "cli.hpp"
 #include "figures.hpp"
 #include "given/13_backpropagation.hpp"
+#include "linalg.hpp"  // product, product_nt: the products the course's layers use
 #include "npy.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"  // load_attention_inputs, load_attention_layer
@@ -192,9 +193,8 @@ MaskedExample compute_masked(Rng& rng) {
   e.mask = combine_masks(causal_mask(n), padding_mask(padding, n));
   e.forward = masked_attention(e.q, e.k, e.v, e.mask);
   e.g = attention_backward(e.q, e.k, e.v, e.forward.weights, e.grad_output);
-  // the intermediate the program shows: dS, from dP = dO vᵀ
-  const Matrix v_t = xt::transpose(e.v);
-  e.grad_s = softmax_backward(e.forward.weights, matmul(e.grad_output, v_t));
+  // the intermediate the program shows: dS, from dP = dO vᵀ (as attention_backward computes it)
+  e.grad_s = softmax_backward(e.forward.weights, product_nt(e.grad_output, e.v));
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j)
       if (e.mask(i, j)) {
@@ -424,13 +424,14 @@ double activation_bytes(double L, double S, double E, double H) {
   return 8.0 * (2.0 * (L * E + 2.0 * S * E) + H * L * S + L * E);
 }
 
-// A matrix product that counts its multiply-adds as it runs.
+// A matrix product that counts its multiply-adds as it runs: the course's product (common/linalg.hpp),
+// the one attention_backward multiplies with.
 class CountingProduct {
  public:
   Matrix operator()(const Matrix& a, const Matrix& b) {
     count_ +=
         static_cast<double>(a.shape(0)) * static_cast<double>(a.shape(1)) * static_cast<double>(b.shape(1));
-    return matmul(a, b);
+    return course::product(a, b);  // (compute_cost names its counter `product`)
   }
   double take() {
     const double c = count_;

@@ -2,6 +2,8 @@
 // multi-head attention forward and backward, built on the exercise's attention_backward.
 #include "given/13_backpropagation.hpp"
 
+#include "linalg.hpp"  // product, product_tn
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -9,15 +11,6 @@
 namespace course {
 
 namespace {
-
-// a b: every matrix product of this file goes through here (chapter 01's matmul).
-Matrix product(const Matrix& a, const Matrix& b) {
-  return matmul(a, b);
-}
-
-Matrix transposed(const Matrix& a) {
-  return xt::transpose(a);
-}
 
 // Rows [first, first + count) of w, entries [first, first + count) of b.
 Matrix rows_of(const Matrix& w, std::size_t first, std::size_t count) {
@@ -57,6 +50,8 @@ double sum_of_products(const Matrix& a, const Matrix& b) {
 }
 
 // x (n, in), w (out, in), dY (n, out)  ->  dx = dY W (n, in), dW = dYᵀ x (out, in), db = Σ over rows of dY (out)
+// The products go through common/linalg.hpp (OpenBLAS's dgemm; product_tn reads dY as stored, no
+// transpose copied): the course's own layers, forward and backward, run on BLAS.
 LinearGradients linear_backward(const Matrix& x, const Matrix& w, const Matrix& grad_y) {
   const std::size_t n = x.shape(0), in = x.shape(1), out = w.shape(0);
   if (w.shape(1) != in || grad_y.shape(0) != n || grad_y.shape(1) != out) {
@@ -66,8 +61,8 @@ LinearGradients linear_backward(const Matrix& x, const Matrix& w, const Matrix& 
                     shape_of(x), shape_of(w), shape_of(grad_y)));
   }
   LinearGradients g;
-  g.x = product(grad_y, w);                   // (n, out)(out, in)
-  g.weight = product(transposed(grad_y), x);  // (out, n)(n, in)
+  g.x = product(grad_y, w);          // (n, out)(out, in)
+  g.weight = product_tn(grad_y, x);  // (out, n)(n, in)
   g.bias = xt::zeros<double>({out});
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t o = 0; o < out; ++o) g.bias(o) += grad_y(i, o);

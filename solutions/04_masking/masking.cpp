@@ -1,6 +1,8 @@
 // Chapter 04 — reference solutions (the contract is in common/contracts/04_masking.hpp).
 #include "contracts/04_masking.hpp"
 
+#include "linalg.hpp"  // product, product_nt
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -17,6 +19,10 @@ BoolMatrix causal_mask(std::size_t n) {
 
 // softmax(q k^T / sqrt(d_k) with -inf where masked) v
 //   q (L, d_k), k (S, d_k), v (S, d_v), mask (L, S) -> output (L, d_v), weights (L, S)
+// The reference multiplies with product and product_nt (common/linalg.hpp, OpenBLAS's dgemm), not
+// matmul: the course's own layers run on BLAS, and product_nt(q, k) = q kᵀ reads k as stored, without
+// copying its transpose. Your matmul is the same math; only the order of the additions, so the last
+// bits, may differ.
 AttentionResult masked_attention(const Matrix& q, const Matrix& k, const Matrix& v, const BoolMatrix& mask) {
   const std::size_t L = q.shape(0), S = k.shape(0);
   if (q.shape(1) != k.shape(1) || v.shape(0) != S) {
@@ -28,8 +34,8 @@ AttentionResult masked_attention(const Matrix& q, const Matrix& k, const Matrix&
         fmt::format("masked_attention: mask is {} but must be (L, S) = ({}, {})", shape_of(mask), L, S));
   }
   // 1. scaled scores (L, S), with -inf where the mask forbids
-  const Matrix k_t = xt::transpose(k);
-  Matrix scores = matmul(q, k_t) / std::sqrt(static_cast<double>(q.shape(1)));
+  Matrix scores = product_nt(q, k);
+  scores /= std::sqrt(static_cast<double>(q.shape(1)));  // in place: no second (L, S) matrix
   for (std::size_t i = 0; i < L; ++i)
     for (std::size_t j = 0; j < S; ++j)
       if (mask(i, j)) scores(i, j) = -INFINITY;
@@ -43,7 +49,7 @@ AttentionResult masked_attention(const Matrix& q, const Matrix& k, const Matrix&
     xt::view(weights, i, xt::all()) = xt::view(softmax_rows(row), 0, xt::all());
   }
   // 3. output (L, d_v): a zero row where the weights are all zero
-  Matrix output = matmul(weights, v);
+  Matrix output = product(weights, v);
   return {output, weights};
 }
 

@@ -1,7 +1,7 @@
 // Chapter 08 — reference solutions (the contract is in common/contracts/08_attention_for_images.hpp).
 #include "contracts/08_attention_for_images.hpp"
 
-#include "contracts/01_tensors.hpp"
+#include "linalg.hpp"  // product
 
 #include <fmt/format.h>
 
@@ -28,12 +28,15 @@ Matrix image_to_patches(const Tensor3& image, std::size_t patch) {
 }
 
 // tokens (N, d_model) = patches (N, C*P*P) w (C*P*P, d_model) + b (d_model)
+// The reference multiplies with product (common/linalg.hpp, OpenBLAS's dgemm), not matmul: the
+// course's own layers run on BLAS. Your matmul is the same math; only the order of the additions, so
+// the last bits, may differ.
 Matrix patch_embedding(const Matrix& patches, const Matrix& w, const Vector& b) {
   if (patches.shape(1) != w.shape(0) || b.size() != w.shape(1)) {
     throw std::invalid_argument(fmt::format("patch_embedding: patches {}, w {}, b {} do not fit",
                                             shape_of(patches), shape_of(w), shape_of(b)));
   }
-  Matrix tokens = matmul(patches, w);
+  Matrix tokens = product(patches, w);
   for (std::size_t n = 0; n < tokens.shape(0); ++n)
     for (std::size_t j = 0; j < tokens.shape(1); ++j) tokens(n, j) += b(j);
   return tokens;

@@ -1,7 +1,7 @@
 // Chapter 13 — reference solutions (the contract is in common/contracts/13_backpropagation.hpp).
 #include "contracts/13_backpropagation.hpp"
 
-#include "contracts/01_tensors.hpp"  // matmul
+#include "linalg.hpp"  // product, product_tn, product_nt
 
 #include <fmt/format.h>
 
@@ -30,6 +30,10 @@ Matrix softmax_backward(const Matrix& p, const Matrix& grad_p) {
 }
 
 // dv = Pᵀ dO, dP = dO vᵀ, dS = softmax_backward(P, dP), dq = dS k / √d_k, dk = dSᵀ q / √d_k
+// The reference multiplies with product, product_tn and product_nt (common/linalg.hpp, OpenBLAS's
+// dgemm), not matmul: the course's own layers run on BLAS, and product_tn (Pᵀ dO, dSᵀ q) and
+// product_nt (dO vᵀ) read the transposed matrix as stored, without copying it. Your matmul is the same
+// math; only the order of the additions, so the last bits, may differ.
 AttentionGradients attention_backward(const Matrix& q, const Matrix& k, const Matrix& v,
                                       const Matrix& weights, const Matrix& grad_output) {
   const std::size_t L = q.shape(0), S = k.shape(0), d_k = q.shape(1), d_v = v.shape(1);
@@ -47,18 +51,15 @@ AttentionGradients attention_backward(const Matrix& q, const Matrix& k, const Ma
                     shape_of(grad_output), L, d_v));
   }
   const double scale = 1.0 / std::sqrt(static_cast<double>(d_k));
-  const Matrix weights_t = xt::transpose(weights);
-  const Matrix v_t = xt::transpose(v);
   AttentionGradients g;
   // 1. O = P v:  dv = Pᵀ dO (S, d_v),  dP = dO vᵀ (L, S)
-  g.v = matmul(weights_t, grad_output);
-  const Matrix grad_p = matmul(grad_output, v_t);
+  g.v = product_tn(weights, grad_output);
+  const Matrix grad_p = product_nt(grad_output, v);
   // 2. P = softmax(S) row by row
   const Matrix grad_s = softmax_backward(weights, grad_p);
   // 3. S = q kᵀ / √d_k:  dq = dS k / √d_k (L, d_k),  dk = dSᵀ q / √d_k (S, d_k)
-  const Matrix grad_s_t = xt::transpose(grad_s);
-  g.q = matmul(grad_s, k) * scale;
-  g.k = matmul(grad_s_t, q) * scale;
+  g.q = product(grad_s, k) * scale;
+  g.k = product_tn(grad_s, q) * scale;
   return g;
 }
 
