@@ -15,6 +15,7 @@
 #   update: rewrite the block in place and copy the figures into FIGURES_DIR
 # ch15.docs_full runs the check (CMake option COURSE_FULL_DOCS_TESTS: minutes, so off by default).
 set -u
+source "$(dirname "$0")/blas_kernel.sh"  # one OpenBLAS kernel, as tools/docs_output.sh
 mode=$1
 doc=$2
 bin_dir=$3
