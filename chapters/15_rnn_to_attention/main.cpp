@@ -553,17 +553,6 @@ SelfChecks self_checks(const PoolingExample& pool, const ScoringExample& sc, con
 
 // ---- --load DIR ------------------------------------------------------------------------------------------
 
-void print_result(const std::string& label, const Matrix& m) {
-  if (m.shape(0) <= 8 && m.shape(1) <= 8) {
-    print_matrix(label, m);
-  } else {
-    double largest = 0;
-    for (double x : m) largest = std::max(largest, std::abs(x));
-    fmt::print("{} {}: largest |entry| {:.4g} (not printed: more than 8 rows or columns)\n", label,
-               shape_of(m), largest);
-  }
-}
-
 // What the backward of these files needs: the forward's and backward's (L, H) matrices and the
 // weights' gradients; the work of 2 L H (H_in + H) multiply-adds forward, 3 times that backward, a tanh
 // per state, and at most 64 printed numbers per result.

@@ -148,14 +148,18 @@ TrainedModels train_models(const TrainConfig& c) {
   return out;
 }
 
-LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w, std::size_t n, std::size_t count,
-                                 Rng& rng) {
+namespace {
+
+// Scores `count` fresh reversal examples of length n: the share of digits and of whole strings that
+// `predict` (source digits -> predicted digits) gets right.
+template <class Predict>
+LengthAccuracy score_reversal(std::size_t n, std::size_t count, Rng& rng, const Predict& predict) {
   LengthAccuracy a;
   a.n = n;
   std::size_t right_tokens = 0, right_sequences = 0;
   for (std::size_t k = 0; k < count; ++k) {
     const ReversalExample e = reversal_example(n, rng);
-    const Seq2SeqPrediction p = seq2seq_greedy(kind, w, e.source, n);
+    const Seq2SeqPrediction p = predict(e.source);
     std::size_t right = 0;
     for (std::size_t t = 0; t < n; ++t) right += p.digits[t] == e.target[t] ? 1 : 0;
     right_tokens += right;
@@ -166,25 +170,16 @@ LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w, std:
   return a;
 }
 
-}  // namespace course
+}  // namespace
 
-namespace course {
+LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w, std::size_t n, std::size_t count,
+                                 Rng& rng) {
+  return score_reversal(n, count, rng,
+                        [&](const auto& source) { return seq2seq_greedy(kind, w, source, n); });
+}
 
 LengthAccuracy evaluate_reversal(const TransformerWeights& w, std::size_t n, std::size_t count, Rng& rng) {
-  LengthAccuracy a;
-  a.n = n;
-  std::size_t right_tokens = 0, right_sequences = 0;
-  for (std::size_t k = 0; k < count; ++k) {
-    const ReversalExample e = reversal_example(n, rng);
-    const Seq2SeqPrediction p = transformer_greedy(w, e.source, n);
-    std::size_t right = 0;
-    for (std::size_t t = 0; t < n; ++t) right += p.digits[t] == e.target[t] ? 1 : 0;
-    right_tokens += right;
-    right_sequences += right == n ? 1 : 0;
-  }
-  a.token = static_cast<double>(right_tokens) / static_cast<double>(n * count);
-  a.sequence = static_cast<double>(right_sequences) / static_cast<double>(count);
-  return a;
+  return score_reversal(n, count, rng, [&](const auto& source) { return transformer_greedy(w, source, n); });
 }
 
 }  // namespace course
