@@ -119,6 +119,11 @@ function(course_chapter nn slug)
            COMMAND bash ${PROJECT_SOURCE_DIR}/tools/docs_figures.sh check
                    $<TARGET_FILE:ch${name}> ${PROJECT_SOURCE_DIR}/docs/figures ${nn})
   set_tests_properties(ch${nn}.docs_output ch${nn}.docs_figures PROPERTIES LABELS "ch${nn};docs")
+  # The sanitizer build runs its programs some 20 times slower: each docs command gets 10 minutes there,
+  # and the --full runs are left out (tools/docs_output.sh).
+  if(COURSE_SANITIZE)
+    set_tests_properties(ch${nn}.docs_output PROPERTIES ENVIRONMENT "COURSE_DOCS_TIMEOUT=600;COURSE_DOCS_SKIP_FULL=1")
+  endif()
   # When the programs may run the student's code their output is the student's, not the docs' (and
   # they print which code they run first).
   if(COURSE_USE_EXERCISES)

@@ -65,10 +65,20 @@ std::string plain_parse_error(const CLI::ParseError& e) {
     if (starts_with(rest, "At Most 1 ")) return fmt::format("{} is given more than once; give it once", flag);
   }
   if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
-    // "The following argument(s) was/were not expected: ARG ..." (CLI11 lists them last first)
-    const std::string args = shorten(rest, 60);
-    if (starts_with(args, "-")) return "unknown flag " + args;
-    return "unexpected argument '" + args + "': this program takes flags only";
+    // "The following argument(s) was/were not expected: ARG ..." (CLI11 lists them last first, so
+    // "--foo 3" arrives as "3 --foo"): put them back in order and name the first unknown flag.
+    std::vector<std::string> args;
+    for (std::size_t start = 0; start <= rest.size();) {
+      const std::size_t space = std::min(rest.find(' ', start), rest.size());
+      if (space > start) args.insert(args.begin(), rest.substr(start, space - start));
+      start = space + 1;
+    }
+    for (const std::string& arg : args) {
+      if (starts_with(arg, "-")) return "unknown flag " + shorten(arg, 60);
+    }
+    std::string listed;
+    for (const std::string& arg : args) listed += (listed.empty() ? "" : " ") + arg;
+    return "unexpected argument '" + shorten(listed, 60) + "': this program takes flags only";
   }
   if (dynamic_cast<const CLI::ConversionError*>(&e) != nullptr) {
     // "Could not convert: --no-color = maybe"

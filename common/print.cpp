@@ -139,6 +139,17 @@ void print_matrix(const std::string& label, const Matrix& m, const Labels& rows,
   fmt::print("{}", left_out(m.shape(0), m.shape(1)));
 }
 
+void print_result(const std::string& label, const Matrix& m) {
+  if (m.shape(0) <= 8 && m.shape(1) <= 8) {
+    print_matrix(label, m);
+  } else {
+    double largest = 0;
+    for (double x : m) largest = std::max(largest, std::abs(x));
+    fmt::print("{} {}: largest |entry| {:.4g} (not printed: more than 8 rows or columns)\n", label,
+               shape_of(m), largest);
+  }
+}
+
 void print_vector(const std::string& label, const Vector& v, const Labels& names, int decimals) {
   fmt::print("{}{}{} {}\n", bold(), label, reset(), shape_of(v));
   const std::size_t n_cols = std::min(v.size(), kShownCols);

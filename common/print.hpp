@@ -41,6 +41,9 @@ void print_config(const std::string& key, const std::string& value);
 void print_matrix(const std::string& label, const Matrix& m, const Labels& rows = {}, const Labels& cols = {},
                   int decimals = 4);
 void print_vector(const std::string& label, const Vector& v, const Labels& names = {}, int decimals = 4);
+// A result read or computed with --load: printed in full (print_matrix) when it has at most 8 rows and
+// 8 columns, else its shape and its largest |entry| on one line.
+void print_result(const std::string& label, const Matrix& m);
 
 // A terminal heatmap of m (values expected in [0, 1], e.g. attention weights): each cell shows its
 // value with two decimals; with colour the cell's background is shaded, without colour a bar

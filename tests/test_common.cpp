@@ -455,6 +455,10 @@ TEST_SUITE("common") {
     CHECK(parse_message({"--seed", "1", "--seed", "2"}) == "--seed is given more than once; give it once");
     CHECK(parse_message({"--bogus"}) == "unknown flag --bogus");
     CHECK(parse_message({"extra"}) == "unexpected argument 'extra': this program takes flags only");
+    // an unknown flag with its value, or after a known one, is named as the flag (not "3 --bogus")
+    CHECK(parse_message({"--bogus", "3"}) == "unknown flag --bogus");
+    CHECK(parse_message({"--seed", "1", "--bogus", "3", "--other"}) == "unknown flag --bogus");
+    CHECK(parse_message({"one", "two"}) == "unexpected argument 'one two': this program takes flags only");
     CHECK(parse_message({"--no-color=maybe"}) == "--no-color: 'maybe' is not a valid value");
     CHECK(parse_message({"--heads", "0"}) == "--heads: 0 is out of range: it must be between 1 and 16");
     CHECK(parse_message({"--seed", "010"}) == "--seed: '010': write the number without leading zeros");

@@ -605,18 +605,6 @@ SelfChecks self_checks(const LinearExample& lin, const SoftmaxExample& sm, const
 
 // ---- --load DIR ----------------------------------------------------------------------------------------
 
-// Prints a matrix in full when it is small, else its shape and largest entry.
-void print_result(const std::string& label, const Matrix& m) {
-  if (m.shape(0) <= 8 && m.shape(1) <= 8) {
-    print_matrix(label, m);
-  } else {
-    double largest = 0;
-    for (double x : m) largest = std::max(largest, std::abs(x));
-    fmt::print("{} {}: largest |entry| {:.4g} (not printed: more than 8 rows or columns)\n", label,
-               shape_of(m), largest);
-  }
-}
-
 // What the backward of these files needs, estimated before it runs (the cost constants are in cli.hpp):
 // the (L, S) scores, weights, dP, dS and their copies and transposes (8 matrices), the inputs and their
 // gradients; the work of the forward's two products, the backward's four, an exponential per score,

@@ -24,14 +24,6 @@ Matrix affine(const Matrix& x, const Matrix& w, const Vector& b) {
   return y;
 }
 
-// Rows [first, first + count) of m, and m with rows [first, first + count) replaced by part.
-Matrix rows(const Matrix& m, std::size_t first, std::size_t count) {
-  return xt::view(m, xt::range(first, first + count), xt::all());
-}
-void put_rows(Matrix& m, std::size_t first, const Matrix& part) {
-  xt::view(m, xt::range(first, first + part.shape(0)), xt::all()) = part;
-}
-
 void require_layer_fits(const EncoderLayerWeights& w, std::size_t E, const char* who) {
   const std::size_t F = w.linear1_weight.shape(0);
   const bool fits = w.linear1_weight.shape(1) == E && w.linear1_bias.size() == F &&
