@@ -157,7 +157,7 @@ TinyGptForward tiny_gpt_forward(const TinyGpt& model, const std::vector<std::siz
 // position t; rows from T on get 0) and tok.weight (embedding_backward).
 TinyGpt tiny_gpt_backward(const TinyGpt& model, const TinyGptForward& forward, const Matrix& grad_logits);
 
-// The loss and every gradient, for --save and the tests: forward, chapter 14's softmax_cross_entropy
+// The loss and every gradient, for --save and the tests: forward, chapter 14's cross_entropy_loss
 // for the loss, cross_entropy_backward (your exercise) for dL/d(logits), backward.
 struct TinyGptLossAndGradients {
   TinyGptForward forward;

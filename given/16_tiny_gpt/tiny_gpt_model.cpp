@@ -188,7 +188,7 @@ TinyGptLossAndGradients tiny_gpt_loss_and_gradients(const TinyGpt& model, const 
                                                     const std::vector<std::size_t>& targets, std::size_t T) {
   TinyGptLossAndGradients r;
   r.forward = tiny_gpt_forward(model, ids, T);
-  r.loss = softmax_cross_entropy(r.forward.logits, targets).loss;
+  r.loss = cross_entropy_loss(r.forward.logits, targets);
   const Matrix grad_logits = cross_entropy_backward(r.forward.logits, targets);
   r.grads = tiny_gpt_backward(model, r.forward, grad_logits);
   return r;
@@ -270,7 +270,7 @@ TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,
       r.predicted_positions.push_back(w.start + t + 1);
     }
     const TinyGptForward f = tiny_gpt_forward(model, inputs, inputs.size());
-    total += softmax_cross_entropy(f.logits, targets).loss * static_cast<double>(targets.size());
+    total += cross_entropy_loss(f.logits, targets) * static_cast<double>(targets.size());
   }
   if (r.predicted_positions.empty()) throw std::invalid_argument("mean_loss: no window");
   r.loss = total / static_cast<double>(r.predicted_positions.size());
