@@ -657,11 +657,13 @@ int main(int argc, char** argv) {
   app.add_flag("--full", opt.full,
                "Train the larger model (n_ctx 64, E 48, 2 blocks) for 1000 steps (minutes)");
   app.add_option("--train-steps", opt.train_steps, "Training steps (50; 1000 with --full)")
-      ->check(whole_number_in(1, 1000000));
+      ->check(whole_number_in(1, 1000000))
+      ->default_str("50");
   app.add_option("--temperature", opt.temperature, "Sampling temperature (default 0.8)")
       ->check(positive_up_to(100.0));
-  app.add_option("--top-k", opt.top_k, "Top-k of the samples (default 10)")
-      ->check(whole_number_in(1, 100000));
+  app.add_option("--top-k", opt.top_k, "Top-k of the samples")
+      ->check(whole_number_in(1, 100000))
+      ->capture_default_str();
   app.add_option("--data", opt.data, "The poems (default Debian's fortunes-zh tang300)");
   app.add_option("--heads", opt.heads, "Heads H of the --load files")
       ->check(whole_number_in(1, 4096))
