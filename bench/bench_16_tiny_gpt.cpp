@@ -1,0 +1,226 @@
+// Benchmark of chapter 16: one training step (forward, cross-entropy, backward, AdamW) of the TinyGPT,
+// in C++ and in PyTorch 1.13 eager mode, side by side in one run (float64, one thread, same sizes, same
+// batch, same optimizer), with the step's multiply-adds counted and each side's rate set against what
+// one large matrix product reaches on this machine (OpenBLAS's dgemm, 512 x 512, one thread).
+//
+//   build/bin/bench_16_tiny_gpt [--batch B] [--n-ctx T] [--d-model E] [--heads H] [--d-ff F]
+//                               [--layers N] [--vocab V] [--rounds R] [--steps K] [--python PATH]
+//                               [--script PATH] [--no-pytorch]
+//
+// The defaults are the --full run's model (V = 2501, the poems' characters). Run it from the
+// repository root (the PyTorch side is tools/bench_16_pytorch.py, started once with
+// OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1)). The two sides take turns, R rounds of K
+// steps each, C++ first, so that both see the same load; the time per step is the median over the
+// rounds. Not a test: timings depend on the machine and its load. Compare the columns of one run.
+#include "cli.hpp"
+#include "given/16_tiny_gpt.hpp"
+#include "linalg.hpp"
+#include "rng.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+using namespace course;
+
+namespace {
+
+struct Options {
+  CommonOptions common;
+  int batch = 16, n_ctx = 64, d_model = 48, heads = 4, d_ff = 192, layers = 2, vocab = 2501, rounds = 7,
+      steps = 5;
+  std::string python = "/usr/bin/python3";
+  std::string script = "tools/bench_16_pytorch.py";
+  bool no_pytorch = false;
+};
+
+TinyGptConfig config_of(const Options& opt) {
+  TinyGptConfig c;
+  c.vocab = opt.vocab;
+  c.n_ctx = opt.n_ctx;
+  c.d_model = opt.d_model;
+  c.n_heads = opt.heads;
+  c.d_ff = opt.d_ff;
+  c.n_layers = opt.layers;
+  return c;
+}
+
+// R rounds of K steps at the program's measured rate (0.25 of a plain multiply-add's time each)
+Cost cost_of(const Options& opt) {
+  const double step = 0.25 * training_step_multiply_adds(config_of(opt), opt.batch, opt.n_ctx);
+  const double rows = static_cast<double>(opt.batch) * opt.n_ctx;
+  return {8.0 * rows * (40.0 * opt.d_ff * opt.layers + 3.0 * opt.vocab), 1.2 * opt.rounds * opt.steps * step};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// The PyTorch side: a child process with its stdin and stdout on two pipes.
+class PyTorchSide {
+ public:
+  PyTorchSide(const Options& opt, const TinyGptConfig& c) {
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0)
+      throw usage_error("cannot make a pipe for the PyTorch side");
+    pid_ = fork();
+    if (pid_ < 0) throw usage_error("cannot start the PyTorch side (fork failed)");
+    if (pid_ == 0) {  // the child: stdin and stdout on the pipes, then the script
+      dup2(to_child[0], 0);
+      dup2(from_child[1], 1);
+      close(to_child[1]);
+      close(from_child[0]);
+      setenv("OPENBLAS_NUM_THREADS", "1", 1);
+      setenv("OMP_NUM_THREADS", "1", 1);
+      const std::vector<std::string> args = {opt.python,
+                                             opt.script,
+                                             std::to_string(c.vocab),
+                                             std::to_string(c.n_ctx),
+                                             std::to_string(c.d_model),
+                                             std::to_string(c.n_heads),
+                                             std::to_string(c.d_ff),
+                                             std::to_string(c.n_layers),
+                                             std::to_string(opt.batch)};
+      std::vector<char*> argv;
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(opt.python.c_str(), argv.data());
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    to_ = fdopen(to_child[1], "w");
+    from_ = fdopen(from_child[0], "r");
+    if (read_line() != "ready") {
+      throw usage_error(
+          fmt::format("the PyTorch side ({} {}) did not start; run from the repository root, or "
+                      "give --python / --script, or --no-pytorch",
+                      opt.python, opt.script));
+    }
+  }
+  ~PyTorchSide() {
+    if (to_) {
+      std::fputs("quit\n", to_);
+      std::fclose(to_);
+    }
+    if (from_) std::fclose(from_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  // seconds for k steps
+  double round(int k) {
+    std::fprintf(to_, "round %d\n", k);
+    std::fflush(to_);
+    const std::string line = read_line();
+    char* end = nullptr;
+    const double seconds = std::strtod(line.c_str(), &end);
+    if (line.empty() || end == line.c_str()) throw usage_error("the PyTorch side stopped answering");
+    return seconds;
+  }
+
+ private:
+  std::string read_line() {
+    char buffer[256];
+    if (!std::fgets(buffer, sizeof buffer, from_)) return "";
+    std::string line(buffer);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    return line;
+  }
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+
+// multiply-adds per second of one 512 x 512 x 512 product (common/linalg.hpp, one thread): the
+// machine's practical peak for float64 products
+double product_rate(Rng& rng) {
+  const Matrix a = rng.uniform_matrix(512, 512, -1.0, 1.0), b = rng.uniform_matrix(512, 512, -1.0, 1.0);
+  std::vector<double> rates;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const Matrix c = product(a, b);
+    rates.push_back(512.0 * 512.0 * 512.0 / seconds_since(start));
+  }
+  return median(rates);
+}
+
+int run(const Options& opt) {
+  keep_freed_memory();  // as the chapter program does
+  const TinyGptConfig c = config_of(opt);
+  if (c.d_model % c.n_heads != 0)
+    throw usage_error(fmt::format("--heads {} does not divide --d-model {}", c.n_heads, c.d_model));
+  require_within_limits(cost_of(opt), "these sizes", benchmark_limits);
+  Rng rng(opt.common.seed);
+  TinyGpt model = random_tiny_gpt(rng, c);
+  AdamW optimizer(AdamWOptions{1e-3, 0.9, 0.999, 1e-8, 0.1});
+  Batch batch;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(opt.batch) * c.n_ctx; ++i) {
+    batch.inputs.push_back(rng.below(c.vocab));
+    batch.targets.push_back(rng.below(c.vocab));
+  }
+  const double multiply_adds = training_step_multiply_adds(c, opt.batch, c.n_ctx);
+  fmt::print(
+      "one training step of the TinyGPT: B = {} windows of T = {}, E = {}, H = {}, F = {}, {} block(s), V = "
+      "{}; "
+      "{} parameters; float64, one thread\n",
+      opt.batch, c.n_ctx, c.d_model, c.n_heads, c.d_ff, c.n_layers, c.vocab, parameter_count(model));
+  fmt::print("multiply-adds per step (counted from the sizes): {:.3g}\n", multiply_adds);
+  for (int i = 0; i < 2; ++i) train_step(model, optimizer, batch, c.n_ctx);  // warm-up
+  std::unique_ptr<PyTorchSide> pytorch;
+  if (!opt.no_pytorch) pytorch = std::make_unique<PyTorchSide>(opt, c);
+  std::vector<double> cpp, torch, rates;
+  for (int r = 0; r < opt.rounds; ++r) {
+    rates.push_back(product_rate(rng));
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 0; k < opt.steps; ++k) train_step(model, optimizer, batch, c.n_ctx);
+    cpp.push_back(seconds_since(start) / opt.steps);
+    if (pytorch) torch.push_back(pytorch->round(opt.steps) / opt.steps);
+  }
+  const double peak = median(rates);
+  fmt::print("median over {} rounds of {} steps, the two sides taking turns:\n", opt.rounds, opt.steps);
+  fmt::print("  one 512 x 512 x 512 product (OpenBLAS)  {:8.2f} G multiply-adds/s (the peak below)\n",
+             peak / 1e9);
+  fmt::print(
+      "  C++ (this course)        {:9.2f} ms per step  {:6.2f} G multiply-adds/s  {:5.1f}% of the peak\n",
+      1e3 * median(cpp), multiply_adds / median(cpp) / 1e9, 100.0 * multiply_adds / median(cpp) / peak);
+  if (pytorch) {
+    fmt::print(
+        "  PyTorch 1.13 eager, CPU  {:9.2f} ms per step  {:6.2f} G multiply-adds/s  {:5.1f}% of the peak\n",
+        1e3 * median(torch), multiply_adds / median(torch) / 1e9,
+        100.0 * multiply_adds / median(torch) / peak);
+    fmt::print("  ratio C++ / PyTorch      {:9.2f}\n", median(cpp) / median(torch));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Benchmark of chapter 16: one training step of the TinyGPT, C++ against PyTorch",
+               "bench_16_tiny_gpt"};
+  Options opt;
+  add_size_option(app, "--batch", opt.batch, "Windows per step B (default 16)", 4096);
+  add_size_option(app, "--n-ctx", opt.n_ctx, "Context n_ctx = T (default 64)", 4096);
+  add_size_option(app, "--d-model", opt.d_model, "Width E (default 48)", 4096);
+  add_size_option(app, "--heads", opt.heads, "Heads H (default 4)", 4096);
+  add_size_option(app, "--d-ff", opt.d_ff, "Feed-forward width F (default 192)", 16384);
+  add_size_option(app, "--layers", opt.layers, "Blocks (default 2)", 64);
+  add_size_option(app, "--vocab", opt.vocab, "Vocabulary V (default 2501, the poems' characters)", 100000);
+  add_size_option(app, "--rounds", opt.rounds, "Rounds per side (default 7)", 1000);
+  add_size_option(app, "--steps", opt.steps, "Steps per round (default 5)", 100000);
+  app.add_option("--python", opt.python, "The Python with PyTorch (default /usr/bin/python3)");
+  app.add_option("--script", opt.script, "The PyTorch side (default tools/bench_16_pytorch.py)");
+  app.add_flag("--no-pytorch", opt.no_pytorch, "Time the C++ side only");
+  add_common_options(app, opt.common, /*interop=*/false);
+  return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
+}

@@ -1,0 +1,49 @@
+# Chapter 16 program: PyTorch's TinyGPT (fixtures by tools/make_fixtures_16.py) — logits, and with
+# targets.npy the loss and every state_dict entry's gradient, to 1e-9; bad input.
+set(ch16_block_keys self_attn.in_proj_weight self_attn.in_proj_bias self_attn.out_proj.weight self_attn.out_proj.bias
+                    linear1.weight linear1.bias linear2.weight linear2.bias norm1.weight norm1.bias norm2.weight
+                    norm2.bias)
+function(ch16_interop case blocks)
+  set(outputs logits.npy loss.npy tok.weight.grad.npy pos.weight.grad.npy norm.weight.grad.npy norm.bias.grad.npy
+              head.weight.grad.npy)
+  math(EXPR last "${blocks} - 1")
+  foreach(b RANGE ${last})
+    foreach(key IN LISTS ch16_block_keys)
+      list(APPEND outputs blocks.${b}.${key}.grad.npy)
+    endforeach()
+  endforeach()
+  course_interop_test(ch16_tiny_gpt 16_tiny_gpt/${case} ${outputs})
+endfunction()
+ch16_interop(one_layer 1)
+ch16_interop(two_layers 2)
+ch16_interop(four_heads_short 1)
+course_interop_test(ch16_tiny_gpt 16_tiny_gpt/logits_only logits.npy)
+
+course_expect_error(ch16_tiny_gpt data_missing --data /nonexistent/tang300)
+course_expect_error(ch16_tiny_gpt temperature_zero --temperature 0)
+course_expect_error(ch16_tiny_gpt temperature_negative --temperature -1)
+course_expect_error(ch16_tiny_gpt temperature_nan --temperature nan)
+course_expect_error(ch16_tiny_gpt top_k_zero --top-k 0)
+course_expect_error(ch16_tiny_gpt top_k_not_a_number --top-k ten)
+course_expect_error(ch16_tiny_gpt train_steps_zero --train-steps 0)
+course_expect_error(ch16_tiny_gpt train_steps_huge --train-steps 1000000)
+course_expect_error(ch16_tiny_gpt train_steps_huge_full --full --train-steps 1000000)
+course_expect_error(ch16_tiny_gpt heads_without_load --heads 2)
+course_expect_error(ch16_tiny_gpt save_without_load --save /tmp/ch16_never_written)
+course_expect_error(ch16_tiny_gpt load_missing_dir --load no_such_dir)
+course_expect_error(ch16_tiny_gpt load_with_full --load 16_tiny_gpt/one_layer --full)
+course_expect_error(ch16_tiny_gpt load_heads_not_dividing --load 16_tiny_gpt/one_layer --heads 3)
+foreach(case idx_out_of_vocab idx_negative idx_longer_than_context idx_float idx_int32 idx_empty targets_wrong_length
+             targets_out_of_vocab missing_norm_bias missing_head missing_block_key head_wrong_vocab pos_wrong_width
+             in_proj_wrong_shape no_blocks)
+  course_expect_error(ch16_tiny_gpt load_${case} --load bad_16/${case} --heads 2)
+endforeach()
+# --data files that are not the poems (tests/fixtures/bad_16/data/, written by hand)
+course_expect_error(ch16_tiny_gpt data_is_a_directory --data bad_16/data)
+foreach(case too_short no_author not_utf8)
+  course_expect_error(ch16_tiny_gpt data_${case} --data bad_16/data/tang300_${case})
+endforeach()
+
+# The docs' --full block and its figures (docs/figures/16-full/): minutes (cmake/Course.cmake:
+# course_full_docs_test).
+course_full_docs_test(16)
