@@ -27,7 +27,6 @@ Exit codes: 0 built; 2 a needed package is missing or the sources are not what t
 """
 
 import argparse
-import html
 import os
 import re
 import shutil
@@ -370,6 +369,7 @@ def main():
     site.drain()
     shutil.copytree(os.path.join(root, "docs", "figures"), os.path.join(site.pages, "figures"))
     shutil.copytree(os.path.join(HERE, "assets"), os.path.join(site.pages, "assets"))
+    shutil.copytree(os.path.join(HERE, "overrides"), os.path.join(staging, "overrides"))
     with open(os.path.join(HERE, "mkdocs.yml.in"), encoding="utf-8") as f:
         config = f.read().replace("@NAV@", nav_yaml(site, rows, found))
     config = config.replace("@SITE_DIR@", site_dir)
