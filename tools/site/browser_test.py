@@ -351,6 +351,8 @@ def main():
     parser.add_argument("--site", default=os.path.join(ROOT, "build", "site"))
     parser.add_argument("--shots", default=os.path.join(ROOT, "build", "site-shots"))
     parser.add_argument("--chromium", default=shutil.which("chromium") or "")
+    parser.add_argument("--pages", default="", metavar="REGEX",
+                        help="only the pages whose path matches REGEX (e.g. '^0[12]-'), to try a change")
     args = parser.parse_args()
     if not args.chromium or not os.access(args.chromium, os.X_OK):
         print("site test skipped: chromium not installed (apt-get install chromium)")
@@ -370,6 +372,7 @@ def main():
     pages = sorted(os.path.relpath(os.path.join(d, f), site) for d, _, fs in os.walk(site)
                    for f in fs if f.endswith(".html") and f != "404.html"
                    and not os.path.relpath(d, site).startswith("assets"))
+    pages = [p for p in pages if re.search(args.pages, p)]
     figures = sorted(os.path.join("figures", f) for f in os.listdir(os.path.join(site, "figures"))
                      if f.endswith(".svg") and CJK.search(open(os.path.join(site, "figures", f), encoding="utf-8").read()))
     os.makedirs(args.shots, exist_ok=True)

@@ -125,9 +125,33 @@ class Site:
             out.append(line)
         return "\n".join(out)
 
+    @staticmethod
+    def separate_blocks(text):
+        """A blank line before a list or a table that follows a paragraph line directly. GitHub
+        starts a list or a table there; Python-Markdown (mkdocs) would run it into the paragraph."""
+        out, fence, previous = [], None, ""
+        for line in text.split("\n"):
+            m = FENCE.match(line)
+            if m:
+                if fence is None:
+                    fence = m.group(1)
+                elif m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                    fence = None
+            elif fence is None:
+                starts_block = re.match(r"([-*+]|[0-9]+\.) |\|", line)
+                in_paragraph = previous.strip() and re.match(r"[^\s|>#<-]", previous) \
+                    and not re.match(r"([-*+]|[0-9]+\.) ", previous)
+                if starts_block and in_paragraph:
+                    out.append("")
+            out.append(line)
+            previous = line if fence is None else ""
+        return "\n".join(out)
+
     def write(self, page, text):
         full = os.path.join(self.pages, page)
         os.makedirs(os.path.dirname(full), exist_ok=True)
+        if page.endswith(".md") and not page.endswith((".cpp.md", ".hpp.md")):
+            text = self.separate_blocks(text)
         with open(full, "w", encoding="utf-8") as f:
             f.write(text)
 
