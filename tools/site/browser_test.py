@@ -239,7 +239,8 @@ PAGE_FACTS = r"""(() => {
                  .filter(h => h.startsWith(location.origin + '/'));
   const math = article.querySelectorAll('script[type^="math/tex"]').length;
   const typeset = article.querySelectorAll('.MathJax_CHTML').length;
-  const errors = [...article.querySelectorAll('.MathJax_CHTML .mjx-merror, .MathJax_Error')]
+  // A formula MathJax could not parse is drawn as its source, marked <merror> in its MathML.
+  const errors = [...article.querySelectorAll('.MathJax_CHTML[data-mathml*="<merror"], .MathJax_Error')]
                    .map(e => e.textContent);
   // The text a reader sees outside code: no TeX delimiter may be left in it.
   const prose = article.cloneNode(true);
@@ -421,7 +422,7 @@ def main():
                         f.write(base64.b64decode(shot))
             except RuntimeError as e:
                 problems.append(str(e))
-            failures += [f"{page}: {p}" for p in problems]
+            failures += [f"{page}: {p}" for p in dict.fromkeys(problems)]  # each once, in order
         for figure in figures:
             try:
                 events = tab.open(f"{origin}/{figure}")
