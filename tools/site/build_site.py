@@ -171,7 +171,8 @@ class Site:
         language = LANGUAGE_BY_NAME.get(name, LANGUAGES.get(ext, "text"))
         longest = max([len(run) for run in re.findall(r"`+", text)] + [2])
         fence = "`" * (longest + 1)
-        lines = [f"# {name}", "", f"`{path}` in the course's repository."]
+        # (no table of contents beside the code: the page has no sections, and the code needs the width)
+        lines = ["---", "hide:", "  - toc", "---", "", f"# {name}", "", f"`{path}` in the course's repository."]
         chapter = re.search(r"(?:^|[/_])([0-9][0-9])_([a-z0-9_]+)", path)
         if chapter:
             doc = chapter_doc(self.root, chapter.group(1))
