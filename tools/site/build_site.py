@@ -239,8 +239,9 @@ def readme_rows(readme):
 
 
 def page_title(text):
+    """A page's title, without a leading "Chapter NN · " (the navigation numbers the chapters)."""
     m = re.search(r"^# (.+)$", text, re.M)
-    return m.group(1).strip() if m else None
+    return re.sub(r"^Chapter [0-9]+\s*[·:.-]\s*", "", m.group(1).strip()) if m else None
 
 
 def files_line(site, nn, slug, page):
