@@ -52,6 +52,7 @@ LANGUAGES = {
 LANGUAGE_BY_NAME = {"CMakeLists.txt": "cmake", "course": "bash", "run": "bash"}
 
 LINK = re.compile(r"(\]\()(<[^>]*>|[^)\s]+)")             # [text](target) and [text](<target>)
+REFERENCE = re.compile(r"^(\s{0,3}\[[^\]]+\]:\s*)(<[^>]*>|\S+)")  # [name]: target
 HTML_LINK = re.compile(r"""((?:href|src)=")([^"]+)(")""")  # <a href="..."> and <img src="...">
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
@@ -120,6 +121,7 @@ class Site:
                 continue
             if fence is None:
                 line = LINK.sub(lambda m: m.group(1) + self.rewrite_target(m.group(2), source, page), line)
+                line = REFERENCE.sub(lambda m: m.group(1) + self.rewrite_target(m.group(2), source, page), line)
                 line = HTML_LINK.sub(
                     lambda m: m.group(1) + self.rewrite_target(m.group(2), source, page) + m.group(3), line)
             out.append(line)
