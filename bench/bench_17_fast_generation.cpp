@@ -19,7 +19,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 using namespace course;
@@ -49,38 +48,17 @@ std::vector<std::size_t> lengths_of(const Options& opt) {
   return n;
 }
 
-// the recomputations (and prefills) of R + 1 rounds, at 0.5 of a plain multiply-add's time each
+// the recomputations (and prefills) of R + 1 rounds, at 0.5 of a plain multiply-add's time each;
 Cost cost_of(const Options& opt) {
   const TinyGptConfig c = config_of(opt);
   double work = 0.0;
   for (std::size_t n : lengths_of(opt)) work += (opt.rounds + 2.0) * recomputed_token_multiply_adds(c, n);
-  const double E = opt.d_model;
-  return {8.0 * opt.n_ctx * (4.0 * E * opt.layers + 3.0 * E + opt.vocab) * 4.0, 0.5 * work};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 == 1 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// the least-squares slope of log y against log x
-double fitted_exponent(const std::vector<std::size_t>& x, const std::vector<double>& y) {
-  double mx = 0.0, my = 0.0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    mx += std::log(static_cast<double>(x[i])) / x.size();
-    my += std::log(y[i]) / y.size();
-  }
-  double sxy = 0.0, sxx = 0.0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double dx = std::log(static_cast<double>(x[i])) - mx;
-    sxy += dx * (std::log(y[i]) - my);
-    sxx += dx * dx;
-  }
-  return sxx > 0.0 ? sxy / sxx : 0.0;
+  // memory: a recomputation keeps every block's (H, n, n) weights and (n, 3E | F) activations; the
+  // caches of every length hold 2 · layers · n_ctx · E each
+  const double E = opt.d_model, n = opt.n_ctx, L = static_cast<double>(lengths_of(opt).size());
+  const double bytes = 8.0 * opt.layers * (opt.heads * n * n + n * (10.0 * E + 2.0 * opt.d_ff)) +
+                       8.0 * (L + 1.0) * 2.0 * opt.layers * n * E + 8.0 * 4.0 * opt.vocab * E;
+  return {bytes, 0.5 * work};
 }
 
 int run(const Options& opt) {
@@ -102,34 +80,13 @@ int run(const Options& opt) {
       "time per generated token: TinyGPT n_ctx = {}, E = {}, H = {}, G = {}, F = {}, {} block(s), V = {}; "
       "float64, one thread\n",
       c.n_ctx, c.d_model, c.n_heads, opt.kv_heads, c.d_ff, c.n_layers, c.vocab);
-  // a cache holding the first n − 1 tokens for every n (copied before each timed step)
-  std::vector<KvCache> caches;
-  for (std::size_t n : lengths) {
-    caches.push_back(make_kv_cache(model));
-    prefill(model, caches.back(), std::vector<std::size_t>(ids.begin(), ids.begin() + (n - 1)));
-  }
-  SamplingOptions greedy;
-  greedy.greedy = true;
-  std::vector<std::vector<double>> cached(lengths.size()), recomputed(lengths.size());
-  for (int round = 0; round <= opt.rounds; ++round) {  // round 0 warms up, uncounted
-    for (std::size_t k = 0; k < lengths.size(); ++k) {
-      const std::size_t n = lengths[k];
-      KvCache cache = caches[k];
-      auto start = std::chrono::steady_clock::now();
-      decode_step(model, cache, ids[n - 1]);
-      if (round > 0) cached[k].push_back(seconds_since(start));
-      const std::vector<std::size_t> context(ids.begin(), ids.begin() + n);
-      start = std::chrono::steady_clock::now();
-      generate(model, context, 1, greedy, rng);  // recomputes as the multi-head expansion's forward
-      if (round > 0) recomputed[k].push_back(seconds_since(start));
-    }
-  }
+  const TokenTimes times = time_per_token(model, ids, lengths, static_cast<std::size_t>(opt.rounds));
   fmt::print("median over {} rounds, cached and recomputed taking turns:\n", opt.rounds);
   fmt::print("{:>6}  {:>12}  {:>12}  {:>8}  {:>16}\n", "n", "cached", "recomputed", "ratio", "counted ratio");
   std::vector<double> cs, rs;
   for (std::size_t k = 0; k < lengths.size(); ++k) {
-    cs.push_back(median(cached[k]));
-    rs.push_back(median(recomputed[k]));
+    cs.push_back(times.cached_seconds[k]);
+    rs.push_back(times.recomputed_seconds[k]);
     const double counted = recomputed_token_multiply_adds(c, lengths[k]) /
                            cached_token_multiply_adds(c, static_cast<std::size_t>(opt.kv_heads), lengths[k]);
     fmt::print("{:>6}  {:>9.3f} ms  {:>9.3f} ms  {:>7.1f}x  {:>15.1f}x\n", lengths[k], 1e3 * cs.back(),

@@ -23,7 +23,6 @@
 #include "rng.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -179,34 +178,8 @@ struct Timing {
   double cached_exponent = 0, recomputed_exponent = 0;
 };
 
-// the least-squares slope of log y against log x: y ∝ x^a
-double fitted_exponent(const std::vector<std::size_t>& x, const std::vector<double>& y) {
-  double mx = 0.0, my = 0.0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    mx += std::log(static_cast<double>(x[i])) / x.size();
-    my += std::log(y[i]) / y.size();
-  }
-  double sxy = 0.0, sxx = 0.0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double dx = std::log(static_cast<double>(x[i])) - mx;
-    sxy += dx * (std::log(y[i]) - my);
-    sxx += dx * dx;
-  }
-  return sxy / sxx;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 == 1 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Per round and length, in turn: one decode_step at position n − 1 (from a copy of a cache holding
-// the first n − 1 tokens) and one recomputation of the next token's logits (chapter 16's generate:
-// every block over all n tokens, the head on the last), so both see the same load.
+// The counts for every length; unless --no-timing, the times too (given code: time_per_token, a
+// decode step and a recomputation per length and round, in turn).
 Timing measure_timing(const RunConfig& r, std::uint64_t seed, bool timed) {
   Timing t;
   t.config = r.model;
@@ -224,32 +197,10 @@ Timing measure_timing(const RunConfig& r, std::uint64_t seed, bool timed) {
   const TinyGpt model = random_tiny_gpt(rng, t.config);
   std::vector<std::size_t> ids;
   for (std::size_t i = 0; i < t.config.n_ctx; ++i) ids.push_back(rng.below(t.config.vocab));
-  std::vector<KvCache> caches;
-  for (std::size_t n : t.lengths) {
-    caches.push_back(make_kv_cache(model));
-    prefill(model, caches.back(), std::vector<std::size_t>(ids.begin(), ids.begin() + (n - 1)));
-  }
-  SamplingOptions greedy;
-  greedy.greedy = true;
-  t.rounds = r.timing_rounds;
-  std::vector<std::vector<double>> cached(t.lengths.size()), recomputed(t.lengths.size());
-  for (std::size_t round = 0; round <= t.rounds; ++round) {  // round 0 warms up, uncounted
-    for (std::size_t k = 0; k < t.lengths.size(); ++k) {
-      const std::size_t n = t.lengths[k];
-      KvCache cache = caches[k];
-      auto start = std::chrono::steady_clock::now();
-      decode_step(model, cache, ids[n - 1]);
-      if (round > 0) cached[k].push_back(seconds_since(start));
-      const std::vector<std::size_t> context(ids.begin(), ids.begin() + n);
-      start = std::chrono::steady_clock::now();
-      generate(model, context, 1, greedy, rng);
-      if (round > 0) recomputed[k].push_back(seconds_since(start));
-    }
-  }
-  for (std::size_t k = 0; k < t.lengths.size(); ++k) {
-    t.cached_seconds.push_back(median(cached[k]));
-    t.recomputed_seconds.push_back(median(recomputed[k]));
-  }
+  const TokenTimes times = time_per_token(model, ids, t.lengths, r.timing_rounds);
+  t.rounds = times.rounds;
+  t.cached_seconds = times.cached_seconds;
+  t.recomputed_seconds = times.recomputed_seconds;
   t.cached_exponent = fitted_exponent(t.lengths, t.cached_seconds);
   t.recomputed_exponent = fitted_exponent(t.lengths, t.recomputed_seconds);
   return t;
@@ -701,7 +652,8 @@ int main(int argc, char** argv) {
   keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   CLI::App app{"Chapter 17: Fast generation", "ch17_fast_generation"};
   Options opt;
-  app.add_option("--train-steps", opt.train_steps, "Training steps of each model (default 40; about 70 fit the limits)")
+  app.add_option("--train-steps", opt.train_steps,
+                 "Training steps of each model (default 40; about 70 fit the limits)")
       ->check(whole_number_in(1, 1000000));
   app.add_option("--kv-heads", opt.kv_heads, "K/V heads G of the model trained beside G = H = 4 (default 1)")
       ->check(whole_number_in(1, 4096));

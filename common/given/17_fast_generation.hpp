@@ -149,4 +149,25 @@ double cached_token_multiply_adds(const TinyGptConfig& config, std::size_t n_kv_
                                   std::size_t window = 0);
 double recomputed_token_multiply_adds(const TinyGptConfig& config, std::size_t n);
 
+// --- time per token --------------------------------------------------------------------------------
+
+// time_per_token — the time to produce the next token's logits at each context length n (the n-th
+// token), both ways, measured in one run: one decode_step at position n − 1 from a copy of a cache
+// holding the first n − 1 ids, and one recomputation (chapter 16's generate for one greedy token:
+// every block over all n ids, the head on the last). In each round every length is timed both ways
+// in turn, so both see the same load; a first round warms up and is not counted; each time is the
+// median over `rounds`. ids must hold at least max(lengths) valid tokens, each length at most n_ctx.
+// Timings depend on the machine and its load: never assert them in a test.
+struct TokenTimes {
+  std::vector<std::size_t> lengths;                        // n
+  std::vector<double> cached_seconds, recomputed_seconds;  // medians
+  std::size_t rounds = 0;
+};
+TokenTimes time_per_token(const TinyGpt& model, const std::vector<std::size_t>& ids,
+                          const std::vector<std::size_t>& lengths, std::size_t rounds);
+
+// fitted_exponent — a in y ∝ x^a: the least-squares slope of log y against log x (x, y > 0, the same
+// length, at least two distinct x). Throws std::invalid_argument otherwise.
+double fitted_exponent(const std::vector<std::size_t>& x, const std::vector<double>& y);
+
 }  // namespace course

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <stdexcept>
 
 namespace course {
@@ -186,6 +188,75 @@ double recomputed_token_multiply_adds(const TinyGptConfig& c, std::size_t n) {
   const double E = c.d_model, F = c.d_ff, V = c.vocab, N = static_cast<double>(n);
   const double block = N * (4.0 * E * E + 2.0 * E * F) + 2.0 * E * N * N;  // every (i, j) pair scored
   return c.n_layers * block + V * E;
+}
+
+namespace {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 == 1 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+}  // namespace
+
+// per round, per length: a decode step from a copied cache, then a recomputation
+TokenTimes time_per_token(const TinyGpt& model, const std::vector<std::size_t>& ids,
+                          const std::vector<std::size_t>& lengths, std::size_t rounds) {
+  TokenTimes t;
+  t.lengths = lengths;
+  t.rounds = rounds;
+  std::vector<KvCache> caches;  // the first n − 1 ids of every length, prefilled once
+  for (std::size_t n : lengths) {
+    if (n == 0 || n > ids.size() || n > model.config.n_ctx)
+      throw std::invalid_argument(fmt::format("time_per_token: no context of {} tokens here", n));
+    caches.push_back(make_kv_cache(model));
+    prefill(model, caches.back(), std::vector<std::size_t>(ids.begin(), ids.begin() + (n - 1)));
+  }
+  SamplingOptions greedy;
+  greedy.greedy = true;
+  Rng unused(0);                                    // greedy draws nothing
+  const TinyGpt expanded = expand_kv_heads(model);  // chapter 16's generate needs G = H
+  std::vector<std::vector<double>> cached(lengths.size()), recomputed(lengths.size());
+  for (std::size_t round = 0; round <= rounds; ++round) {  // round 0 warms up, uncounted
+    for (std::size_t k = 0; k < lengths.size(); ++k) {
+      const std::size_t n = lengths[k];
+      KvCache cache = caches[k];
+      auto start = std::chrono::steady_clock::now();
+      decode_step(model, cache, ids[n - 1]);
+      if (round > 0) cached[k].push_back(seconds_since(start));
+      const std::vector<std::size_t> context(ids.begin(), ids.begin() + n);
+      start = std::chrono::steady_clock::now();
+      generate(expanded, context, 1, greedy, unused);
+      if (round > 0) recomputed[k].push_back(seconds_since(start));
+    }
+  }
+  for (std::size_t k = 0; k < lengths.size(); ++k) {
+    t.cached_seconds.push_back(median(cached[k]));
+    t.recomputed_seconds.push_back(median(recomputed[k]));
+  }
+  return t;
+}
+
+// slope = Σ (u − ū)(w − w̄) / Σ (u − ū)², u = log x, w = log y
+double fitted_exponent(const std::vector<std::size_t>& x, const std::vector<double>& y) {
+  if (x.size() != y.size() || x.size() < 2)
+    throw std::invalid_argument("fitted_exponent: needs two or more (x, y) pairs");
+  double mu = 0.0, mw = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i] == 0 || !(y[i] > 0.0)) throw std::invalid_argument("fitted_exponent: x and y must be above 0");
+    mu += std::log(static_cast<double>(x[i])) / static_cast<double>(x.size());
+    mw += std::log(y[i]) / static_cast<double>(y.size());
+  }
+  double suw = 0.0, suu = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double du = std::log(static_cast<double>(x[i])) - mu;
+    suw += du * (std::log(y[i]) - mw);
+    suu += du * du;
+  }
+  if (suu == 0.0) throw std::invalid_argument("fitted_exponent: every x is the same");
+  return suw / suu;
 }
 
 }  // namespace course
