@@ -198,7 +198,7 @@ TEST_SUITE("17 fast generation") {
     // row n_ctx (NaN) and the cache room for one more; a check of `p > n_ctx` would read the row
     TinyGpt poisoned = m;
     poisoned.pos = xt::concatenate(xt::xtuple(m.pos, Matrix(xt::zeros<double>({1, 12}) * NAN)), 0);
-    TinyGpt longer = m;
+    TinyGpt longer = poisoned;  // the same model with a context of 6, for a cache of 6 slots
     longer.config.n_ctx = 6;
     KvCache roomy = make_kv_cache(longer);
     for (std::size_t t = 0; t < 5; ++t) decode_step(poisoned, roomy, ids[t]);
@@ -319,6 +319,12 @@ TEST_SUITE("given: 17 fast generation") {
     // the ring's slots hold the latest positions: after position 7 with 3 slots, 6 7 5
     CHECK(ring.positions_for(7).key_positions == std::vector<std::size_t>({6, 7, 5}));
     CHECK(ring.positions_for(1).key_positions == std::vector<std::size_t>({0, 1}));
+    // a model without its position table has no position for the cache to count
+    TinyGpt no_positions = small_model(6, layers, n_ctx, 23);
+    no_positions.config.positions = false;
+    no_positions.pos = Matrix::from_shape({0, E});
+    CHECK_THROWS_AS(make_kv_cache(no_positions), std::invalid_argument);
+    CHECK_THROWS_AS(recompute_logits(no_positions, {1, 2}), std::invalid_argument);
   }
 
   TEST_CASE("KvCache::store refuses a position past n_ctx, out of order, or a row of the wrong width") {

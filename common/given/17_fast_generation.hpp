@@ -75,7 +75,7 @@ BoolMatrix band_mask(std::size_t n, std::size_t window);
 // at once, with band_mask(T, window): chapter 16's forward (chapter 14's encoder_layer_forward per
 // block) on expand_kv_heads(model). With window = 0 and G = H it is tiny_gpt_forward(model, ids, T).
 //   ids (T)  ->  logits (T, V)
-// Throws std::invalid_argument like tiny_gpt_forward.
+// Throws std::invalid_argument like tiny_gpt_forward, and for a model without its position table.
 Matrix recompute_logits(const TinyGpt& model, const std::vector<std::size_t>& ids, std::size_t window = 0);
 
 // --- the KV cache -------------------------------------------------------------------------------------
@@ -113,6 +113,7 @@ struct KvCache {
 };
 
 // make_kv_cache — an empty cache for model (G from n_kv_heads_of) with a window of W (0: none).
+// Throws std::invalid_argument for a model without its position table (n_ctx rows).
 KvCache make_kv_cache(const TinyGpt& model, std::size_t window = 0);
 
 // prefill — the prompt's P tokens in one forward pass (all positions at once, as recompute_logits
@@ -132,7 +133,8 @@ Matrix cached_logits(const TinyGpt& model, const std::vector<std::size_t>& ids, 
 
 // generate_cached — chapter 16's generate with a KV cache: prefill of the prompt, then one
 // decode_step per new token, sample_next on each new row of logits. The same tokens as
-// generate(model, prompt, n_new, options, rng) from the same rng state, as long as the context fits:
+// generate(expand_kv_heads(model), prompt, n_new, options, rng) (for G = H: generate(model, ...)) from
+// the same rng state, as long as the context fits:
 // prompt.size() + n_new <= n_ctx + 1 (the last token sampled is never fed back). Throws
 // std::invalid_argument when the prompt is empty or the context does not fit.
 std::vector<std::size_t> generate_cached(const TinyGpt& model, const std::vector<std::size_t>& prompt,

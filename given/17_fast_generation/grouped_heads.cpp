@@ -164,6 +164,8 @@ Matrix recompute_logits(const TinyGpt& model, const std::vector<std::size_t>& id
   const TinyGpt m = expand_kv_heads(model);
   const TinyGptConfig& c = m.config;
   const std::size_t T = ids.size(), E = c.d_model;
+  if (!c.positions || m.pos.shape(0) != c.n_ctx)
+    throw std::invalid_argument("recompute_logits: the model needs its position table of n_ctx rows");
   if (T == 0 || T > c.n_ctx) {
     throw std::invalid_argument(
         fmt::format("recompute_logits: {} tokens do not fit the context n_ctx = {}", T, c.n_ctx));

@@ -75,6 +75,8 @@ double KvCache::bytes() const {
 
 KvCache make_kv_cache(const TinyGpt& model, std::size_t window) {
   const TinyGptConfig& c = model.config;
+  if (!c.positions || model.pos.shape(0) != c.n_ctx)
+    throw std::invalid_argument("make_kv_cache: the model needs its position table of n_ctx rows");
   KvCache cache;
   cache.n_layers = model.blocks.size();
   cache.n_kv_heads = n_kv_heads_of(model);
