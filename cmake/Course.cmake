@@ -133,6 +133,27 @@ function(course_chapter nn slug)
   set_property(GLOBAL APPEND PROPERTY COURSE_CHAPTERS ${name})
 endfunction()
 
+# course_full_docs_test(NN): the docs page's `<!-- full output: ... -->` block (the chapter's --full
+# run, minutes long) and its figures in docs/figures/NN-full/ are what the program prints and draws
+# now (tools/docs_full_output.sh). Minutes per chapter, so the test ch<NN>.docs_full (labels chNN, docs,
+# full) runs only when configured with -DCOURSE_FULL_DOCS_TESTS=ON, as .ci/run does after
+# ./course test; the sanitizer build leaves it out.
+option(COURSE_FULL_DOCS_TESTS "Also check the docs' --full outputs (minutes)" OFF)
+function(course_full_docs_test nn)
+  get_property(chapters GLOBAL PROPERTY COURSE_CHAPTERS)
+  list(FILTER chapters INCLUDE REGEX "^${nn}_")
+  list(GET chapters 0 name)  # e.g. 16_tiny_gpt
+  string(REGEX REPLACE "^${nn}_" "" slug ${name})
+  add_test(NAME ch${nn}.docs_full
+           COMMAND bash ${PROJECT_SOURCE_DIR}/tools/docs_full_output.sh check
+                   ${PROJECT_SOURCE_DIR}/docs/${nn}-${slug}.md $<TARGET_FILE_DIR:ch${name}>
+                   ${PROJECT_SOURCE_DIR}/docs/figures/${nn}-full)
+  set_tests_properties(ch${nn}.docs_full PROPERTIES LABELS "ch${nn};docs;full" TIMEOUT 900)
+  if(NOT COURSE_FULL_DOCS_TESTS OR COURSE_SANITIZE OR COURSE_USE_EXERCISES)
+    set_tests_properties(ch${nn}.docs_full PROPERTIES DISABLED TRUE)
+  endif()
+endfunction()
+
 # course_link_student_code(PROGRAM CHAPTERS): links PROGRAM on the student's code (exercise_NN) for
 # each of CHAPTERS listed in COURSE_EXERCISES_DONE, on the reference (solution_NN) for the others, and
 # adds a generated source that prints which is which when the program starts, e.g.

@@ -496,6 +496,11 @@ TEST_SUITE("given: 14 training") {
     CHECK_CLOSE(middle.grad, Matrix(xt::zeros<double>({2, 3})), 0.0);
     CHECK_THROWS_AS(softmax_cross_entropy(z, {0, 1, 2}), std::invalid_argument);
     CHECK_THROWS_AS(softmax_cross_entropy(z, {0, 1, 2, 5}), std::invalid_argument);
+    // the loss alone is the same number to the bit, refuses the same targets
+    CHECK(cross_entropy_loss(z, y) == softmax_cross_entropy(z, y).loss);
+    CHECK(cross_entropy_loss(Matrix({{0.0, 1000.0, 0.0}, {0.0, 0.0, 1000.0}}), {1, 2}) == 0.0);
+    CHECK_THROWS_AS(cross_entropy_loss(z, {0, 1, 2}), std::invalid_argument);
+    CHECK_THROWS_AS(cross_entropy_loss(z, {0, 1, 2, 5}), std::invalid_argument);
   }
 
   TEST_CASE("mse_loss worked by hand and against central differences") {

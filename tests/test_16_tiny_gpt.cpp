@@ -343,6 +343,39 @@ TEST_SUITE("given: 16 tiny GPT") {
     CHECK(c.train.find(U'j') == std::u32string::npos);
   }
 
+  TEST_CASE("windows start where a line starts; evaluation windows predict every id once, whole lines") {
+    // "ab\ncd\n\nefg\n" with '\n' = 0: line starts at 0 (a), 3 (c), 7 (e); the empty line is not one
+    const std::vector<std::size_t> text = {1, 2, 0, 3, 4, 0, 0, 5, 6, 7, 0};
+    CHECK(line_starts(text, 0) == std::vector<std::size_t>{0, 3, 7});
+    CHECK(line_starts({0, 1, 0}, 0) == std::vector<std::size_t>{1});
+    // windows of up to 5 + 1 ids: 0 … 3 (the last line start within 5 of 0), 3 … 7, then 7 … 10 (the end)
+    const std::vector<Window> w = evaluation_windows(text, 0, 5);
+    REQUIRE(w.size() == 3);
+    CHECK((w[0].start == 0 && w[0].length == 4));
+    CHECK((w[1].start == 3 && w[1].length == 5));
+    CHECK((w[2].start == 7 && w[2].length == 4));
+    // a line longer than the window is cut: 0 … 2, 2 … 4, … every id after the first predicted once
+    const std::vector<Window> cut = evaluation_windows({1, 2, 3, 4, 5, 6, 7, 0}, 0, 2);
+    std::vector<std::size_t> predicted;
+    for (const Window& x : cut) {
+      CHECK(x.length <= 3);
+      for (std::size_t t = 1; t < x.length; ++t) predicted.push_back(x.start + t);
+    }
+    CHECK(predicted == std::vector<std::size_t>{1, 2, 3, 4, 5, 6, 7});
+    // training windows: only line starts with seq_len + 1 ids after them, every one of them drawn
+    Rng rng(5);
+    std::vector<int> seen(text.size(), 0);
+    for (int k = 0; k < 200; ++k) {
+      const Window x = training_window(rng, line_starts(text, 0), text.size(), 4);
+      CHECK(x.length == 5);
+      ++seen[x.start];
+    }
+    CHECK(seen[0] > 0);
+    CHECK(seen[3] > 0);
+    CHECK(seen[0] + seen[3] == 200);  // 7 + 5 > 11: the line at 7 is too close to the end
+    CHECK_THROWS_AS(training_window(rng, {7}, text.size(), 4), std::invalid_argument);
+  }
+
   TEST_CASE("the bigram with add-one smoothing, worked by hand") {
     // text 0 1 0 1 1, V = 3: pairs (0,1) x2, (1,0), (1,1); count(0) = 2, count(1) = 2, count(2) = 0
     const Bigram b = count_bigrams({0, 1, 0, 1, 1}, 3);

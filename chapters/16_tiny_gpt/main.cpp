@@ -46,7 +46,7 @@ struct RunConfig {
   TinyGptConfig model;
   std::size_t batch = 16, steps = 0, report_every = 0;
   double lr = 3e-3, weight_decay = 0.01;
-  std::size_t sample_chars = 0;  // characters generated per model to count the lines' shape
+  std::size_t draws = 4;  // samples per held-out poem, per model, to count the lines' shape
 };
 
 RunConfig run_config(const Options& opt, std::size_t vocab) {
@@ -64,7 +64,6 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
     r.steps = 400;
     r.lr = 1e-3;
     r.weight_decay = 0.1;
-    r.sample_chars = 2000;
   } else {
     r.model.n_ctx = 32;
     r.model.d_model = 32;
@@ -73,7 +72,6 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
     r.model.n_layers = 1;
     r.batch = 16;
     r.steps = 50;
-    r.sample_chars = 600;
   }
   if (opt.train_steps_given) r.steps = static_cast<std::size_t>(opt.train_steps);
   r.report_every = std::max<std::size_t>(1, r.steps / 10);
@@ -87,14 +85,14 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
 // where cli.hpp's 2e9 plain multiply-adds take about 3.2 s: most of the work runs in OpenBLAS's
 // products, faster than plain multiply-adds.
 constexpr double kOverhead = 0.25;
-Cost cost_of(const RunConfig& r, std::size_t held_out_chars) {
+Cost cost_of(const RunConfig& r, std::size_t held_out_chars, std::size_t held_out_poems) {
   const double step = training_step_multiply_adds(r.model, r.batch, r.model.n_ctx);
   const double per_token_forward = step / 3.0 / static_cast<double>(r.batch * r.model.n_ctx);
   const double evals = 11.0 * static_cast<double>(held_out_chars) * per_token_forward;
   const double E = r.model.d_model, V = static_cast<double>(r.model.vocab);
   const double per_token_body = per_token_forward - V * E;  // the blocks; generation runs the head once
-  const double samples =
-      2.0 * (static_cast<double>(r.sample_chars) + 150.0) * (r.model.n_ctx * per_token_body + V * E);
+  const double sampled = static_cast<double>(held_out_poems * r.draws + 3) * (r.model.n_ctx - 1.0);
+  const double samples = 2.0 * sampled * (r.model.n_ctx * per_token_body + V * E);
   const double work = 2.0 * (static_cast<double>(r.steps) * step + evals) + samples;
   const double rows = 64.0 * r.model.n_ctx;
   return {8.0 * rows * (40.0 * r.model.d_ff * r.model.n_layers + 3.0 * r.model.vocab), kOverhead * work};
@@ -114,21 +112,19 @@ struct TrainingRun {
   std::size_t parameters = 0;
 };
 
-// B windows of n_ctx + 1 characters at random places of the training text
-Batch random_batch(Rng& rng, const std::vector<std::size_t>& text, std::size_t B, std::size_t T) {
-  Batch b;
-  for (std::size_t s = 0; s < B; ++s) {
-    const std::size_t start = rng.below(text.size() - T);
-    for (std::size_t t = 0; t < T; ++t) {
-      b.inputs.push_back(text[start + t]);
-      b.targets.push_back(text[start + t + 1]);
-    }
-  }
-  return b;
+// The texts as ids, and where the model reads them: training windows start at a line start (drawn
+// from train_starts), the held-out text is read in whole-line windows (evaluation_windows).
+struct Texts {
+  std::vector<std::size_t> train_ids, held_ids;
+  std::vector<std::size_t> train_starts;
+  std::vector<Window> held_windows;
+};
+
+double held_out_bits(const TinyGpt& model, const Texts& x) {
+  return mean_loss(model, x.held_ids, x.held_windows).loss / std::log(2.0);
 }
 
-TrainingRun train(const RunConfig& r, const TinyGptConfig& mc, std::uint64_t seed,
-                  const std::vector<std::size_t>& train_ids, const std::vector<std::size_t>& held_ids,
+TrainingRun train(const RunConfig& r, const TinyGptConfig& mc, std::uint64_t seed, const Texts& x,
                   std::size_t steps, bool evaluate) {
   Rng rng(seed);
   TrainingRun t;
@@ -138,14 +134,14 @@ TrainingRun train(const RunConfig& r, const TinyGptConfig& mc, std::uint64_t see
   for (std::size_t step = 0; step < steps; ++step) {
     if (evaluate && step % r.report_every == 0) {
       t.report_steps.push_back(step);
-      t.held_out_bits.push_back(mean_loss(t.model, held_ids, mc.n_ctx).loss / std::log(2.0));
+      t.held_out_bits.push_back(held_out_bits(t.model, x));
     }
-    t.losses.push_back(
-        train_step(t.model, optimizer, random_batch(rng, train_ids, r.batch, mc.n_ctx), mc.n_ctx));
+    t.losses.push_back(train_step(
+        t.model, optimizer, training_batch(rng, x.train_ids, x.train_starts, r.batch, mc.n_ctx), mc.n_ctx));
   }
   if (evaluate) {
     t.report_steps.push_back(steps);
-    t.held_out_bits.push_back(mean_loss(t.model, held_ids, mc.n_ctx).loss / std::log(2.0));
+    t.held_out_bits.push_back(held_out_bits(t.model, x));
   }
   return t;
 }
@@ -176,6 +172,13 @@ struct LineShape {
   }
   double share() const {
     return lines == 0 ? 0.0 : static_cast<double>(regular) / static_cast<double>(lines);
+  }
+  LineShape& operator+=(const LineShape& o) {
+    lines += o.lines;
+    regular += o.regular;
+    half_lines += o.half_lines;
+    half_lines_5_or_7 += o.half_lines_5_or_7;
+    return *this;
   }
 };
 
@@ -229,7 +232,7 @@ struct Example {
   std::size_t poems = 0;
   Corpus corpus;
   Vocabulary vocab;
-  std::vector<std::size_t> train_ids, held_ids;
+  Texts text;
   std::string held_out_poem;     // the first held-out poem
   double bigram_bits = 0;        // add-one, on the predicted held-out positions
   double bigram_small_bits = 0;  // add-0.01
@@ -310,28 +313,29 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
   e.corpus = split_poems(poems);
   e.vocab = make_vocabulary(poems);
   e.config = run_config(opt, e.vocab.size());
-  e.train_ids = e.vocab.encode(e.corpus.train);
-  e.held_ids = e.vocab.encode(e.corpus.held_out);
+  e.text.train_ids = e.vocab.encode(e.corpus.train);
+  e.text.held_ids = e.vocab.encode(e.corpus.held_out);
+  const std::size_t newline = e.vocab.ids.at(U'\n');
+  e.text.train_starts = line_starts(e.text.train_ids, newline);
+  e.text.held_windows = evaluation_windows(e.text.held_ids, newline, e.config.model.n_ctx);
   e.held_out_poem = encode_utf8(poem_text(poems[9]));
   const TinyGptConfig& mc = e.config.model;
   // 1. the bigram, counted from the training text, on the positions the model predicts
-  const Bigram bigram = count_bigrams(e.train_ids, mc.vocab);
+  const Bigram bigram = count_bigrams(e.text.train_ids, mc.vocab);
   // 2. train with and without positions, from the same seed
-  e.with_positions = train(e.config, mc, opt.common.seed, e.train_ids, e.held_ids, e.config.steps, true);
-  const TextLoss held = mean_loss(e.with_positions.model, e.held_ids, mc.n_ctx);
+  e.with_positions = train(e.config, mc, opt.common.seed, e.text, e.config.steps, true);
+  const TextLoss held = mean_loss(e.with_positions.model, e.text.held_ids, e.text.held_windows);
   e.model_bits = held.loss / std::log(2.0);
-  e.bigram_bits = bigram_bits_per_char(bigram, e.held_ids, held.predicted_positions);
-  e.bigram_small_bits =
-      bigram_bits_per_char(count_bigrams(e.train_ids, mc.vocab, 0.01), e.held_ids, held.predicted_positions);
+  e.bigram_bits = bigram_bits_per_char(bigram, e.text.held_ids, held.predicted_positions);
+  e.bigram_small_bits = bigram_bits_per_char(count_bigrams(e.text.train_ids, mc.vocab, 0.01), e.text.held_ids,
+                                             held.predicted_positions);
   TinyGptConfig no_pos = mc;
   no_pos.positions = false;
-  e.without_positions =
-      train(e.config, no_pos, opt.common.seed, e.train_ids, e.held_ids, e.config.steps, false);
-  e.without_bits = mean_loss(e.without_positions.model, e.held_ids, mc.n_ctx).loss / std::log(2.0);
+  e.without_positions = train(e.config, no_pos, opt.common.seed, e.text, e.config.steps, false);
+  e.without_bits = held_out_bits(e.without_positions.model, e.text);
   // 3. the first steps again: the same bits
-  e.rerun_losses = train(e.config, mc, opt.common.seed, e.train_ids, e.held_ids,
-                         std::min<std::size_t>(3, e.config.steps), false)
-                       .losses;
+  e.rerun_losses =
+      train(e.config, mc, opt.common.seed, e.text, std::min<std::size_t>(3, e.config.steps), false).losses;
   // 4. samples from the first character of the held-out poem
   const std::vector<std::size_t> prompt = e.vocab.encode(poems[9].lines[0].substr(0, 1));
   e.samples.prompt = e.vocab.decode(prompt);
@@ -341,9 +345,11 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
   warm.temperature = opt.temperature;
   topk.temperature = opt.temperature;
   topk.top_k = static_cast<std::size_t>(opt.top_k);
-  e.samples.greedy = e.vocab.decode(generate(e.with_positions.model, prompt, 47, greedy, sample_rng));
-  e.samples.temperature = e.vocab.decode(generate(e.with_positions.model, prompt, 47, warm, sample_rng));
-  e.samples.top_k = e.vocab.decode(generate(e.with_positions.model, prompt, 47, topk, sample_rng));
+  e.samples.greedy =
+      e.vocab.decode(generate(e.with_positions.model, prompt, mc.n_ctx - 1, greedy, sample_rng));
+  e.samples.temperature =
+      e.vocab.decode(generate(e.with_positions.model, prompt, mc.n_ctx - 1, warm, sample_rng));
+  e.samples.top_k = e.vocab.decode(generate(e.with_positions.model, prompt, mc.n_ctx - 1, topk, sample_rng));
   // 5. the heads: on the held-out poem's first line, and measured on every held-out regular line
   const std::u32string first_line = poems[9].lines[0];
   e.map_ids = e.vocab.encode(first_line.substr(0, std::min(first_line.size(), mc.n_ctx)));
@@ -351,14 +357,20 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
   for (const EncoderLayerForward& b : f.blocks)
     e.maps.push_back(xt::view(b.saved.weights, 0, xt::all(), xt::all(), xt::all()));
   e.heads = head_statistics(e.with_positions.model, e.vocab, poems);
-  // 6. the lines' shape: the held-out poems, and text generated by each model (top-k sampling)
+  // 6. the lines' shape: the held-out poems, and text generated by each model (top-k sampling), one
+  //    window from each held-out poem's first character, draws times
   e.shape_corpus = line_shape(e.corpus.held_out);
-  const std::vector<std::size_t> newline = e.vocab.encode(U"\n");
   Rng with_rng(opt.common.seed + 3), without_rng(opt.common.seed + 3);
-  e.shape_with = line_shape(
-      to_u32(e.vocab, generate(e.with_positions.model, newline, e.config.sample_chars, topk, with_rng)));
-  e.shape_without = line_shape(to_u32(
-      e.vocab, generate(e.without_positions.model, newline, e.config.sample_chars, topk, without_rng)));
+  for (std::size_t p = 0; p < poems.size(); ++p) {
+    if (!is_held_out(p)) continue;
+    const std::vector<std::size_t> first = e.vocab.encode(poems[p].lines[0].substr(0, 1));
+    for (std::size_t d = 0; d < e.config.draws; ++d) {
+      e.shape_with +=
+          line_shape(to_u32(e.vocab, generate(e.with_positions.model, first, mc.n_ctx - 1, topk, with_rng)));
+      e.shape_without += line_shape(
+          to_u32(e.vocab, generate(e.without_positions.model, first, mc.n_ctx - 1, topk, without_rng)));
+    }
+  }
   return e;
 }
 
@@ -369,7 +381,7 @@ std::string percent(double x) {
 void show_data(const Example& e) {
   print_section("1. The data: 唐诗三百首, character by character");
   fmt::print("{} poems: {} for training ({} characters), {} held out (every tenth: {} characters)\n", e.poems,
-             e.corpus.train_poems, e.train_ids.size(), e.corpus.held_out_poems, e.held_ids.size());
+             e.corpus.train_poems, e.text.train_ids.size(), e.corpus.held_out_poems, e.text.held_ids.size());
   fmt::print("vocabulary: {} characters (with '\\n'; sorted by code point)\n", e.vocab.size());
   fmt::print("the first held-out poem, as the model reads it:\n{}", e.held_out_poem);
 }
@@ -399,8 +411,8 @@ std::string one_line(const std::string& text) {
 }
 
 void show_samples(const Example& e, const Options& opt) {
-  print_section(
-      fmt::format("3. Samples: 47 characters after 「{}」 (a line break shown as /)", e.samples.prompt));
+  print_section(fmt::format("3. Samples: {} characters after 「{}」, one window (a line break shown as /)",
+                            e.config.model.n_ctx - 1, e.samples.prompt));
   fmt::print("greedy:\n  {}\n", one_line(e.samples.greedy));
   fmt::print("temperature {:g}:\n  {}\n", opt.temperature, one_line(e.samples.temperature));
   fmt::print("temperature {:g}, top-k {}:\n  {}\n", opt.temperature, opt.top_k, one_line(e.samples.top_k));
@@ -501,7 +513,7 @@ int run_default(const Options& opt) {
   const Vocabulary vocab = make_vocabulary(poems);
   const RunConfig r = run_config(opt, vocab.size());
   require_enough_text(poems, r.model.n_ctx, opt.data);
-  require_within_limits(cost_of(r, split_poems(poems).held_out.size()),
+  require_within_limits(cost_of(r, split_poems(poems).held_out.size(), split_poems(poems).held_out_poems),
                         fmt::format("{}--train-steps {}", opt.full ? "--full " : "", r.steps),
                         opt.full ? kFullLimits : kDefaultLimits);
   print_title("Chapter 16 · A tiny GPT");

@@ -155,6 +155,11 @@ struct LossAndGradient {
 // target is not below V.
 LossAndGradient softmax_cross_entropy(const Matrix& logits, const std::vector<std::size_t>& targets);
 
+// cross_entropy_loss — the loss of softmax_cross_entropy alone (the same value, to the bit), without
+// the gradient: one exp per logit instead of two, and no (T, V) matrix written. For evaluation, and for
+// training loops whose gradient comes from elsewhere (chapter 16's cross_entropy_backward).
+double cross_entropy_loss(const Matrix& logits, const std::vector<std::size_t>& targets);
+
 // mse_loss — torch.nn.functional.mse_loss(output, target) (the mean over every entry) and its gradient:
 //   L = (1/N) Σ (o − y)²,   dL/do = 2 (o − y) / N,   N = number of entries
 // Throws std::invalid_argument when the shapes differ.

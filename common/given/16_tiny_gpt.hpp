@@ -157,7 +157,7 @@ TinyGptForward tiny_gpt_forward(const TinyGpt& model, const std::vector<std::siz
 // position t; rows from T on get 0) and tok.weight (embedding_backward).
 TinyGpt tiny_gpt_backward(const TinyGpt& model, const TinyGptForward& forward, const Matrix& grad_logits);
 
-// The loss and every gradient, for --save and the tests: forward, chapter 14's softmax_cross_entropy
+// The loss and every gradient, for --save and the tests: forward, chapter 14's cross_entropy_loss
 // for the loss, cross_entropy_backward (your exercise) for dL/d(logits), backward.
 struct TinyGptLossAndGradients {
   TinyGptForward forward;
@@ -172,15 +172,48 @@ TinyGptLossAndGradients tiny_gpt_loss_and_gradients(const TinyGpt& model, const 
 // optimizer.step. Returns the loss before the step.
 double train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::size_t seq_len);
 
-// mean_loss — the mean cross-entropy (nats) of the model on the windows of a text: text is cut into
-// consecutive pieces of seq_len + 1 ids (the rest dropped); each piece's first seq_len ids are the
-// input and its last seq_len the targets. Every piece is one sequence (batched by 64).
-// predicted_positions lists the positions of text that were predicted (for the bigram's comparison).
+// --- windows that start where a line starts ---------------------------------------------------------
+
+// The model reads windows of the text. Each starts at the first character of a line, so position t of
+// a window is t characters after a line's start: what position embeddings can then tell the model is
+// where it stands in a line (and in the lines after it), the shape of regulated verse.
+//
+// line_starts — the positions of text where a non-empty line starts: 0 (if text[0] is not a line
+// break) and every i with text[i − 1] == newline and text[i] != newline.
+std::vector<std::size_t> line_starts(const std::vector<std::size_t>& text, std::size_t newline);
+
+// A window of the text: ids start … start + length − 1; its first length − 1 ids are the input, its
+// last length − 1 the targets (each id predicted from those before it in the window).
+struct Window {
+  std::size_t start = 0, length = 0;
+};
+
+// training_window — a window of seq_len + 1 ids at a line start drawn uniformly (rng.below) among the
+// line starts s with s + seq_len + 1 <= text.size(). Throws std::invalid_argument when there is none.
+Window training_window(Rng& rng, const std::vector<std::size_t>& starts, std::size_t text_size,
+                       std::size_t seq_len);
+
+// Batch of B training windows (rng draws them in order).
+Batch training_batch(Rng& rng, const std::vector<std::size_t>& text, const std::vector<std::size_t>& starts,
+                     std::size_t B, std::size_t seq_len);
+
+// evaluation_windows — the whole text in windows that each predict every character once (apart from
+// text[0], which has nothing before it): a window starts at a line start s and ends at the last line
+// start s' <= s + seq_len (whole lines; the next window starts at s', so s' is predicted by the first
+// window with the most context); a line longer than seq_len is cut at s + seq_len. The last window
+// ends at the text's end.
+std::vector<Window> evaluation_windows(const std::vector<std::size_t>& text, std::size_t newline,
+                                       std::size_t seq_len);
+
+// mean_loss — the mean cross-entropy (nats per character) of the model on the windows of a text, each
+// window one sequence. predicted_positions lists the positions of text that were predicted, in order
+// (for the bigram's comparison on the same characters).
 struct TextLoss {
   double loss = 0;  // nats per character
   std::vector<std::size_t> predicted_positions;
 };
-TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text, std::size_t seq_len);
+TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,
+                   const std::vector<Window>& windows);
 
 // generate — continues prompt (at least one id) by n_new tokens, one at a time: the model reads the
 // last min(length, n_ctx) tokens, and sample_next (your exercise) picks the next from the last row of

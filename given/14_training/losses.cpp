@@ -4,32 +4,50 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 namespace course {
 
-// L = (1/T) Σ_t (logsumexp(z_t) − z_t[y_t]);  dL/dz_t = (softmax(z_t) − one_hot(y_t)) / T
-LossAndGradient softmax_cross_entropy(const Matrix& logits, const std::vector<std::size_t>& targets) {
+namespace {
+
+// The shapes softmax_cross_entropy and cross_entropy_loss accept.
+void check_targets(const char* name, const Matrix& logits, const std::vector<std::size_t>& targets) {
   const std::size_t T = logits.shape(0), V = logits.shape(1);
   if (targets.size() != T) {
-    throw std::invalid_argument(fmt::format("softmax_cross_entropy: logits are {} but there are {} targets",
-                                            shape_of(logits), targets.size()));
+    throw std::invalid_argument(
+        fmt::format("{}: logits are {} but there are {} targets", name, shape_of(logits), targets.size()));
   }
+  for (std::size_t t = 0; t < T; ++t) {
+    if (targets[t] >= V)
+      throw std::invalid_argument(
+          fmt::format("{}: target {} is {}, not below V = {}", name, t, targets[t], V));
+  }
+}
+
+// logsumexp(z_t) with the row's maximum taken out: no exp overflows
+double row_log_sum_exp(const Matrix& logits, std::size_t t) {
+  const std::size_t V = logits.shape(1);
+  double max = logits(t, 0);
+  for (std::size_t v = 1; v < V; ++v) max = std::max(max, logits(t, v));
+  double sum = 0.0;
+  for (std::size_t v = 0; v < V; ++v) sum += std::exp(logits(t, v) - max);
+  return max + std::log(sum);
+}
+
+}  // namespace
+
+// L = (1/T) Σ_t (logsumexp(z_t) − z_t[y_t]);  dL/dz_t = (softmax(z_t) − one_hot(y_t)) / T
+LossAndGradient softmax_cross_entropy(const Matrix& logits, const std::vector<std::size_t>& targets) {
+  check_targets("softmax_cross_entropy", logits, targets);
+  const std::size_t T = logits.shape(0), V = logits.shape(1);
   LossAndGradient r;
   r.grad = Matrix::from_shape({T, V});
   double total = 0.0;
   for (std::size_t t = 0; t < T; ++t) {
-    if (targets[t] >= V) {
-      throw std::invalid_argument(
-          fmt::format("softmax_cross_entropy: target {} is {}, not below V = {}", t, targets[t], V));
-    }
-    // 1. logsumexp with the row's maximum taken out: no exp overflows
-    double max = logits(t, 0);
-    for (std::size_t v = 1; v < V; ++v) max = std::max(max, logits(t, v));
-    double sum = 0.0;
-    for (std::size_t v = 0; v < V; ++v) sum += std::exp(logits(t, v) - max);
-    const double log_sum_exp = max + std::log(sum);
+    // 1. the row's loss
+    const double log_sum_exp = row_log_sum_exp(logits, t);
     total += log_sum_exp - logits(t, targets[t]);
     // 2. the gradient: softmax − one_hot, divided by T for the mean
     for (std::size_t v = 0; v < V; ++v)
@@ -38,6 +56,15 @@ LossAndGradient softmax_cross_entropy(const Matrix& logits, const std::vector<st
   }
   r.loss = total / static_cast<double>(T);
   return r;
+}
+
+// L = (1/T) Σ_t (logsumexp(z_t) − z_t[y_t]), the same sum in the same order as softmax_cross_entropy
+double cross_entropy_loss(const Matrix& logits, const std::vector<std::size_t>& targets) {
+  check_targets("cross_entropy_loss", logits, targets);
+  const std::size_t T = logits.shape(0);
+  double total = 0.0;
+  for (std::size_t t = 0; t < T; ++t) total += row_log_sum_exp(logits, t) - logits(t, targets[t]);
+  return total / static_cast<double>(T);
 }
 
 // L = (1/N) Σ (o − y)²;  dL/do = 2 (o − y) / N

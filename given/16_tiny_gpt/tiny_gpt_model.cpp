@@ -188,7 +188,7 @@ TinyGptLossAndGradients tiny_gpt_loss_and_gradients(const TinyGpt& model, const 
                                                     const std::vector<std::size_t>& targets, std::size_t T) {
   TinyGptLossAndGradients r;
   r.forward = tiny_gpt_forward(model, ids, T);
-  r.loss = softmax_cross_entropy(r.forward.logits, targets).loss;
+  r.loss = cross_entropy_loss(r.forward.logits, targets);
   const Matrix grad_logits = cross_entropy_backward(r.forward.logits, targets);
   r.grads = tiny_gpt_backward(model, r.forward, grad_logits);
   return r;
@@ -201,27 +201,78 @@ double train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::siz
 }
 
 // pieces of T + 1 ids: input the first T, targets the last T; the mean over every target
-TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text, std::size_t T) {
-  const std::size_t pieces = text.size() / (T + 1);
-  if (pieces == 0)
-    throw std::invalid_argument(fmt::format("mean_loss: the text is shorter than {} ids", T + 1));
-  constexpr std::size_t kBatch = 64;
+std::vector<std::size_t> line_starts(const std::vector<std::size_t>& text, std::size_t newline) {
+  std::vector<std::size_t> starts;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool after_break = i == 0 || text[i - 1] == newline;
+    if (after_break && text[i] != newline) starts.push_back(i);
+  }
+  return starts;
+}
+
+Window training_window(Rng& rng, const std::vector<std::size_t>& starts, std::size_t text_size,
+                       std::size_t T) {
+  // the line starts are sorted: those with room for T + 1 ids come first
+  std::size_t usable = 0;
+  while (usable < starts.size() && starts[usable] + T + 1 <= text_size) ++usable;
+  if (usable == 0)
+    throw std::invalid_argument(fmt::format("training_window: no line start has {} ids after it", T + 1));
+  return {starts[rng.below(usable)], T + 1};
+}
+
+Batch training_batch(Rng& rng, const std::vector<std::size_t>& text, const std::vector<std::size_t>& starts,
+                     std::size_t B, std::size_t T) {
+  Batch b;
+  for (std::size_t s = 0; s < B; ++s) {
+    const Window w = training_window(rng, starts, text.size(), T);
+    for (std::size_t t = 0; t < T; ++t) {
+      b.inputs.push_back(text[w.start + t]);
+      b.targets.push_back(text[w.start + t + 1]);
+    }
+  }
+  return b;
+}
+
+std::vector<Window> evaluation_windows(const std::vector<std::size_t>& text, std::size_t newline,
+                                       std::size_t T) {
+  const std::vector<std::size_t> starts = line_starts(text, newline);
+  std::vector<Window> windows;
+  if (text.size() < 2 || T == 0) return windows;
+  std::size_t s = 0, next = 0;  // s: this window's start; starts[next]: the first line start after s
+  while (s + 1 < text.size()) {
+    while (next < starts.size() && starts[next] <= s) ++next;
+    // 1. the last line start within T of s, if any; else cut at s + T (or the text's end)
+    std::size_t end = std::min(s + T, text.size() - 1);
+    if (end < text.size() - 1) {
+      std::size_t k = next;
+      while (k < starts.size() && starts[k] <= s + T) ++k;
+      if (k > next) end = starts[k - 1];
+    }
+    // 2. the window holds s … end: it predicts s + 1 … end
+    windows.push_back({s, end - s + 1});
+    s = end;
+  }
+  return windows;
+}
+
+TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,
+                   const std::vector<Window>& windows) {
   TextLoss r;
   double total = 0.0;
-  for (std::size_t first = 0; first < pieces; first += kBatch) {
-    const std::size_t last = std::min(pieces, first + kBatch);
-    Batch b;
-    for (std::size_t p = first; p < last; ++p) {
-      const std::size_t start = p * (T + 1);
-      for (std::size_t t = 0; t < T; ++t) {
-        b.inputs.push_back(text[start + t]);
-        b.targets.push_back(text[start + t + 1]);
-        r.predicted_positions.push_back(start + t + 1);
-      }
+  for (const Window& w : windows) {
+    if (w.length < 2 || w.start + w.length > text.size() || w.length - 1 > model.config.n_ctx)
+      throw std::invalid_argument(
+          fmt::format("mean_loss: a window ({}, {}) does not fit", w.start, w.length));
+    std::vector<std::size_t> inputs, targets;
+    for (std::size_t t = 0; t + 1 < w.length; ++t) {
+      inputs.push_back(text[w.start + t]);
+      targets.push_back(text[w.start + t + 1]);
+      r.predicted_positions.push_back(w.start + t + 1);
     }
-    const TinyGptForward f = tiny_gpt_forward(model, b.inputs, T);
-    total += softmax_cross_entropy(f.logits, b.targets).loss * static_cast<double>(b.targets.size());
+    const TinyGptForward f = tiny_gpt_forward(model, inputs, inputs.size());
+    total += cross_entropy_loss(f.logits, targets) * static_cast<double>(targets.size());
   }
+  if (r.predicted_positions.empty()) throw std::invalid_argument("mean_loss: no window");
   r.loss = total / static_cast<double>(r.predicted_positions.size());
   return r;
 }

@@ -53,14 +53,5 @@ add_test(NAME ch15.small_hidden_sizes
 set_tests_properties(ch15.small_hidden_sizes PROPERTIES LABELS "ch15")
 
 # The docs' --full block and its figures (docs/figures/15-full/): about a minute on an idle 2-core
-# machine, two on a busy one, so only with -DCOURSE_FULL_DOCS_TESTS=ON (tools/docs_full_output.sh);
-# .ci/run turns it on after ./course test.
-option(COURSE_FULL_DOCS_TESTS "Also check the docs' --full outputs (minutes)" OFF)
-add_test(NAME ch15.docs_full
-         COMMAND bash ${PROJECT_SOURCE_DIR}/tools/docs_full_output.sh check
-                 ${PROJECT_SOURCE_DIR}/docs/15-rnn_to_attention.md $<TARGET_FILE_DIR:ch15_rnn_to_attention>
-                 ${PROJECT_SOURCE_DIR}/docs/figures/15-full)
-set_tests_properties(ch15.docs_full PROPERTIES LABELS "ch15;docs;full" TIMEOUT 900)
-if(NOT COURSE_FULL_DOCS_TESTS)
-  set_tests_properties(ch15.docs_full PROPERTIES DISABLED TRUE)
-endif()
+# machine, two on a busy one (cmake/Course.cmake: course_full_docs_test).
+course_full_docs_test(15)
