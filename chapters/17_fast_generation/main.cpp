@@ -95,19 +95,6 @@ Cost cost_of(const RunConfig& r, std::size_t held_out_chars, bool timing) {
 
 // ---- training ---------------------------------------------------------------------------------------
 
-// B windows of n_ctx + 1 characters at random places of the training text
-Batch random_batch(Rng& rng, const std::vector<std::size_t>& text, std::size_t B, std::size_t T) {
-  Batch b;
-  for (std::size_t s = 0; s < B; ++s) {
-    const std::size_t start = rng.below(text.size() - T);
-    for (std::size_t t = 0; t < T; ++t) {
-      b.inputs.push_back(text[start + t]);
-      b.targets.push_back(text[start + t + 1]);
-    }
-  }
-  return b;
-}
-
 struct TrainingRun {
   std::size_t kv_heads = 0;
   TinyGpt model;
@@ -116,10 +103,15 @@ struct TrainingRun {
   std::size_t parameters = 0;
 };
 
+// The poems as ids, with chapter 16's windows: training windows start where a line starts, the
+// held-out text is read in whole-line windows.
+struct Text {
+  std::vector<std::size_t> train_ids, train_starts, held_ids;
+  std::vector<Window> held_windows;
+};
+
 // The same seed gives every G the same embeddings, feed-forwards, norms, head and batches.
-TrainingRun train(const RunConfig& r, std::size_t G, std::uint64_t seed,
-                  const std::vector<std::size_t>& train_ids, const std::vector<std::size_t>& held_ids,
-                  std::size_t steps) {
+TrainingRun train(const RunConfig& r, std::size_t G, std::uint64_t seed, const Text& x, std::size_t steps) {
   Rng rng(seed);
   TrainingRun t;
   t.kv_heads = G;
@@ -127,9 +119,11 @@ TrainingRun train(const RunConfig& r, std::size_t G, std::uint64_t seed,
   t.parameters = parameter_count(t.model);
   AdamW optimizer(AdamWOptions{r.lr, 0.9, 0.999, 1e-8, r.weight_decay});
   const std::size_t T = r.model.n_ctx;
-  for (std::size_t step = 0; step < steps; ++step)
-    t.losses.push_back(grouped_train_step(t.model, optimizer, random_batch(rng, train_ids, r.batch, T), T));
-  t.held_out_bits = grouped_mean_loss(t.model, held_ids, T).loss / std::log(2.0);
+  for (std::size_t step = 0; step < steps; ++step) {
+    t.losses.push_back(grouped_train_step(t.model, optimizer,
+                                          training_batch(rng, x.train_ids, x.train_starts, r.batch, T), T));
+  }
+  t.held_out_bits = grouped_mean_loss(t.model, x.held_ids, x.held_windows).loss / std::log(2.0);
   return t;
 }
 
@@ -220,7 +214,7 @@ struct Grouped {
   double scale = 0;
 };
 
-struct Window {
+struct SlidingWindow {
   std::size_t W = 0, T = 0;
   std::vector<std::size_t> prefills;  // a few P, before and after the ring wraps
   std::vector<double> errors;         // max |ring-buffer cache − band-masked recomputation|
@@ -233,18 +227,19 @@ struct Example {
   RunConfig config;
   Corpus corpus;
   Vocabulary vocab;
-  std::vector<std::size_t> train_ids, held_ids, context;  // context: the first held-out n_ctx characters
-  std::vector<double> rerun_losses;                       // the first steps trained again
+  Text text;
+  std::vector<std::size_t> context;  // the first held-out n_ctx characters
+  std::vector<double> rerun_losses;  // the first steps trained again
   CacheCheck cache;
   Timing timing;
   double parameter_bytes = 0, cache_bytes = 0, timing_cache_bytes = 0, timing_parameter_bytes = 0;
   Grouped grouped;
-  Window window;
+  SlidingWindow window;
   std::string sample_cached, sample_recomputed, prompt;
 };
 
-Window check_window(const TinyGpt& model, const std::vector<std::size_t>& ids, std::size_t W) {
-  Window w;
+SlidingWindow check_window(const TinyGpt& model, const std::vector<std::size_t>& ids, std::size_t W) {
+  SlidingWindow w;
   w.W = W;
   w.T = ids.size();
   const Matrix band = recompute_logits(model, ids, W);
@@ -265,18 +260,20 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
   e.corpus = split_poems(poems);
   e.vocab = make_vocabulary(poems);
   e.config = run_config(opt, e.vocab.size());
-  e.train_ids = e.vocab.encode(e.corpus.train);
-  e.held_ids = e.vocab.encode(e.corpus.held_out);
   const TinyGptConfig& mc = e.config.model;
-  e.context.assign(e.held_ids.begin(), e.held_ids.begin() + mc.n_ctx);
+  const std::size_t newline = e.vocab.ids.at(U'\n');
+  e.text.train_ids = e.vocab.encode(e.corpus.train);
+  e.text.held_ids = e.vocab.encode(e.corpus.held_out);
+  e.text.train_starts = line_starts(e.text.train_ids, newline);
+  e.text.held_windows = evaluation_windows(e.text.held_ids, newline, mc.n_ctx);
+  e.context.assign(e.text.held_ids.begin(), e.text.held_ids.begin() + mc.n_ctx);
   const std::size_t H = mc.n_heads, G = static_cast<std::size_t>(opt.kv_heads);
   // 1. train G = H (chapter 16's model) and G = --kv-heads from the same seed; the first steps again
   Grouped& g = e.grouped;
-  g.full = train(e.config, H, opt.common.seed, e.train_ids, e.held_ids, e.config.steps);
-  g.grouped = train(e.config, G, opt.common.seed, e.train_ids, e.held_ids, e.config.steps);
+  g.full = train(e.config, H, opt.common.seed, e.text, e.config.steps);
+  g.grouped = train(e.config, G, opt.common.seed, e.text, e.config.steps);
   e.rerun_losses =
-      train(e.config, H, opt.common.seed, e.train_ids, e.held_ids, std::min<std::size_t>(2, e.config.steps))
-          .losses;
+      train(e.config, H, opt.common.seed, e.text, std::min<std::size_t>(2, e.config.steps)).losses;
   const TinyGpt& model = g.full.model;
   // 2. (a) cached against recomputed, every prefill length
   e.cache = check_cache(model, e.context);
@@ -430,7 +427,7 @@ void show_grouped(const Example& e) {
 }
 
 void show_window(const Example& e) {
-  const Window& w = e.window;
+  const SlidingWindow& w = e.window;
   print_section(fmt::format("6. A sliding window of W = {}: the cache as a ring buffer", w.W));
   fmt::print("position p goes to slot p mod {}; each query sees its last {} positions\n", w.W, w.W);
   fmt::print("max |ring-buffer cache − band-masked recomputation| over T = {} tokens:\n", w.T);
@@ -496,7 +493,7 @@ SelfChecks self_checks(const Example& e) {
   checks.expect("the cache shrinks by H/G with G K/V heads", ratios);
   checks.close("grouped model: cached logits equal recomputed ones (relative)",
                g.cached_error / std::max(1.0, g.scale), 1e-12);
-  const Window& w = e.window;
+  const SlidingWindow& w = e.window;
   checks.close(fmt::format("ring buffer equals the band mask, the buffer wrapped {} time{} (relative)",
                            (w.T - 1) / w.W, (w.T - 1) / w.W == 1 ? "" : "s"),
                *std::max_element(w.errors.begin(), w.errors.end()) / std::max(1.0, w.scale), 1e-12);
@@ -529,6 +526,13 @@ void require_enough_text(const std::vector<Poem>& poems, std::size_t n_ctx, cons
   const Corpus corpus = split_poems(poems);
   if (corpus.train.size() < 2 * (n_ctx + 1) || corpus.held_out.size() < n_ctx + 1)
     throw usage_error(fmt::format("{}: too little text for windows of {} characters", data, n_ctx + 1));
+  // a training window starts where a line starts (chapter 16): one must fit
+  const Vocabulary vocab = make_vocabulary(poems);
+  const std::vector<std::size_t> train = vocab.encode(corpus.train);
+  bool fits = false;
+  for (std::size_t s : line_starts(train, vocab.ids.at(U'\n'))) fits = fits || s + n_ctx + 1 <= train.size();
+  if (!fits)
+    throw usage_error(fmt::format("{}: no training line starts a window of {} characters", data, n_ctx + 1));
 }
 
 int run_default(const Options& opt) {

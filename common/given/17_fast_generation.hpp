@@ -61,7 +61,8 @@ TinyGptLossAndGradients grouped_loss_and_gradients(const TinyGpt& model, const s
 double grouped_train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::size_t seq_len);
 
 // grouped_mean_loss — chapter 16's mean_loss (nats per character on a text's windows) for any G.
-TextLoss grouped_mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text, std::size_t seq_len);
+TextLoss grouped_mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,
+                           const std::vector<Window>& windows);
 
 // --- full recomputation, with a band mask ------------------------------------------------------------
 

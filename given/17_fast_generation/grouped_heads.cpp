@@ -147,8 +147,9 @@ double grouped_train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, 
   return r.loss;
 }
 
-TextLoss grouped_mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text, std::size_t T) {
-  return mean_loss(expand_kv_heads(model), text, T);
+TextLoss grouped_mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,
+                           const std::vector<Window>& windows) {
+  return mean_loss(expand_kv_heads(model), text, windows);
 }
 
 // true where j > i or j <= i − W
