@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     --bench) bench=1 ;;
     --seeds) seeds=$2; shift ;;
     --only) only=$2; shift ;;
-    *) bin=$1 ;;
+    *) bin=$(cd "$1" && pwd) ;;  # absolute: the runs start in tests/fixtures
   esac
   shift
 done
@@ -133,6 +133,18 @@ load_cases() {
       done ;;
     ch12_*) for d in 02_dot_product_attention/*/; do
         for b in 1 2 3 64 100000; do run "$exe" --load "$d" --block-size $b; run "$exe" --load "$d" --block-size $b --causal; done
+      done ;;
+    ch13_*) for d in 13_backpropagation/*/; do
+        for h in 1 2 3 4; do run "$exe" --load "$d" --heads $h; done
+        run "$exe" --load "$d" --causal
+      done ;;
+    ch14_*) for d in 14_training/*/; do
+        for h in 1 2 3 4; do run "$exe" --load "$d" --heads $h; run "$exe" --load "$d" --heads $h --norm-first; done
+        for n in 1 2 100000; do run "$exe" --load "$d" --train-steps $n; done
+      done ;;
+    ch15_*) for d in 15_rnn_to_attention/*/ 10_attention_vs_rnn/*/; do run "$exe" --load "$d"; done ;;
+    ch16_*) for d in 16_tiny_gpt/*/ bad_16/*/; do
+        for h in 1 2 3 4 8; do run "$exe" --load "$d" --heads $h; done
       done ;;
   esac
 }

@@ -53,17 +53,19 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
   RunConfig r;
   r.model.vocab = vocab;
   if (opt.full) {
-    // with 22,400 training characters a wider model or more steps overfits: measured, E = 64, F = 256
-    // at lr 3e-3 was best on the held-out poems near step 180 (8.89 bits) and at 10.7 by step 600
+    // 22,400 training characters are little for 300,000 parameters, and weight decay 0.1 let the model
+    // overfit (measured: held-out 8.53 bits at step 400, 9.20 at step 1000); with 1.0 the held-out
+    // loss was 8.39 from step 720 to 960 and 8.43 at step 1200, and the share of regular sampled lines
+    // still grew (28% at step 800, 39% at step 1200)
     r.model.n_ctx = 64;
     r.model.d_model = 48;
     r.model.n_heads = 4;
     r.model.d_ff = 192;
     r.model.n_layers = 2;
     r.batch = 16;
-    r.steps = 400;
+    r.steps = 1000;
     r.lr = 1e-3;
-    r.weight_decay = 0.1;
+    r.weight_decay = 1.0;
   } else {
     r.model.n_ctx = 32;
     r.model.d_model = 32;
@@ -501,8 +503,11 @@ SelfChecks self_checks(const Example& e, const Options& opt) {
                   fmt::format("{:.4f} < {:.4f}", t.held_out_bits.back(), std::log2(e.vocab.size())));
     if (opt.full) {
       const double best = std::min(e.bigram_bits, e.bigram_small_bits);
-      checks.expect("below both bigram baselines on held-out poems by 0.5 bits or more",
-                    e.model_bits < best - 0.5, fmt::format("{:.4f} < {:.4f} − 0.5", e.model_bits, best));
+      checks.expect("below both bigram baselines on held-out poems by 0.75 bits or more",
+                    e.model_bits < best - 0.75, fmt::format("{:.4f} < {:.4f} − 0.75", e.model_bits, best));
+      const double with = e.shape_with.share(), without = e.shape_without.share();
+      checks.expect("with positions, 10 points more of the sampled lines are regular than without",
+                    with > without + 0.1, fmt::format("{} against {}", percent(with), percent(without)));
     }
   }
   return checks;
@@ -650,13 +655,15 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 16: A tiny GPT", "ch16_tiny_gpt"};
   Options opt;
   app.add_flag("--full", opt.full,
-               "Train the larger model (n_ctx 64, E 48, 2 blocks) for 400 steps (minutes)");
-  app.add_option("--train-steps", opt.train_steps, "Training steps (50; 400 with --full)")
-      ->check(whole_number_in(1, 1000000));
+               "Train the larger model (n_ctx 64, E 48, 2 blocks) for 1000 steps (minutes)");
+  app.add_option("--train-steps", opt.train_steps, "Training steps (50; 1000 with --full)")
+      ->check(whole_number_in(1, 1000000))
+      ->default_str("50");
   app.add_option("--temperature", opt.temperature, "Sampling temperature (default 0.8)")
       ->check(positive_up_to(100.0));
-  app.add_option("--top-k", opt.top_k, "Top-k of the samples (default 10)")
-      ->check(whole_number_in(1, 100000));
+  app.add_option("--top-k", opt.top_k, "Top-k of the samples")
+      ->check(whole_number_in(1, 100000))
+      ->capture_default_str();
   app.add_option("--data", opt.data, "The poems (default Debian's fortunes-zh tang300)");
   app.add_option("--heads", opt.heads, "Heads H of the --load files")
       ->check(whole_number_in(1, 4096))

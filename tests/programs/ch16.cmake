@@ -43,3 +43,7 @@ course_expect_error(ch16_tiny_gpt data_is_a_directory --data bad_16/data)
 foreach(case too_short no_author not_utf8)
   course_expect_error(ch16_tiny_gpt data_${case} --data bad_16/data/tang300_${case})
 endforeach()
+
+# The docs' --full block and its figures (docs/figures/16-full/): minutes (cmake/Course.cmake:
+# course_full_docs_test).
+course_full_docs_test(16)
