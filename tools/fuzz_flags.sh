@@ -146,6 +146,12 @@ load_cases() {
     ch16_*) for d in 16_tiny_gpt/*/ bad_16/*/; do
         for h in 1 2 3 4 8; do run "$exe" --load "$d" --heads $h; done
       done ;;
+    ch17_*) for d in 17_fast_generation/*/ bad_16/*/; do
+        for h in 1 2 3 4 8; do
+          run "$exe" --load "$d" --heads $h
+          for p in 0 1 5 6 7 100; do run "$exe" --load "$d" --heads $h --prefill $p; done
+        done
+      done ;;
   esac
 }
 

@@ -1,0 +1,36 @@
+# Chapter 17 program: PyTorch's TinyGPT (fixtures by tools/make_fixtures_17.py) decoded with the KV cache
+# — a prefill of P = 0, 1, T/2 (the default) and T tokens, then one at a time — whose logits must equal
+# PyTorch's full forward to 1e-9; bad input (the malformed --load files are chapter 16's, bad_16/).
+foreach(case prefill_zero prefill_one prefill_default prefill_all)
+  course_interop_test(ch17_fast_generation 17_fast_generation/${case} logits.npy)
+endforeach()
+
+course_expect_error(ch17_fast_generation data_missing --data /nonexistent/tang300)
+course_expect_error(ch17_fast_generation kv_heads_not_dividing --kv-heads 3)
+course_expect_error(ch17_fast_generation kv_heads_zero --kv-heads 0)
+course_expect_error(ch17_fast_generation window_zero --window 0)
+course_expect_error(ch17_fast_generation window_past_context --window 33)
+course_expect_error(ch17_fast_generation temperature_zero --temperature 0)
+course_expect_error(ch17_fast_generation temperature_negative --temperature -1)
+course_expect_error(ch17_fast_generation temperature_nan --temperature nan)
+course_expect_error(ch17_fast_generation temperature_inf --temperature inf)
+course_expect_error(ch17_fast_generation top_k_zero --top-k 0)
+course_expect_error(ch17_fast_generation train_steps_zero --train-steps 0)
+course_expect_error(ch17_fast_generation train_steps_huge --train-steps 1000000)
+course_expect_error(ch17_fast_generation heads_without_load --heads 2)
+course_expect_error(ch17_fast_generation prefill_without_load --prefill 2)
+course_expect_error(ch17_fast_generation save_without_load --save /tmp/ch17_never_written)
+course_expect_error(ch17_fast_generation load_missing_dir --load no_such_dir)
+course_expect_error(ch17_fast_generation load_prefill_beyond_t --load 17_fast_generation/prefill_zero --heads 2
+                    --prefill 7)
+course_expect_error(ch17_fast_generation load_prefill_negative --load 17_fast_generation/prefill_zero --heads 2
+                    --prefill -1)
+course_expect_error(ch17_fast_generation load_heads_not_dividing --load 17_fast_generation/prefill_zero --heads 3)
+course_expect_error(ch17_fast_generation load_with_kv_heads --load 17_fast_generation/prefill_zero --heads 2
+                    --kv-heads 1)
+course_expect_error(ch17_fast_generation load_with_window --load 17_fast_generation/prefill_zero --heads 2
+                    --window 2)
+foreach(case idx_out_of_vocab idx_negative idx_longer_than_context idx_float idx_int32 idx_empty missing_norm_bias
+             missing_head missing_block_key head_wrong_vocab pos_wrong_width in_proj_wrong_shape no_blocks)
+  course_expect_error(ch17_fast_generation load_${case} --load bad_16/${case} --heads 2)
+endforeach()
