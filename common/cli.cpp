@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <unistd.h>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -102,6 +103,23 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool interop) {
         ->type_name("DIR");
     app.add_option("--save", options.save_dir, "Write the outputs as .npy files into DIR")->type_name("DIR");
   }
+}
+
+CLI::Validator positive_up_to(double high) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double value = 0;
+        std::size_t used = 0;
+        try {
+          value = std::stod(text, &used);
+        } catch (...) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size() || !std::isfinite(value) || !(value > 0.0) || value > high)
+          return fmt::format("must be a finite number above 0 and at most {:g}", high);
+        return "";
+      },
+      fmt::format("NUMBER in (0, {:g}]", high));
 }
 
 CLI::Validator whole_number_in(long long low, long long high) {

@@ -29,6 +29,9 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool interop);
 // A CLI11 check that the text is a whole number in [low, high], with a plain message otherwise.
 CLI::Validator whole_number_in(long long low, long long high);
 
+// A CLI11 check that the text is a finite number in (0, high] (CLI::PositiveNumber lets "nan" through).
+CLI::Validator positive_up_to(double high);
+
 // Adds a size flag that must be a whole number in [1, max].
 CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value, const std::string& help,
                              int max);

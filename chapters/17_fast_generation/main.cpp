@@ -573,22 +573,11 @@ int run_default(const Options& opt) {
 
 // ---- --load: PyTorch's TinyGPT files, decoded with the cache ----------------------------------------------
 
-std::vector<std::size_t> load_ids(const std::string& dir, std::size_t vocab) {
-  const Int64Vector v = load_int64_vector(dir, "idx", "(T,)");
-  std::vector<std::size_t> ids;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (v(i) < 0 || v(i) >= static_cast<std::int64_t>(vocab))
-      throw usage_error(fmt::format("idx.npy: entry {} is {}, not a token id in [0, {})", i, v(i), vocab));
-    ids.push_back(static_cast<std::size_t>(v(i)));
-  }
-  return ids;
-}
-
 int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
   const TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));
   const TinyGptConfig& c = model.config;
-  const std::vector<std::size_t> ids = load_ids(dir, c.vocab);
+  const std::vector<std::size_t> ids = load_token_ids(dir, "idx", c.vocab);
   const std::size_t T = ids.size();
   if (T == 0) throw usage_error("idx.npy is empty");
   if (T > c.n_ctx) {
@@ -630,25 +619,6 @@ int run(const Options& opt) {
   if (!opt.common.save_dir.empty())
     throw usage_error("--save writes what --load computes; give --load DIR too");
   return run_default(opt);
-}
-
-// A CLI11 check: a finite number in (0, high] (CLI::PositiveNumber lets nan through). The same as
-// chapter 16's.
-CLI::Validator positive_up_to(double high) {
-  return CLI::Validator(
-      [=](std::string& text) -> std::string {
-        double value = 0;
-        std::size_t used = 0;
-        try {
-          value = std::stod(text, &used);
-        } catch (...) {
-          used = 0;
-        }
-        if (used == 0 || used != text.size() || !std::isfinite(value) || !(value > 0.0) || value > high)
-          return fmt::format("must be a finite number above 0 and at most {:g}", high);
-        return "";
-      },
-      fmt::format("NUMBER in (0, {:g}]", high));
 }
 
 }  // namespace

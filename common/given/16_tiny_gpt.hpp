@@ -132,6 +132,10 @@ std::size_t parameter_count(const TinyGpt& model);
 // file or wrong shape is a usage_error naming the file.
 TinyGpt load_tiny_gpt(const std::string& dir, std::size_t n_heads);
 
+// load_token_ids — DIR/NAME.npy, a (T,) int64 vector of token ids, each checked to be in [0, vocab):
+// a usage_error naming the file and the entry otherwise (also for a wrong dtype or rank).
+std::vector<std::size_t> load_token_ids(const std::string& dir, const std::string& name, std::size_t vocab);
+
 // What the backward needs from the forward.
 struct TinyGptForward {
   Matrix logits;                            // (B·T, V)

@@ -63,6 +63,19 @@ std::size_t parameter_count(const TinyGpt& model) {
   return n;
 }
 
+std::vector<std::size_t> load_token_ids(const std::string& dir, const std::string& name, std::size_t vocab) {
+  const Int64Vector v = load_int64_vector(dir, name, "(T,)");
+  std::vector<std::size_t> ids;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v(i) < 0 || v(i) >= static_cast<std::int64_t>(vocab)) {
+      throw usage_error(
+          fmt::format("{}.npy: entry {} is {}, not a token id in [0, {})", name, i, v(i), vocab));
+    }
+    ids.push_back(static_cast<std::size_t>(v(i)));
+  }
+  return ids;
+}
+
 TinyGpt load_tiny_gpt(const std::string& dir, std::size_t n_heads) {
   TinyGpt m;
   m.tok = load_matrix(dir, "tok.weight", "(V, E)");
