@@ -6,8 +6,8 @@
 //                                [--threads T] [--naive-n-max N] [--loops-n-max N] [--python PATH]
 //                                [--script PATH] [--no-pytorch]
 //
-// Run it from the repository root (the PyTorch side is tools/bench_12_pytorch.py, a child process
-// started with OPENBLAS_NUM_THREADS=1; see bench/bench_util.hpp). Honest timing: for each n, every
+// The PyTorch side is tools/bench_12_pytorch.py (found in the source tree), a child process started
+// with OPENBLAS_NUM_THREADS=1 (bench/bench_util.hpp); --no-pytorch leaves it out. Honest timing: for each n, every
 // contender below is called once per round, all of them in turn, R rounds (3 from n = 8192 on), after
 // one warm-up call each up to n = 4096; each figure is the median over the rounds, so that every
 // contender sees the same load. Not a test: compare the columns of one run with each other.
@@ -51,7 +51,7 @@ struct Options {
   int naive_n_max = 4096;  // naive attention holds (n, n) matrices: skip it above this n
   int loops_n_max = 2048;  // the loop version is slow; skip it above this n
   std::string python = "/usr/bin/python3";
-  std::string script = "tools/bench_12_pytorch.py";
+  std::string script = COURSE_SOURCE_DIR "/tools/bench_12_pytorch.py";
   bool no_pytorch = false;
 };
 
@@ -221,9 +221,8 @@ int run(const Options& opt) {
   if (!opt.no_pytorch)
     torch = std::make_unique<bench::ChildProcess>(
         std::vector<std::string>{opt.python, opt.script, std::to_string(d)},
-        fmt::format("the PyTorch side ({} {}); run from the repository root, or give --python / --script, "
-                    "or --no-pytorch",
-                    opt.python, opt.script));
+        fmt::format("the PyTorch side ({} {}); give --python / --script, or --no-pytorch", opt.python,
+                    opt.script));
   Rng rng(opt.common.seed);
   PeakProducts peak(rng);
   fmt::print("Chapter 12 benchmark: tiled attention closer to the machine, d = {}, B = {}\n", d, B);
@@ -422,7 +421,8 @@ int main(int argc, char** argv) {
   add_size_option(app, "--loops-n-max", opt.loops_n_max, "Largest n for the (slow) loop version",
                   largest(&Options::loops_n_max));
   app.add_option("--python", opt.python, "The Python with PyTorch (default /usr/bin/python3)");
-  app.add_option("--script", opt.script, "The PyTorch side (default tools/bench_12_pytorch.py)");
+  app.add_option("--script", opt.script,
+                 "The PyTorch side (default: tools/bench_12_pytorch.py in the source tree)");
   app.add_flag("--no-pytorch", opt.no_pytorch, "Time the C++ side only");
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });

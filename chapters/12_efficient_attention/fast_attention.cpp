@@ -69,9 +69,11 @@ struct Exp64 {
     p = p * r + 1.0 / 6.0;
     p = p * r + 0.5;
     p = p * r + 1.0;
-    p = p * r + 1.0;                                       // e^r
-    const std::int64_t shifter_bits = 0x4338000000000000;  // the bits of 1.5 · 2^52
-    const std::int64_t k = __builtin_bit_cast(std::int64_t, t) - shifter_bits;
+    p = p * r + 1.0;  // e^r
+    // k and 2^k's bits, in unsigned arithmetic (wrap-around is defined; for x = -inf the bits are
+    // garbage that the last line discards)
+    const std::uint64_t shifter_bits = 0x4338000000000000;  // the bits of 1.5 · 2^52
+    const std::uint64_t k = __builtin_bit_cast(std::uint64_t, t) - shifter_bits;
     const double two_k = __builtin_bit_cast(double, (k + 1023) << 52);  // 2^k
     double y = p * two_k;
     y = x > 709.0 ? std::numeric_limits<double>::infinity() : y;
@@ -97,8 +99,8 @@ struct Exp32 {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    const std::int32_t shifter_bits = 0x4B400000;  // the bits of 1.5 · 2^23
-    const std::int32_t k = __builtin_bit_cast(std::int32_t, t) - shifter_bits;
+    const std::uint32_t shifter_bits = 0x4B400000;  // the bits of 1.5 · 2^23
+    const std::uint32_t k = __builtin_bit_cast(std::uint32_t, t) - shifter_bits;
     const float two_k = __builtin_bit_cast(float, (k + 127) << 23);  // 2^k
     float y = p * two_k;
     y = x > 88.0f ? std::numeric_limits<float>::infinity() : y;
