@@ -2,10 +2,11 @@
 // float32 and several threads (see fast_attention.hpp for what each step is for).
 //
 // Compiled on its own (cmake/FastAttention12.cmake), not with the course's shared precompiled header,
-// because it needs its own flags: -O3 (the vectoriser), -fopenmp-simd (the `#pragma omp simd`
-// reductions below, and nothing else of OpenMP: no runtime, no threads) and -ffp-contract=fast (a · b + c
-// as one fused multiply-add where the CPU has it) and -fno-trapping-math (so that both sides of the
-// `x < -708 ? 0 : y` below may be computed, four lanes at a time: no value changes). No -ffast-math: -inf must stay -inf (a masked score).
+// because it needs its own flags: -O3 (the vectoriser); -fopenmp-simd (the `#pragma omp simd`
+// reductions below, and nothing else of OpenMP: no runtime, no threads); -ffp-contract=fast (a · b + c
+// as one fused multiply-add where the CPU has it); -fno-trapping-math (so that both sides of the
+// `x < -708 ? 0 : y` below may be computed, four lanes at a time; no value changes). No -ffast-math:
+// -inf must stay -inf (a masked score).
 #include "fast_attention.hpp"
 
 #include <cblas.h>  // Debian's libopenblas-dev: cblas_dgemm, cblas_sgemm
@@ -48,8 +49,8 @@ namespace {
 // k · ln 2 is subtracted in two pieces (Cody & Waite: ln 2 = ln2_hi + ln2_lo, with ln2_hi's last bits
 // zero, so k · ln2_hi is exact), else r would lose digits. round() is done by adding 1.5 · 2^52: the
 // sum has no bits below 1, so the hardware rounds x / ln 2 to an integer, and k is in the low bits.
-// Below x = -708, e^x is under the smallest normal double (2.2e-308) and we return 0 — also for -inf,
-// the masked score, for which the arithmetic above gives NaN and the last line discards it.
+// Below x = -708 we return 0 (e^-708 = 3.3e-308, next to the smallest normal double, 2.2e-308) — also
+// for -inf, the masked score, for which the arithmetic above gives garbage that the last line discards.
 struct Exp64 {
   static COURSE_INLINE double eval(double x) {
     constexpr double log2e = 1.4426950408889634, ln2_hi = 6.93147180369123816490e-01,
