@@ -7,14 +7,14 @@
 //                                [--torch64-n-max N] [--script PATH] [--no-pytorch]
 //
 // The PyTorch side is tools/bench_12_pytorch.py (found in the source tree), a child process started
-// with OPENBLAS_NUM_THREADS=1 (bench/bench_util.hpp); --no-pytorch leaves it out. Honest timing: for each n, every
-// contender below is called once per round, all of them in turn, R rounds (3 from n = 8192 on), after
-// one warm-up call each up to n = 4096; each figure is the median over the rounds, so that every
-// contender sees the same load. Not a test: compare the columns of one run with each other.
+// with OPENBLAS_NUM_THREADS=1 (bench/bench_util.hpp); --no-pytorch leaves it out. Honest timing: for
+// each n, every contender below is called once per round, all of them in turn, R rounds (3 from
+// n = 8192 on), after one warm-up call each up to n = 4096; each figure is the median over the rounds,
+// so that every contender sees the same load. Not a test: compare the columns of one run.
 //
-// The limits, measured in the same run (median over R rounds of one call each, before the sizes):
-//   peak f64 / f32  one 1024 x 1024 x 1024 product, OpenBLAS dgemm / sgemm, one thread, and with T threads
-// The contenders, all computing softmax(Q Kᵀ / √d) V (4 n² d flops: the two products) or its first product:
+// The limits, timed in the same rounds as the contenders:
+//   peak           one 1024 x 1024 x 1024 product, OpenBLAS dgemm / sgemm, with one thread and with T
+// The contenders, all computing softmax(Q Kᵀ / √d) V (4 n² d flops: the two products) or Q Kᵀ:
 //   gemm           S = Q Kᵀ alone, dgemm into a buffer allocated beforehand (2 n² d flops)
 //   naive          S = Q Kᵀ (dgemm), softmax of every row, S V (dgemm): the whole (n, n) matrix
 //   tiled std::exp fast_tiled_attention with vector_exp = false: BLAS blocks, one std::exp per score
