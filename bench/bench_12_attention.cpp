@@ -223,8 +223,8 @@ int run(const Options& opt) {
   if (!opt.no_pytorch)
     torch = std::make_unique<bench::ChildProcess>(
         std::vector<std::string>{opt.python, opt.script, std::to_string(d)},
-        fmt::format("the PyTorch side ({} {}); give --python / --script, or --no-pytorch", opt.python,
-                    opt.script));
+        fmt::format("the PyTorch side ({} {})", opt.python, opt.script),
+        "give --python / --script, or --no-pytorch");
   Rng rng(opt.common.seed);
   PeakProducts peak(rng);
   fmt::print("Chapter 12 benchmark: tiled attention closer to the machine, d = {}, B = {}\n", d, B);

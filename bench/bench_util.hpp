@@ -32,8 +32,8 @@ inline double median(std::vector<double> v) {
 // `ask` sends a line and returns the line it answers; the destructor sends "quit" and waits for it.
 class ChildProcess {
  public:
-  // args[0] is the program; `what` names it in the error when it does not start.
-  ChildProcess(const std::vector<std::string>& args, const std::string& what) {
+  // args[0] is the program; `what` names it and `hint` says what to do in the error when it does not start.
+  ChildProcess(const std::vector<std::string>& args, const std::string& what, const std::string& hint) {
     int to_child[2], from_child[2];
     if (pipe(to_child) != 0 || pipe(from_child) != 0) throw usage_error("cannot make a pipe for " + what);
     pid_ = fork();
@@ -55,7 +55,7 @@ class ChildProcess {
     close(from_child[1]);
     to_ = fdopen(to_child[1], "w");
     from_ = fdopen(from_child[0], "r");
-    if (read_line() != "ready") throw usage_error(what + " did not start");
+    if (read_line() != "ready") throw usage_error(what + " did not start; " + hint);
   }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
