@@ -12,14 +12,13 @@
 // OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1)). The two sides take turns, R rounds of K
 // steps each, C++ first, so that both see the same load; the time per step is the median over the
 // rounds. Not a test: timings depend on the machine and its load. Compare the columns of one run.
+#include "bench_util.hpp"
 #include "cli.hpp"
 #include "given/16_tiny_gpt.hpp"
 #include "linalg.hpp"
 #include "rng.hpp"
 
 #include <fmt/format.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +27,8 @@
 #include <memory>
 
 using namespace course;
+using course::bench::median;
+using course::bench::seconds_since;
 
 namespace {
 
@@ -58,88 +59,15 @@ Cost cost_of(const Options& opt) {
   return {8.0 * rows * (40.0 * opt.d_ff * opt.layers + 3.0 * opt.vocab), 1.2 * opt.rounds * opt.steps * step};
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+// The PyTorch side (tools/bench_16_pytorch.py): a child process over two pipes (bench/bench_util.hpp).
+std::unique_ptr<bench::ChildProcess> start_pytorch(const Options& opt, const TinyGptConfig& c) {
+  return std::make_unique<bench::ChildProcess>(
+      std::vector<std::string>{opt.python, opt.script, std::to_string(c.vocab), std::to_string(c.n_ctx),
+                               std::to_string(c.d_model), std::to_string(c.n_heads), std::to_string(c.d_ff),
+                               std::to_string(c.n_layers), std::to_string(opt.batch)},
+      fmt::format("the PyTorch side ({} {})", opt.python, opt.script),
+      "run from the repository root, or give --python / --script, or --no-pytorch");
 }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// The PyTorch side: a child process with its stdin and stdout on two pipes.
-class PyTorchSide {
- public:
-  PyTorchSide(const Options& opt, const TinyGptConfig& c) {
-    int to_child[2], from_child[2];
-    if (pipe(to_child) != 0 || pipe(from_child) != 0)
-      throw usage_error("cannot make a pipe for the PyTorch side");
-    pid_ = fork();
-    if (pid_ < 0) throw usage_error("cannot start the PyTorch side (fork failed)");
-    if (pid_ == 0) {  // the child: stdin and stdout on the pipes, then the script
-      dup2(to_child[0], 0);
-      dup2(from_child[1], 1);
-      close(to_child[1]);
-      close(from_child[0]);
-      setenv("OPENBLAS_NUM_THREADS", "1", 1);
-      setenv("OMP_NUM_THREADS", "1", 1);
-      const std::vector<std::string> args = {opt.python,
-                                             opt.script,
-                                             std::to_string(c.vocab),
-                                             std::to_string(c.n_ctx),
-                                             std::to_string(c.d_model),
-                                             std::to_string(c.n_heads),
-                                             std::to_string(c.d_ff),
-                                             std::to_string(c.n_layers),
-                                             std::to_string(opt.batch)};
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(opt.python.c_str(), argv.data());
-      _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    to_ = fdopen(to_child[1], "w");
-    from_ = fdopen(from_child[0], "r");
-    if (read_line() != "ready") {
-      throw usage_error(
-          fmt::format("the PyTorch side ({} {}) did not start; run from the repository root, or "
-                      "give --python / --script, or --no-pytorch",
-                      opt.python, opt.script));
-    }
-  }
-  ~PyTorchSide() {
-    if (to_) {
-      std::fputs("quit\n", to_);
-      std::fclose(to_);
-    }
-    if (from_) std::fclose(from_);
-    if (pid_ > 0) waitpid(pid_, nullptr, 0);
-  }
-  // seconds for k steps
-  double round(int k) {
-    std::fprintf(to_, "round %d\n", k);
-    std::fflush(to_);
-    const std::string line = read_line();
-    char* end = nullptr;
-    const double seconds = std::strtod(line.c_str(), &end);
-    if (line.empty() || end == line.c_str()) throw usage_error("the PyTorch side stopped answering");
-    return seconds;
-  }
-
- private:
-  std::string read_line() {
-    char buffer[256];
-    if (!std::fgets(buffer, sizeof buffer, from_)) return "";
-    std::string line(buffer);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    return line;
-  }
-  pid_t pid_ = -1;
-  FILE* to_ = nullptr;
-  FILE* from_ = nullptr;
-};
 
 // multiply-adds per second of one 512 x 512 x 512 product (common/linalg.hpp, one thread): the
 // machine's practical peak for float64 products
@@ -176,15 +104,15 @@ int run(const Options& opt) {
       opt.batch, c.n_ctx, c.d_model, c.n_heads, c.d_ff, c.n_layers, c.vocab, parameter_count(model));
   fmt::print("multiply-adds per step (counted from the sizes): {:.3g}\n", multiply_adds);
   for (int i = 0; i < 2; ++i) train_step(model, optimizer, batch, c.n_ctx);  // warm-up
-  std::unique_ptr<PyTorchSide> pytorch;
-  if (!opt.no_pytorch) pytorch = std::make_unique<PyTorchSide>(opt, c);
+  std::unique_ptr<bench::ChildProcess> pytorch;
+  if (!opt.no_pytorch) pytorch = start_pytorch(opt, c);
   std::vector<double> cpp, torch, rates;
   for (int r = 0; r < opt.rounds; ++r) {
     rates.push_back(product_rate(rng));
     const auto start = std::chrono::steady_clock::now();
     for (int k = 0; k < opt.steps; ++k) train_step(model, optimizer, batch, c.n_ctx);
     cpp.push_back(seconds_since(start) / opt.steps);
-    if (pytorch) torch.push_back(pytorch->round(opt.steps) / opt.steps);
+    if (pytorch) torch.push_back(pytorch->ask_seconds(fmt::format("round {}", opt.steps)) / opt.steps);
   }
   const double peak = median(rates);
   fmt::print("median over {} rounds of {} steps, the two sides taking turns:\n", opt.rounds, opt.steps);

@@ -37,3 +37,11 @@ set_tests_properties(ch12.bad_input.limit_seq_len_range PROPERTIES TIMEOUT 10 FA
                      PASS_REGULAR_EXPRESSION "--seq-len: 100000 is out of range")
 set_tests_properties(ch12.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
                      PASS_REGULAR_EXPRESSION "--seq-len 2000 --d-k 700 --block-size 64 would take [0-9.e+]+ multiply-adds")
+
+# The benchmark's fast tiled attention (chapters/12_efficient_attention/fast_attention.hpp): its own test
+# program, since it is not the student's exercise (chapter 12's contract, stubs and tests are untouched).
+add_executable(test_12_fast_attention ${PROJECT_SOURCE_DIR}/tests/test_12_fast_attention.cpp)
+target_link_libraries(test_12_fast_attention PRIVATE fast_attention_12 course_test_main doctest::doctest)
+course_use_pch(test_12_fast_attention)
+add_test(NAME ch12.fast_attention COMMAND test_12_fast_attention)
+set_tests_properties(ch12.fast_attention PROPERTIES LABELS "ch12")
