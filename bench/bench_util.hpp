@@ -28,7 +28,10 @@ inline double median(std::vector<double> v) {
 }
 
 // A child process (e.g. /usr/bin/python3 tools/bench_NN_pytorch.py ...) with its stdin and stdout on two
-// pipes, started with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1. It must print "ready" first;
+// pipes, started with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1 (one thread unless the script asks
+// for more), and with its idle threads told to sleep at once (OPENBLAS_THREAD_TIMEOUT=4, the least:
+// 2^4 cycles; OMP_WAIT_POLICY=PASSIVE): by default they spin on a core for a while after each call,
+// which slows whatever the benchmark times next. It must print "ready" first;
 // `ask` sends a line and returns the line it answers; the destructor sends "quit" and waits for it.
 class ChildProcess {
  public:
@@ -45,6 +48,8 @@ class ChildProcess {
       close(from_child[0]);
       setenv("OPENBLAS_NUM_THREADS", "1", 1);
       setenv("OMP_NUM_THREADS", "1", 1);
+      setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+      setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
       std::vector<char*> argv;
       for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);

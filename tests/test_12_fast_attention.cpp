@@ -3,15 +3,20 @@
 // exercise, so this is its own test program, test_12_fast_attention, run by ctest as ch12.fast_attention).
 // Correctness only, never timing: the vectorised exponential against std::exp, the float64 result
 // against the naive formula to 1e-12, float32 against float64 within a bound derived from float32's
-// rounding unit, and 1, 2 and 3 threads bitwise equal.
+// rounding unit, 1, 2 and 3 threads bitwise equal, and the team of worker threads.
 #include "fast_attention.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 using namespace course;
@@ -224,5 +229,50 @@ TEST_SUITE("given: 12 fast attention") {
     opt.threads = 1;
     opt.causal = true;
     CHECK_THROWS_AS(fast_tiled_attention(q, k, v, opt), std::invalid_argument);
+  }
+}
+
+TEST_SUITE("given: 12 fast attention's workers") {
+  TEST_CASE("run_on_workers runs job(t) once for every t, each on its own thread, call after call") {
+    // more threads, fewer, more again: the helpers started for a larger call wait out a smaller one
+    for (std::size_t threads : {1, 3, 2, 4, 1, 3}) {
+      CAPTURE(threads);
+      std::vector<int> runs(threads, 0);
+      std::vector<std::thread::id> ids(threads);
+      std::mutex mutex;
+      run_on_workers(threads, [&](std::size_t t) {
+        std::lock_guard<std::mutex> lock(mutex);
+        ++runs[t];
+        ids[t] = std::this_thread::get_id();
+      });
+      for (std::size_t t = 0; t < threads; ++t) CHECK(runs[t] == 1);
+      CHECK(ids[0] == std::this_thread::get_id());  // worker 0 is the caller
+      std::sort(ids.begin(), ids.end());
+      CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());  // all different
+    }
+  }
+
+  TEST_CASE("run_on_workers returns only when every job has returned") {
+    std::atomic<int> finished{0};
+    run_on_workers(3, [&](std::size_t t) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(t == 2 ? 50 : 0));
+      ++finished;
+    });
+    CHECK(finished == 3);
+  }
+
+  TEST_CASE("two callers at once: one call at a time, each gets its own answer") {
+    Rng rng(7);
+    const Matrix q = rng.normal_matrix(300, 8), k = rng.normal_matrix(300, 8), v = rng.normal_matrix(300, 8);
+    FastAttentionOptions opt;
+    opt.block_size = 16;
+    const Matrix expected = fast_tiled_attention(q, k, v, opt);
+    opt.threads = 2;
+    Matrix a, b;
+    std::thread other([&] { a = fast_tiled_attention(q, k, v, opt); });
+    b = fast_tiled_attention(q, k, v, opt);
+    other.join();
+    CHECK(bitwise_equal(a, expected));
+    CHECK(bitwise_equal(b, expected));
   }
 }

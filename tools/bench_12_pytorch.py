@@ -6,7 +6,7 @@ the CPU (Debian's python3-torch), on its own random inputs of the same sizes as 
 
 It prints "ready", then answers each line from stdin, until "quit":
     n N                  make Q, K, V (N, D) in float64 and their float32 copies; answers "ok"
-    time NAME THREADS    one call of NAME with torch.set_num_threads(THREADS); answers its seconds
+    time NAME THREADS    one call of NAME with THREADS threads; answers its seconds
                          (time.perf_counter), after checking the output is finite
 NAME is one of
     naive64   torch.softmax(Q @ K.T / √d, -1) @ V in float64: the formula as written
@@ -14,7 +14,14 @@ NAME is one of
               attention function of PyTorch 1.13 (on the CPU its math path: the whole (N, N) matrix)
     sdpa32    the same in float32
 The C++ bench starts it with OPENBLAS_NUM_THREADS=1 and takes turns with it, one call each.
+
+Threads: torch.set_num_threads sets PyTorch's own (OpenMP) threads, which do the softmax, but not
+OpenBLAS's, which do the products (Debian's PyTorch calls libopenblas: measured, a 2048 x 2048 float64
+product took 0.50 s with 1 and with 2 torch threads under OPENBLAS_NUM_THREADS=1, and 0.24 s once
+OpenBLAS was given 2 threads too). So THREADS is given to both, OpenBLAS's through its C function
+openblas_set_num_threads, in the library PyTorch has already loaded.
 """
+import ctypes
 import math
 import sys
 import time
@@ -26,7 +33,13 @@ import torch.nn.functional as F
 def main():
     d = int(sys.argv[1])
     torch.manual_seed(0)
-    torch.set_num_threads(1)
+    openblas = ctypes.CDLL("libopenblas.so.0")  # the one PyTorch loaded: dlopen returns the same library
+
+    def set_threads(threads):
+        torch.set_num_threads(threads)
+        openblas.openblas_set_num_threads(threads)
+
+    set_threads(1)
     inputs = {}
 
     def naive(q, k, v):
@@ -50,7 +63,7 @@ def main():
             print("ok", flush=True)
         elif words[0] == "time":
             function, dtype = contenders[words[1]]
-            torch.set_num_threads(int(words[2]))
+            set_threads(int(words[2]))
             q, k, v = inputs[dtype]
             with torch.no_grad():
                 start = time.perf_counter()
