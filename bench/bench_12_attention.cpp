@@ -19,7 +19,8 @@
 //   naive          S = Q Kᵀ (dgemm), softmax of every row, S V (dgemm): the whole (n, n) matrix
 //   tiled std::exp fast_tiled_attention with vector_exp = false: BLAS blocks, one std::exp per score
 //   tiled          fast_tiled_attention: BLAS blocks, exponentials in vectorised loops (float64, float32)
-//   tiled T thr.   the same with T threads, each taking a contiguous range of query blocks
+//   tiled T thr.   the same with T threads, each taking a contiguous range of query blocks; and the
+//                  first version of that, with new threads and new scratch memory on every call
 //   loops          the course's reference tiled_attention (solutions/12_...), plain C++ loops
 //   PyTorch        softmax(Q @ K.T / √d) @ V (naive64) and F._scaled_dot_product_attention (sdpa64,
 //                  sdpa32), one thread, and sdpa with T threads
@@ -66,7 +67,7 @@ int rounds_at(const Options& opt, double n) {
 // Work per n, per call (rounds, plus one warm-up up to n = 4096), in this process: the gemm (n² d
 // multiply-adds in OpenBLAS); tiled attention (2 n² d in OpenBLAS) with std::exp (n² math calls), and
 // with the vectorised exp in float64, in float32 (counted as half: twice the numbers per instruction)
-// and with T threads (counted as 1/T); naive up to --naive-n-max (2 n² d, n² math calls, 2 n² fresh
+// and with T threads, kept and fresh (each counted as 1/T); naive up to --naive-n-max (2 n² d, n² math calls, 2 n² fresh
 // doubles); loops up to --loops-n-max (n² d plain multiply-adds). The PyTorch side's time comes on top.
 Cost cost_of(const Options& opt) {
   const double d = opt.d, T = opt.threads;
@@ -74,7 +75,7 @@ Cost cost_of(const Options& opt) {
   for (double n = opt.n_min; n <= opt.n_max; n *= 2) {
     const double calls = rounds_at(opt, n) + (n <= 4096 ? 1 : 0);
     const double tiled = 2.0 * n * n * d * blas_multiply_add;
-    double call = n * n * d * blas_multiply_add + tiled + n * n * math_call + tiled * (1 + 0.5) * (1 + 1 / T);
+    double call = n * n * d * blas_multiply_add + tiled + n * n * math_call + tiled * (1 + 0.5) * (1 + 2 / T);
     if (n <= opt.naive_n_max) call += tiled + n * n * (math_call + 2 * fresh_double);
     if (n <= opt.loops_n_max) call += n * n * d + n * n * math_call;
     work += 3.0 * n * d * normal_draw + calls * call;
@@ -250,10 +251,11 @@ int run(const Options& opt) {
     row.n = n;
     const Matrix q = rng.normal_matrix(n, d), k = rng.normal_matrix(n, d), v = rng.normal_matrix(n, d);
     const MatrixF qf = xt::cast<float>(q), kf = xt::cast<float>(k), vf = xt::cast<float>(v);
-    FastAttentionOptions one, scalar, many;
-    one.block_size = scalar.block_size = many.block_size = B;
+    FastAttentionOptions one, scalar, many, fresh_threads;
+    one.block_size = scalar.block_size = many.block_size = fresh_threads.block_size = B;
     scalar.vector_exp = false;
-    many.threads = T;
+    many.threads = fresh_threads.threads = T;
+    fresh_threads.fresh_each_call = true;  // new threads and new scratch on every call: the first version
     // the outputs and the checks, once, outside the timing
     Matrix tiled;
     // the memory it holds: what the call allocates (the (n, d) output; the scratch too, the first time)
@@ -267,7 +269,9 @@ int run(const Options& opt) {
     const MatrixF tiled_f = fast_tiled_attention(qf, kf, vf, one);
     row.error_f32 = max_abs_diff(Matrix(xt::cast<double>(tiled_f)), tiled);
     row.threads_bitwise = bitwise_equal(fast_tiled_attention(q, k, v, many), tiled) &&
-                          bitwise_equal(fast_tiled_attention(qf, kf, vf, many), tiled_f);
+                          bitwise_equal(fast_tiled_attention(qf, kf, vf, many), tiled_f) &&
+                          bitwise_equal(fast_tiled_attention(q, k, v, fresh_threads), tiled) &&
+                          bitwise_equal(fast_tiled_attention(qf, kf, vf, fresh_threads), tiled_f);
     // the contenders, in two groups timed one after the other, each in interleaved rounds: first those
     // that work in memory they keep (the peaks, the gemm into its buffer, the tiled versions, the loops),
     // then those that take fresh (n, n) matrices on every call and give them back (naive attention, and
@@ -293,11 +297,14 @@ int run(const Options& opt) {
         {"tiled64", [&] { return time_once([&] { Matrix o = fast_tiled_attention(q, k, v, one); }); }},
         {"tiled32", [&] { return time_once([&] { MatrixF o = fast_tiled_attention(qf, kf, vf, one); }); }},
         {"tiled64_T", [&] { return time_once([&] { Matrix o = fast_tiled_attention(q, k, v, many); }); }},
-        {"tiled32_T",
-         [&] { return time_once([&] { MatrixF o = fast_tiled_attention(qf, kf, vf, many); }); }}};
-    std::vector<Contender> fresh;
+        {"tiled32_T", [&] { return time_once([&] { MatrixF o = fast_tiled_attention(qf, kf, vf, many); }); }},
+        {"tiled64_T_fresh",
+         [&] { return time_once([&] { Matrix o = fast_tiled_attention(q, k, v, fresh_threads); }); }},
+        {"tiled32_T_fresh",
+         [&] { return time_once([&] { MatrixF o = fast_tiled_attention(qf, kf, vf, fresh_threads); }); }}};
+    std::vector<Contender> fresh_memory;
     if (n <= static_cast<std::size_t>(opt.naive_n_max))
-      fresh.push_back({"naive", [&] { return time_once([&] { Matrix o = naive_blas(q, k, v); }); }});
+      fresh_memory.push_back({"naive", [&] { return time_once([&] { Matrix o = naive_blas(q, k, v); }); }});
     if (n <= static_cast<std::size_t>(opt.loops_n_max))
       c.push_back(
           {"loops", [&] { return time_once([&] { Matrix o = tiled_attention(q, k, v, B, false); }); }});
@@ -308,16 +315,16 @@ int run(const Options& opt) {
             [&torch, what, threads] { return torch->ask_seconds(fmt::format("time {} {}", what, threads)); };
       };
       if (n <= static_cast<std::size_t>(opt.torch64_n_max)) {
-        fresh.push_back({"torch_sdpa64", ask("sdpa64", 1)});
-        fresh.push_back({"torch_sdpa64_T", ask("sdpa64", T)});
+        fresh_memory.push_back({"torch_sdpa64", ask("sdpa64", 1)});
+        fresh_memory.push_back({"torch_sdpa64_T", ask("sdpa64", T)});
       }
-      fresh.push_back({"torch_sdpa32", ask("sdpa32", 1)});
-      fresh.push_back({"torch_sdpa32_T", ask("sdpa32", T)});
+      fresh_memory.push_back({"torch_sdpa32", ask("sdpa32", 1)});
+      fresh_memory.push_back({"torch_sdpa32_T", ask("sdpa32", T)});
       if (n <= static_cast<std::size_t>(opt.naive_n_max))
-        fresh.push_back({"torch_naive64", ask("naive64", 1)});
+        fresh_memory.push_back({"torch_naive64", ask("naive64", 1)});
     }
     row.s = interleaved(c, rounds_at(opt, n), n <= 4096);
-    for (const auto& [name, seconds] : interleaved(fresh, rounds_at(opt, n), n <= 4096))
+    for (const auto& [name, seconds] : interleaved(fresh_memory, rounds_at(opt, n), n <= 4096))
       row.s[name] = seconds;
     rows.push_back(row);
   }
@@ -359,20 +366,26 @@ int run(const Options& opt) {
                at(r, "tiled64") / at(r, "tiled32"), cell(at(r, "torch_sdpa32")),
                ratio(at(r, "tiled32"), at(r, "torch_sdpa32")), r.error_f32);
   }
-  fmt::print("\n3. {} threads, each taking a contiguous range of query blocks: speed-up over one thread\n",
-             T);
-  fmt::print("{:>6} | {:>6} {:>8} {:>8} {:>6} {:>5} | {:>6} {:>8} {:>8} {:>6} {:>5} | {:>6} {:>6} {:>6}\n",
-             "n", "peak", "f64 1 s", fmt::format("f64 {} s", T), "speed", "peak", "peak", "f32 1 s",
-             fmt::format("f32 {} s", T), "speed", "peak", "gemm", "sdpa64", "sdpa32");
+  fmt::print(
+      "\n3. {} threads, each taking a contiguous range of query blocks: speed-up over one thread\n"
+      "(\"fresh\": the speed-up when each call starts its threads and allocates their scratch anew)\n",
+      T);
+  fmt::print(
+      "{:>6} | {:>6} {:>8} {:>8} {:>6} {:>6} {:>5} | {:>6} {:>8} {:>8} {:>6} {:>6} {:>5} | {:>6} {:>6} "
+      "{:>6}\n",
+      "n", "peak", "f64 1 s", fmt::format("f64 {} s", T), "speed", "fresh", "peak", "peak", "f32 1 s",
+      fmt::format("f32 {} s", T), "speed", "fresh", "peak", "gemm", "sdpa64", "sdpa32");
   for (const Row& r : rows) {
-    fmt::print("{:>6} | {:>6.1f} {} {} {:>5.2f}x {} | {:>6.1f} {} {} {:>5.2f}x {} | {:>6} {:>6} {:>6}\n", r.n,
-               peak_of(r, "peak64_T"), cell(at(r, "tiled64")), cell(at(r, "tiled64_T")),
-               at(r, "tiled64") / at(r, "tiled64_T"), of_peak(r, "peak64_T", "tiled64_T"),
-               peak_of(r, "peak32_T"), cell(at(r, "tiled32")), cell(at(r, "tiled32_T")),
-               at(r, "tiled32") / at(r, "tiled32_T"), of_peak(r, "peak32_T", "tiled32_T"),
-               ratio(at(r, "peak64"), at(r, "peak64_T")),
-               ratio(at(r, "torch_sdpa64"), at(r, "torch_sdpa64_T")),
-               ratio(at(r, "torch_sdpa32"), at(r, "torch_sdpa32_T")));
+    fmt::print(
+        "{:>6} | {:>6.1f} {} {} {:>5.2f}x {:>5.2f}x {} | {:>6.1f} {} {} {:>5.2f}x {:>5.2f}x {} | {:>6} {:>6} "
+        "{:>6}\n",
+        r.n, peak_of(r, "peak64_T"), cell(at(r, "tiled64")), cell(at(r, "tiled64_T")),
+        at(r, "tiled64") / at(r, "tiled64_T"), at(r, "tiled64") / at(r, "tiled64_T_fresh"),
+        of_peak(r, "peak64_T", "tiled64_T"), peak_of(r, "peak32_T"), cell(at(r, "tiled32")),
+        cell(at(r, "tiled32_T")), at(r, "tiled32") / at(r, "tiled32_T"),
+        at(r, "tiled32") / at(r, "tiled32_T_fresh"), of_peak(r, "peak32_T", "tiled32_T"),
+        ratio(at(r, "peak64"), at(r, "peak64_T")), ratio(at(r, "torch_sdpa64"), at(r, "torch_sdpa64_T")),
+        ratio(at(r, "torch_sdpa32"), at(r, "torch_sdpa32_T")));
   }
   // the checks
   double worst64 = 0, worst32 = 0;

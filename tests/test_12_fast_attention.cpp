@@ -187,7 +187,7 @@ TEST_SUITE("given: 12 fast attention") {
     }
   }
 
-  TEST_CASE("fast_tiled_attention: 1, 2 and 3 threads give bitwise the same output") {
+  TEST_CASE("fast_tiled_attention: 1, 2 and 3 threads give bitwise the same output, kept or fresh") {
     // Every query block is computed by the same code on the same numbers whichever thread takes it.
     // The last case is large enough (64 blocks, tens of milliseconds) for the threads to run at the same
     // time: workers sharing one scratch buffer (a mutant) gave different outputs there.
@@ -208,10 +208,16 @@ TEST_SUITE("given: 12 fast attention") {
         const Matrix one = fast_tiled_attention(q, k, v, opt);
         const MatrixF one_f = fast_tiled_attention(to_float(q), to_float(k), to_float(v), opt);
         for (int threads : {2, 3}) {
-          opt.threads = threads;
-          CHECK(bitwise_equal(fast_tiled_attention(q, k, v, opt), one));
-          CHECK(bitwise_equal(fast_tiled_attention(to_float(q), to_float(k), to_float(v), opt), one_f));
+          for (bool fresh : {false, true}) {  // the team of workers, and new threads each call
+            CAPTURE(threads);
+            CAPTURE(fresh);
+            opt.threads = threads;
+            opt.fresh_each_call = fresh;
+            CHECK(bitwise_equal(fast_tiled_attention(q, k, v, opt), one));
+            CHECK(bitwise_equal(fast_tiled_attention(to_float(q), to_float(k), to_float(v), opt), one_f));
+          }
         }
+        opt.fresh_each_call = false;
       }
     }
   }

@@ -219,7 +219,8 @@ void gemm_nn_add(std::size_t n, std::size_t m, std::size_t k, const float* a, co
 // allocated afresh on every call, its pages came back from the operating system each time, and with
 // two threads at n = 512 those page faults made a call take 4.5 ms against 1.9 ms with one thread
 // (glibc gives memory back to the system once more than about 1 MiB is free at the top of its heap).
-// scratch_bytes counts what all threads keep (fast_attention_scratch_bytes).
+// (opt.fresh_each_call keeps that first version, for the benchmark to compare.) scratch_bytes counts what
+// all threads keep (fast_attention_scratch_bytes).
 std::atomic<std::size_t> scratch_bytes{0};
 
 template <class T>
@@ -231,10 +232,12 @@ class Scratch {
     scratch.make_room(B, dv);
     return scratch;
   }
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
   ~Scratch() { scratch_bytes -= storage_.size() * sizeof(T); }
   T *s = nullptr, *m = nullptr, *l = nullptr, *acc = nullptr;
 
- private:
   void make_room(std::size_t B, std::size_t dv) {
     if (B <= B_ && dv <= dv_) return;
     B_ = std::max(B, B_);
@@ -255,6 +258,8 @@ class Scratch {
       p += lines(sizes[i]);
     }
   }
+
+ private:
   std::vector<T> storage_;
   std::size_t B_ = 0, dv_ = 0;
 };
@@ -389,11 +394,20 @@ xt::xtensor<T, 2> attention(const xt::xtensor<T, 2>& q, const xt::xtensor<T, 2>&
   const std::size_t blocks = (L + z.B - 1) / z.B;
   const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(opt.threads), blocks);
   const std::vector<std::size_t> first = split_blocks(blocks, threads, opt.causal);
-  run_on_workers(threads, [&](std::size_t t) {
-    Scratch<T>& scratch = Scratch<T>::of_this_thread(z.B, dv);
+  const auto blocks_of_worker = [&](std::size_t t, Scratch<T>& scratch) {
     for (std::size_t b = first[t]; b < first[t + 1]; ++b)
       query_block(q.data(), k.data(), v.data(), out.data(), b * z.B, z, scratch);
-  });
+  };
+  if (opt.fresh_each_call) {  // the first version: every worker's scratch allocated here, new threads
+    std::vector<Scratch<T>> scratch(threads);
+    for (Scratch<T>& w : scratch) w.make_room(z.B, dv);
+    std::vector<std::thread> helpers;
+    for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(blocks_of_worker, t, std::ref(scratch[t]));
+    blocks_of_worker(0, scratch[0]);
+    for (std::thread& h : helpers) h.join();
+    return out;
+  }
+  run_on_workers(threads, [&](std::size_t t) { blocks_of_worker(t, Scratch<T>::of_this_thread(z.B, dv)); });
   return out;
 }
 

@@ -33,6 +33,8 @@ struct FastAttentionOptions {
   bool causal = false;           // query i reads keys 0..i only (needs L == S)
   int threads = 1;               // worker threads, each a contiguous range of query blocks
   bool vector_exp = true;        // fast_exp in a vectorised loop; false: std::exp per score
+  bool fresh_each_call = false;  // the first version, kept for the benchmark to compare: a new thread
+                                 // per worker and fresh scratch memory on every call (same output)
 };
 
 // fast_tiled_attention — softmax(q kᵀ / √d) v, block by block (chapter 12's online softmax), with
