@@ -277,7 +277,7 @@ int run(const Options& opt) {
     // then those that take fresh (n, n) matrices on every call and give them back (naive attention, and
     // every PyTorch contender: its attention holds the whole (n, n) matrix). Timed in the same rounds,
     // the second group slowed the first: the gemm at n = 4096 took 0.13-0.18 s instead of 0.048 s, with
-    // no page fault of its own (on this virtual machine, memory given back goes back to the host).
+    // no page fault of its own.
     Matrix s = Matrix::from_shape({n, n});
     std::fill(s.begin(), s.end(), 0.0);  // touched beforehand: the gemm is timed without page faults
     std::vector<Contender> c = {

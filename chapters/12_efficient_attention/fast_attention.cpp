@@ -218,7 +218,7 @@ void gemm_nn_add(std::size_t n, std::size_t m, std::size_t k, const float* a, co
 // same way. One per thread (thread_local), kept between calls and grown when a call needs more:
 // allocated afresh on every call, its pages came back from the operating system each time, and with
 // two threads at n = 512 those page faults made a call take 4.5 ms against 1.9 ms with one thread
-// (glibc gives memory back to the system once more than about 1 MiB is free at the top of its heap).
+// (glibc gives freed memory at the top of its heap back to the system, and asks for it again).
 // (opt.fresh_each_call keeps that first version, for the benchmark to compare.) scratch_bytes counts what
 // all threads keep (fast_attention_scratch_bytes).
 std::atomic<std::size_t> scratch_bytes{0};
