@@ -6,18 +6,21 @@
 // xtensor containers allocate through std::allocator, hence through operator new, so every Matrix
 // is counted.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <new>
 
 namespace course::memory {
 
-inline std::size_t current_bytes = 0;  // bytes allocated now
-inline std::size_t peak_bytes = 0;     // the most allocated at once since reset_peak()
+// Atomic, because several threads may allocate at once (the benchmark's workers do, the first time
+// they run): each += is then one indivisible step, and no count is lost.
+inline std::atomic<std::size_t> current_bytes{0};  // bytes allocated now
+inline std::atomic<std::size_t> peak_bytes{0};     // the most allocated at once since reset_peak()
 
 // Starts a measurement: the peak becomes what is allocated right now.
 inline void reset_peak() {
-  peak_bytes = current_bytes;
+  peak_bytes = current_bytes.load();
 }
 
 // Runs f and returns the most memory it held at once beyond what was allocated before it started
@@ -38,8 +41,11 @@ inline void* allocate(std::size_t size) {
   void* raw = std::malloc(size + kHeader);
   if (raw == nullptr) throw std::bad_alloc();
   *static_cast<std::size_t*>(raw) = size;
-  current_bytes += size;
-  if (current_bytes > peak_bytes) peak_bytes = current_bytes;
+  const std::size_t now = current_bytes += size;
+  // peak = max(peak, now), even if another thread changes peak in between (then try again)
+  std::size_t peak = peak_bytes;
+  while (now > peak && !peak_bytes.compare_exchange_weak(peak, now)) {
+  }
   return static_cast<char*>(raw) + kHeader;
 }
 
