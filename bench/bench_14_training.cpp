@@ -11,20 +11,19 @@
 // each, C++ first, so that both see the same load; the time per step is the median over the rounds.
 // The C++ side's step is also split into its parts (forward, loss and backward, AdamW), each timed
 // alone. Not a test: timings depend on the machine and its load. Compare the columns of one run.
+#include "bench_util.hpp"
 #include "cli.hpp"
 #include "given/14_training.hpp"
 #include "rng.hpp"
 
 #include <fmt/format.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
+#include <memory>
 
 using namespace course;
+using course::bench::median;
+using course::bench::seconds_since;
 
 namespace {
 
@@ -56,88 +55,15 @@ Cost cost_of(const Options& opt) {
   return {8.0 * rows * (40.0 * opt.d_ff + 10.0) * opt.layers, 2.0 * opt.rounds * opt.steps * step};
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+// The PyTorch side: tools/bench_14_pytorch.py as a child process, with the model's sizes.
+std::unique_ptr<bench::ChildProcess> start_pytorch(const Options& opt, const TinyEncoderConfig& c) {
+  return std::make_unique<bench::ChildProcess>(
+      std::vector<std::string>{opt.python, opt.script, std::to_string(c.vocab), std::to_string(c.seq_len),
+                               std::to_string(c.d_model), std::to_string(c.n_heads), std::to_string(c.d_ff),
+                               std::to_string(c.n_layers), std::to_string(opt.batch)},
+      "ready bench_14", fmt::format("the PyTorch side ({} {})", opt.python, opt.script),
+      "run from the repository root, or give --python / --script, or --no-pytorch");
 }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// The PyTorch side: a child process with its stdin and stdout on two pipes.
-class PyTorchSide {
- public:
-  PyTorchSide(const Options& opt, const TinyEncoderConfig& c) {
-    int to_child[2], from_child[2];
-    if (pipe(to_child) != 0 || pipe(from_child) != 0)
-      throw usage_error("cannot make a pipe for the PyTorch side");
-    pid_ = fork();
-    if (pid_ < 0) throw usage_error("cannot start the PyTorch side (fork failed)");
-    if (pid_ == 0) {  // the child: stdin and stdout on the pipes, then the script
-      dup2(to_child[0], 0);
-      dup2(from_child[1], 1);
-      close(to_child[1]);
-      close(from_child[0]);
-      setenv("OPENBLAS_NUM_THREADS", "1", 1);
-      setenv("OMP_NUM_THREADS", "1", 1);
-      const std::vector<std::string> args = {opt.python,
-                                             opt.script,
-                                             std::to_string(c.vocab),
-                                             std::to_string(c.seq_len),
-                                             std::to_string(c.d_model),
-                                             std::to_string(c.n_heads),
-                                             std::to_string(c.d_ff),
-                                             std::to_string(c.n_layers),
-                                             std::to_string(opt.batch)};
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(opt.python.c_str(), argv.data());
-      _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    to_ = fdopen(to_child[1], "w");
-    from_ = fdopen(from_child[0], "r");
-    if (read_line() != "ready") {
-      throw usage_error(
-          fmt::format("the PyTorch side ({} {}) did not start; run from the repository root, or "
-                      "give --python / --script, or --no-pytorch",
-                      opt.python, opt.script));
-    }
-  }
-  ~PyTorchSide() {
-    if (to_) {
-      std::fputs("quit\n", to_);
-      std::fclose(to_);
-    }
-    if (from_) std::fclose(from_);
-    if (pid_ > 0) waitpid(pid_, nullptr, 0);
-  }
-  // seconds for k steps
-  double round(int k) {
-    std::fprintf(to_, "round %d\n", k);
-    std::fflush(to_);
-    const std::string line = read_line();
-    char* end = nullptr;
-    const double seconds = std::strtod(line.c_str(), &end);
-    if (line.empty() || end == line.c_str()) throw usage_error("the PyTorch side stopped answering");
-    return seconds;
-  }
-
- private:
-  std::string read_line() {
-    char buffer[256];
-    if (!std::fgets(buffer, sizeof buffer, from_)) return "";
-    std::string line(buffer);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    return line;
-  }
-  pid_t pid_ = -1;
-  FILE* to_ = nullptr;
-  FILE* from_ = nullptr;
-};
 
 int run(const Options& opt) {
   // as the chapter program does (common/given/14_training.hpp says why), unless --default-malloc
@@ -161,14 +87,14 @@ int run(const Options& opt) {
       "layer(s), V = {}; {} parameters; float64, one thread\n",
       opt.batch, c.seq_len, c.d_model, c.n_heads, c.d_ff, c.n_layers, c.vocab, parameter_count(model));
   for (int i = 0; i < 10; ++i) train_step(model, optimizer, batch);  // warm-up, as the PyTorch side
-  std::unique_ptr<PyTorchSide> pytorch;
-  if (!opt.no_pytorch) pytorch = std::make_unique<PyTorchSide>(opt, c);
+  std::unique_ptr<bench::ChildProcess> pytorch;
+  if (!opt.no_pytorch) pytorch = start_pytorch(opt, c);
   std::vector<double> cpp, torch, forward, backward, adamw;
   for (int r = 0; r < opt.rounds; ++r) {
     auto start = std::chrono::steady_clock::now();
     for (int k = 0; k < opt.steps; ++k) train_step(model, optimizer, batch);
     cpp.push_back(seconds_since(start) / opt.steps);
-    if (pytorch) torch.push_back(pytorch->round(opt.steps) / opt.steps);
+    if (pytorch) torch.push_back(pytorch->ask_seconds(fmt::format("round {}", opt.steps)) / opt.steps);
     // the C++ step's parts, once each
     start = std::chrono::steady_clock::now();
     const TinyEncoderForward f = tiny_encoder_forward(model, batch.inputs);

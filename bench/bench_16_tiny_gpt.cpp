@@ -65,7 +65,7 @@ std::unique_ptr<bench::ChildProcess> start_pytorch(const Options& opt, const Tin
       std::vector<std::string>{opt.python, opt.script, std::to_string(c.vocab), std::to_string(c.n_ctx),
                                std::to_string(c.d_model), std::to_string(c.n_heads), std::to_string(c.d_ff),
                                std::to_string(c.n_layers), std::to_string(opt.batch)},
-      fmt::format("the PyTorch side ({} {})", opt.python, opt.script),
+      "ready bench_16", fmt::format("the PyTorch side ({} {})", opt.python, opt.script),
       "run from the repository root, or give --python / --script, or --no-pytorch");
 }
 

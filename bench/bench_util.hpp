@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -31,19 +32,28 @@ inline double median(std::vector<double> v) {
 // pipes, started with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1 (one thread unless the script asks
 // for more), and with its idle threads told to sleep at once (OPENBLAS_THREAD_TIMEOUT=4, the least:
 // 2^4 cycles; OMP_WAIT_POLICY=PASSIVE): by default they spin on a core for a while after each call,
-// which slows whatever the benchmark times next. It must print "ready" first;
+// which slows whatever the benchmark times next. It must first print the line `ready` (e.g.
+// "ready bench_12": each script names its benchmark, so that a wrong --script is refused);
 // `ask` sends a line and returns the line it answers; the destructor sends "quit" and waits for it.
+// The child's stderr goes to a temporary file: when it fails, its last line (a Python exception, say)
+// becomes part of the benchmark's one-line error instead of a traceback on the terminal.
 class ChildProcess {
  public:
   // args[0] is the program; `what` names it and `hint` says what to do in the error when it does not start.
-  ChildProcess(const std::vector<std::string>& args, const std::string& what, const std::string& hint) {
+  ChildProcess(const std::vector<std::string>& args, const std::string& ready, const std::string& what,
+               const std::string& hint)
+      : what_(what) {
+    // a write to a child that has died fails with an error instead of killing this process
+    std::signal(SIGPIPE, SIG_IGN);
     int to_child[2], from_child[2];
     if (pipe(to_child) != 0 || pipe(from_child) != 0) throw usage_error("cannot make a pipe for " + what);
+    errors_ = std::tmpfile();
     pid_ = fork();
     if (pid_ < 0) throw usage_error("cannot start " + what + " (fork failed)");
-    if (pid_ == 0) {  // the child: stdin and stdout on the pipes, then the program
+    if (pid_ == 0) {  // the child: stdin and stdout on the pipes, stderr to the file, then the program
       dup2(to_child[0], 0);
       dup2(from_child[1], 1);
+      if (errors_) dup2(fileno(errors_), 2);
       close(to_child[1]);
       close(from_child[0]);
       setenv("OPENBLAS_NUM_THREADS", "1", 1);
@@ -54,24 +64,26 @@ class ChildProcess {
       for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
       execv(args[0].c_str(), argv.data());
+      std::fprintf(stderr, "cannot run %s\n", args[0].c_str());
       _exit(127);
     }
     close(to_child[0]);
     close(from_child[1]);
     to_ = fdopen(to_child[1], "w");
     from_ = fdopen(from_child[0], "r");
-    if (read_line() != "ready") throw usage_error(what + " did not start; " + hint);
+    const std::string first = read_line();
+    if (first != ready) {
+      const std::string message =
+          first.empty() ? what + " did not start" + said() + "; " + hint
+                        : fmt::format("{} said \"{}\", not \"{}\": not this benchmark's script; {}", what,
+                                      first.substr(0, 60), ready, hint);
+      stop();
+      throw usage_error(message);
+    }
   }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
-  ~ChildProcess() {
-    if (to_) {
-      std::fputs("quit\n", to_);
-      std::fclose(to_);
-    }
-    if (from_) std::fclose(from_);
-    if (pid_ > 0) waitpid(pid_, nullptr, 0);
-  }
+  ~ChildProcess() { stop(); }
   // Sends `line`, returns the answer ("" when the child has stopped).
   std::string ask(const std::string& line) {
     std::fprintf(to_, "%s\n", line.c_str());
@@ -84,8 +96,22 @@ class ChildProcess {
     char* end = nullptr;
     const double seconds = std::strtod(answer.c_str(), &end);
     if (answer.empty() || end == answer.c_str())
-      throw usage_error(fmt::format("the PyTorch side stopped answering (to \"{}\": \"{}\")", line, answer));
+      throw usage_error(
+          fmt::format("{} stopped answering (to \"{}\": \"{}\"){}", what_, line, answer, said()));
     return seconds;
+  }
+  // ": <the last line the child wrote to stderr>", or "" if it wrote none
+  std::string said() const {
+    if (!errors_) return "";
+    std::string text(4096, '\0');
+    const long size = std::max(0L, static_cast<long>(lseek(fileno(errors_), 0, SEEK_END)));
+    const long start = std::max(0L, size - static_cast<long>(text.size()));
+    const ssize_t got = pread(fileno(errors_), text.data(), text.size(), start);
+    text.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    const std::size_t newline = text.rfind('\n');
+    const std::string last = newline == std::string::npos ? text : text.substr(newline + 1);
+    return last.empty() ? "" : ": " + last;
   }
 
  private:
@@ -96,9 +122,31 @@ class ChildProcess {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     return line;
   }
+  // says "quit" if the child still listens, closes the pipes and waits for it
+  void stop() {
+    if (to_) {
+      std::fputs("quit\n", to_);
+      std::fclose(to_);
+      to_ = nullptr;
+    }
+    if (from_) {
+      std::fclose(from_);
+      from_ = nullptr;
+    }
+    if (pid_ > 0) {
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    if (errors_) {
+      std::fclose(errors_);
+      errors_ = nullptr;
+    }
+  }
+  std::string what_;
   pid_t pid_ = -1;
   FILE* to_ = nullptr;
   FILE* from_ = nullptr;
+  FILE* errors_ = nullptr;  // the child's stderr
 };
 
 }  // namespace course::bench

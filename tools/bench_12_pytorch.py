@@ -4,7 +4,7 @@ the CPU (Debian's python3-torch), on its own random inputs of the same sizes as 
 
     /usr/bin/python3 tools/bench_12_pytorch.py D
 
-It prints "ready", then answers each line from stdin, until "quit":
+It prints "ready bench_12", then answers each line from stdin, until "quit":
     n N                  make Q, K, V (N, D) in float64 and their float32 copies; answers "ok"
     time NAME THREADS    one call of NAME with THREADS threads; answers its seconds
                          (time.perf_counter), after checking the output is finite
@@ -51,7 +51,7 @@ def main():
 
     contenders = {"naive64": (naive, torch.float64), "sdpa64": (sdpa, torch.float64),
                   "sdpa32": (sdpa, torch.float32)}
-    print("ready", flush=True)
+    print("ready bench_12", flush=True)
     for line in sys.stdin:
         words = line.split()
         if not words or words[0] == "quit":

@@ -5,7 +5,7 @@ digit-reversal task — the same sizes, batch and optimizer as the C++ side.
 
     /usr/bin/python3 tools/bench_14_pytorch.py V L E H F LAYERS B
 
-It builds the model, runs 10 warm-up steps, prints "ready", then answers each line "round K" from
+It builds the model, runs 10 warm-up steps, prints "ready bench_14", then answers each line "round K" from
 stdin with the seconds K training steps took (time.perf_counter), until "quit". The C++ bench starts
 it and alternates rounds with its own, so both run under the same load.
 """
@@ -54,7 +54,7 @@ def main():
 
     for _ in range(10):
         step()
-    print("ready", flush=True)
+    print("ready bench_14", flush=True)
     for line in sys.stdin:
         words = line.split()
         if not words or words[0] == "quit":
