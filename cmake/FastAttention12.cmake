@@ -9,8 +9,17 @@
 # (no value changes: it only says no floating-point exception is watched for; without it, GCC 12 left
 # the exponential loops scalar). The AVX2 and baseline versions of the block kernels are chosen
 # at run time (target_clones in the source), so no -march flag is needed.
+#
+# fast_attention_12_baseline is the same file with COURSE_NO_CLONES: the baseline (SSE2) kernels
+# only, which this machine would never run otherwise; tests/programs/ch12.cmake tests it too.
 find_package(Threads REQUIRED)
-add_library(fast_attention_12 STATIC ${PROJECT_SOURCE_DIR}/chapters/12_efficient_attention/fast_attention.cpp)
-target_include_directories(fast_attention_12 PUBLIC ${PROJECT_SOURCE_DIR}/chapters/12_efficient_attention)
-target_link_libraries(fast_attention_12 PUBLIC course_common Threads::Threads ${BLAS_LIBRARIES})
-target_compile_options(fast_attention_12 PRIVATE -O3 -fopenmp-simd -ffp-contract=fast -fno-trapping-math)
+foreach(variant IN ITEMS "" "_baseline")
+  add_library(fast_attention_12${variant} STATIC
+              ${PROJECT_SOURCE_DIR}/chapters/12_efficient_attention/fast_attention.cpp)
+  target_include_directories(fast_attention_12${variant}
+                             PUBLIC ${PROJECT_SOURCE_DIR}/chapters/12_efficient_attention)
+  target_link_libraries(fast_attention_12${variant} PUBLIC course_common Threads::Threads ${BLAS_LIBRARIES})
+  target_compile_options(fast_attention_12${variant} PRIVATE -O3 -fopenmp-simd -ffp-contract=fast
+                                                             -fno-trapping-math)
+endforeach()
+target_compile_definitions(fast_attention_12_baseline PRIVATE COURSE_NO_CLONES)

@@ -40,8 +40,16 @@ set_tests_properties(ch12.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULA
 
 # The benchmark's fast tiled attention (chapters/12_efficient_attention/fast_attention.hpp): its own test
 # program, since it is not the student's exercise (chapter 12's contract, stubs and tests are untouched).
-add_executable(test_12_fast_attention ${PROJECT_SOURCE_DIR}/tests/test_12_fast_attention.cpp)
-target_link_libraries(test_12_fast_attention PRIVATE fast_attention_12 course_test_main doctest::doctest)
-course_use_pch(test_12_fast_attention)
-add_test(NAME ch12.fast_attention COMMAND test_12_fast_attention)
-set_tests_properties(ch12.fast_attention PROPERTIES LABELS "ch12")
+# The test cases are compiled once and linked twice: against fast_attention_12 (whose kernels the CPU
+# picks at start, AVX2 + FMA here) and against fast_attention_12_baseline (plain x86-64 kernels only),
+# so the version a CPU without AVX2 runs is tested on this machine too.
+add_library(test_12_fast_attention_cases OBJECT ${PROJECT_SOURCE_DIR}/tests/test_12_fast_attention.cpp)
+target_link_libraries(test_12_fast_attention_cases PRIVATE fast_attention_12 course_test_main doctest::doctest)
+course_use_pch(test_12_fast_attention_cases)
+foreach(variant IN ITEMS "" "_baseline")
+  add_executable(test_12_fast_attention${variant} $<TARGET_OBJECTS:test_12_fast_attention_cases>)
+  target_link_libraries(test_12_fast_attention${variant} PRIVATE fast_attention_12${variant} course_test_main
+                                                                  doctest::doctest)
+  add_test(NAME ch12.fast_attention${variant} COMMAND test_12_fast_attention${variant})
+  set_tests_properties(ch12.fast_attention${variant} PROPERTIES LABELS "ch12")
+endforeach()
