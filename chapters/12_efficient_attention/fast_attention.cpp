@@ -26,8 +26,9 @@
 
 // On x86-64, each block kernel is compiled twice, for AVX2 + FMA (x86-64-v3: 4 doubles or 8 floats per
 // instruction) and for the baseline (SSE2: 2 doubles or 4 floats), and the CPU picks one when the
-// program starts (GCC's function multiversioning). Elsewhere, or with -DCOURSE_NO_CLONES (fast_attention_12_baseline,
-// so the baseline version is tested on an AVX2 machine too), once, for whatever the compiler targets.
+// program starts (GCC's function multiversioning). Elsewhere, or with -DCOURSE_NO_CLONES (the library
+// fast_attention_12_baseline, so that the baseline is tested on an AVX2 machine too), once, for whatever
+// the compiler targets.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(COURSE_NO_CLONES)
 #define COURSE_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
