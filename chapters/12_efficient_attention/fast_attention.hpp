@@ -51,7 +51,7 @@ MatrixF fast_tiled_attention(const MatrixF& q, const MatrixF& k, const MatrixF& 
 // run_on_workers — job(t) for t = 0 .. threads − 1 at the same time, job(0) on the calling thread and
 // the others on threads started the first time they are needed and kept, waiting, for the next call;
 // returns when every job has returned. One caller at a time (a second waits for the first). The jobs
-// must not throw. fast_tiled_attention uses it, and the benchmark for its two-thread peak product.
+// must not throw, nor call run_on_workers (they would wait for themselves). fast_tiled_attention uses it, and the benchmark for its two-thread peak product.
 void run_on_workers(std::size_t threads, const std::function<void(std::size_t)>& job);
 
 // fast_attention_scratch_bytes — the scratch memory every thread that ran fast_tiled_attention keeps
