@@ -27,6 +27,22 @@ void require_same_shape(const std::vector<std::size_t>& a, const std::vector<std
 
 }  // namespace detail
 
+std::vector<double> numerical_gradient_in_place(double* entries, std::size_t size,
+                                                const std::function<double()>& loss, double eps) {
+  detail::require_step(eps);
+  std::vector<double> g(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    const double saved = entries[i];
+    entries[i] = saved + eps;
+    const double up = loss();
+    entries[i] = saved - eps;
+    const double down = loss();
+    entries[i] = saved;
+    g[i] = (up - down) / (2.0 * eps);
+  }
+  return g;
+}
+
 // abs_i = |a_i − n_i|, rel_i = abs_i / max(|a_i|, |n_i|, floor); the largest of each
 GradcheckResult compare_gradients(const std::vector<double>& analytic, const std::vector<double>& numerical,
                                   double floor) {

@@ -17,6 +17,7 @@
 #pragma once
 #include "tensor.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -32,6 +33,9 @@ namespace course {
 // Throws std::invalid_argument when eps is not positive and finite.
 template <class T>
 T numerical_gradient_in_place(T& x, const std::function<double()>& loss, double eps);
+// The same over `size` numbers at `entries` (a flat array: a named parameter's, say), as a flat list.
+std::vector<double> numerical_gradient_in_place(double* entries, std::size_t size,
+                                                const std::function<double()>& loss, double eps);
 
 // numerical_gradient — the same for a function of one tensor: loss(x) with x perturbed entry by entry.
 //   loss: const T& -> double, x (any shape)  ->  g of x's shape
@@ -79,18 +83,10 @@ void require_same_shape(const std::vector<std::size_t>& a, const std::vector<std
 
 template <class T>
 T numerical_gradient_in_place(T& x, const std::function<double()>& loss, double eps) {
-  detail::require_step(eps);
+  // xtensor containers store their entries contiguously, row-major
+  const std::vector<double> flat = numerical_gradient_in_place(x.data(), x.size(), loss, eps);
   T g = T::from_shape(x.shape());
-  double* entries = x.data();  // xtensor containers store their entries contiguously, row-major
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double saved = entries[i];
-    entries[i] = saved + eps;
-    const double up = loss();
-    entries[i] = saved - eps;
-    const double down = loss();
-    entries[i] = saved;
-    g.data()[i] = (up - down) / (2.0 * eps);
-  }
+  std::copy(flat.begin(), flat.end(), g.data());
   return g;
 }
 

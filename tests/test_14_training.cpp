@@ -38,25 +38,6 @@ std::string value_of(const std::vector<std::string>& words, const std::string& f
   return *(it + 1);
 }
 
-// Central differences of `loss` with respect to every entry of one named tensor, perturbed in place.
-std::vector<double> numerical(const NamedTensor& t, const std::function<double()>& loss, double eps = 1e-6) {
-  std::vector<double> g(t.size);
-  for (std::size_t i = 0; i < t.size; ++i) {
-    const double saved = t.data[i];
-    t.data[i] = saved + eps;
-    const double up = loss();
-    t.data[i] = saved - eps;
-    const double down = loss();
-    t.data[i] = saved;
-    g[i] = (up - down) / (2.0 * eps);
-  }
-  return g;
-}
-
-std::vector<double> entries(const NamedTensor& t) {
-  return std::vector<double>(t.data, t.data + t.size);
-}
-
 // Every gradient of the encoder layer (src and the twelve parameters) against central differences of
 // ⟨encoder_layer_forward(src).output, dY⟩, on B sequences stacked.
 void check_encoder_layer_gradients(std::size_t B, std::size_t L, std::size_t E, std::size_t H, std::size_t F,
@@ -77,7 +58,8 @@ void check_encoder_layer_gradients(std::size_t B, std::size_t L, std::size_t E, 
   for (std::size_t i = 0; i < params.size(); ++i) {
     CAPTURE(params[i].name);
     REQUIRE(grads[i].size == params[i].size);
-    CHECK(compare_gradients(entries(grads[i]), numerical(params[i], loss)).max_rel_error < 1e-7);
+    CHECK(compare_gradients(flat_entries(grads[i]), numerical_gradient_in_place(params[i], loss, 1e-6))
+              .max_rel_error < 1e-7);
   }
 }
 
@@ -323,7 +305,7 @@ TEST_SUITE("14 training") {
         CAPTURE(t.name);
         const NpyArray want = read_npy(dir + "/" + t.name + ".grad.npy", t.name + ".grad.npy");
         REQUIRE(want.shape == t.shape);
-        CHECK(compare_gradients(entries(t), want.values).max_abs_error < 1e-9);
+        CHECK(compare_gradients(flat_entries(t), want.values).max_abs_error < 1e-9);
       }
     }
   }
@@ -353,7 +335,7 @@ TEST_SUITE("14 training") {
     const std::vector<NamedTensor> got = named_tensors(both.weights), want = named_tensors(sum);
     for (std::size_t i = 0; i < got.size(); ++i) {
       CAPTURE(got[i].name);
-      CHECK(compare_gradients(entries(got[i]), entries(want[i])).max_abs_error < 1e-13);
+      CHECK(compare_gradients(flat_entries(got[i]), flat_entries(want[i])).max_abs_error < 1e-13);
     }
   }
 
@@ -396,7 +378,8 @@ TEST_SUITE("14 training") {
       REQUIRE(params.size() == grads.size());
       for (std::size_t i = 0; i < params.size(); ++i) {
         CAPTURE(params[i].name);
-        CHECK(compare_gradients(entries(grads[i]), numerical(params[i], loss)).max_rel_error < 1e-7);
+        CHECK(compare_gradients(flat_entries(grads[i]), numerical_gradient_in_place(params[i], loss, 1e-6))
+                  .max_rel_error < 1e-7);
       }
     }
   }
@@ -425,7 +408,7 @@ TEST_SUITE("14 training") {
     for (const NamedTensor& t : named_tensors(model)) {
       CAPTURE(t.name);
       const NpyArray want = read_npy(dir + "/expected/" + t.name + ".npy", t.name + ".npy");
-      CHECK(compare_gradients(entries(t), want.values).max_abs_error < 1e-8);
+      CHECK(compare_gradients(flat_entries(t), want.values).max_abs_error < 1e-8);
     }
   }
 

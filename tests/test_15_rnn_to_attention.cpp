@@ -302,18 +302,8 @@ TEST_SUITE("15 rnn to attention") {
       REQUIRE(params.size() == grads.size());
       for (std::size_t p = 0; p < params.size(); ++p) {
         CAPTURE(params[p].name);
-        std::vector<double> numerical(params[p].size);
-        for (std::size_t i = 0; i < params[p].size; ++i) {
-          const double saved = params[p].data[i];
-          params[p].data[i] = saved + 1e-6;
-          const double up = loss();
-          params[p].data[i] = saved - 1e-6;
-          const double down = loss();
-          params[p].data[i] = saved;
-          numerical[i] = (up - down) / 2e-6;
-        }
-        const std::vector<double> a(grads[p].data, grads[p].data + grads[p].size);
-        CHECK(compare_gradients(a, numerical).max_rel_error < 1e-8);
+        CHECK(compare_gradients(flat_entries(grads[p]), numerical_gradient_in_place(params[p], loss, 1e-6))
+                  .max_rel_error < 1e-8);
       }
     }
   }
@@ -452,18 +442,8 @@ TEST_SUITE("given: 15 rnn to attention") {
     for (std::size_t p = 0; p < params.size(); ++p) {
       CAPTURE(params[p].name);
       REQUIRE(grads[p].size == params[p].size);
-      std::vector<double> numerical(params[p].size);
-      for (std::size_t i = 0; i < params[p].size; ++i) {
-        const double saved = params[p].data[i];
-        params[p].data[i] = saved + 1e-6;
-        const double up = loss();
-        params[p].data[i] = saved - 1e-6;
-        const double down = loss();
-        params[p].data[i] = saved;
-        numerical[i] = (up - down) / 2e-6;
-      }
-      const std::vector<double> a(grads[p].data, grads[p].data + grads[p].size);
-      CHECK(compare_gradients(a, numerical).max_rel_error < 1e-7);
+      CHECK(compare_gradients(flat_entries(grads[p]), numerical_gradient_in_place(params[p], loss, 1e-6))
+                .max_rel_error < 1e-7);
     }
   }
 

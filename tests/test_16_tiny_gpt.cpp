@@ -34,10 +34,6 @@ std::vector<std::size_t> ids_of(const std::string& dir, const std::string& name)
   return std::vector<std::size_t>(v.begin(), v.end());
 }
 
-std::vector<double> entries(const NamedTensor& t) {
-  return std::vector<double>(t.data, t.data + t.size);
-}
-
 // The same uniform draw sample_next will make: a copy of the generator.
 double next_uniform(const Rng& rng) {
   Rng copy = rng;
@@ -83,17 +79,8 @@ double tiny_gpt_gradcheck(std::size_t layers, const std::vector<std::size_t>& id
   auto loss = [&] { return softmax_cross_entropy(tiny_gpt_forward(m, ids, T).logits, targets).loss; };
   double worst = 0.0;
   for (std::size_t k = 0; k < params.size(); ++k) {
-    std::vector<double> numerical(params[k].size);
-    for (std::size_t i = 0; i < params[k].size; ++i) {
-      const double saved = params[k].data[i];
-      params[k].data[i] = saved + 1e-6;
-      const double up = loss();
-      params[k].data[i] = saved - 1e-6;
-      const double down = loss();
-      params[k].data[i] = saved;
-      numerical[i] = (up - down) / 2e-6;
-    }
-    const GradcheckResult r = compare_gradients(entries(grads[k]), numerical);
+    const GradcheckResult r =
+        compare_gradients(flat_entries(grads[k]), numerical_gradient_in_place(params[k], loss, 1e-6));
     CAPTURE(params[k].name);
     CHECK(r.max_rel_error < 1e-7);
     worst = std::max(worst, r.max_rel_error);
@@ -260,7 +247,7 @@ TEST_SUITE("16 tiny GPT") {
         CAPTURE(g.name);
         const NpyArray want = read_npy(dir + "/" + g.name + ".grad.npy", g.name + ".grad.npy");
         REQUIRE(want.shape == g.shape);
-        CHECK(compare_gradients(entries(g), want.values).max_abs_error < 1e-9);
+        CHECK(compare_gradients(flat_entries(g), want.values).max_abs_error < 1e-9);
         ++compared;
       }
       CHECK(compared == 5 + 12 * m.blocks.size());

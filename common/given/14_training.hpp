@@ -11,6 +11,7 @@
 #include "rng.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,13 @@ struct NamedTensor {
 // linear1.bias, linear2.weight, linear2.bias, norm1.weight, norm1.bias, norm2.weight, norm2.bias),
 // each name prefixed by `prefix` (e.g. "layers.0."). Call it on the gradients too: same order.
 std::vector<NamedTensor> named_tensors(EncoderLayerWeights& w, const std::string& prefix = "");
+
+// flat_entries(t) — its values as a flat list; numerical_gradient_in_place(t, loss, eps) — chapter 13's
+// central differences over its entries (each changed in turn and put back), also flat. Together:
+//   compare_gradients(flat_entries(grads[k]), numerical_gradient_in_place(params[k], loss, 1e-6))
+std::vector<double> flat_entries(const NamedTensor& t);
+std::vector<double> numerical_gradient_in_place(const NamedTensor& t, const std::function<double()>& loss,
+                                                double eps);
 
 // Writes DIR/<name><suffix>.npy for each tensor (suffix ".grad" for gradients): a state_dict as PyTorch
 // names it, readable with numpy.load. Throws usage_error if DIR cannot be written.

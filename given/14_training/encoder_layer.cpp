@@ -2,6 +2,7 @@
 // keeping its activations, and its backward pass on the exercise's layer_norm_backward and chapter 13's
 // multi-head backward.
 #include "given/14_training.hpp"
+#include "gradcheck.hpp"
 #include "linalg.hpp"
 #include "npy.hpp"
 
@@ -271,6 +272,15 @@ std::vector<NamedTensor> named_tensors(EncoderLayerWeights& w, const std::string
   add_vector("norm2.weight", w.norm2_weight);
   add_vector("norm2.bias", w.norm2_bias);
   return t;
+}
+
+std::vector<double> flat_entries(const NamedTensor& t) {
+  return std::vector<double>(t.data, t.data + t.size);
+}
+
+std::vector<double> numerical_gradient_in_place(const NamedTensor& t, const std::function<double()>& loss,
+                                                double eps) {
+  return numerical_gradient_in_place(t.data, t.size, loss, eps);
 }
 
 void save_named_tensors(const std::string& dir, const std::vector<NamedTensor>& tensors,
