@@ -10,10 +10,11 @@ stdin with the seconds K training steps took (time.perf_counter), until "quit". 
 it and alternates rounds with its own, so both run under the same load.
 """
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from bench_protocol import serve_rounds
 
 
 class TinyEncoder(torch.nn.Module):
@@ -54,16 +55,7 @@ def main():
 
     for _ in range(10):
         step()
-    print("ready bench_14", flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words or words[0] == "quit":
-            break
-        k = int(words[1])
-        start = time.perf_counter()
-        for _ in range(k):
-            step()
-        print(f"{time.perf_counter() - start:.9f}", flush=True)
+    serve_rounds("bench_14", step)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ answers each line "round K" from stdin with the seconds K training steps took (t
 until "quit". The C++ bench starts it and alternates rounds with its own.
 """
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from bench_protocol import serve_rounds
 
 
 class TinyGPT(torch.nn.Module):
@@ -56,16 +57,7 @@ def main():
 
     for _ in range(2):
         step()
-    print("ready bench_16", flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words or words[0] == "quit":
-            break
-        k = int(words[1])
-        start = time.perf_counter()
-        for _ in range(k):
-            step()
-        print(f"{time.perf_counter() - start:.9f}", flush=True)
+    serve_rounds("bench_16", step)
 
 
 if __name__ == "__main__":
