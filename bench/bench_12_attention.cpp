@@ -10,10 +10,13 @@
 // with OPENBLAS_NUM_THREADS=1 (bench/bench_util.hpp); --no-pytorch leaves it out. Honest timing: for
 // each n, every contender below is called once per round, all of them in turn, R rounds (3 from
 // n = 8192 on), after one warm-up call each up to n = 4096; each figure is the median over the rounds,
-// so that every contender sees the same load. Not a test: compare the columns of one run.
+// so that every contender sees the same load. The contenders that allocate (n, n) matrices on every
+// call (naive and PyTorch's) take their rounds after the others (see run()). Not a test: compare the
+// columns of one run.
 //
 // The limits, timed in the same rounds as the contenders:
 //   peak           one 1024 x 1024 x 1024 product, OpenBLAS dgemm / sgemm, with one thread and with T
+//                  (our T workers, each a one-thread OpenBLAS call on a slice of the rows)
 // The contenders, all computing softmax(Q Kᵀ / √d) V (4 n² d flops: the two products) or Q Kᵀ:
 //   gemm           S = Q Kᵀ alone, dgemm into a buffer allocated beforehand (2 n² d flops)
 //   naive          S = Q Kᵀ (dgemm), softmax of every row, S V (dgemm): the whole (n, n) matrix
@@ -23,7 +26,7 @@
 //                  first version of that, with new threads and new scratch memory on every call
 //   loops          the course's reference tiled_attention (solutions/12_...), plain C++ loops
 //   PyTorch        softmax(Q @ K.T / √d) @ V (naive64) and F._scaled_dot_product_attention (sdpa64,
-//                  sdpa32), one thread, and sdpa with T threads
+//                  sdpa32), one thread, and sdpa with T threads (PyTorch's and OpenBLAS's)
 #include "../chapters/12_efficient_attention/memory_meter.hpp"
 #include "bench_util.hpp"
 #include "cli.hpp"
@@ -32,7 +35,7 @@
 #include "rng.hpp"
 #include "svg.hpp"
 
-#include <cblas.h>  // Debian's libopenblas-dev: cblas_dgemm, cblas_sgemm, openblas_set_num_threads
+#include <cblas.h>  // Debian's libopenblas-dev: cblas_dgemm, cblas_sgemm
 
 #include <chrono>
 #include <cstring>
