@@ -1,6 +1,7 @@
 // Chapter 12 closer to the machine — tests of fast_tiled_attention and fast_exp
 // (chapters/12_efficient_attention/fast_attention.hpp, the benchmark's attention; not the student's
-// exercise, so this is its own test program, test_12_fast_attention, run by ctest as ch12.fast_attention).
+// exercise, so this is its own test program, run by ctest as ch12.fast_attention and, linked with the
+// plain x86-64 kernels only, as ch12.fast_attention_baseline).
 // Correctness only, never timing: the vectorised exponential against std::exp, the float64 result
 // against the naive formula to 1e-12, float32 against float64 within a bound derived from float32's
 // rounding unit, 1, 2 and 3 threads bitwise equal, and the team of worker threads.
