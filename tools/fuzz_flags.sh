@@ -20,8 +20,9 @@
 # largest memory and output. Exit code 1 if any run broke the contract.
 #
 # --quick: each flag alone only, one seed (a few minutes). --bench: also the benchmarks (bench_*:
-# 150 s a run; bench_12_attention 300 s, since its default run with PyTorch takes about 3 minutes). The full grid takes about an
-# hour on a busy 2-core machine, so it is not a ctest; rerun it after changing a program's flags.
+# 150 s a run; bench_12_attention 300 s, since its default run with PyTorch takes about 3 minutes).
+# The full grid takes about an hour on a busy 2-core machine, so it is not a ctest; rerun it after
+# changing a program's flags.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
