@@ -105,19 +105,41 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool interop) {
   }
 }
 
+void require_load_for_save(const CommonOptions& options) {
+  if (!options.save_dir.empty() && options.load_dir.empty())
+    throw usage_error("--save writes what --load computes; give --load DIR too");
+}
+
+namespace {
+// true, with the number in `value`, when the whole text is one finite number
+bool parse_finite(const std::string& text, double& value) {
+  std::size_t used = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (...) {
+    return false;
+  }
+  return used == text.size() && std::isfinite(value);
+}
+}  // namespace
+
+CLI::Validator finite_in(double low, double high, const std::string& why) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double value = 0;
+        if (parse_finite(text, value) && value >= low && value <= high) return "";
+        return fmt::format("must be a finite number from {:g} to {:g}{}", low, high,
+                           why.empty() ? "" : " (" + why + ")");
+      },
+      fmt::format("NUMBER in [{:g}, {:g}]", low, high));
+}
+
 CLI::Validator positive_up_to(double high) {
   return CLI::Validator(
       [=](std::string& text) -> std::string {
         double value = 0;
-        std::size_t used = 0;
-        try {
-          value = std::stod(text, &used);
-        } catch (...) {
-          used = 0;
-        }
-        if (used == 0 || used != text.size() || !std::isfinite(value) || !(value > 0.0) || value > high)
-          return fmt::format("must be a finite number above 0 and at most {:g}", high);
-        return "";
+        if (parse_finite(text, value) && value > 0.0 && value <= high) return "";
+        return fmt::format("must be a finite number above 0 and at most {:g}", high);
       },
       fmt::format("NUMBER in (0, {:g}]", high));
 }

@@ -26,8 +26,16 @@ struct CommonOptions {
 // Adds --seed, --no-color and --svg DIR; with `interop`, also --load DIR and --save DIR.
 void add_common_options(CLI::App& app, CommonOptions& options, bool interop);
 
+// Throws usage_error when --save is given without --load, for programs whose --save writes what
+// --load computes (and so has nothing to write without it).
+void require_load_for_save(const CommonOptions& options);
+
 // A CLI11 check that the text is a whole number in [low, high], with a plain message otherwise.
 CLI::Validator whole_number_in(long long low, long long high);
+
+// A CLI11 check that the text is a finite number in [low, high] (CLI::Range lets "nan" through); `why`,
+// if given, says why the range ends where it does and is added to the message.
+CLI::Validator finite_in(double low, double high, const std::string& why = "");
 
 // A CLI11 check that the text is a finite number in (0, high] (CLI::PositiveNumber lets "nan" through).
 CLI::Validator positive_up_to(double high);

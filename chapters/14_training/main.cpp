@@ -581,28 +581,8 @@ int run(const Options& opt) {
   if (opt.heads_given || opt.norm_first) {
     throw usage_error("--heads and --norm-first describe --load files; the trained model's sizes are fixed");
   }
-  if (!opt.common.save_dir.empty())
-    throw usage_error("--save writes what --load computes; give --load DIR too");
+  require_load_for_save(opt.common);
   return run_default(opt);
-}
-
-// A CLI11 check: a finite number in [low, high].
-CLI::Validator finite_in(double low, double high, const std::string& why) {
-  return CLI::Validator(
-      [=](std::string& text) -> std::string {
-        double value = 0;
-        std::size_t used = 0;
-        try {
-          value = std::stod(text, &used);
-        } catch (...) {
-          return fmt::format("must be a finite number from {:g} to {:g} ({})", low, high, why);
-        }
-        if (used != text.size() || !std::isfinite(value) || value < low || value > high) {
-          return fmt::format("must be a finite number from {:g} to {:g} ({})", low, high, why);
-        }
-        return "";
-      },
-      fmt::format("NUMBER in [{:g}, {:g}]", low, high));
 }
 
 }  // namespace

@@ -613,8 +613,7 @@ int run_loaded(const Options& opt) {
 
 int run(const Options& opt) {
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
-  if (!opt.common.save_dir.empty())
-    throw usage_error("--save needs --load DIR (the RNN files whose gradients it writes)");
+  require_load_for_save(opt.common);
   require_within_limits(cost_of(opt), "this run", opt.full ? training_limits : chapter_limits);
   print_title("Chapter 15 · From RNN to attention, learned");
   print_config("task", fmt::format("reverse strings of 1..{} digits (--max-len){}", opt.max_len,
@@ -658,18 +657,7 @@ int main(int argc, char** argv) {
   sizes.push_back(add_size_option(app, "--batch", opt.batch, "Strings per step",
                                   largest_within_limits(&Options::batch, cost_of)));
   sizes.push_back(app.add_option("--lr", opt.lr, "AdamW's learning rate, the same for each model (0, 1]")
-                      ->check(CLI::Validator(
-                          [](std::string& text) -> std::string {
-                            try {
-                              std::size_t used = 0;
-                              const double lr = std::stod(text, &used);
-                              if (used == text.size() && std::isfinite(lr) && lr > 0.0 && lr <= 1.0)
-                                return "";
-                            } catch (const std::exception&) {
-                            }
-                            return "must be a number in (0, 1], e.g. 0.005";
-                          },
-                          "(0, 1]"))
+                      ->check(positive_up_to(1.0))
                       ->capture_default_str());
   app.add_flag("--full", opt.full,
                "The docs' full experiment: --max-len 12 --hidden 32 --train-steps 3000 --batch 32 (about a "

@@ -612,8 +612,7 @@ int run(const Options& opt) {
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
   if (opt.heads_given)
     throw usage_error("--heads describes --load files; the trained model's sizes are fixed");
-  if (!opt.common.save_dir.empty())
-    throw usage_error("--save writes what --load computes; give --load DIR too");
+  require_load_for_save(opt.common);
   return run_default(opt);
 }
 

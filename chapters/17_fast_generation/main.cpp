@@ -616,8 +616,7 @@ int run(const Options& opt) {
   }
   if (opt.heads_given || opt.prefill >= 0)
     throw usage_error("--heads and --prefill describe --load files; give --load DIR too");
-  if (!opt.common.save_dir.empty())
-    throw usage_error("--save writes what --load computes; give --load DIR too");
+  require_load_for_save(opt.common);
   return run_default(opt);
 }
 
