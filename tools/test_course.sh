@@ -7,6 +7,7 @@
 # build step with a stand-in program that prints what a real one prints (a doctest crash, an
 # AddressSanitizer report), so the runner's own logic is what is tested:
 #   help            ends with the usage text (no stray shell line)
+#   packages        install refuses an unknown group; test says last what it skipped without Chromium
 #   hint            one hint at a time, remembered in .course/, per function, --all for all of them
 #   reset           refuses without a terminal or --yes; keeps a copy of the work it overwrites
 #   watch           checks the exercise whose files were saved (polling, and inotify if installed)
@@ -64,6 +65,26 @@ refuse "$out" 'set -u|^#' "help prints only the usage text (no 'set -u')"
 [ "$(tail -1 "$out" | cut -c1-2)" != "se" ] || bad "help's last line"
 ./course bogus >"$out" 2>"$err" </dev/null
 [ $? -eq 2 ] && [ "$(wc -l <"$err")" -eq 1 ] && ok "an unknown command: one line, exit 2" || bad "an unknown command"
+
+# --- packages (packages.txt) ---------------------------------------------------------------------
+./course install no_such_group >"$out" 2>"$err" </dev/null
+[ $? -eq 2 ] && [ "$(wc -l <"$err")" -eq 1 ] && expect "$err" 'browser' "install of an unknown group: one line naming the groups, exit 2" ||
+  bad "install of an unknown group"
+./course setup --browser >"$out" 2>"$err" </dev/null
+[ $? -eq 2 ] && expect "$err" 'course install' "setup takes no flag and points to ./course install" || bad "setup --browser"
+(
+  source ./course
+  configure() { :; }
+  cmake() { :; }
+  ctest() { echo "100% tests passed, 0 tests failed out of 3"; }
+  missing_packages() { for p; do [ "$p" = chromium ] && echo "$p"; done; }
+  cmd_test
+) >"$out" 2>&1 </dev/null
+tail -1 "$out" | grep -qE 'Skipped: site\.browser .*\./course install browser$' &&
+  ok "test without Chromium says in its last line what it skipped and the command that adds it" ||
+  { bad "test's last line without Chromium:" && sed 's/^/    | /' "$out"; }
+[ "$(source ./course && packages_in data)" = "$(awk '$2 == "data" { print $1 }' packages.txt)" ] &&
+  ok "packages_in data reads packages.txt" || bad "packages_in data"
 
 # --- hint ----------------------------------------------------------------------------------------
 ./course hint 01 >"$out" 2>&1 </dev/null

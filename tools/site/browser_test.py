@@ -388,7 +388,7 @@ def main():
                         help="only the pages whose path matches REGEX (e.g. '^0[12]-'), to try a change")
     args = parser.parse_args()
     if not args.chromium or not os.access(args.chromium, os.X_OK):
-        print("site test skipped: chromium not installed (apt-get install chromium)")
+        print("site test skipped: chromium not installed (./course install browser)")
         sys.exit(77)
     if args.build:
         result = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "build_site.py"),

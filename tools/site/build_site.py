@@ -34,15 +34,13 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from packages import in_groups, read_packages  # noqa: E402  (tools/packages.py: packages.txt)
+
 MATHJAX = "/usr/share/javascript/mathjax"  # Debian's libjs-mathjax
 
-# The Debian packages the site needs, and a module or file that shows each one is installed.
-NEEDED = [
-    ("mkdocs", "/usr/lib/python3/dist-packages/mkdocs/__init__.py"),
-    ("mkdocs-material", "/usr/share/mkdocs/themes/material/mkdocs_theme.yml"),
-    ("python3-pymdownx", "/usr/lib/python3/dist-packages/pymdownx/arithmatex.py"),
-    ("libjs-mathjax", MATHJAX + "/MathJax.js"),
-]
+# The Debian packages the site needs (packages.txt, group site), each with the files of it the site uses.
+NEEDED = [(p.name, path) for p in in_groups(read_packages(), "site") for path in p.uses if path.startswith("/")]
 
 # The language a repository file is highlighted as, by its name's ending.
 LANGUAGES = {
@@ -378,8 +376,7 @@ def main():
 
     missing = [package for package, witness in NEEDED if not os.path.exists(witness)]
     if missing:
-        die(f"missing Debian package(s) {' '.join(missing)}: run ./course setup "
-            f"(or apt-get install {' '.join(missing)})")
+        die(f"missing Debian package(s) {' '.join(sorted(set(missing)))}: run ./course install site")
 
     # 1. stage
     shutil.rmtree(staging, ignore_errors=True)
