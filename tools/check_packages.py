@@ -34,13 +34,13 @@ GROUPS = ("bootstrap",) + SETUP_GROUPS + ("browser", "dev", "pytorch")
 # What is scanned: text sources, scripts and docs; not fixtures, figures or the package list itself.
 SCANNED_SUFFIXES = (".cpp", ".hpp", ".py", ".sh", ".cmake", ".txt", ".md", ".json", ".yml", ".toml")
 SCANNED_NAMES = ("course", "run")  # the runner, .ci/run
-SKIPPED_PREFIXES = ("tests/fixtures/", "docs/figures/", "build")
+SKIPPED_PREFIXES = ("tests/fixtures/", "docs/figures/", "build")  # packages.txt and this file are skipped too
 
 SYSTEM_PATH = re.compile(r"(?<![\w./~-])/usr/[A-Za-z0-9_.+@/-]*[A-Za-z0-9_+@-]")
 COMMAND = [
-    re.compile(r"command -v ([A-Za-z0-9][\w.+-]*)"),
-    re.compile(r"shutil\.which\(\"([^\"]+)\"\)"),
-    re.compile(r"find_program\(\w+\s+(?:NAMES\s+)?([A-Za-z0-9][\w.+-]*)"),
+    re.compile(r"command -v ([a-z0-9][\w.+-]*)"),
+    re.compile(r"shutil\.which\(\"([a-z0-9][^\"]*)\"\)"),
+    re.compile(r"find_program\(\w+\s+(?:NAMES\s+)?([a-z0-9][\w.+-]*)"),
 ]
 PACKAGE_NAME = r"([a-z0-9][a-z0-9.+-]*[a-z0-9])"
 MESSAGE = [
@@ -62,7 +62,7 @@ def tracked_files():
         names = [os.path.relpath(os.path.join(d, f), ROOT) for d, _, fs in os.walk(ROOT) for f in fs]
     for name in sorted(names):
         base = os.path.basename(name)
-        if name.startswith(SKIPPED_PREFIXES) or name == "packages.txt":
+        if name.startswith(SKIPPED_PREFIXES) or name in ("packages.txt", "tools/check_packages.py"):
             continue
         if base.endswith(SCANNED_SUFFIXES) or base in SCANNED_NAMES:
             path = os.path.join(ROOT, name)
