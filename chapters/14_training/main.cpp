@@ -24,6 +24,8 @@
 #include "pytorch.hpp"  // load_encoder_layer
 #include "rng.hpp"
 
+#include <fmt/ranges.h>
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -416,8 +418,8 @@ std::string sci(double x) {
 }
 
 // The flags of PyTorch's run that a --load directory records in args.txt (tools/make_fixtures_14.py
-// writes it; the interop tests pass it to this program), as " --lr 0.003" etc. for each flag whose
-// value differs from this run's; "" if they agree or there is no args.txt. losses.npy is PyTorch's
+// writes it; the interop tests pass it to this program), as "with --lr 0.003, without --norm-first"
+// for each flag whose value differs from this run's; "" if they agree or there is no args.txt. losses.npy is PyTorch's
 // losses for those flags only, so with other flags there is nothing to compare it with.
 std::string flags_differing_from_args_txt(const std::string& dir, const Options& opt) {
   const std::string path = dir + "/args.txt";
@@ -446,14 +448,14 @@ std::string flags_differing_from_args_txt(const std::string& dir, const Options&
     }
   }
   const auto same = [](double a, double b) { return std::abs(a - b) <= 1e-12 * std::abs(b); };
-  std::string differ;
-  if (recorded.heads != opt.heads) differ += fmt::format(" --heads {}", recorded.heads);
+  std::vector<std::string> differ;
+  if (recorded.heads != opt.heads) differ.push_back(fmt::format("with --heads {}", recorded.heads));
   if (recorded.norm_first != opt.norm_first)
-    differ += recorded.norm_first ? " --norm-first" : "out --norm-first";
-  if (!same(recorded.lr, opt.lr)) differ += fmt::format(" --lr {:g}", recorded.lr);
+    differ.push_back(recorded.norm_first ? "with --norm-first" : "without --norm-first");
+  if (!same(recorded.lr, opt.lr)) differ.push_back(fmt::format("with --lr {:g}", recorded.lr));
   if (!same(recorded.weight_decay, opt.weight_decay))
-    differ += fmt::format(" --weight-decay {:g}", recorded.weight_decay);
-  return differ;
+    differ.push_back(fmt::format("with --weight-decay {:g}", recorded.weight_decay));
+  return fmt::format("{}", fmt::join(differ, ", "));
 }
 
 // The tiny encoder's first steps against PyTorch's losses (fixture first_steps).
@@ -526,8 +528,7 @@ int run_first_steps(const Options& opt) {
     }
   } else {
     for (std::size_t s = 0; s < N; ++s) fmt::print("{:>4}  {:.15f}\n", s, losses(s));
-    if (!differ.empty())
-      fmt::print("not compared with losses.npy: PyTorch made it with{} (args.txt)\n", differ);
+    if (!differ.empty()) fmt::print("not compared with losses.npy: PyTorch made it {} (args.txt)\n", differ);
   }
   if (!opt.common.save_dir.empty()) {
     save_npy(opt.common.save_dir, "losses", losses);
