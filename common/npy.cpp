@@ -380,7 +380,7 @@ void require_no_unread_files(const std::string& dir, const std::vector<std::stri
   if (!unread.empty()) {
     std::sort(unread.begin(), unread.end());
     throw usage_error(
-        fmt::format("{}{} is not read by {}: an unexpected file is an error, as in "
+        fmt::format("{}{} is not one of {}: an unexpected file is an error, as in "
                     "PyTorch's strict load_state_dict",
                     shorten(unread[0], 60),
                     unread.size() > 1 ? fmt::format(" (and {} more)", unread.size() - 1) : "", layout));

@@ -84,8 +84,8 @@ Int64Vector load_int64_vector(const std::string& dir, const std::string& name, c
 // --save, which may name the same directory, and which PyTorch's fixture directories hold beside the
 // inputs. Call it once the chosen layout's files are read, before any result is shown. Throws
 // usage_error naming the first other .npy file (by name) and `layout`, what the program read the
-// directory as (e.g. "plain attention (no in_proj_weight.npy)"), so a misnamed or partial layout is
-// never silently ignored. run_program (cli.hpp) reports a --load run that never called it as an
+// directory as ("h_0.npy is not one of torch.nn.RNN's files: ..."), so a misnamed or partial layout
+// is never silently ignored. run_program (cli.hpp) reports a --load run that never called it as an
 // internal error, so no chapter can forget it.
 void require_no_unread_files(const std::string& dir, const std::vector<std::string>& outputs,
                              const std::string& layout);

@@ -647,7 +647,7 @@ int run_loaded_attention(const Options& opt) {
   const Matrix grad_output = load_matrix(dir, "grad_output", "(L, Ev)");
   require_shape("grad_output.npy", grad_output, {L, Ev}, "(L, Ev), the shape of the output");
   require_no_unread_files(dir, {"output", "weights", "query.grad", "key.grad", "value.grad"},
-                          "scaled dot-product attention (no in_proj_weight.npy)");
+                          "the files of attention without in_proj_weight.npy");
   if (opt.causal && L != S)
     throw usage_error(fmt::format("--causal needs as many queries as keys, but L = {} and S = {}", L, S));
   require_within_limits(attention_files_cost(L, S, E, Ev),

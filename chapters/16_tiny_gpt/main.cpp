@@ -574,7 +574,7 @@ int run_loaded(const Options& opt) {
     outputs.insert(outputs.end(), {"logits", "loss"});
   }
   require_no_unread_files(dir, outputs,
-                          with_targets ? "a TinyGPT with targets.npy" : "a TinyGPT without targets.npy");
+                          with_targets ? "a TinyGPT's files with targets.npy" : "a TinyGPT's files");
   TinyGptConfig one = c;
   require_within_limits(
       {8.0 * T * (60.0 * c.d_ff * c.n_layers + 3.0 * c.vocab), training_step_multiply_adds(one, 1, T)},

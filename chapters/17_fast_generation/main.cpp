@@ -591,7 +591,7 @@ int run_loaded(const Options& opt) {
   TinyGpt names_of = model;  // named_tensors takes a model it could change
   std::vector<std::string> outputs = tensor_names(named_tensors(names_of), ".grad");
   outputs.insert(outputs.end(), {"logits", "loss", "targets"});
-  require_no_unread_files(dir, outputs, "a TinyGPT");
+  require_no_unread_files(dir, outputs, "a TinyGPT's files");
   require_within_limits({8.0 * T * (60.0 * c.d_ff * c.n_layers + 3.0 * c.vocab),
                          3.0 * T * recomputed_token_multiply_adds(c, T)},
                         "the --load files");

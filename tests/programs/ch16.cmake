@@ -46,7 +46,7 @@ endforeach()
 
 # --data goes through the checked opener (common/files.hpp): a FIFO would block, /dev/zero never ends,
 # a file of 11 MB is not the poems; each is one line, exit 2, before anything is read.
-course_expect_error(ch16_tiny_gpt data_devzero --data /dev/zero)
+course_expect_error(ch16_tiny_gpt data_dev_zero --data /dev/zero)
 foreach(kind fifo devzero loop size:11000000)
   string(REPLACE ":" "_" name ${kind})
   course_expect_error_special(ch16_tiny_gpt data_${name} ${kind} tang300 bad_16/data --data @DIR@/tang300)

@@ -37,7 +37,7 @@ endforeach()
 
 # --data through the checked opener (common/files.hpp), and the TinyGPT's blocks counted from every
 # file (count_numbered_layers), as in chapter 16.
-course_expect_error(ch17_fast_generation data_devzero --data /dev/zero)
+course_expect_error(ch17_fast_generation data_dev_zero --data /dev/zero)
 foreach(kind fifo size:11000000)
   string(REPLACE ":" "_" name ${kind})
   course_expect_error_special(ch17_fast_generation data_${name} ${kind} tang300 bad_16/data --data @DIR@/tang300)
