@@ -15,37 +15,35 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// What is at a path that is not a regular file: "a directory", "a FIFO (named pipe)", ...
+std::string what_is(fs::file_type type) {
+  switch (type) {
+    case fs::file_type::directory:
+      return "a directory";
+    case fs::file_type::fifo:
+      return "a FIFO (named pipe)";
+    case fs::file_type::character:
+      return "a character device";
+    case fs::file_type::block:
+      return "a block device";
+    case fs::file_type::socket:
+      return "a socket";
+    default:
+      return "something other than a regular file";
+  }
+}
+
 // Step 1: the path must be a regular file (after following symlinks), or we say what is there.
 void require_regular_file(const std::string& path, const std::string& name, const std::string& missing) {
   std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);  // a symlink loop sets ec (ELOOP)
-  std::string what;
-  switch (st.type()) {
-    case fs::file_type::regular:
-      return;
-    case fs::file_type::directory:
-      what = "is a directory";
-      break;
-    case fs::file_type::fifo:
-      what = "is a FIFO (named pipe)";
-      break;
-    case fs::file_type::character:
-      what = "is a character device";
-      break;
-    case fs::file_type::block:
-      what = "is a block device";
-      break;
-    case fs::file_type::socket:
-      what = "is a socket";
-      break;
-    case fs::file_type::not_found:
-      throw usage_error(fmt::format("{}: cannot open {} (No such file or directory){}", name, shorten(path),
-                                    missing.empty() ? "" : ": " + missing));
-    default:
-      if (ec) throw usage_error(fmt::format("{}: cannot open {} ({})", name, shorten(path), ec.message()));
-      what = "is not a regular file";
+  const fs::file_type type = fs::status(path, ec).type();  // a symlink loop sets ec (ELOOP)
+  if (type == fs::file_type::regular) return;
+  if (type == fs::file_type::not_found) {
+    throw usage_error(fmt::format("{}: cannot open {} (No such file or directory){}", name, shorten(path),
+                                  missing.empty() ? "" : ": " + missing));
   }
-  throw usage_error(fmt::format("{}: {} {}, not a regular file", name, shorten(path), what));
+  if (ec) throw usage_error(fmt::format("{}: cannot open {} ({})", name, shorten(path), ec.message()));
+  throw usage_error(fmt::format("{}: {} is {}, not a regular file", name, shorten(path), what_is(type)));
 }
 
 }  // namespace
@@ -70,6 +68,18 @@ CheckedFile open_checked(const std::string& path, const std::string& name, std::
     throw usage_error(fmt::format("{}: cannot open {} ({})", name, shorten(path), std::strerror(errno)));
   }
   return f;
+}
+
+std::ofstream create_checked(const std::string& path) {
+  std::error_code ec;
+  const fs::file_type type = fs::status(path, ec).type();
+  if (type != fs::file_type::not_found && type != fs::file_type::regular) {
+    throw usage_error(fmt::format("cannot write {}: {} is there{}", shorten(path),
+                                  ec ? "a broken path" : what_is(type), ec ? " (" + ec.message() + ")" : ""));
+  }
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw usage_error(fmt::format("cannot write {} ({})", shorten(path), std::strerror(errno)));
+  return out;
 }
 
 std::string read_text_file(const std::string& path, const std::string& name, std::uintmax_t max_bytes,

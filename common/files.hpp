@@ -28,6 +28,11 @@ struct CheckedFile {
 CheckedFile open_checked(const std::string& path, const std::string& name, std::uintmax_t max_bytes,
                          const std::string& missing = "");
 
+// Opens PATH for writing (a new file, or one truncated) after checking that whatever is already there
+// is a regular file: a FIFO in its place would block the program until a reader comes, a directory
+// cannot be written. A usage_error names the path otherwise, and when it cannot be opened.
+std::ofstream create_checked(const std::string& path);
+
 // open_checked, then the whole file as a string.
 std::string read_text_file(const std::string& path, const std::string& name, std::uintmax_t max_bytes,
                            const std::string& missing = "");

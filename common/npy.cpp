@@ -426,8 +426,7 @@ void save_npy(const std::string& dir, const std::string& name, const std::vector
   header += std::string((64 - total % 64) % 64, ' ') + "\n";
 
   const std::string path = path_of(dir, name);
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw usage_error(fmt::format("cannot write {} ({})", shorten(path), std::strerror(errno)));
+  std::ofstream out = create_checked(path);  // never a FIFO (it would block) or a directory
   const unsigned char preamble[10] = {0x93,
                                       'N',
                                       'U',

@@ -237,7 +237,7 @@ TEST_SUITE("common") {
     CHECK(read_text_file((dir.path / "poems.txt").string(), "--data", 100) == "静夜思\n");
     const auto refused = [&](const std::string& path, std::uintmax_t max_bytes, const std::string& words) {
       const std::string message = error_of([&] { read_text_file(path, "--data", max_bytes, "install it"); });
-      CHECK_MESSAGE(contains(message, "--data: ") && contains(message, words), message);
+      CHECK_MESSAGE((contains(message, "--data: ") && contains(message, words)), message);
     };
     refused((dir.path / "fifo").string(), 100, "is a FIFO (named pipe), not a regular file");
     refused("/dev/zero", 100, "/dev/zero is a character device, not a regular file");
@@ -245,6 +245,16 @@ TEST_SUITE("common") {
     refused((dir.path / "poems.txt").string(), 5, "has 10 B, more than the limit of 5 B for this file");
     // the hint for a missing file (e.g. which package provides it) is given only when it is missing
     refused((dir.path / "absent").string(), 100, "(No such file or directory): install it");
+    // writing: a FIFO or a directory where a file would be written is refused, not opened (a FIFO
+    // would block until a reader came); a regular file is overwritten
+    const Vector v = {1, 2};
+    REQUIRE(mkfifo((dir.path / "out.npy").c_str(), 0600) == 0);
+    CHECK(
+        contains(error_of([&] { save_npy(dir.str(), "out", v); }), "out.npy: a FIFO (named pipe) is there"));
+    fs::create_directory(dir.path / "figure.svg");
+    CHECK(contains(error_of([&] { create_checked((dir.path / "figure.svg").string()); }),
+                   "a directory is there"));
+    CHECK_NOTHROW(create_checked((dir.path / "poems.txt").string()));
   }
 
   TEST_CASE("npy: a file in the --load directory that no loader read is an error, named") {
@@ -294,8 +304,8 @@ TEST_SUITE("common") {
                   doubles({1, 2, 3, 4}));
     fs::resize_file(dir.path / "big.npy", std::uintmax_t{8} << 30);
     const std::string big = load_error(dir.str(), "big");
-    CHECK_MESSAGE(contains(big, "big.npy: ") && contains(big, " has 8.0 GiB, more than the limit of 1.0 GiB"),
-                  big);
+    CHECK_MESSAGE(
+        (contains(big, "big.npy: ") && contains(big, " has 8.0 GiB, more than the limit of 1.0 GiB")), big);
     fs::resize_file(dir.path / "big.npy", 4096);
     CHECK(contains(load_error(dir.str(), "big"), "big.npy: unexpected extra data: shape (2, 2) of float64"));
     // a header that claims more than the memory limit is refused before any data is looked at
