@@ -487,14 +487,15 @@ int run_first_steps(const Options& opt) {
                                     model.config.vocab));
     }
   }
-  // PyTorch's losses, if given and made with this run's flags
-  const std::string differ = npy_exists(dir, "losses") ? flags_differing_from_args_txt(dir, opt) : "";
-  const bool compare = npy_exists(dir, "losses") && differ.empty();
+  // PyTorch's losses, if given (checked whatever the flags), compared if made with this run's flags
+  const bool have_losses = npy_exists(dir, "losses");
   Vector expected;
-  if (compare) {
+  if (have_losses) {
     expected = load_vector(dir, "losses", "(N,)");
     require_shape("losses.npy", expected, {N}, "(N,) with the N of inputs.npy");
   }
+  const std::string differ = have_losses ? flags_differing_from_args_txt(dir, opt) : "";
+  const bool compare = have_losses && differ.empty();
   std::vector<std::string> outputs = tensor_names(named_tensors(model));
   outputs.push_back("losses");
   require_no_unread_files(dir, outputs, "the tiny encoder's files");
