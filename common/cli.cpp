@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include "linalg.hpp"  // use_one_blas_thread
+#include "npy.hpp"     // unread_files_checked
 #include "print.hpp"
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <stdexcept>
 
 namespace course {
 
@@ -263,7 +265,11 @@ int run_program(CLI::App& app, int argc, char** argv, const CommonOptions& optio
       if (!dir.empty()) std::filesystem::create_directories(dir, ec);
       if (ec) throw usage_error(fmt::format("cannot create directory {} ({})", shorten(dir), ec.message()));
     }
-    return body();
+    const int code = body();
+    // every --load directory is checked for files the program did not read (npy.hpp)
+    if (!options.load_dir.empty() && !unread_files_checked())
+      throw std::logic_error("--load DIR was read without require_no_unread_files (npy.hpp)");
+    return code;
   } catch (const usage_error& e) {
     print_error(app, e.what());
     return 2;

@@ -1,6 +1,7 @@
 #include "npy.hpp"
 
 #include "cli.hpp"  // memory_limit_bytes, format_bytes
+#include "files.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 namespace course {
 
@@ -39,6 +41,17 @@ std::string index_string(std::size_t k, const std::vector<std::size_t>& shape) {
   }
   return fmt::format(" at [{}]", fmt::join(index, ", "));
 }
+
+// The largest .npy file read at all: an array of memory_limit_bytes as float64 behind the largest
+// header (step 2 refuses longer ones). Anything larger is refused from its size, unread.
+constexpr std::uintmax_t max_npy_bytes = static_cast<std::uintmax_t>(memory_limit_bytes) + 12 + 65535;
+
+// Every .npy file the loaders have read in this run, as a normalised path (require_no_unread_files).
+std::set<std::string>& files_read() {
+  static std::set<std::string> paths;
+  return paths;
+}
+bool unread_checked = false;
 
 std::string path_of(const std::string& dir, const std::string& name) {
   return (fs::path(dir) / (name + ".npy")).string();
@@ -100,38 +113,6 @@ std::string dtype_name(const std::string& descr) {
   }
 }
 
-// Step 1: the path must be a regular file (after following symlinks), or we say what is there.
-void require_regular_file(const std::string& path, const std::string& name) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);  // a symlink loop sets ec (ELOOP)
-  std::string what;
-  switch (st.type()) {
-    case fs::file_type::regular:
-      return;
-    case fs::file_type::directory:
-      what = "is a directory";
-      break;
-    case fs::file_type::fifo:
-      what = "is a FIFO (named pipe)";
-      break;
-    case fs::file_type::character:
-      what = "is a character device";
-      break;
-    case fs::file_type::block:
-      what = "is a block device";
-      break;
-    case fs::file_type::socket:
-      what = "is a socket";
-      break;
-    case fs::file_type::not_found:
-      throw usage_error(fmt::format("{}: cannot open {} (No such file or directory)", name, shorten(path)));
-    default:
-      if (ec) throw usage_error(fmt::format("{}: cannot open {} ({})", name, shorten(path), ec.message()));
-      what = "is not a regular file";
-  }
-  throw usage_error(fmt::format("{}: {} {}, not a .npy file", name, shorten(path), what));
-}
-
 // The text after `'key':` in the header dict, with spaces skipped; throws if the key is missing.
 std::size_t find_value(const std::string& header, const std::string& key, const std::string& name) {
   const std::size_t at = header.find("'" + key + "'");
@@ -190,15 +171,11 @@ double checked_value(double x, std::size_t k, const NpyArray& a, const std::stri
 
 // Steps 1–5 (see npy.hpp) for one file, accepting the dtypes of `want`.
 NpyArray read_as(const std::string& path, const std::string& name, Want want) {
-  // 1. a regular file, and its size (the data is not read until the header says how much to expect)
-  require_regular_file(path, name);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw usage_error(fmt::format("{}: cannot open {} ({})", name, shorten(path), std::strerror(errno)));
-  }
-  std::error_code ec;
-  const std::uintmax_t file_bytes = fs::file_size(path, ec);
-  if (ec) throw usage_error(fmt::format("{}: cannot read {} ({})", name, shorten(path), ec.message()));
+  // 1. a regular file, of at most the memory limit plus the largest header (files.hpp), opened
+  CheckedFile file = open_checked(path, name, max_npy_bytes);
+  std::ifstream& in = file.in;
+  const std::uintmax_t file_bytes = file.bytes;
+  files_read().insert(fs::path(path).lexically_normal().string());
 
   // 2. magic string and version: "\x93NUMPY", major, minor, header length (2 or 4 bytes, LE), header
   unsigned char pre[12] = {};
@@ -387,6 +364,34 @@ Int64Vector load_int64_vector(const std::string& dir, const std::string& name, c
   return v;
 }
 
+void require_no_unread_files(const std::string& dir, const std::vector<std::string>& outputs,
+                             const std::string& layout) {
+  std::vector<std::string> unread;  // file names, sorted below
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path file = it->path().filename();
+    if (file.extension() != ".npy") continue;
+    const bool read = files_read().count((fs::path(dir) / file).lexically_normal().string()) > 0;
+    const bool output = std::find(outputs.begin(), outputs.end(), file.stem().string()) != outputs.end();
+    if (!read && !output) unread.push_back(file.string());
+  }
+  if (ec)
+    throw usage_error(fmt::format("--load {}: cannot list the directory ({})", shorten(dir), ec.message()));
+  if (!unread.empty()) {
+    std::sort(unread.begin(), unread.end());
+    throw usage_error(
+        fmt::format("{}{} is not one of {}: an unexpected file is an error, as in "
+                    "PyTorch's strict load_state_dict",
+                    shorten(unread[0], 60),
+                    unread.size() > 1 ? fmt::format(" (and {} more)", unread.size() - 1) : "", layout));
+  }
+  unread_checked = true;
+}
+
+bool unread_files_checked() {
+  return unread_checked;
+}
+
 void require_shape(const std::string& name, const std::vector<std::size_t>& actual,
                    const std::vector<std::size_t>& expected, const std::string& dims) {
   if (actual != expected) {
@@ -421,8 +426,7 @@ void save_npy(const std::string& dir, const std::string& name, const std::vector
   header += std::string((64 - total % 64) % 64, ' ') + "\n";
 
   const std::string path = path_of(dir, name);
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw usage_error(fmt::format("cannot write {} ({})", shorten(path), std::strerror(errno)));
+  std::ofstream out = create_checked(path);  // never a FIFO (it would block) or a directory
   const unsigned char preamble[10] = {0x93,
                                       'N',
                                       'U',

@@ -78,6 +78,20 @@ BoolVector load_bool_vector(const std::string& dir, const std::string& name, con
 // Their range (0 <= id < vocabulary) is the caller's to check.
 Int64Vector load_int64_vector(const std::string& dir, const std::string& name, const std::string& dims);
 
+// The rule "an unexpected file is an error", as PyTorch's strict load_state_dict refuses an unexpected
+// key: a --load directory may hold only the .npy files the program read from it (every loader above
+// remembers what it read) and those named in `outputs` (without .npy): what the program writes with
+// --save, which may name the same directory, and which PyTorch's fixture directories hold beside the
+// inputs. Call it once the chosen layout's files are read, before any result is shown. Throws
+// usage_error naming the first other .npy file (by name) and `layout`, what the program read the
+// directory as ("h_0.npy is not one of torch.nn.RNN's files: ..."), so a misnamed or partial layout
+// is never silently ignored. run_program (cli.hpp) reports a --load run that never called it as an
+// internal error, so no chapter can forget it.
+void require_no_unread_files(const std::string& dir, const std::vector<std::string>& outputs,
+                             const std::string& layout);
+// Whether require_no_unread_files has run (and passed) in this program.
+bool unread_files_checked();
+
 // Throws usage_error "NAME.npy has shape (a, b) but ... expects (c, d)" unless the shapes agree.
 void require_shape(const std::string& name, const std::vector<std::size_t>& actual,
                    const std::vector<std::size_t>& expected, const std::string& dims);

@@ -2,6 +2,11 @@
 
 #include "given/04_masking.hpp"  // no_mask, padding_mask, combine_masks
 
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <set>
+
 namespace course {
 
 // query (L, E), key (S, E), value (S, Ev)
@@ -105,6 +110,35 @@ EncoderLayerWeights load_encoder_layer(const std::string& dir, const std::string
     require(names[i], *norms[i], {E}, "(E,)");
   }
   return w;
+}
+
+// the N of every DIR/<prefix>N.<key>.npy, which must be 0, 1, ..., count - 1
+std::size_t count_numbered_layers(const std::string& dir, const std::string& prefix) {
+  std::set<std::size_t> numbers;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.size() < 4 || file.compare(file.size() - 4, 4, ".npy") != 0) continue;
+    if (file.compare(0, prefix.size(), prefix) != 0) continue;
+    // the digits after the prefix, then a dot; anything else is left to require_no_unread_files
+    std::size_t i = prefix.size(), n = 0;
+    while (i < file.size() && i < prefix.size() + 6 && file[i] >= '0' && file[i] <= '9')
+      n = 10 * n + (file[i++] - '0');
+    if (i > prefix.size() && i < file.size() && file[i] == '.') numbers.insert(n);
+  }
+  if (ec)
+    throw usage_error(fmt::format("--load {}: cannot list the directory ({})", shorten(dir), ec.message()));
+  std::size_t expected = 0;
+  for (const std::size_t n : numbers) {
+    if (n != expected) {
+      throw usage_error(
+          fmt::format("{}{}.*.npy: there is no {}{}.*.npy; the layers must be numbered 0, 1, 2, "
+                      "... without a gap",
+                      prefix, n, prefix, expected));
+    }
+    ++expected;
+  }
+  return numbers.size();
 }
 
 }  // namespace course

@@ -79,4 +79,12 @@ RnnFiles load_rnn(const std::string& dir);
 // state_dict (chapter 14's "layers.0.", chapter 16's "blocks.0.").
 EncoderLayerWeights load_encoder_layer(const std::string& dir, const std::string& prefix = "");
 
+// count_numbered_layers — the number of layers of a torch.nn.ModuleList saved in DIR under PREFIX
+// ("blocks." in chapter 16's TinyGPT, "layers." in chapter 14's tiny encoder): the number of distinct
+// N among the files DIR/<PREFIX>N.*.npy. The numbers must run 0, 1, ..., count - 1; a gap (blocks.7.*
+// beside blocks 0 and 1) is a usage_error naming the layer that is missing. The caller then loads
+// every layer whole (load_encoder_layer), so a partial layer is an error naming its missing file,
+// never a layer silently skipped.
+std::size_t count_numbered_layers(const std::string& dir, const std::string& prefix);
+
 }  // namespace course

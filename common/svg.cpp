@@ -1,5 +1,7 @@
 #include "svg.hpp"
 
+#include "files.hpp"  // create_checked
+
 #include "print.hpp"
 
 #include <fmt/format.h>
@@ -91,7 +93,7 @@ void write_text_file(const std::string& dir, const std::string& file, const std:
   std::filesystem::create_directories(dir, ec);
   if (ec) throw usage_error(fmt::format("cannot create directory {} ({})", dir, ec.message()));
   const std::string path = (std::filesystem::path(dir) / file).string();
-  std::ofstream out(path, std::ios::binary);
+  std::ofstream out = create_checked(path);  // never a FIFO (it would block) or a directory
   out << text;
   if (!out) throw usage_error(fmt::format("cannot write {}", path));
 }

@@ -80,6 +80,9 @@ TEST_SUITE("08 attention for images") {
     const Tensor3 image = xt::zeros<double>({3, 6, 8});
     CHECK_THROWS_AS(image_to_patches(image, 4), std::invalid_argument);  // 4 does not divide 6
     CHECK_THROWS_AS(image_to_patches(image, 0), std::invalid_argument);
+    // the width is checked too, not only the height: 4 divides H = 8 but not W = 6
+    const Tensor3 wide = xt::zeros<double>({3, 8, 6});
+    CHECK_THROWS_AS(image_to_patches(wide, 4), std::invalid_argument);
   }
 
   TEST_CASE("patch_embedding worked by hand: patches w + b") {

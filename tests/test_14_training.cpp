@@ -155,6 +155,22 @@ TEST_SUITE("14 training") {
     CHECK(compare_gradients(a.bias, numerical_gradient_in_place(beta, loss, 1e-6)).max_rel_error < 1e-8);
   }
 
+  TEST_CASE("layer_norm_backward: adding 1e8 to a row changes no gradient (σ from x − μ, not x² − μ²)") {
+    // Layer norm sees x − μ only, so a row shifted by 1e8 has the same x̂ and the same gradients. The
+    // variance must be computed from x − μ: Σ x² − E μ² (or Σ x (x − μ)) is the same number on paper,
+    // but at 1e8 each x² is rounded to a multiple of 2 while the true Σ (x − μ)² is 2/3.
+    const Matrix x = {{0, 1, 1}, {2, 0, 1}};
+    const Matrix shifted = x + 1e8;
+    const Vector gamma = {1.5, 0.5, 1};
+    const Matrix g = {{1, -2, 0.5}, {0.25, 1, -1}};
+    const LayerNormGradients a = layer_norm_backward(x, gamma, 1e-5, g);
+    const LayerNormGradients b = layer_norm_backward(shifted, gamma, 1e-5, g);
+    // x − μ is exact at 1e8 but μ = 1e8 + 2/3 is rounded (by at most 7.5e-9): agreement to 1e-7
+    CHECK_CLOSE(b.x, a.x, 1e-7);
+    CHECK_CLOSE(b.weight, a.weight, 1e-7);
+    CHECK_CLOSE(b.bias, a.bias, 0.0);
+  }
+
   TEST_CASE("layer_norm_backward: each row of dx sums to 0, and is orthogonal to x − μ when eps = 0") {
     Rng rng(2);
     const Matrix x = rng.normal_matrix(5, 7);

@@ -2,9 +2,11 @@
 // display widths, labels and figures. These are the course's own plumbing, not an exercise.
 #include "cli.hpp"
 #include "figures.hpp"
+#include "files.hpp"
 #include "linalg.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "pytorch.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 
@@ -228,13 +230,83 @@ TEST_SUITE("common") {
     CHECK_FALSE(npy_exists(dir.str(), "absent"));
   }
 
+  TEST_CASE("files: the checked opener refuses what is not a regular file, or too large, by name") {
+    TempDir dir;
+    std::ofstream(dir.path / "poems.txt") << "静夜思\n";
+    REQUIRE(mkfifo((dir.path / "fifo").c_str(), 0600) == 0);
+    CHECK(read_text_file((dir.path / "poems.txt").string(), "--data", 100) == "静夜思\n");
+    const auto refused = [&](const std::string& path, std::uintmax_t max_bytes, const std::string& words) {
+      const std::string message = error_of([&] { read_text_file(path, "--data", max_bytes, "install it"); });
+      CHECK_MESSAGE((contains(message, "--data: ") && contains(message, words)), message);
+    };
+    refused((dir.path / "fifo").string(), 100, "is a FIFO (named pipe), not a regular file");
+    refused("/dev/zero", 100, "/dev/zero is a character device, not a regular file");
+    refused(dir.str(), 100, "is a directory, not a regular file");
+    refused((dir.path / "poems.txt").string(), 5, "has 10 B, more than the limit of 5 B for this file");
+    // the hint for a missing file (e.g. which package provides it) is given only when it is missing
+    refused((dir.path / "absent").string(), 100, "(No such file or directory): install it");
+    // writing: a FIFO or a directory where a file would be written is refused, not opened (a FIFO
+    // would block until a reader came); a regular file is overwritten
+    const Vector v = {1, 2};
+    REQUIRE(mkfifo((dir.path / "out.npy").c_str(), 0600) == 0);
+    CHECK(
+        contains(error_of([&] { save_npy(dir.str(), "out", v); }), "out.npy: a FIFO (named pipe) is there"));
+    fs::create_directory(dir.path / "figure.svg");
+    CHECK(contains(error_of([&] { create_checked((dir.path / "figure.svg").string()); }),
+                   "a directory is there"));
+    CHECK_NOTHROW(create_checked((dir.path / "poems.txt").string()));
+  }
+
+  TEST_CASE("npy: a file in the --load directory that no loader read is an error, named") {
+    TempDir dir;
+    const Matrix m = {{1, 2}, {3, 4}};
+    for (const char* name : {"query", "key", "value", "output", "attn_mask"}) save_npy(dir.str(), name, m);
+    std::ofstream(dir.path / "args.txt") << "--heads 2\n";  // not a .npy file: not looked at
+    load_attention_inputs(dir.str());
+    // attn_mask.npy was not read, and is not an output
+    const std::string message =
+        error_of([&] { require_no_unread_files(dir.str(), {"output"}, "the files of plain attention"); });
+    CHECK(message ==
+          "attn_mask.npy is not one of the files of plain attention: an unexpected file is an error, as in "
+          "PyTorch's strict load_state_dict");
+    // without it, the rest is what was read plus an output
+    fs::remove(dir.path / "attn_mask.npy");
+    CHECK_NOTHROW(require_no_unread_files(dir.str(), {"output"}, "the files of plain attention"));
+    CHECK(unread_files_checked());
+    // the count of the others is given
+    save_npy(dir.str(), "b", m);
+    save_npy(dir.str(), "a", m);
+    CHECK(contains(error_of([&] { require_no_unread_files(dir.str(), {}, "x"); }),
+                   "a.npy (and 2 more) is not one of x"));
+  }
+
+  TEST_CASE("pytorch: count_numbered_layers counts every blocks.N. file and refuses a gap") {
+    TempDir dir;
+    const Vector v = {1, 2};
+    CHECK(count_numbered_layers(dir.str(), "blocks.") == 0);
+    save_npy(dir.str(), "blocks.0.norm1.bias", v);
+    save_npy(dir.str(), "blocks.1.linear2.bias", v);  // a partial block still counts
+    save_npy(dir.str(), "blocks.x.norm1.bias", v);    // not a number: left to require_no_unread_files
+    save_npy(dir.str(), "layers.5.norm1.bias", v);    // another prefix
+    CHECK(count_numbered_layers(dir.str(), "blocks.") == 2);
+    save_npy(dir.str(), "blocks.7.norm1.bias", v);
+    CHECK(
+        error_of([&] { count_numbered_layers(dir.str(), "blocks."); }) ==
+        "blocks.7.*.npy: there is no blocks.2.*.npy; the layers must be numbered 0, 1, 2, ... without a gap");
+  }
+
   TEST_CASE("npy: the header is checked before the data is read, and the file's size against it") {
     TempDir dir;
-    // A sparse file of 8 GiB behind a header for 4 doubles: refused from its size alone, fast, and
-    // without reading (a loader that read it whole would take seconds and 8 GiB).
+    // A sparse file of 8 GiB behind a header for 4 doubles: refused from its size alone by the checked
+    // opener (files.hpp), fast, and without reading (a loader that read it whole would take seconds
+    // and 8 GiB); one of 4 KiB from the header's shape.
     write_raw_npy(dir.path / "big.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
                   doubles({1, 2, 3, 4}));
     fs::resize_file(dir.path / "big.npy", std::uintmax_t{8} << 30);
+    const std::string big = load_error(dir.str(), "big");
+    CHECK_MESSAGE(
+        (contains(big, "big.npy: ") && contains(big, " has 8.0 GiB, more than the limit of 1.0 GiB")), big);
+    fs::resize_file(dir.path / "big.npy", 4096);
     CHECK(contains(load_error(dir.str(), "big"), "big.npy: unexpected extra data: shape (2, 2) of float64"));
     // a header that claims more than the memory limit is refused before any data is looked at
     write_raw_npy(dir.path / "claims.npy",

@@ -312,6 +312,7 @@ struct LoadedResult {
 LoadedResult compute_loaded(const std::string& dir) {
   LoadedResult r;
   r.inputs = load_attention_inputs(dir);
+  require_no_unread_files(dir, {"output", "weights"}, "the files of attention (query, key, value)");
   const Matrix &q = r.inputs.query, &k = r.inputs.key, &v = r.inputs.value;
   require_memory(8.0 * 3.0 * q.shape(0) * k.shape(0),
                  fmt::format("the ({}, {}) weights of these files", q.shape(0), k.shape(0)));

@@ -311,6 +311,7 @@ struct LoadedResult {
 LoadedResult compute_loaded(const std::string& dir) {
   LoadedResult r;
   r.files = load_attention_layer(dir);
+  require_no_unread_files(dir, {"attn_output", "attn_output_weights"}, "torch.nn.MultiheadAttention's files");
   const BoolMatrix& mask = r.files.mask;
   require_memory(8.0 * 4.0 * r.files.query.shape(0) * r.files.key.shape(0),
                  "the (L, S) weights of these files");

@@ -272,6 +272,8 @@ struct LoadedResult {
 
 LoadedResult compute_loaded(const Options& opt) {
   const AttentionLayerFiles f = load_attention_layer(opt.common.load_dir);
+  require_no_unread_files(opt.common.load_dir, {"attn_output", "attn_output_weights"},
+                          "torch.nn.MultiheadAttention's files");
   const std::size_t E = f.query.shape(1), H = opt.heads;
   if (E % H != 0) throw usage_error(fmt::format("--heads {} does not divide E = {} of query.npy", H, E));
   require_memory(8.0 * (H + 3) * f.query.shape(0) * f.key.shape(0), "the (H, L, S) weights of these files");

@@ -481,6 +481,7 @@ LoadedConv compute_loaded(const Options& opt) {
     const Tensor3 weight = load_tensor3(dir, "weight", "(C_out, C_in, K) for a (C_in, L) input");
     const Vector bias = npy_exists(dir, "bias") ? load_vector(dir, "bias", "(C_out,)") : kNoBias;
     check(probe.shape, {weight.shape(0), weight.shape(1), weight.shape(2)});
+    require_no_unread_files(dir, {"output"}, "conv1d's files (input, weight, bias)");
     r.output1d = convolve([&] { return conv1d(input, weight, bias, spec); });
     require_finite_result("the output", r.output1d);  // an overflow is bad input, never a printed NaN
   } else if (probe.shape.size() == 3) {
@@ -488,6 +489,7 @@ LoadedConv compute_loaded(const Options& opt) {
     const Tensor4 weight = load_tensor4(dir, "weight", "(C_out, C_in, KH, KW) for a (C_in, H, W) input");
     const Vector bias = npy_exists(dir, "bias") ? load_vector(dir, "bias", "(C_out,)") : kNoBias;
     check(probe.shape, {weight.shape(0), weight.shape(1), weight.shape(2), weight.shape(3)});
+    require_no_unread_files(dir, {"output"}, "conv2d's files (input, weight, bias)");
     r.two_d = true;
     r.output2d = convolve([&] { return conv2d(input, weight, bias, spec); });
     require_finite_result("the output", r.output2d);  // an overflow is bad input, never a printed NaN

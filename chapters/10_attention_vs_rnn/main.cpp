@@ -543,6 +543,7 @@ Cost cost_of(const Options& opt) {
 // --load DIR: torch.nn.RNN on PyTorch's files; --save DIR writes output.npy and h_n.npy.
 int run_loaded(const Options& opt) {
   const RnnFiles f = load_rnn(opt.common.load_dir);
+  require_no_unread_files(opt.common.load_dir, {"output", "h_n"}, "torch.nn.RNN's files");
   const RnnResult r = rnn_forward(f.input, f.weights, f.h0);
   require_finite_result("output", r.output);  // an overflow is bad input, never a printed NaN
   require_finite_result("h_n", r.h_n);

@@ -360,6 +360,7 @@ int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
   const Matrix src = load_matrix(dir, "src", "(L, E)");
   const EncoderLayerWeights w = load_encoder_layer(dir);
+  require_no_unread_files(dir, {"output"}, "torch.nn.TransformerEncoderLayer's files");
   const std::size_t E = w.self_attn.in_proj_weight.shape(1);
   require_shape("src.npy", src, {src.shape(0), E}, "(L, E)");
   if (E % static_cast<std::size_t>(opt.heads) != 0) {

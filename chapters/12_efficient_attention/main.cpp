@@ -280,6 +280,8 @@ int self_checks(const OnlineSoftmax& s, const TiledRun& t, const BlockSizes& b) 
 int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
   const AttentionInputs in = load_attention_inputs(dir);
+  // chapter 02's directories hold its weights.npy too
+  require_no_unread_files(dir, {"output", "weights"}, "the files of attention (query, key, value)");
   const Matrix &q = in.query, &k = in.key, &v = in.value;
   if (opt.causal && q.shape(0) != k.shape(0)) {
     throw usage_error(

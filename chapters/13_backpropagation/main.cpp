@@ -646,6 +646,8 @@ int run_loaded_attention(const Options& opt) {
   const std::size_t L = in.query.shape(0), S = in.key.shape(0), E = in.query.shape(1), Ev = in.value.shape(1);
   const Matrix grad_output = load_matrix(dir, "grad_output", "(L, Ev)");
   require_shape("grad_output.npy", grad_output, {L, Ev}, "(L, Ev), the shape of the output");
+  require_no_unread_files(dir, {"output", "weights", "query.grad", "key.grad", "value.grad"},
+                          "the files of attention without in_proj_weight.npy");
   if (opt.causal && L != S)
     throw usage_error(fmt::format("--causal needs as many queries as keys, but L = {} and S = {}", L, S));
   require_within_limits(attention_files_cost(L, S, E, Ev),
@@ -704,6 +706,10 @@ int run_loaded_multi_head(const Options& opt) {
   if (E % H != 0) throw usage_error(fmt::format("--heads {} does not divide E = {} of query.npy", H, E));
   const Matrix grad_output = load_matrix(dir, "grad_output", "(L, E)");
   require_shape("grad_output.npy", grad_output, {L, E}, "(L, E), the shape of attn_output");
+  require_no_unread_files(dir,
+                          {"attn_output", "query.grad", "key.grad", "value.grad", "in_proj_weight.grad",
+                           "in_proj_bias.grad", "out_proj.weight.grad", "out_proj.bias.grad"},
+                          "torch.nn.MultiheadAttention's files");
   require_within_limits(multi_head_files_cost(L, S, E, H),
                         fmt::format("the backward of {} heads on ({}, {}) scores with E = {}", H, L, S, E));
   print_title(

@@ -17,15 +17,21 @@
 // that order. run_loaded() does the same for --load.
 #include "cli.hpp"
 #include "figures.hpp"
+#include "files.hpp"  // read_text_file
 #include "given/14_training.hpp"
 #include "npy.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"  // load_encoder_layer
 #include "rng.hpp"
 
+#include <fmt/ranges.h>
+
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <set>
+#include <sstream>
+#include <stdexcept>
 #include <vector>
 
 using namespace course;
@@ -411,6 +417,47 @@ std::string sci(double x) {
   return fmt::format("{:.1e}", x);
 }
 
+// The flags of PyTorch's run that a --load directory records in args.txt (tools/make_fixtures_14.py
+// writes it; the interop tests pass it to this program), as "with --lr 0.003, without --norm-first"
+// for each flag whose value differs from this run's; "" if they agree or there is no args.txt. losses.npy is PyTorch's
+// losses for those flags only, so with other flags there is nothing to compare it with.
+std::string flags_differing_from_args_txt(const std::string& dir, const Options& opt) {
+  const std::string path = dir + "/args.txt";
+  if (!std::filesystem::exists(path)) return "";
+  std::istringstream words(read_text_file(path, "args.txt", 4096));
+  Options recorded;  // a flag args.txt does not name has its default
+  std::string flag, value;
+  while (words >> flag) {
+    if (flag == "--norm-first") {
+      recorded.norm_first = true;
+      continue;
+    }
+    if (!(words >> value)) throw usage_error(fmt::format("args.txt: {} has no value", shorten(flag, 40)));
+    try {
+      if (flag == "--heads") {
+        recorded.heads = std::stoi(value);
+      } else if (flag == "--lr") {
+        recorded.lr = std::stod(value);
+      } else if (flag == "--weight-decay") {
+        recorded.weight_decay = std::stod(value);
+      } else {
+        throw usage_error(fmt::format("args.txt: {} is not a flag of these files", shorten(flag, 40)));
+      }
+    } catch (const std::logic_error&) {  // std::stoi and std::stod: not a number, or out of range
+      throw usage_error(fmt::format("args.txt: {} {} is not a number", flag, shorten(value, 40)));
+    }
+  }
+  const auto same = [](double a, double b) { return std::abs(a - b) <= 1e-12 * std::abs(b); };
+  std::vector<std::string> differ;
+  if (recorded.heads != opt.heads) differ.push_back(fmt::format("with --heads {}", recorded.heads));
+  if (recorded.norm_first != opt.norm_first)
+    differ.push_back(recorded.norm_first ? "with --norm-first" : "without --norm-first");
+  if (!same(recorded.lr, opt.lr)) differ.push_back(fmt::format("with --lr {:g}", recorded.lr));
+  if (!same(recorded.weight_decay, opt.weight_decay))
+    differ.push_back(fmt::format("with --weight-decay {:g}", recorded.weight_decay));
+  return fmt::format("{}", fmt::join(differ, ", "));
+}
+
 // The tiny encoder's first steps against PyTorch's losses (fixture first_steps).
 int run_first_steps(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
@@ -440,12 +487,18 @@ int run_first_steps(const Options& opt) {
                                     model.config.vocab));
     }
   }
-  const bool compare = npy_exists(dir, "losses");
+  // PyTorch's losses, if given (checked whatever the flags), compared if made with this run's flags
+  const bool have_losses = npy_exists(dir, "losses");
   Vector expected;
-  if (compare) {
+  if (have_losses) {
     expected = load_vector(dir, "losses", "(N,)");
     require_shape("losses.npy", expected, {N}, "(N,) with the N of inputs.npy");
   }
+  const std::string differ = have_losses ? flags_differing_from_args_txt(dir, opt) : "";
+  const bool compare = have_losses && differ.empty();
+  std::vector<std::string> outputs = tensor_names(named_tensors(model));
+  outputs.push_back("losses");
+  require_no_unread_files(dir, outputs, "the tiny encoder's files");
   print_title("Chapter 14 · Training — the first steps against PyTorch");
   print_config("loaded", fmt::format("{}: V = {}, L = {}, E = {}, F = {}, {} layer(s), {}", dir,
                                      model.config.vocab, L, model.config.d_model, model.config.d_ff,
@@ -476,6 +529,7 @@ int run_first_steps(const Options& opt) {
     }
   } else {
     for (std::size_t s = 0; s < N; ++s) fmt::print("{:>4}  {:.15f}\n", s, losses(s));
+    if (!differ.empty()) fmt::print("not compared with losses.npy: PyTorch made it {} (args.txt)\n", differ);
   }
   if (!opt.common.save_dir.empty()) {
     save_npy(opt.common.save_dir, "losses", losses);
@@ -522,6 +576,9 @@ int run_encoder_layer(const Options& opt) {
   if (gradients) {
     const Matrix grad_output = load_matrix(dir, "grad_output", "(L, E)");
     require_shape("grad_output.npy", grad_output, {L, E}, "(L, E), the output's shape");
+    std::vector<std::string> outputs = tensor_names(named_tensors(w), ".grad");
+    outputs.insert(outputs.end(), {"output", "src.grad"});
+    require_no_unread_files(dir, outputs, "an encoder layer's files with grad_output.npy");
     const EncoderLayerForward f = encoder_layer_forward(src, L, w, H, opt.norm_first, Activation::relu, mask);
     EncoderLayerGradients g = encoder_layer_backward(f.saved, w, grad_output);
     require_finite_result("the output", f.output);
@@ -546,6 +603,7 @@ int run_encoder_layer(const Options& opt) {
   } else {
     const Matrix target = load_matrix(dir, "target", "(L, E)");
     require_shape("target.npy", target, {L, E}, "(L, E), the output's shape");
+    require_no_unread_files(dir, {"losses"}, "an encoder layer's files with target.npy");
     AdamW optimizer(AdamWOptions{opt.lr, 0.9, 0.999, 1e-8, opt.weight_decay});
     Vector losses = xt::zeros<double>({steps});
     for (std::size_t s = 0; s < steps; ++s) {

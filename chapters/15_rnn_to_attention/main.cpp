@@ -568,6 +568,10 @@ int run_loaded(const Options& opt) {
   const std::size_t L = f.input.shape(0), H_in = f.input.shape(1), H = f.h0.shape(1);
   const Matrix grad_output = load_matrix(dir, "grad_output", "(L, H)");
   require_shape("grad_output.npy", grad_output, {L, H}, "(L, H), the shape of the output");
+  require_no_unread_files(dir,
+                          {"output", "h_n", "input.grad", "h0.grad", "weight_ih_l0.grad", "weight_hh_l0.grad",
+                           "bias_ih_l0.grad", "bias_hh_l0.grad"},
+                          "torch.nn.RNN's files");
   require_within_limits(rnn_files_cost(L, H_in, H),
                         fmt::format("the backward of an RNN with L = {}, H_in = {}, H = {}", L, H_in, H));
   print_title(fmt::format("Chapter 15 · RNN backward (BPTT) on {}", dir));

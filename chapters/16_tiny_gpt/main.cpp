@@ -567,6 +567,14 @@ int run_loaded(const Options& opt) {
     if (targets.size() != T)
       throw usage_error(fmt::format("targets.npy has {} entries but idx.npy has {}", targets.size(), T));
   }
+  TinyGpt names_of = model;  // named_tensors takes a model it could change
+  std::vector<std::string> outputs = {"logits"};
+  if (with_targets) {
+    outputs = tensor_names(named_tensors(names_of), ".grad");
+    outputs.insert(outputs.end(), {"logits", "loss"});
+  }
+  require_no_unread_files(dir, outputs,
+                          with_targets ? "a TinyGPT's files with targets.npy" : "a TinyGPT's files");
   TinyGptConfig one = c;
   require_within_limits(
       {8.0 * T * (60.0 * c.d_ff * c.n_layers + 3.0 * c.vocab), training_step_multiply_adds(one, 1, T)},

@@ -586,6 +586,12 @@ int run_loaded(const Options& opt) {
   }
   const std::size_t P = opt.prefill < 0 ? T / 2 : static_cast<std::size_t>(opt.prefill);
   if (P > T) throw usage_error(fmt::format("--prefill {} is more than the {} tokens of idx.npy", P, T));
+  // a chapter 16 directory serves as it is: its targets.npy is ignored here, and its outputs (loss.npy,
+  // <key>.grad.npy) are allowed beside the inputs
+  TinyGpt names_of = model;  // named_tensors takes a model it could change
+  std::vector<std::string> outputs = tensor_names(named_tensors(names_of), ".grad");
+  outputs.insert(outputs.end(), {"logits", "loss", "targets"});
+  require_no_unread_files(dir, outputs, "a TinyGPT's files");
   require_within_limits({8.0 * T * (60.0 * c.d_ff * c.n_layers + 3.0 * c.vocab),
                          3.0 * T * recomputed_token_multiply_adds(c, T)},
                         "the --load files");

@@ -117,6 +117,9 @@ std::vector<double> numerical_gradient_in_place(const NamedTensor& t, const std:
 // names it, readable with numpy.load. Throws usage_error if DIR cannot be written.
 void save_named_tensors(const std::string& dir, const std::vector<NamedTensor>& tensors,
                         const std::string& suffix = "");
+// The names save_named_tensors writes, without .npy (for require_no_unread_files, npy.hpp).
+std::vector<std::string> tensor_names(const std::vector<NamedTensor>& tensors,
+                                      const std::string& suffix = "");
 
 // --- AdamW --------------------------------------------------------------------------------------------
 

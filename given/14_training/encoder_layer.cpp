@@ -288,4 +288,10 @@ void save_named_tensors(const std::string& dir, const std::vector<NamedTensor>& 
   for (const NamedTensor& t : tensors) save_npy(dir, t.name + suffix, t.shape, t.data);
 }
 
+std::vector<std::string> tensor_names(const std::vector<NamedTensor>& tensors, const std::string& suffix) {
+  std::vector<std::string> names;
+  for (const NamedTensor& t : tensors) names.push_back(t.name + suffix);
+  return names;
+}
+
 }  // namespace course

@@ -56,7 +56,8 @@ TinyEncoder load_tiny_encoder(const std::string& dir, std::size_t n_heads, bool 
   } else {
     m.pos = Matrix::from_shape({0, E});
   }
-  for (std::size_t l = 0; npy_exists(dir, fmt::format("layers.{}.self_attn.in_proj_weight", l)); ++l) {
+  const std::size_t n_layers = count_numbered_layers(dir, "layers.");
+  for (std::size_t l = 0; l < n_layers; ++l) {
     const std::string prefix = fmt::format("layers.{}.", l);
     m.layers.push_back(load_encoder_layer(dir, prefix));
     require_shape(prefix + "self_attn.in_proj_weight.npy", m.layers.back().self_attn.in_proj_weight,

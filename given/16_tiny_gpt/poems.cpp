@@ -1,13 +1,13 @@
 // Chapter 16 — given code (declared in common/given/16_tiny_gpt.hpp): the poems of 唐诗三百首, their
 // characters, and the bigram baseline.
-#include "cli.hpp"  // usage_error
+#include "cli.hpp"    // usage_error
+#include "files.hpp"  // read_text_file
 #include "given/16_tiny_gpt.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -127,15 +127,12 @@ std::vector<Poem> parse_tang300(const std::string& text) {
 }
 
 std::vector<Poem> load_tang300(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw usage_error(
-        fmt::format("cannot read {}: install Debian's fortunes-zh package (./course setup)", path));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
+  // 唐诗三百首 is well under 1 MiB: a file of more than 10 MiB is not the poems
+  const std::string text =
+      read_text_file(path, "--data", 10 << 20,
+                     path == kTang300Path ? "install Debian's fortunes-zh package (./course setup)" : "");
   try {
-    std::vector<Poem> poems = parse_tang300(text.str());
+    std::vector<Poem> poems = parse_tang300(text);
     if (poems.size() < 10) throw std::invalid_argument(fmt::format("only {} poems", poems.size()));
     return poems;
   } catch (const std::invalid_argument& e) {

@@ -84,7 +84,8 @@ TinyGpt load_tiny_gpt(const std::string& dir, std::size_t n_heads) {
   m.pos = load_matrix(dir, "pos.weight", "(n_ctx, E)");
   require_shape("pos.weight.npy", m.pos, {m.pos.shape(0), E}, "(n_ctx, E) with the E of tok.weight");
   if (m.pos.shape(0) == 0) throw usage_error(fmt::format("{}/pos.weight.npy has no rows", dir));
-  for (std::size_t l = 0; npy_exists(dir, fmt::format("blocks.{}.self_attn.in_proj_weight", l)); ++l) {
+  const std::size_t n_layers = count_numbered_layers(dir, "blocks.");
+  for (std::size_t l = 0; l < n_layers; ++l) {
     const std::string prefix = fmt::format("blocks.{}.", l);
     m.blocks.push_back(load_encoder_layer(dir, prefix));
     require_shape(prefix + "self_attn.in_proj_weight.npy", m.blocks.back().self_attn.in_proj_weight,

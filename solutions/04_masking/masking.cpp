@@ -45,6 +45,9 @@ AttentionResult masked_attention(const Matrix& q, const Matrix& k, const Matrix&
     bool any_allowed = false;
     for (std::size_t j = 0; j < S; ++j) any_allowed = any_allowed || !mask(i, j);
     if (!any_allowed) continue;
+    // row i as a (1, S) matrix. (A view of more rows, xt::range(i, i + 2), would give row i the same
+    // weights: softmax_rows works row by row, and xt::range stops at the last row. One row is all the
+    // work needed; no test can tell the two apart.)
     const Matrix row = xt::view(scores, xt::range(i, i + 1), xt::all());
     xt::view(weights, i, xt::all()) = xt::view(softmax_rows(row), 0, xt::all());
   }

@@ -51,6 +51,9 @@ MultiHeadResult multi_head_attention(const Matrix& query, const Matrix& key, con
     throw std::invalid_argument(fmt::format("multi_head_attention: query {}, key {}, value {} do not fit",
                                             shape_of(query), shape_of(key), shape_of(value)));
   }
+  // (out_proj_weight.shape(1) != E alone would also be refused below, by linear()'s own check that the
+  // inner sizes agree; it is checked here so that the error names this function. Leaving it out
+  // changes only the message, so no test can tell the two apart.)
   if (w.in_proj_weight.shape(0) != 3 * E || w.in_proj_weight.shape(1) != E ||
       w.in_proj_bias.size() != 3 * E || w.out_proj_weight.shape(0) != E || w.out_proj_weight.shape(1) != E ||
       w.out_proj_bias.size() != E) {

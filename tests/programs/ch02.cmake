@@ -49,3 +49,12 @@ set_tests_properties(ch02.bad_input.limit_samples_range PROPERTIES TIMEOUT 10 FA
                      PASS_REGULAR_EXPRESSION "--samples: 1000000 is out of range")
 set_tests_properties(ch02.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
                      PASS_REGULAR_EXPRESSION "--samples 5000 --keys 50 --d-max 1024 would take [0-9.e+]+ multiply-adds")
+
+# A file the layout does not read is an error, named (common/npy.hpp, require_no_unread_files): here a
+# mask, which chapter 02 has no use for.
+course_expect_error_special(ch02_dot_product_attention load_stray_mask copy:key.npy attn_mask.npy
+                            02_dot_product_attention/small)
+# Writing is checked too (common/files.hpp, create_checked): a FIFO where --save would write output.npy
+# would block the program until a reader came; it is refused by name.
+course_expect_error_special(ch02_dot_product_attention save_output_fifo fifo output.npy 02_dot_product_attention/small
+                            --load @DIR@ --save @DIR@)

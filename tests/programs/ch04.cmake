@@ -31,3 +31,6 @@ endforeach()
 course_expect_error(ch04_masking limit_d_model_200 --d-model 200)
 set_tests_properties(ch04.bad_input.limit_d_model_200 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
                      PASS_REGULAR_EXPRESSION "--d-model: 200 is out of range.*at most 64: wider, each token attends almost only to itself")
+
+# A misnamed optional mask is an error, not a mask silently left out (require_no_unread_files).
+course_expect_error_special(ch04_masking load_misnamed_mask copy:attn_mask.npy attention_mask.npy 04_masking/causal)

@@ -35,3 +35,7 @@ set_tests_properties(ch05.bad_input.limit_d_model_range PROPERTIES TIMEOUT 10 FA
                      PASS_REGULAR_EXPRESSION "--d-model: 3000 is out of range")
 set_tests_properties(ch05.bad_input.limit_heads_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
                      PASS_REGULAR_EXPRESSION "--heads: 100000 is out of range")
+
+# A misnamed optional mask is an error, not a mask silently left out (require_no_unread_files).
+course_expect_error_special(ch05_multi_head_attention load_misnamed_padding_mask copy:key_padding_mask.npy
+                            padding_mask.npy 05_multi_head_attention/key_padding --heads 2)

@@ -56,3 +56,7 @@ set_tests_properties(ch09.bad_input.limit_load_padding_memory PROPERTIES TIMEOUT
                      PASS_REGULAR_EXPRESSION "the output of --stride 1 --padding 100000 --dilation 1 would need [0-9.]+ GiB")
 set_tests_properties(ch09.bad_input.limit_load_dilation_span PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
                      PASS_REGULAR_EXPRESSION "the kernel spans 200001 inputs .--dilation 100000 x .K - 1. . 1, K = 3. but the padded input has only 10")
+
+# A misnamed optional bias is an error, not a convolution silently without bias (require_no_unread_files).
+course_expect_error_special(ch09_attention_vs_cnn load_misnamed_bias copy:bias.npy biases.npy
+                            09_attention_vs_cnn/conv1d_plain)

@@ -39,3 +39,6 @@ set_tests_properties(ch10.bad_input.limit_seq_len_range PROPERTIES TIMEOUT 10 FA
                      PASS_REGULAR_EXPRESSION "--seq-len: 100000 is out of range")
 set_tests_properties(ch10.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
                      PASS_REGULAR_EXPRESSION "--seq-len 800 --d-model 100 --kernel 3 would take [0-9.e+]+ multiply-adds")
+
+# A misnamed optional h0 is an error, not a zero initial state used silently (require_no_unread_files).
+course_expect_error_special(ch10_attention_vs_rnn load_misnamed_h0 copy:h0.npy h_0.npy 10_attention_vs_rnn/with_h0)

@@ -44,3 +44,7 @@ set_tests_properties(ch11.bad_input.limit_d_ff_range PROPERTIES TIMEOUT 10 FAIL_
                      PASS_REGULAR_EXPRESSION "--d-ff: 10000000 is out of range")
 set_tests_properties(ch11.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
                      PASS_REGULAR_EXPRESSION "--seq-len 300 --d-model 8 --heads 2 --d-ff 32 --depth 100 would take [0-9.e+]+ multiply-adds")
+
+# A key the layer does not have is an error, as in PyTorch's strict load_state_dict.
+course_expect_error_special(ch11_transformer_block load_unexpected_key copy:norm2.bias.npy norm3.bias.npy
+                            11_transformer_block/post_norm --heads 2)

@@ -53,3 +53,7 @@ foreach(variant IN ITEMS "" "_baseline")
   add_test(NAME ch12.fast_attention${variant} COMMAND test_12_fast_attention${variant})
   set_tests_properties(ch12.fast_attention${variant} PROPERTIES LABELS "ch12")
 endforeach()
+
+# A file the layout does not read is an error, named (require_no_unread_files).
+course_expect_error_special(ch12_efficient_attention load_stray_mask copy:key.npy attn_mask.npy
+                            02_dot_product_attention/small)

@@ -67,3 +67,11 @@ add_test(NAME ch13.load_values_at_limit_attention
 add_test(NAME ch13.load_values_at_limit_multi_head
          COMMAND ch13_backpropagation --load ${PROJECT_SOURCE_DIR}/tests/fixtures/bad_13/mha_values_at_limit --heads 4)
 set_tests_properties(ch13.load_values_at_limit_attention ch13.load_values_at_limit_multi_head PROPERTIES LABELS "ch13")
+
+# The layout is chosen by in_proj_weight.npy; the files of the other layout are errors, named
+# (require_no_unread_files): multi-head files without in_proj_weight.npy, and a mask beside
+# query/key/value (plain attention takes --causal, not a mask file).
+course_expect_error_special(ch13_backpropagation load_multi_head_without_in_proj_weight absent in_proj_weight.npy
+                            13_backpropagation/mha_one_head)
+course_expect_error_special(ch13_backpropagation load_attention_stray_mask copy:key.npy attn_mask.npy
+                            13_backpropagation/sdpa_small)

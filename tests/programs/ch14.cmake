@@ -69,3 +69,27 @@ foreach(case linear1_weight_wrong_shape norm1_weight_wrong_length src_wrong_widt
              missing_linear2_bias)
   course_expect_error(ch14_training load_11_${case} --load bad_11/${case} --heads 2)
 endforeach()
+
+# Files the layout does not read are errors (require_no_unread_files), and the layers of the tiny
+# encoder are counted from every layers.N.* file (count_numbered_layers): a partial layer, or a layer
+# past a gap, is an error naming the file or layer that is missing.
+course_expect_error_special(ch14_training load_grad_stray_file copy:src.npy src_mask.npy 14_training/grad_post_norm
+                            --heads 2)
+course_expect_error_special(ch14_training load_train_stray_file copy:src.npy src_mask.npy 14_training/train_post_norm
+                            --heads 2)
+course_expect_error_special(ch14_training load_first_steps_partial_layer absent layers.1.self_attn.in_proj_weight.npy
+                            14_training/first_steps)
+course_expect_error_special(ch14_training load_first_steps_layer_past_a_gap copy:layers.1.linear1.bias.npy
+                            layers.7.linear1.bias.npy 14_training/first_steps)
+# losses.npy is PyTorch's for the flags of args.txt: other valid flags train without comparing, and
+# say so (exit 0), instead of failing a self-check
+foreach(flags "--lr;0.01" "--heads;1" "--norm-first" "--weight-decay;0")
+  string(REPLACE ";" "_" name "${flags}")
+  string(REPLACE "-" "" name "${name}")
+  add_test(NAME ch14.first_steps_other_flags_${name}
+           COMMAND bash -c "out=$('$<TARGET_FILE:ch14_training>' --no-color --load first_steps $* 2>&1) || exit 1
+                            grep -q 'not compared with losses.npy: PyTorch made it with' <<<\"$out\""
+                   ch14 ${flags}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/fixtures/14_training)
+  set_tests_properties(ch14.first_steps_other_flags_${name} PROPERTIES LABELS "ch14")
+endforeach()

@@ -52,6 +52,9 @@ add_test(NAME ch15.small_hidden_sizes
                           done")
 set_tests_properties(ch15.small_hidden_sizes PROPERTIES LABELS "ch15")
 
+# A misnamed optional h0 is an error, not a zero initial state used silently (require_no_unread_files).
+course_expect_error_special(ch15_rnn_to_attention load_misnamed_h0 copy:h0.npy h_0.npy 15_rnn_to_attention/rnn_with_h0)
+
 # The docs' --full block and its figures (docs/figures/15-full/): about a minute on an idle 2-core
 # machine, two on a busy one (cmake/Course.cmake: course_full_docs_test).
 course_full_docs_test(15)

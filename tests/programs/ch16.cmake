@@ -44,6 +44,23 @@ foreach(case too_short no_author not_utf8)
   course_expect_error(ch16_tiny_gpt data_${case} --data bad_16/data/tang300_${case})
 endforeach()
 
+# --data goes through the checked opener (common/files.hpp): a FIFO would block, /dev/zero never ends,
+# a file of 11 MB is not the poems; each is one line, exit 2, before anything is read.
+course_expect_error(ch16_tiny_gpt data_dev_zero --data /dev/zero)
+foreach(kind fifo devzero loop size:11000000)
+  string(REPLACE ":" "_" name ${kind})
+  course_expect_error_special(ch16_tiny_gpt data_${name} ${kind} tang300 bad_16/data --data @DIR@/tang300)
+endforeach()
+# Blocks are counted from every blocks.N.* file (count_numbered_layers): a block without one of its
+# twelve keys, and a block past a gap (blocks.7.* beside two blocks), are errors, as is any file the
+# TinyGPT does not read (require_no_unread_files), as in PyTorch's strict load_state_dict.
+course_expect_error_special(ch16_tiny_gpt load_partial_block absent blocks.1.self_attn.in_proj_weight.npy
+                            16_tiny_gpt/two_layers --heads 3)
+course_expect_error_special(ch16_tiny_gpt load_block_past_a_gap copy:blocks.1.norm2.bias.npy blocks.7.norm2.bias.npy
+                            16_tiny_gpt/two_layers --heads 3)
+course_expect_error_special(ch16_tiny_gpt load_block_unknown_key copy:blocks.1.norm2.bias.npy blocks.1.norm3.bias.npy
+                            16_tiny_gpt/two_layers --heads 3)
+
 # The docs' --full block and its figures (docs/figures/16-full/): minutes (cmake/Course.cmake:
 # course_full_docs_test).
 course_full_docs_test(16)

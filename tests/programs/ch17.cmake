@@ -34,3 +34,15 @@ foreach(case idx_out_of_vocab idx_negative idx_longer_than_context idx_float idx
              missing_head missing_block_key head_wrong_vocab pos_wrong_width in_proj_wrong_shape no_blocks)
   course_expect_error(ch17_fast_generation load_${case} --load bad_16/${case} --heads 2)
 endforeach()
+
+# --data through the checked opener (common/files.hpp), and the TinyGPT's blocks counted from every
+# file (count_numbered_layers), as in chapter 16.
+course_expect_error(ch17_fast_generation data_dev_zero --data /dev/zero)
+foreach(kind fifo size:11000000)
+  string(REPLACE ":" "_" name ${kind})
+  course_expect_error_special(ch17_fast_generation data_${name} ${kind} tang300 bad_16/data --data @DIR@/tang300)
+endforeach()
+course_expect_error_special(ch17_fast_generation load_partial_block absent blocks.1.self_attn.in_proj_weight.npy
+                            16_tiny_gpt/two_layers --heads 3)
+course_expect_error_special(ch17_fast_generation load_block_past_a_gap copy:blocks.1.norm2.bias.npy
+                            blocks.7.norm2.bias.npy 16_tiny_gpt/two_layers --heads 3)
