@@ -474,9 +474,9 @@ void show_grouped(const Example& e) {
     cache.push_back(0.0);
     for (const CacheSize& s : g.sizes)
       if (s.kv_heads == t->kv_heads) cache.back() = s.bytes;
-    fmt::print("  G = {}: parameters {:>10} + cache {:>10} = {:>10}\n", t->kv_heads,
-               format_bytes(parameters.back()), format_bytes(cache.back()),
-               format_bytes(parameters.back() + cache.back()));
+    fmt::print("  G = {}: parameters {:>8.1f} KiB + cache {:>5.1f} KiB = {:>8.1f} KiB\n", t->kv_heads,
+               parameters.back() / 1024.0, cache.back() / 1024.0,
+               (parameters.back() + cache.back()) / 1024.0);
   }
   const double read = parameters[0] + cache[0];
   fmt::print(

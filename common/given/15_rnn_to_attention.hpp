@@ -61,9 +61,9 @@ constexpr std::size_t kBos = 10;
 
 // How the decoder gets its context c_t (the three RNN models of the chapter; the fourth is a transformer).
 enum class ContextKind {
-  fixed,        // (a) c_t = h_n, the encoder's last state, at every step (Cho et al. 2014)
-  additive,     // (b) c_t = additive_attention(s_{t-1}, encoder states)          (Bahdanau et al. 2015)
-  dot_product,  // (c) c_t = scaled_dot_product_attention(s_{t-1}, encoder states)  (Luong et al. 2015)
+  fixed,     // (a) c_t = h_n, the encoder's last state, at every step (Cho et al. 2014)
+  additive,  // (b) c_t = additive_attention(s_{t-1}, encoder states)          (Bahdanau et al. 2015)
+  dot_product,  // (c) c_t = scaled_dot_product_attention(s_{t-1}, encoder states): Bahdanau's wiring, a dot score
 };
 std::string context_name(ContextKind kind);
 
