@@ -474,4 +474,35 @@ TEST_SUITE("given: 15 rnn to attention") {
     CHECK_THROWS_AS(init_transformer(5, 6, 2, rng), std::invalid_argument);
   }
 
+  TEST_CASE("held_out_strings and training_batch (given): the test strings are never trained on") {
+    Rng rng(7);
+    // at most half of the 10^n strings are held out, all distinct and of length n
+    CHECK(held_out_strings(1, 100, rng).size() == 5);
+    CHECK(held_out_strings(2, 100, rng).size() == 50);
+    const std::vector<ReversalExample> three = held_out_strings(3, 100, rng);
+    CHECK(three.size() == 100);
+    DigitSet held;
+    for (const ReversalExample& e : three) {
+      CHECK(e.source.size() == 3);
+      CHECK(e.target == std::vector<std::size_t>(e.source.rbegin(), e.source.rend()));
+      held.insert(e.source);
+    }
+    CHECK(held.size() == 100);
+    // with every 1-digit string but 3 excluded, each 1-digit string of a batch is a 3
+    DigitSet all_but_three;
+    for (std::size_t d = 0; d < kDigits; ++d)
+      if (d != 3) all_but_three.insert({d});
+    std::size_t ones = 0;
+    for (const ReversalExample& e : training_batch(2, 200, all_but_three, rng)) {
+      CHECK(e.source.size() >= 1);
+      CHECK(e.source.size() <= 2);
+      if (e.source.size() == 1) {
+        CHECK(e.source == std::vector<std::size_t>{3});
+        ++ones;
+      }
+    }
+    CHECK(ones > 50);  // about half of 200 are 1-digit strings
+    // the held-out 3-digit strings never come out of a batch of 1..3 digits
+    for (const ReversalExample& e : training_batch(3, 2000, held, rng)) CHECK(held.count(e.source) == 0);
+  }
 }  // TEST_SUITE

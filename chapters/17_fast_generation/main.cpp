@@ -100,6 +100,7 @@ struct TrainingRun {
   TinyGpt model;
   std::vector<double> losses;  // before each step (nats)
   double held_out_bits = 0;
+  std::vector<std::size_t> predicted;  // the held-out positions the bits are the mean over
   std::size_t parameters = 0;
 };
 
@@ -123,8 +124,23 @@ TrainingRun train(const RunConfig& r, std::size_t G, std::uint64_t seed, const T
     t.losses.push_back(grouped_train_step(t.model, optimizer,
                                           training_batch(rng, x.train_ids, x.train_starts, r.batch, T), T));
   }
-  t.held_out_bits = grouped_mean_loss(t.model, x.held_ids, x.held_windows).loss / std::log(2.0);
+  const TextLoss held = grouped_mean_loss(t.model, x.held_ids, x.held_windows);
+  t.held_out_bits = held.loss / std::log(2.0);
+  t.predicted = held.predicted_positions;
   return t;
+}
+
+// A unigram model, add-0.5 counts from the training text (α not tuned: a reference level, not a
+// competitor): −log₂ p(text[i]) averaged over the positions the models predict. A model that uses no
+// context at all does about this well.
+double unigram_bits(const std::vector<std::size_t>& train, const std::vector<std::size_t>& text,
+                    const std::vector<std::size_t>& positions, std::size_t vocab) {
+  std::vector<double> counts(vocab, 0.5);
+  for (std::size_t id : train) counts[id] += 1.0;
+  const double total = static_cast<double>(train.size()) + 0.5 * static_cast<double>(vocab);
+  double bits = 0.0;
+  for (std::size_t i : positions) bits -= std::log2(counts[text[i]] / total);
+  return bits / static_cast<double>(positions.size());
 }
 
 // ---- (a) the cache against recomputation -----------------------------------------------------------------
@@ -221,6 +237,7 @@ struct SlidingWindow {
   double scale = 0;
   double changed = 0;  // max |band-masked − full causal| logits: the window changes the model
   double ring_bytes = 0, full_bytes = 0;
+  std::size_t reach_from = 0;  // the first position whose token moves the last position's logits
 };
 
 struct Example {
@@ -233,6 +250,7 @@ struct Example {
   CacheCheck cache;
   Timing timing;
   double parameter_bytes = 0, cache_bytes = 0, timing_cache_bytes = 0, timing_parameter_bytes = 0;
+  double unigram_bits = 0;  // on the characters the models predict
   Grouped grouped;
   SlidingWindow window;
   std::string sample_cached, sample_recomputed, prompt;
@@ -250,6 +268,16 @@ SlidingWindow check_window(const TinyGpt& model, const std::vector<std::size_t>&
     w.errors.push_back(max_abs_diff(cached_logits(model, ids, P, W), band));
   }
   w.changed = max_abs_diff(band, recompute_logits(model, ids));
+  // how far back the last position reaches through the stacked windows: change one token at a time
+  w.reach_from = w.T;
+  for (std::size_t j = w.T; j-- > 0;) {
+    std::vector<std::size_t> other = ids;
+    other[j] = (ids[j] + 1) % model.config.vocab;
+    const Matrix moved = recompute_logits(model, other, W);
+    if (max_abs_diff(Matrix(xt::view(moved, w.T - 1, xt::newaxis(), xt::all())),
+                     Matrix(xt::view(band, w.T - 1, xt::newaxis(), xt::all()))) > 0.0)
+      w.reach_from = j;
+  }
   w.ring_bytes = make_kv_cache(model, W).bytes();
   w.full_bytes = make_kv_cache(model).bytes();
   return w;
@@ -274,6 +302,7 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
   g.grouped = train(e.config, G, opt.common.seed, e.text, e.config.steps);
   e.rerun_losses =
       train(e.config, H, opt.common.seed, e.text, std::min<std::size_t>(2, e.config.steps)).losses;
+  e.unigram_bits = unigram_bits(e.text.train_ids, e.text.held_ids, g.full.predicted, mc.vocab);
   const TinyGpt& model = g.full.model;
   // 2. (a) cached against recomputed, every prefill length
   e.cache = check_cache(model, e.context);
@@ -324,6 +353,17 @@ void show_training(const Example& e) {
         t->kv_heads, t->kv_heads == 1 ? " " : "s", t->losses.front(), t->losses.back(), t->losses.size(),
         t->held_out_bits);
   }
+  fmt::print("a unigram (add-0.5 counts of the training poems), on the same characters: {:.4f} bits\n",
+             e.unigram_bits);
+  const double gap = e.unigram_bits - e.grouped.full.held_out_bits;
+  if (gap < 0.5)
+    fmt::print(
+        "after {} steps the models are within {:.2f} bits of it: they predict by frequency, hardly by\n"
+        "context, so their difference cannot show what sharing K/V heads costs\n",
+        e.grouped.full.losses.size(), std::abs(gap));
+  else
+    fmt::print("after {} steps the G = {} model is {:.2f} bits per character below it\n",
+               e.grouped.full.losses.size(), e.grouped.full.kv_heads, gap);
   fmt::print("(quality is not the point here: every section below measures the G = {} model)\n",
              e.grouped.full.kv_heads);
 }
@@ -391,8 +431,9 @@ void show_bytes(const Example& e) {
   print_section("4. The cache's bytes against the parameters' (float64)");
   const TinyGptConfig& m = e.config.model;
   const std::size_t d_k = m.d_model / m.n_heads;
-  fmt::print("per token: 2 (K and V) · {} blocks · G·d_k = {} · 8 bytes = {}\n", m.n_layers, m.n_heads * d_k,
-             format_bytes(2.0 * m.n_layers * m.n_heads * d_k * 8.0));
+  const std::size_t numbers = 2 * m.n_layers * m.n_heads * d_k;
+  fmt::print("per token: 2 (K and V) · {} blocks · G·d_k ({} · {}) = {} numbers of 8 bytes = {}\n",
+             m.n_layers, m.n_heads, d_k, numbers, format_bytes(8.0 * static_cast<double>(numbers)));
   fmt::print("trained model, n_ctx = {:>4}: cache {:>10}, parameters {:>10} ({:.1f}%)\n", m.n_ctx,
              format_bytes(e.cache_bytes), format_bytes(e.parameter_bytes),
              100.0 * e.cache_bytes / e.parameter_bytes);
@@ -424,6 +465,25 @@ void show_grouped(const Example& e) {
              g.grouped.parameters);
   fmt::print("G = {} model, cached (prefill {}) against recomputed: max error {:.1e}\n", g.grouped.kv_heads,
              e.config.model.n_ctx / 2, g.cached_error);
+  // what one decoded token reads from memory with a full cache: every parameter once, and the cache
+  fmt::print("bytes read per decoded token with a full cache (n = {}): every parameter once, and the cache\n",
+             e.config.model.n_ctx);
+  std::vector<double> parameters, cache;  // G = H, then G = --kv-heads
+  for (const TrainingRun* t : {&g.full, &g.grouped}) {
+    parameters.push_back(8.0 * static_cast<double>(t->parameters));
+    cache.push_back(0.0);
+    for (const CacheSize& s : g.sizes)
+      if (s.kv_heads == t->kv_heads) cache.back() = s.bytes;
+    fmt::print("  G = {}: parameters {:>8.1f} KiB + cache {:>5.1f} KiB = {:>8.1f} KiB\n", t->kv_heads,
+               parameters.back() / 1024.0, cache.back() / 1024.0,
+               (parameters.back() + cache.back()) / 1024.0);
+  }
+  const double read = parameters[0] + cache[0];
+  fmt::print(
+      "G = {} reads {:.1f}% fewer bytes per token than G = {}: {:.1f}% from the cache, {:.1f}% from the "
+      "K/V weights\n",
+      g.grouped.kv_heads, 100.0 * (read - parameters[1] - cache[1]) / read, g.full.kv_heads,
+      100.0 * (cache[0] - cache[1]) / read, 100.0 * (parameters[0] - parameters[1]) / read);
 }
 
 void show_window(const Example& e) {
@@ -437,6 +497,11 @@ void show_window(const Example& e) {
       "cache {} instead of {}; the window changes the logits by up to {:.2f} (a different model:\n"
       " it was trained to see {} positions)\n",
       format_bytes(w.ring_bytes), format_bytes(w.full_bytes), w.changed, e.config.model.n_ctx);
+  fmt::print(
+      "the last position ({}) sees {} positions per block, yet changing the token at any position from {}\n"
+      "on moves its logits, and at any position before {} leaves them equal to the bit: {} blocks reach\n"
+      "{} positions back, L·(W − 1) + 1\n",
+      w.T - 1, w.W, w.reach_from, w.reach_from, e.config.model.n_layers, w.T - w.reach_from);
 }
 
 void show_sample(const Example& e, const Options& opt) {
@@ -500,6 +565,10 @@ SelfChecks self_checks(const Example& e) {
   checks.expect("the ring buffer holds W slots",
                 w.ring_bytes * static_cast<double>(e.config.model.n_ctx) ==
                     w.full_bytes * static_cast<double>(std::min(w.W, e.config.model.n_ctx)));
+  const std::size_t L = e.config.model.n_layers, reach = L * (w.W - 1) + 1;
+  checks.expect("stacked windows: the last position reaches L·(W − 1) + 1 positions back",
+                w.reach_from == (w.T > reach ? w.T - reach : 0),
+                fmt::format("{} positions", w.T - w.reach_from));
   checks.expect("the cached sample is chapter 16's sample", e.sample_cached == e.sample_recomputed);
   const std::vector<double>& losses = g.full.losses;
   bool same = true;

@@ -42,7 +42,7 @@ struct AdamWOptions {
   double beta1 = 0.9;          // β₁: decay of the first moment m
   double beta2 = 0.999;        // β₂: decay of the second moment v
   double eps = 1e-8;           // ε, added to √v̂
-  double weight_decay = 0.01;  // λ: decoupled weight decay
+  double weight_decay = 0.01;  // λ: decoupled weight decay, lr · λ per step (PyTorch's convention)
 };
 
 // What AdamW keeps for one parameter tensor between steps: its moments, one entry per entry of the
@@ -64,7 +64,9 @@ struct AdamWMoments {
 // numbers, in that order.) At t = 1, m̂ = g and v̂ = g², so each entry moves by about lr against the
 // sign of its gradient, whatever the gradient's size.
 // Source: Kingma & Ba 2015, Algorithm 1; Loshchilov & Hutter 2019, Algorithm 2 (the decay λ p is
-// taken out of the gradient, so it is not divided by √v̂). The arrays are flat (any tensor's data(),
+// taken out of the gradient, so it is not divided by √v̂). Their decay per step is η_t · λ, with η_t
+// the schedule's multiplier, not the learning rate; PyTorch's (and this function's) is lr · λ, so
+// weight_decay 0.01 at lr 1e-3 is the paper's λ = 1e-5. The arrays are flat (any tensor's data(),
 // e.g. a Matrix's row-major entries); common/given/14_training.hpp has the overload that takes
 // tensors, and the optimizer that keeps t and one AdamWMoments per parameter.
 // Throws std::invalid_argument when t is 0 or the moments are not n long.

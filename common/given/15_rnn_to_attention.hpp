@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,9 +61,9 @@ constexpr std::size_t kBos = 10;
 
 // How the decoder gets its context c_t (the three RNN models of the chapter; the fourth is a transformer).
 enum class ContextKind {
-  fixed,        // (a) c_t = h_n, the encoder's last state, at every step (Cho et al. 2014)
-  additive,     // (b) c_t = additive_attention(s_{t-1}, encoder states)          (Bahdanau et al. 2015)
-  dot_product,  // (c) c_t = scaled_dot_product_attention(s_{t-1}, encoder states)  (Luong et al. 2015)
+  fixed,     // (a) c_t = h_n, the encoder's last state, at every step (Cho et al. 2014)
+  additive,  // (b) c_t = additive_attention(s_{t-1}, encoder states)          (Bahdanau et al. 2015)
+  dot_product,  // (c) c_t = scaled_dot_product_attention(s_{t-1}, encoder states): Bahdanau's wiring, a dot score
 };
 std::string context_name(ContextKind kind);
 
@@ -249,6 +250,16 @@ struct ReversalExample {
 // A string of n digits drawn uniformly with rng, and its reverse.
 ReversalExample reversal_example(std::size_t n, Rng& rng);
 
+// The held-out strings of length n: `count` distinct strings drawn with rng, but at most half of the
+// 10^n there are, so that training keeps the other half (n = 1: 5 of the 10 digits; n = 2: 50 of 100).
+std::vector<ReversalExample> held_out_strings(std::size_t n, std::size_t count, Rng& rng);
+
+// One training batch: `batch` strings, each of a length drawn uniformly from 1..n_max, then its digits;
+// a string in `excluded` is drawn again (same length), so no batch ever holds one.
+using DigitSet = std::set<std::vector<std::size_t>>;
+std::vector<ReversalExample> training_batch(std::size_t n_max, std::size_t batch, const DigitSet& excluded,
+                                            Rng& rng);
+
 // Scales every gradient by max_norm / ‖g‖ when the norm of all of them together exceeds max_norm
 // (Pascanu, Mikolov and Bengio 2013, algorithm 1). Returns ‖g‖ before clipping.
 double clip_gradient_norm(const std::vector<NamedTensor>& grads, double max_norm);
@@ -262,6 +273,7 @@ struct TrainConfig {
   double lr = 1e-2, clip = 1.0;
   std::uint64_t seed = 42;
   std::size_t probe_every = 10;  // every this many steps, measure the gradient reaching x_1
+  DigitSet held_out;             // source strings never trained on (the test strings)
 };
 
 // One RNN model's run.
@@ -291,19 +303,20 @@ struct TrainedModels {
 // (a), (b), (c) start from the same encoder, decoder, embeddings and output layer; (b) draws its
 // attention weights after them), init_transformer(E, F, heads) from Rng(seed + 4) for (d). Every
 // probe_every steps (and at step 0 and the end), the gradients reaching the first and the last source
-// embedding are measured on a fixed probe batch of n_max-digit strings (Rng(seed + 2)), without
-// training on it.
+// embedding are measured on a fixed probe batch of n_max-digit strings (Rng(seed + 2)). Every batch is
+// training_batch(n_max, batch, excluded, data) from Rng(seed), where excluded is config.held_out and the
+// probe strings: no model ever trains on a held-out or a probe string.
 TrainedModels train_models(const TrainConfig& config);
 
-// Greedy decoding of `count` held-out strings of length n (drawn from rng): the fraction of digits and
-// of whole strings that come out right.
+// Greedy decoding of held-out strings, all of one length n: the fraction of digits and of whole
+// strings that come out right.
 struct LengthAccuracy {
-  std::size_t n = 0;
+  std::size_t n = 0, count = 0;  // the length, the number of strings scored
   double token = 0, sequence = 0;
 };
-LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w, std::size_t n, std::size_t count,
-                                 Rng& rng);
+LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w,
+                                 const std::vector<ReversalExample>& strings);
 // The same for model (d): transformer_greedy on the same strings.
-LengthAccuracy evaluate_reversal(const TransformerWeights& w, std::size_t n, std::size_t count, Rng& rng);
+LengthAccuracy evaluate_reversal(const TransformerWeights& w, const std::vector<ReversalExample>& strings);
 
 }  // namespace course

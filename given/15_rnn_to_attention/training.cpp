@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -16,6 +17,31 @@ ReversalExample reversal_example(std::size_t n, Rng& rng) {
   e.fed.push_back(kBos);
   for (std::size_t i = 0; i + 1 < n; ++i) e.fed.push_back(e.target[i]);
   return e;
+}
+
+std::vector<ReversalExample> held_out_strings(std::size_t n, std::size_t count, Rng& rng) {
+  std::size_t all = 1;  // 10^n, capped where it no longer matters
+  for (std::size_t i = 0; i < n && all < 2 * count; ++i) all *= kDigits;
+  const std::size_t wanted = std::min(count, all / 2);
+  DigitSet seen;
+  std::vector<ReversalExample> strings;
+  while (strings.size() < wanted) {
+    ReversalExample e = reversal_example(n, rng);
+    if (seen.insert(e.source).second) strings.push_back(std::move(e));
+  }
+  return strings;
+}
+
+std::vector<ReversalExample> training_batch(std::size_t n_max, std::size_t batch, const DigitSet& excluded,
+                                            Rng& rng) {
+  std::vector<ReversalExample> strings;
+  for (std::size_t b = 0; b < batch; ++b) {
+    const std::size_t n = 1 + static_cast<std::size_t>(rng.below(n_max));
+    ReversalExample e = reversal_example(n, rng);
+    while (excluded.count(e.source) > 0) e = reversal_example(n, rng);
+    strings.push_back(std::move(e));
+  }
+  return strings;
 }
 
 double clip_gradient_norm(const std::vector<NamedTensor>& grads, double max_norm) {
@@ -76,10 +102,14 @@ TrainedModels train_models(const TrainConfig& c) {
   options.weight_decay = 0.0;
   std::vector<AdamW> optimisers(models.size(), AdamW(options));
   AdamW optimiser_d(options);
-  // the probe batch: fixed strings of the longest length, never trained on
+  // the probe batch: fixed strings of the longest length, never trained on (nor are the held-out ones)
   Rng probe_rng(c.seed + 2);
   std::vector<ReversalExample> probe;
-  for (std::size_t b = 0; b < c.batch; ++b) probe.push_back(reversal_example(c.n_max, probe_rng));
+  DigitSet excluded = c.held_out;
+  for (std::size_t b = 0; b < c.batch; ++b) {
+    probe.push_back(reversal_example(c.n_max, probe_rng));
+    excluded.insert(probe.back().source);
+  }
   Rng data(c.seed);
   const double scale = 1.0 / static_cast<double>(c.batch);
   for (std::size_t step = 0; step <= c.steps; ++step) {
@@ -109,9 +139,7 @@ TrainedModels train_models(const TrainConfig& c) {
     }
     if (step == c.steps) break;
     // one batch, drawn once, for all four models
-    std::vector<ReversalExample> batch;
-    for (std::size_t b = 0; b < c.batch; ++b)
-      batch.push_back(reversal_example(1 + static_cast<std::size_t>(data.below(c.n_max)), data));
+    const std::vector<ReversalExample> batch = training_batch(c.n_max, c.batch, excluded, data);
     for (std::size_t k = 0; k < models.size(); ++k) {
       TrainedModel& m = models[k];
       Seq2SeqWeights total = zeros_like(m.weights);
@@ -150,36 +178,40 @@ TrainedModels train_models(const TrainConfig& c) {
 
 namespace {
 
-// Scores `count` fresh reversal examples of length n: the share of digits and of whole strings that
-// `predict` (source digits -> predicted digits) gets right.
+// Scores held-out strings of one length: the share of digits and of whole strings that `predict`
+// (source digits -> predicted digits) gets right.
 template <class Predict>
-LengthAccuracy score_reversal(std::size_t n, std::size_t count, Rng& rng, const Predict& predict) {
+LengthAccuracy score_reversal(const std::vector<ReversalExample>& strings, const Predict& predict) {
+  if (strings.empty()) throw std::invalid_argument("evaluate_reversal: no strings to score");
   LengthAccuracy a;
-  a.n = n;
+  a.n = strings.front().source.size();
+  a.count = strings.size();
   std::size_t right_tokens = 0, right_sequences = 0;
-  for (std::size_t k = 0; k < count; ++k) {
-    const ReversalExample e = reversal_example(n, rng);
+  for (const ReversalExample& e : strings) {
+    if (e.source.size() != a.n)
+      throw std::invalid_argument("evaluate_reversal: strings of different lengths");
     const Seq2SeqPrediction p = predict(e.source);
     std::size_t right = 0;
-    for (std::size_t t = 0; t < n; ++t) right += p.digits[t] == e.target[t] ? 1 : 0;
+    for (std::size_t t = 0; t < a.n; ++t) right += p.digits[t] == e.target[t] ? 1 : 0;
     right_tokens += right;
-    right_sequences += right == n ? 1 : 0;
+    right_sequences += right == a.n ? 1 : 0;
   }
-  a.token = static_cast<double>(right_tokens) / static_cast<double>(n * count);
-  a.sequence = static_cast<double>(right_sequences) / static_cast<double>(count);
+  a.token = static_cast<double>(right_tokens) / static_cast<double>(a.n * a.count);
+  a.sequence = static_cast<double>(right_sequences) / static_cast<double>(a.count);
   return a;
 }
 
 }  // namespace
 
-LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w, std::size_t n, std::size_t count,
-                                 Rng& rng) {
-  return score_reversal(n, count, rng,
-                        [&](const auto& source) { return seq2seq_greedy(kind, w, source, n); });
+LengthAccuracy evaluate_reversal(ContextKind kind, const Seq2SeqWeights& w,
+                                 const std::vector<ReversalExample>& strings) {
+  return score_reversal(strings,
+                        [&](const auto& source) { return seq2seq_greedy(kind, w, source, source.size()); });
 }
 
-LengthAccuracy evaluate_reversal(const TransformerWeights& w, std::size_t n, std::size_t count, Rng& rng) {
-  return score_reversal(n, count, rng, [&](const auto& source) { return transformer_greedy(w, source, n); });
+LengthAccuracy evaluate_reversal(const TransformerWeights& w, const std::vector<ReversalExample>& strings) {
+  return score_reversal(strings,
+                        [&](const auto& source) { return transformer_greedy(w, source, source.size()); });
 }
 
 }  // namespace course
