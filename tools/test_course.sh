@@ -14,7 +14,8 @@
 #                   student's file and line; an index out of range likewise; failures are short,
 #                   with the real exercise number in "./course check NN --all"
 #   CHECK_CLOSE     (FAILURE_OUTPUT_DEMO) names the result that differs, the first differing index
-#                   with both values, short excerpts; no doctest internals
+#                   with both values, short excerpts; no doctest internals; CHECK_NEAR and
+#                   CHECK_GRADIENT print both values; a captured const char* prints as text
 #   CMake           COURSE_USE_EXERCISES links the student's code for the exercises done and the
 #                   reference for the rest, across the whole chain of chapters
 set -u
@@ -252,6 +253,55 @@ run_check 07 --all
 [ "$(grep -c 'differs from' "$out")" -eq 6 ] && ok "check --all: every failing check is shown" ||
   bad "check --all: expected all 6 failing CHECK_CLOSE messages"
 
+# the closing lines say which function failed how: here grouped_query_attention gives a wrong result and
+# decode_step is still the stub (a test case of the given code fails too)
+cat >build-check/bin/test_17_exercise <<EOF
+#!/usr/bin/env bash
+cat <<'REPORT'
+===============================================================================
+$course/tests/test_17_fast_generation.cpp:86:
+TEST SUITE: 17 fast generation
+TEST CASE:  grouped_query_attention worked by hand: six query heads share two K/V heads
+
+$course/tests/test_17_fast_generation.cpp:97: ERROR: grouped_query_attention(q, k, v, 6, 2, query_at_1) differs from Matrix({{5.0, 4.0, 5.0, 20.0, 25.0, 20.0}}) (tolerance 1e-14): 2 of 6 values differ
+
+===============================================================================
+$course/tests/test_17_fast_generation.cpp:170:
+TEST SUITE: 17 fast generation
+TEST CASE:  decode_step: position counts up; exactly n_ctx tokens fit, the next one throws
+
+$course/tests/test_17_fast_generation.cpp:170: ERROR: test case THREW exception: not implemented yet: exercise 17: decode_step
+
+===============================================================================
+$course/tests/test_17_fast_generation.cpp:190:
+TEST SUITE: 17 fast generation
+TEST CASE:  KV cache: prefill P, then decode_step, gives chapter 16's logits for every P from 0 to T
+
+$course/tests/test_17_fast_generation.cpp:190: ERROR: test case THREW exception: not implemented yet: exercise 17: decode_step
+
+===============================================================================
+$course/tests/test_17_fast_generation.cpp:300:
+TEST SUITE: given: 17 fast generation
+TEST CASE:  grouped K/V heads: the cached decoder equals the full forward for G = 1, 2, 3
+
+$course/tests/test_17_fast_generation.cpp:305: ERROR: cached_logits(m, ids, 2, 0) differs from recompute_logits(m, ids) (tolerance 1e-12): 9 of 9 values differ
+
+===============================================================================
+[doctest] test cases: 12 | 8 passed | 4 failed | 0 skipped
+[doctest] assertions: 40 | 38 passed | 2 failed |
+[doctest] Status: FAILURE!
+REPORT
+exit 1
+EOF
+chmod +x build-check/bin/test_17_exercise
+run_check 17
+expect "$out" '^  grouped_query_attention: a wrong result in 1 test case, the first: "grouped_query_attention worked by hand' \
+  "check: the closing lines name the function with a wrong result"
+expect "$out" '^  decode_step: still throws not_implemented \(2 test cases\)$' "check: ... and the one still a stub"
+expect "$out" '^  and 1 other test case that uses these functions, the first: "grouped K/V heads' \
+  "check: ... and count the test cases that are no one function's"
+refuse "$out" 'a function still throws' "check: no closing line that blames no function"
+
 # --- CHECK_CLOSE's messages (failure_output_demo) -------------------------------------------------
 demo_out=$tmp/demo.txt
 expect "$demo_out" '^[^ ]+:[0-9]+: ERROR: encoding\(n, 64, false\) differs from encoding\(n, 64, true\) \(tolerance 1e-12\)' \
@@ -263,6 +313,12 @@ expect "$demo_out" 'FATAL ERROR: r\.output has shape \(1, 2\), expected shape \(
 expect "$demo_out" '^    slice \[1, :, :\]' "CHECK_CLOSE: rank-3 tensors are shown slice by slice"
 expect "$demo_out" 'expected 30, got nan' "CHECK_CLOSE: a NaN is named"
 refuse "$demo_out" 'CHECK\(|REQUIRE\(|values:|\{\?\}' "no doctest internals (CHECK( ... ), {?})"
+expect "$demo_out" 'name := "?adamw_default"?$' "CAPTURE of a fixture's name (a const char*) logs the name"
+refuse "$demo_out" ':= 0x[0-9a-f]+$' "... never a pointer"
+expect "$demo_out" 'ERROR: loss: got 2\.5, expected 2\.25 \(difference 0\.25, tolerance 1e-12\)$' \
+  "CHECK_NEAR: both numbers, their difference and the tolerance"
+expect "$demo_out" 'ERROR: analytic: worst entry \[1, 0\]: got 4, expected 2 \(difference 2, relative error 0\.5, tolerance 1e-08\); 1 of 4 entries over' \
+  "CHECK_GRADIENT: the worst entry's index with both values"
 # (the excerpts' lines; the "file:line: ERROR:" lines hold the path and the test's expression)
 longest=$(awk '/^ / { if (length($0) > n) n = length($0) } END { print n + 0 }' "$demo_out")
 [ "$(wc -c <"$demo_out")" -lt 20000 ] && [ "$longest" -le 100 ] &&
