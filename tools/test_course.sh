@@ -302,6 +302,52 @@ expect "$out" '^  and 1 other test case that uses these functions, the first: "g
   "check: ... and count the test cases that are no one function's"
 refuse "$out" 'a function still throws' "check: no closing line that blames no function"
 
+# an exception from a course helper (matmul's shape error) is traced to the student's line that called it
+backprop=exercises/13_backpropagation/backpropagation.cpp
+call_line=$(grep -n 'throw not_implemented' "$backprop" | tail -1 | cut -d: -f1)
+cat >build-check/bin/test_13_exercise <<EOF
+#!/usr/bin/env bash
+cat <<'REPORT'
+===============================================================================
+$course/tests/test_13_backpropagation.cpp:150:
+TEST SUITE: 13 backpropagation
+TEST CASE:  attention_backward worked by hand: one query, two keys, d_k = 4
+
+$course/tests/test_13_backpropagation.cpp:150: ERROR: test case THREW exception: matmul: a is (1, 2) and b is (1, 4); a's columns must equal b's rows
+
+===============================================================================
+[doctest] test cases: 10 | 9 passed | 1 failed | 0 skipped
+[doctest] assertions: 30 | 30 passed | 0 failed |
+[doctest] Status: FAILURE!
+REPORT
+exit 1
+EOF
+cat >build-check-asan/bin/test_13_exercise <<EOF
+#!/usr/bin/env bash
+[ "\${COURSE_TRACE_EXCEPTIONS:-}" = 1 ] || { echo "COURSE_TRACE_EXCEPTIONS is not set"; exit 1; }
+cat <<'REPORT'
+course: exception thrown: softmax_backward: p is (2, 2) and grad_p is (2, 3)
+    #0 0x7f01 in __sanitizer_print_stack_trace ../../../../src/libsanitizer/asan/asan_stack.cpp:87
+    #1 0x55e1 in __cxa_throw $course/common/test_main.cpp:60:5
+    #2 0x55e2 in course::softmax_backward(int) $course/$backprop:3:5
+    #3 0x55e4 in _DOCTEST_ANON_FUNC_8 $course/tests/test_13_backpropagation.cpp:140:3
+course: exception thrown: matmul: a is (1, 2) and b is (1, 4); a's columns must equal b's rows
+    #0 0x7f01 in __sanitizer_print_stack_trace ../../../../src/libsanitizer/asan/asan_stack.cpp:87
+    #1 0x55e1 in __cxa_throw $course/common/test_main.cpp:60:5
+    #2 0x55e2 in course::matmul(xt::xtensor_container<double> const&, xt::xtensor_container<double> const&) $course/solutions/01_tensors/tensors.cpp:13:5
+    #3 0x55e3 in course::attention_backward(int) $course/$backprop:$call_line:20
+    #4 0x55e4 in _DOCTEST_ANON_FUNC_9 $course/tests/test_13_backpropagation.cpp:155:3
+REPORT
+exit 1
+EOF
+chmod +x build-check/bin/test_13_exercise build-check-asan/bin/test_13_exercise
+run_check 13
+expect "$out" '^thrown: matmul: a is \(1, 2\) and b is \(1, 4\)' "check: an exception is traced (the one that ended the test case)"
+expect "$out" '^  at solutions/01_tensors/tensors.cpp:13 \(the reference, in course::matmul\)' "check: ... to the helper that threw it"
+expect "$out" "^  called from $backprop:$call_line \\(your code, in course::attention_backward\\)" \
+  "check: ... and to the student's line that called the helper"
+refuse "$out" 'softmax_backward: p is' "check: an exception caught earlier in the test is not the one shown"
+
 # --- CHECK_CLOSE's messages (failure_output_demo) -------------------------------------------------
 demo_out=$tmp/demo.txt
 expect "$demo_out" '^[^ ]+:[0-9]+: ERROR: encoding\(n, 64, false\) differs from encoding\(n, 64, true\) \(tolerance 1e-12\)' \
