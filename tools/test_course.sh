@@ -16,6 +16,7 @@
 #   CHECK_CLOSE     (FAILURE_OUTPUT_DEMO) names the result that differs, the first differing index
 #                   with both values, short excerpts; no doctest internals; CHECK_NEAR and
 #                   CHECK_GRADIENT print both values; a captured const char* prints as text
+#   run             on the student's code, says whether the output equals the reference's
 #   CMake           COURSE_USE_EXERCISES links the student's code for the exercises done and the
 #                   reference for the rest, across the whole chain of chapters
 set -u
@@ -370,6 +371,36 @@ longest=$(awk '/^ / { if (length($0) > n) n = length($0) } END { print n + 0 }' 
 [ "$(wc -c <"$demo_out")" -lt 20000 ] && [ "$longest" -le 100 ] &&
   ok "failure output is short: $(wc -c <"$demo_out") bytes, lines up to $longest characters" ||
   bad "failure output: $(wc -c <"$demo_out") bytes, a line of $longest characters"
+
+# --- run: on the student's code, the output is compared with the reference's ------------------------
+# stand-ins: build/bin/ch16_tiny_gpt runs "your code" (its first line says so), build-check/bin/ch16_tiny_gpt
+# is the reference; the builds are skipped
+mkdir -p build/bin build/generated
+touch build/build.ninja
+echo 'const int printed_note = std::puts("[your code for exercises 16]");' >build/generated/ch16_tiny_gpt_code.cpp
+printf '#!/usr/bin/env bash\necho "[your code for exercises 16]"\necho "loss 2.5"\necho "sample: ${SAMPLE:-abc}"\n' >build/bin/ch16_tiny_gpt
+cat >build-check/bin/ch16_tiny_gpt <<'EOF'
+#!/usr/bin/env bash
+echo "loss 2.5"
+echo "sample: abc"
+echo "$*" >"$(dirname "$0")/reference_arguments"
+EOF
+chmod +x build/bin/ch16_tiny_gpt build-check/bin/ch16_tiny_gpt
+run_run() { # ARGS: ./course run 16 ARGS with the builds replaced; output in $out
+  bash -c 'source ./course; build() { return 0; }; build_in() { return 0; }; sync_exercises_done() { :; }; cmd_run 16 "$@"' _ "$@" \
+    >"$out" 2>&1 </dev/null
+}
+run_run --seed 3
+expect "$out" "^✓ Your code's output equals the reference's \(\./course run 16 --seed 3: every line, and exit code 0\)" \
+  "run: the student's output is compared with the reference's, and found equal"
+expect "$out" '^sample: abc$' "run: ... after the program's own output"
+SAMPLE=abd run_run --svg figures
+expect "$out" "^✗ Your code's output differs from the reference's from line 2 on" "run: the first line that differs is named"
+expect "$out" '^  yours:     sample: abd$' "run: ... with your line"
+expect "$out" '^  reference: sample: abc$' "run: ... and the reference's"
+expect build-check/bin/reference_arguments "^--svg $course/.course/reference_run/svg$" \
+  "run: the reference's figures go to .course/, not over the student's"
+rm -rf build/bin build/generated build/build.ninja build-check/bin/ch16_tiny_gpt build-check/bin/reference_arguments
 
 # --- CMake: programs on the student's code for the exercises done, the reference for the rest ------
 if command -v cmake >/dev/null && command -v ninja >/dev/null; then
