@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
 // xtensor's bounds check (XTENSOR_ENABLE_ASSERT throws std::out_of_range from deep inside xtensor)
 // also prints the stack at the moment it is thrown, so `./course check` can show the student's line:
 // the exception itself carries only xtensor's own file and line.
+//
+// With COURSE_TRACE_EXCEPTIONS=1, every std::exception thrown prints its message and the stack, so that
+// `./course check` can name the student's line that called a course helper with wrong shapes (a
+// `matmul` with four calls in one function): the runner keeps the last one, the exception that ended
+// the test case.
 #if defined(COURSE_TRACE_THROWS)
 #include <sanitizer/common_interface_defs.h>
 
@@ -35,14 +40,35 @@ int main(int argc, char** argv) {
 
 // Our __cxa_throw runs first for every `throw` in the program; it hands over to the C++ runtime's.
 // (The second parameter is a std::type_info*; GCC declares the function itself with void*.)
+namespace {
+// The message of a thrown object of one of the standard exception types the course throws, or nullptr.
+const char* message_of(void* thrown, const std::type_info& type) {
+  if (type == typeid(std::invalid_argument)) return static_cast<std::invalid_argument*>(thrown)->what();
+  if (type == typeid(std::out_of_range)) return static_cast<std::out_of_range*>(thrown)->what();
+  if (type == typeid(std::domain_error)) return static_cast<std::domain_error*>(thrown)->what();
+  if (type == typeid(std::length_error)) return static_cast<std::length_error*>(thrown)->what();
+  if (type == typeid(std::logic_error)) return static_cast<std::logic_error*>(thrown)->what();
+  if (type == typeid(std::runtime_error)) return static_cast<std::runtime_error*>(thrown)->what();
+  return nullptr;
+}
+}  // namespace
+
 extern "C" void __cxa_throw(void* thrown, void* type, void (*destroy)(void*)) {
   static const bool trace = std::getenv("COURSE_TRACE_OUT_OF_RANGE") != nullptr;
+  static const bool trace_all = std::getenv("COURSE_TRACE_EXCEPTIONS") != nullptr;
   static bool traced = false;
-  if (trace && !traced && *static_cast<const std::type_info*>(type) == typeid(std::out_of_range)) {
+  const std::type_info& thrown_type = *static_cast<const std::type_info*>(type);
+  if (trace && !traced && thrown_type == typeid(std::out_of_range)) {
     traced = true;  // the first one is where it went wrong
     std::fprintf(stderr, "course: index out of bounds: %s\n",
                  static_cast<std::out_of_range*>(thrown)->what());
     __sanitizer_print_stack_trace();
+  } else if (trace_all) {
+    const char* message = message_of(thrown, thrown_type);
+    if (message != nullptr) {
+      std::fprintf(stderr, "course: exception thrown: %s\n", message);
+      __sanitizer_print_stack_trace();
+    }
   }
   using throw_function = void (*)(void*, void*, void (*)(void*));
   static const auto next = reinterpret_cast<throw_function>(dlsym(RTLD_NEXT, "__cxa_throw"));

@@ -64,3 +64,19 @@ TEST_SUITE("failure output") {
     CHECK_CLOSE(got, expected, 1e-9);
   }
 }
+
+TEST_SUITE("failure output: numbers and gradients") {
+  TEST_CASE("a fixture's name and a number that differs") {
+    for (const char* name : {"adamw_default"}) {
+      CAPTURE(name);  // prints the name, not the address of its first character
+      const double loss = 2.5;
+      CHECK_NEAR(loss, 2.25, 1e-12);
+    }
+  }
+
+  TEST_CASE("a gradient with one wrong entry") {
+    const Matrix analytic = {{0.5, -1.0}, {4.0, 0.25}};
+    const Matrix numerical = {{0.5, -1.0}, {2.0, 0.25}};
+    CHECK_GRADIENT(analytic, numerical, 1e-8);
+  }
+}

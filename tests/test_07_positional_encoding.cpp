@@ -78,8 +78,7 @@ TEST_SUITE("07 positional encoding") {
     Rng rng(7);
     const Matrix x = rng.normal_matrix(6, 8);
     const Matrix out = apply_rope(x, 10);
-    for (std::size_t r = 0; r < 6; ++r)
-      CHECK(std::abs(dot_rows(out, r, out, r) - dot_rows(x, r, x, r)) < 1e-12);
+    for (std::size_t r = 0; r < 6; ++r) CHECK_NEAR(dot_rows(out, r, out, r), dot_rows(x, r, x, r), 1e-12);
     const Matrix first = apply_rope(Matrix(xt::view(x, xt::range(0, 1), xt::all())), 0);
     CHECK_CLOSE(first, Matrix(xt::view(x, xt::range(0, 1), xt::all())), 0.0);
   }
@@ -90,7 +89,7 @@ TEST_SUITE("07 positional encoding") {
     const double base = dot_rows(apply_rope(q, 7), 0, apply_rope(k, 4), 0);  // offset 3
     for (std::size_t shift : {1, 10, 100, 1000}) {
       CAPTURE(shift);
-      CHECK(std::abs(dot_rows(apply_rope(q, 7 + shift), 0, apply_rope(k, 4 + shift), 0) - base) < 1e-10);
+      CHECK_NEAR(dot_rows(apply_rope(q, 7 + shift), 0, apply_rope(k, 4 + shift), 0), base, 1e-10);
     }
     // and it does depend on the offset
     CHECK(std::abs(dot_rows(apply_rope(q, 8), 0, apply_rope(k, 4), 0) - base) > 1e-6);

@@ -144,12 +144,12 @@ TEST_SUITE("15 rnn to attention") {
     const std::function<double()> loss = [&] {
       return sum_of_products(additive_attention(q, k, v, w).output, dO);
     };
-    CHECK(compare_gradients(g.queries, numerical_gradient_in_place(q, loss, 1e-6)).max_rel_error < 1e-8);
-    CHECK(compare_gradients(g.keys, numerical_gradient_in_place(k, loss, 1e-6)).max_rel_error < 1e-8);
-    CHECK(compare_gradients(g.values, numerical_gradient_in_place(v, loss, 1e-6)).max_rel_error < 1e-8);
-    CHECK(compare_gradients(g.W_q, numerical_gradient_in_place(w.W_q, loss, 1e-6)).max_rel_error < 1e-8);
-    CHECK(compare_gradients(g.W_k, numerical_gradient_in_place(w.W_k, loss, 1e-6)).max_rel_error < 1e-8);
-    CHECK(compare_gradients(g.w_v, numerical_gradient_in_place(w.w_v, loss, 1e-6)).max_rel_error < 1e-8);
+    CHECK_GRADIENT(g.queries, numerical_gradient_in_place(q, loss, 1e-6), 1e-8);
+    CHECK_GRADIENT(g.keys, numerical_gradient_in_place(k, loss, 1e-6), 1e-8);
+    CHECK_GRADIENT(g.values, numerical_gradient_in_place(v, loss, 1e-6), 1e-8);
+    CHECK_GRADIENT(g.W_q, numerical_gradient_in_place(w.W_q, loss, 1e-6), 1e-8);
+    CHECK_GRADIENT(g.W_k, numerical_gradient_in_place(w.W_k, loss, 1e-6), 1e-8);
+    CHECK_GRADIENT(g.w_v, numerical_gradient_in_place(w.w_v, loss, 1e-6), 1e-8);
   }
 
   // --- rnn_backward -----------------------------------------------------------------------------
@@ -200,18 +200,12 @@ TEST_SUITE("15 rnn to attention") {
     REQUIRE_SHAPE(g.bias_hh_l0, {H});
     const std::function<double()> loss = [&] { return rnn_loss(x, w, h0, dO, dh_n); };
     const double eps = 1e-6;
-    CHECK(compare_gradients(g.input, numerical_gradient_in_place(x, loss, eps)).max_rel_error < 1e-8);
-    CHECK(compare_gradients(g.h0, numerical_gradient_in_place(h0, loss, eps)).max_rel_error < 1e-8);
-    CHECK(compare_gradients(g.weight_ih_l0, numerical_gradient_in_place(w.weight_ih_l0, loss, eps))
-              .max_rel_error < 1e-8);
-    CHECK(compare_gradients(g.weight_hh_l0, numerical_gradient_in_place(w.weight_hh_l0, loss, eps))
-              .max_rel_error < 1e-8);
-    CHECK(
-        compare_gradients(g.bias_ih_l0, numerical_gradient_in_place(w.bias_ih_l0, loss, eps)).max_rel_error <
-        1e-8);
-    CHECK(
-        compare_gradients(g.bias_hh_l0, numerical_gradient_in_place(w.bias_hh_l0, loss, eps)).max_rel_error <
-        1e-8);
+    CHECK_GRADIENT(g.input, numerical_gradient_in_place(x, loss, eps), 1e-8);
+    CHECK_GRADIENT(g.h0, numerical_gradient_in_place(h0, loss, eps), 1e-8);
+    CHECK_GRADIENT(g.weight_ih_l0, numerical_gradient_in_place(w.weight_ih_l0, loss, eps), 1e-8);
+    CHECK_GRADIENT(g.weight_hh_l0, numerical_gradient_in_place(w.weight_hh_l0, loss, eps), 1e-8);
+    CHECK_GRADIENT(g.bias_ih_l0, numerical_gradient_in_place(w.bias_ih_l0, loss, eps), 1e-8);
+    CHECK_GRADIENT(g.bias_hh_l0, numerical_gradient_in_place(w.bias_hh_l0, loss, eps), 1e-8);
   }
 
   TEST_CASE("rnn_backward: a gradient on h_n is the same as one on the last output row") {
@@ -302,8 +296,7 @@ TEST_SUITE("15 rnn to attention") {
       REQUIRE(params.size() == grads.size());
       for (std::size_t p = 0; p < params.size(); ++p) {
         CAPTURE(params[p].name);
-        CHECK(compare_gradients(flat_entries(grads[p]), numerical_gradient_in_place(params[p], loss, 1e-6))
-                  .max_rel_error < 1e-8);
+        CHECK_GRADIENT(flat_entries(grads[p]), numerical_gradient_in_place(params[p], loss, 1e-6), 1e-8);
       }
     }
   }
@@ -401,7 +394,7 @@ TEST_SUITE("given: 15 rnn to attention") {
     for (std::size_t i = 0; i < 2; ++i) {
       double s = 0;
       for (std::size_t j = 0; j < 4; ++j) s += r.weights(i, j);
-      CHECK(std::abs(s - 1.0) < 1e-15);
+      CHECK_NEAR(s, 1.0, 1e-15);
     }
     CHECK_CLOSE(nadaraya_watson(Vector({0.9, 2.2}), x_train, y_train, 1e-3).estimate, Vector({-1.0, 2.0}),
                 1e-12);
@@ -442,8 +435,7 @@ TEST_SUITE("given: 15 rnn to attention") {
     for (std::size_t p = 0; p < params.size(); ++p) {
       CAPTURE(params[p].name);
       REQUIRE(grads[p].size == params[p].size);
-      CHECK(compare_gradients(flat_entries(grads[p]), numerical_gradient_in_place(params[p], loss, 1e-6))
-                .max_rel_error < 1e-7);
+      CHECK_GRADIENT(flat_entries(grads[p]), numerical_gradient_in_place(params[p], loss, 1e-6), 1e-7);
     }
   }
 
@@ -467,7 +459,7 @@ TEST_SUITE("given: 15 rnn to attention") {
     for (std::size_t t = 0; t < 4; ++t) {
       double s = 0;
       for (std::size_t j = 0; j < 4; ++j) s += p.attention(t, j);
-      CHECK(std::abs(s - 1.0) < 1e-14);
+      CHECK_NEAR(s, 1.0, 1e-14);
     }
     CHECK_THROWS_AS(transformer_forward(w, {}, {kBos}), std::invalid_argument);
     CHECK_THROWS_AS(transformer_forward(w, {10}, {kBos}), std::invalid_argument);

@@ -83,18 +83,27 @@ Matrix by_repeated_heads(const Matrix& q, const Matrix& k, const Matrix& v, std:
 }  // namespace
 
 TEST_SUITE("17 fast generation") {
-  TEST_CASE("grouped_query_attention worked by hand: two query heads share one K/V head") {
-    // H = 2, G = 1, d_k = 1; one query at position 1 over keys at positions 0 and 1
-    // head 0: q = ln 3, scores (0, ln 3) (k = 0, 1), weights (1/4, 3/4), output 1/4·2 + 3/4·6 = 5
-    // head 1: q = 0, equal scores, weights (1/2, 1/2), output (2 + 6)/2 = 4
-    const Matrix q = {{std::log(3.0), 0.0}};
-    const Matrix k = {{0.0}, {1.0}};
-    const Matrix v = {{2.0}, {6.0}};
-    CHECK_CLOSE(grouped_query_attention(q, k, v, 2, 1, in_order(2, 1)), Matrix({{5.0, 4.0}}), 1e-14);
-    // at position 0 the query sees only the key at 0: both heads give 2
-    CHECK_CLOSE(grouped_query_attention(q, k, v, 2, 1, in_order(2, 0)), Matrix({{2.0, 2.0}}), 1e-15);
-    // a window of 1 at position 1 sees only itself: 6
-    CHECK_CLOSE(grouped_query_attention(q, k, v, 2, 1, in_order(2, 1, 1)), Matrix({{6.0, 6.0}}), 1e-15);
+  TEST_CASE("grouped_query_attention worked by hand: six query heads share two K/V heads") {
+    // H = 6 query heads, G = 2 K/V heads, d_k = 1: query heads 0, 1, 2 read K/V head 0 and query heads
+    // 3, 4, 5 read K/V head 1 (g = h / (H/G) = h / 3; h % G or h / G would pick other heads).
+    // K/V head 0: keys (0, 1), values (2, 6); K/V head 1: keys (0, 1), values (10, 30).
+    // A query ln 3 scores the keys (0, ln 3): weights (1/4, 3/4), output 1/4·2 + 3/4·6 = 5 on K/V head 0,
+    // 1/4·10 + 3/4·30 = 25 on K/V head 1. A query 0 scores them equally: (2 + 6)/2 = 4, (10 + 30)/2 = 20.
+    const double ln3 = std::log(3.0);
+    const Matrix q = {{ln3, 0.0, ln3, 0.0, ln3, 0.0}};
+    const Matrix k = {{0.0, 0.0}, {1.0, 1.0}};
+    const Matrix v = {{2.0, 10.0}, {6.0, 30.0}};
+    const AttentionPositions query_at_1 = in_order(2, 1);  // the query at position 1, keys at 0 and 1
+    CHECK_CLOSE(grouped_query_attention(q, k, v, 6, 2, query_at_1),
+                Matrix({{5.0, 4.0, 5.0, 20.0, 25.0, 20.0}}), 1e-14);
+    // at position 0 the query sees only the key at 0: the values 2 (K/V head 0) and 10 (K/V head 1)
+    const AttentionPositions query_at_0 = in_order(2, 0);
+    CHECK_CLOSE(grouped_query_attention(q, k, v, 6, 2, query_at_0),
+                Matrix({{2.0, 2.0, 2.0, 10.0, 10.0, 10.0}}), 1e-15);
+    // a window of 1 at position 1 sees only the key at 1: 6 and 30
+    const AttentionPositions query_at_1_window_1 = in_order(2, 1, 1);
+    CHECK_CLOSE(grouped_query_attention(q, k, v, 6, 2, query_at_1_window_1),
+                Matrix({{6.0, 6.0, 6.0, 30.0, 30.0, 30.0}}), 1e-15);
   }
 
   TEST_CASE("grouped_query_attention equals chapter 04's attention on K/V heads repeated H/G times") {
@@ -353,8 +362,7 @@ TEST_SUITE("given: 17 fast generation") {
     for (std::size_t k = 0; k < params.size(); ++k) {
       CAPTURE(params[k].name);
       REQUIRE(params[k].shape == g[k].shape);
-      CHECK(compare_gradients(flat_entries(g[k]), numerical_gradient_in_place(params[k], loss, 1e-6))
-                .max_rel_error < 1e-7);
+      CHECK_GRADIENT(flat_entries(g[k]), numerical_gradient_in_place(params[k], loss, 1e-6), 1e-7);
     }
   }
 }  // TEST_SUITE

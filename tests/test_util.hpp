@@ -5,17 +5,33 @@
 // against a tolerance (a NaN always fails) and, on failure, describe the difference ourselves: which
 // result differs (the expression passed to CHECK_CLOSE), the first index where it differs with both
 // values, the largest difference, and a short excerpt of each tensor around that index — never the
-// whole tensor, which for a (128, 64) encoding would be thousands of numbers.
+// whole tensor, which for a (128, 64) encoding would be thousands of numbers. One number against
+// another (CHECK_NEAR) and a gradient against a numerical or PyTorch one (CHECK_GRADIENT) likewise
+// print both values, never only their difference (CHECK(std::abs(a - b) < t) prints "0.001 < 1e-15").
 #pragma once
+#include "gradcheck.hpp"
 #include "tensor.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string>
 #include <vector>
+
+// CAPTURE(name) and INFO(name) of a `const char*` (a fixture's name in a loop over {"a", "b"}) print
+// the text: doctest's default prints the address ("name := 0x5633..."), and its own switch for this,
+// DOCTEST_CONFIG_TREAT_CHAR_STAR_AS_STRING, does not compile in Debian's doctest 2.4.9.
+template <>
+struct doctest::StringMaker<const char*> {
+  static doctest::String convert(const char* in) { return in == nullptr ? "nullptr" : in; }
+};
+template <>
+struct doctest::StringMaker<char*> {
+  static doctest::String convert(const char* in) { return in == nullptr ? "nullptr" : in; }
+};
 
 namespace course::test {
 
@@ -31,6 +47,25 @@ Flat flatten(const T& t) {
   f.shape.assign(t.shape().begin(), t.shape().end());
   for (auto x : t) f.values.push_back(static_cast<double>(x));  // xtensor iterates row-major
   return f;
+}
+
+// A flat list of numbers (a parameter's entries, a fixture's values) is a tensor of shape (n,).
+inline Flat flatten(const std::vector<double>& v) {
+  return Flat{{v.size()}, v};
+}
+
+// Largest |a - b| over all elements; +inf if the shapes differ or a NaN shows up (tensors or lists).
+template <class A, class B>
+double max_difference(const A& a, const B& b) {
+  const Flat fa = flatten(a), fb = flatten(b);
+  if (fa.shape != fb.shape) return INFINITY;
+  double worst = 0.0;
+  for (std::size_t k = 0; k < fa.values.size(); ++k) {
+    const double d = std::abs(fa.values[k] - fb.values[k]);
+    if (std::isnan(d)) return INFINITY;
+    worst = std::max(worst, d);
+  }
+  return worst;
 }
 
 // Flat index -> index per axis, e.g. 17 in shape (4, 5) -> {3, 2}.
@@ -187,9 +222,81 @@ std::string describe_difference(const A& actual, const E& expected, double toler
   return s;
 }
 
+// What CHECK_NEAR prints when one number is not within `tolerance` of another:
+//   "the loss: got 0.5, expected 0.25 (difference 0.25, tolerance 1e-15)"
+inline std::string describe_number(double got, double want, double tolerance, const char* actual_text) {
+  return fmt::format("{}: got {}, expected {} (difference {:g}, tolerance {:g})", actual_text, got, want,
+                     std::abs(got - want), tolerance);
+}
+
+// What CHECK_GRADIENT prints when an analytic gradient is not within `tolerance` (relative error, see
+// compare_gradients) of the numerical or PyTorch gradient: the worst entry with both values.
+//   "dq: worst entry [1, 0]: got 0.31, expected 0.62 (difference 0.31, relative error 0.5, tolerance
+//    1e-08); 4 of 6 entries over the tolerance"
+template <class A, class E>
+std::string describe_gradient(const A& analytic, const E& expected, double tolerance,
+                              const char* actual_text) {
+  const Flat got = flatten(analytic);
+  const Flat want = flatten(expected);
+  if (got.shape != want.shape) {
+    return fmt::format("{} has shape {}, but the gradient it is compared with has shape {}", actual_text,
+                       shape_text(got.shape), shape_text(want.shape));
+  }
+  const GradcheckResult r = compare_gradients(got.values, want.values);
+  std::size_t over = 0;
+  for (std::size_t k = 0; k < got.values.size(); ++k) {
+    const double scale = std::max({std::abs(got.values[k]), std::abs(want.values[k]), 1.0});
+    if (!(std::abs(got.values[k] - want.values[k]) / scale <= tolerance)) ++over;
+  }
+  std::size_t worst = r.worst;
+  for (std::size_t k = 0; k < got.values.size(); ++k) {  // a NaN is the worst entry
+    if (std::isnan(got.values[k]) || std::isnan(want.values[k])) {
+      worst = k;
+      break;
+    }
+  }
+  const double g = got.values.at(worst), w = want.values.at(worst);
+  return fmt::format(
+      "{}: worst entry {}: got {}, expected {} (difference {:g}, relative error {:g}, tolerance {:g}); {} of "
+      "{} entr{} over the tolerance",
+      actual_text, index_text(unravel(worst, got.shape)), g, w, std::abs(g - w),
+      std::abs(g - w) / std::max({std::abs(g), std::abs(w), 1.0}), tolerance, over, got.values.size(),
+      got.values.size() == 1 ? "y" : "ies");
+}
+
 }  // namespace course::test
 
-// CHECK_CLOSE(actual, expected, tolerance): shapes equal, every element within tolerance, no NaN.
+// CHECK_NEAR(actual, expected, tolerance): |actual - expected| <= tolerance for two numbers (a NaN always
+// fails). On failure prints both numbers, not just their difference:
+//   "train_step(model, optimizer, b): got 2.31, expected 2.30 (difference 0.01, tolerance 1e-09)"
+#define CHECK_NEAR(actual, expected, tolerance)                                           \
+  do {                                                                                    \
+    const double actual_ = (actual);                                                      \
+    const double expected_ = (expected);                                                  \
+    const double tolerance_ = (tolerance);                                                \
+    if (!(std::abs(actual_ - expected_) <= tolerance_)) {                                 \
+      FAIL_CHECK(course::test::describe_number(actual_, expected_, tolerance_, #actual)); \
+    }                                                                                     \
+  } while (0)
+
+// CHECK_GRADIENT(analytic, expected, tolerance): an analytic gradient (a tensor or a flat list) against
+// the numerical or PyTorch one, by compare_gradients' relative error (|a − n| / max(|a|, |n|, 1)). On
+// failure prints the worst entry's index with both values, and how many entries are over.
+#define CHECK_GRADIENT(analytic, expected, tolerance)                                           \
+  do {                                                                                          \
+    const auto& analytic_ = (analytic);                                                         \
+    const auto& expected_ = (expected);                                                         \
+    const double tolerance_ = (tolerance);                                                      \
+    const course::test::Flat got_ = course::test::flatten(analytic_),                           \
+                             want_ = course::test::flatten(expected_);                          \
+    if (got_.shape != want_.shape ||                                                            \
+        !course::compare_gradients(got_.values, want_.values).passed(tolerance_)) {             \
+      FAIL_CHECK(course::test::describe_gradient(analytic_, expected_, tolerance_, #analytic)); \
+    }                                                                                           \
+  } while (0)
+
+// CHECK_CLOSE(actual, expected, tolerance): shapes equal, every element within tolerance, no NaN
+// (tensors, or flat lists of numbers: std::vector<double>).
 // On failure names `actual` as written in the test (e.g. r.weights), the first index that differs
 // with both values, and shows an excerpt of both tensors around it. The test case goes on.
 #define CHECK_CLOSE(actual, expected, tolerance)                                                         \
@@ -197,7 +304,7 @@ std::string describe_difference(const A& actual, const E& expected, double toler
     const auto& actual_ = (actual);                                                                      \
     const auto& expected_ = (expected);                                                                  \
     const double tolerance_ = (tolerance);                                                               \
-    if (!(course::max_abs_diff(actual_, expected_) <= tolerance_)) {                                     \
+    if (!(course::test::max_difference(actual_, expected_) <= tolerance_)) {                             \
       FAIL_CHECK(course::test::describe_difference(actual_, expected_, tolerance_, #actual, #expected)); \
     }                                                                                                    \
   } while (0)

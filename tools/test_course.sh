@@ -15,7 +15,9 @@
 #                   student's file and line; an index out of range likewise; failures are short,
 #                   with the real exercise number in "./course check NN --all"
 #   CHECK_CLOSE     (FAILURE_OUTPUT_DEMO) names the result that differs, the first differing index
-#                   with both values, short excerpts; no doctest internals
+#                   with both values, short excerpts; no doctest internals; CHECK_NEAR and
+#                   CHECK_GRADIENT print both values; a captured const char* prints as text
+#   run             on the student's code, says whether the output equals the reference's
 #   CMake           COURSE_USE_EXERCISES links the student's code for the exercises done and the
 #                   reference for the rest, across the whole chain of chapters
 set -u
@@ -273,6 +275,101 @@ run_check 07 --all
 [ "$(grep -c 'differs from' "$out")" -eq 6 ] && ok "check --all: every failing check is shown" ||
   bad "check --all: expected all 6 failing CHECK_CLOSE messages"
 
+# the closing lines say which function failed how: here grouped_query_attention gives a wrong result and
+# decode_step is still the stub (a test case of the given code fails too)
+cat >build-check/bin/test_17_exercise <<EOF
+#!/usr/bin/env bash
+cat <<'REPORT'
+===============================================================================
+$course/tests/test_17_fast_generation.cpp:86:
+TEST SUITE: 17 fast generation
+TEST CASE:  grouped_query_attention worked by hand: six query heads share two K/V heads
+
+$course/tests/test_17_fast_generation.cpp:97: ERROR: grouped_query_attention(q, k, v, 6, 2, query_at_1) differs from Matrix({{5.0, 4.0, 5.0, 20.0, 25.0, 20.0}}) (tolerance 1e-14): 2 of 6 values differ
+
+===============================================================================
+$course/tests/test_17_fast_generation.cpp:170:
+TEST SUITE: 17 fast generation
+TEST CASE:  decode_step: position counts up; exactly n_ctx tokens fit, the next one throws
+
+$course/tests/test_17_fast_generation.cpp:170: ERROR: test case THREW exception: not implemented yet: exercise 17: decode_step
+
+===============================================================================
+$course/tests/test_17_fast_generation.cpp:190:
+TEST SUITE: 17 fast generation
+TEST CASE:  KV cache: prefill P, then decode_step, gives chapter 16's logits for every P from 0 to T
+
+$course/tests/test_17_fast_generation.cpp:190: ERROR: test case THREW exception: not implemented yet: exercise 17: decode_step
+
+===============================================================================
+$course/tests/test_17_fast_generation.cpp:300:
+TEST SUITE: given: 17 fast generation
+TEST CASE:  grouped K/V heads: the cached decoder equals the full forward for G = 1, 2, 3
+
+$course/tests/test_17_fast_generation.cpp:305: ERROR: cached_logits(m, ids, 2, 0) differs from recompute_logits(m, ids) (tolerance 1e-12): 9 of 9 values differ
+
+===============================================================================
+[doctest] test cases: 12 | 8 passed | 4 failed | 0 skipped
+[doctest] assertions: 40 | 38 passed | 2 failed |
+[doctest] Status: FAILURE!
+REPORT
+exit 1
+EOF
+chmod +x build-check/bin/test_17_exercise
+run_check 17
+expect "$out" '^  grouped_query_attention: a wrong result in 1 test case, the first: "grouped_query_attention worked by hand' \
+  "check: the closing lines name the function with a wrong result"
+expect "$out" '^  decode_step: still throws not_implemented \(2 test cases\)$' "check: ... and the one still a stub"
+expect "$out" '^  and 1 other test case that uses these functions, the first: "grouped K/V heads' \
+  "check: ... and count the test cases that are no one function's"
+refuse "$out" 'a function still throws' "check: no closing line that blames no function"
+
+# an exception from a course helper (matmul's shape error) is traced to the student's line that called it
+backprop=exercises/13_backpropagation/backpropagation.cpp
+call_line=$(grep -n 'throw not_implemented' "$backprop" | tail -1 | cut -d: -f1)
+cat >build-check/bin/test_13_exercise <<EOF
+#!/usr/bin/env bash
+cat <<'REPORT'
+===============================================================================
+$course/tests/test_13_backpropagation.cpp:150:
+TEST SUITE: 13 backpropagation
+TEST CASE:  attention_backward worked by hand: one query, two keys, d_k = 4
+
+$course/tests/test_13_backpropagation.cpp:150: ERROR: test case THREW exception: matmul: a is (1, 2) and b is (1, 4); a's columns must equal b's rows
+
+===============================================================================
+[doctest] test cases: 10 | 9 passed | 1 failed | 0 skipped
+[doctest] assertions: 30 | 30 passed | 0 failed |
+[doctest] Status: FAILURE!
+REPORT
+exit 1
+EOF
+cat >build-check-asan/bin/test_13_exercise <<EOF
+#!/usr/bin/env bash
+[ "\${COURSE_TRACE_EXCEPTIONS:-}" = 1 ] || { echo "COURSE_TRACE_EXCEPTIONS is not set"; exit 1; }
+cat <<'REPORT'
+course: exception thrown: softmax_backward: p is (2, 2) and grad_p is (2, 3)
+    #0 0x7f01 in __sanitizer_print_stack_trace ../../../../src/libsanitizer/asan/asan_stack.cpp:87
+    #1 0x55e1 in __cxa_throw $course/common/test_main.cpp:60:5
+    #2 0x55e2 in course::softmax_backward(int) $course/$backprop:3:5
+    #3 0x55e4 in _DOCTEST_ANON_FUNC_8 $course/tests/test_13_backpropagation.cpp:140:3
+course: exception thrown: matmul: a is (1, 2) and b is (1, 4); a's columns must equal b's rows
+    #0 0x7f01 in __sanitizer_print_stack_trace ../../../../src/libsanitizer/asan/asan_stack.cpp:87
+    #1 0x55e1 in __cxa_throw $course/common/test_main.cpp:60:5
+    #2 0x55e2 in course::matmul(xt::xtensor_container<double> const&, xt::xtensor_container<double> const&) $course/solutions/01_tensors/tensors.cpp:13:5
+    #3 0x55e3 in course::attention_backward(int) $course/$backprop:$call_line:20
+    #4 0x55e4 in _DOCTEST_ANON_FUNC_9 $course/tests/test_13_backpropagation.cpp:155:3
+REPORT
+exit 1
+EOF
+chmod +x build-check/bin/test_13_exercise build-check-asan/bin/test_13_exercise
+run_check 13
+expect "$out" '^thrown: matmul: a is \(1, 2\) and b is \(1, 4\)' "check: an exception is traced (the one that ended the test case)"
+expect "$out" '^  at solutions/01_tensors/tensors.cpp:13 \(the reference, in course::matmul\)' "check: ... to the helper that threw it"
+expect "$out" "^  called from $backprop:$call_line \\(your code, in course::attention_backward\\)" \
+  "check: ... and to the student's line that called the helper"
+refuse "$out" 'softmax_backward: p is' "check: an exception caught earlier in the test is not the one shown"
+
 # --- CHECK_CLOSE's messages (failure_output_demo) -------------------------------------------------
 demo_out=$tmp/demo.txt
 expect "$demo_out" '^[^ ]+:[0-9]+: ERROR: encoding\(n, 64, false\) differs from encoding\(n, 64, true\) \(tolerance 1e-12\)' \
@@ -284,11 +381,47 @@ expect "$demo_out" 'FATAL ERROR: r\.output has shape \(1, 2\), expected shape \(
 expect "$demo_out" '^    slice \[1, :, :\]' "CHECK_CLOSE: rank-3 tensors are shown slice by slice"
 expect "$demo_out" 'expected 30, got nan' "CHECK_CLOSE: a NaN is named"
 refuse "$demo_out" 'CHECK\(|REQUIRE\(|values:|\{\?\}' "no doctest internals (CHECK( ... ), {?})"
+expect "$demo_out" 'name := "?adamw_default"?$' "CAPTURE of a fixture's name (a const char*) logs the name"
+refuse "$demo_out" ':= 0x[0-9a-f]+$' "... never a pointer"
+expect "$demo_out" 'ERROR: loss: got 2\.5, expected 2\.25 \(difference 0\.25, tolerance 1e-12\)$' \
+  "CHECK_NEAR: both numbers, their difference and the tolerance"
+expect "$demo_out" 'ERROR: analytic: worst entry \[1, 0\]: got 4, expected 2 \(difference 2, relative error 0\.5, tolerance 1e-08\); 1 of 4 entries over' \
+  "CHECK_GRADIENT: the worst entry's index with both values"
 # (the excerpts' lines; the "file:line: ERROR:" lines hold the path and the test's expression)
 longest=$(awk '/^ / { if (length($0) > n) n = length($0) } END { print n + 0 }' "$demo_out")
 [ "$(wc -c <"$demo_out")" -lt 20000 ] && [ "$longest" -le 100 ] &&
   ok "failure output is short: $(wc -c <"$demo_out") bytes, lines up to $longest characters" ||
   bad "failure output: $(wc -c <"$demo_out") bytes, a line of $longest characters"
+
+# --- run: on the student's code, the output is compared with the reference's ------------------------
+# stand-ins: build/bin/ch16_tiny_gpt runs "your code" (its first line says so), build-check/bin/ch16_tiny_gpt
+# is the reference; the builds are skipped
+mkdir -p build/bin build/generated
+touch build/build.ninja
+echo 'const int printed_note = std::puts("[your code for exercises 16]");' >build/generated/ch16_tiny_gpt_code.cpp
+printf '#!/usr/bin/env bash\necho "[your code for exercises 16]"\necho "loss 2.5"\necho "sample: ${SAMPLE:-abc}"\n' >build/bin/ch16_tiny_gpt
+cat >build-check/bin/ch16_tiny_gpt <<'EOF'
+#!/usr/bin/env bash
+echo "loss 2.5"
+echo "sample: abc"
+echo "$*" >"$(dirname "$0")/reference_arguments"
+EOF
+chmod +x build/bin/ch16_tiny_gpt build-check/bin/ch16_tiny_gpt
+run_run() { # ARGS: ./course run 16 ARGS with the builds replaced; output in $out
+  bash -c 'source ./course; build() { return 0; }; build_in() { return 0; }; sync_exercises_done() { :; }; cmd_run 16 "$@"' _ "$@" \
+    >"$out" 2>&1 </dev/null
+}
+run_run --seed 3
+expect "$out" "^✓ Your code's output equals the reference's \(\./course run 16 --seed 3: every line, and exit code 0\)" \
+  "run: the student's output is compared with the reference's, and found equal"
+expect "$out" '^sample: abc$' "run: ... after the program's own output"
+SAMPLE=abd run_run --svg figures
+expect "$out" "^✗ Your code's output differs from the reference's from line 2 on" "run: the first line that differs is named"
+expect "$out" '^  yours:     sample: abd$' "run: ... with your line"
+expect "$out" '^  reference: sample: abc$' "run: ... and the reference's"
+expect build-check/bin/reference_arguments "^--svg $course/.course/reference_run/svg$" \
+  "run: the reference's figures go to .course/, not over the student's"
+rm -rf build/bin build/generated build/build.ninja build-check/bin/ch16_tiny_gpt build-check/bin/reference_arguments
 
 # --- CMake: programs on the student's code for the exercises done, the reference for the rest ------
 if command -v cmake >/dev/null && command -v ninja >/dev/null; then

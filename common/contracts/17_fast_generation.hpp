@@ -16,7 +16,8 @@ namespace course {
 // Query row i sits at position first_query + i; key row j at key_positions[j]. A query at position p
 // sees the key at position s when
 //   s <= p                 (causal: the past and itself)
-//   and s > p − window      (with a window W > 0: only the last W positions, itself included)
+//   and s + W > p           (with a window W > 0: only the last W positions, itself included;
+//                            written so, not as s > p − W, which wraps around on size_t when p < W)
 // window = 0 means no window. A full forward over T tokens has first_query = 0 and key_positions
 // 0, 1, ..., T − 1; one decoding step at position p has one query (first_query = p) over the cached
 // keys' positions, which a ring buffer keeps out of order.
@@ -54,6 +55,8 @@ struct KvCache;  // common/given/17_fast_generation.hpp
 //   p = cache.length  (the token's position; p < n_ctx = model.config.n_ctx, else throws: there is no
 //                      row p of pos.weight)
 //   x = tok[token] + pos[p]                                            (1, E)
+//   every layer_norm(x, norm) below is layer_norm(x, norm.weight, norm.bias, 1e-5), chapter 11's with
+//   PyTorch's default eps = 1e-5 (another eps gives logits off by about 1e-6, and no other clue)
 //   for each block l:
 //     h = layer_norm(x, norm1);  [q | k | v] = h in_proj_weightᵀ + in_proj_bias   (1, E | G·d_k | G·d_k)
 //     cache.store(l, p, k, v)                          (the block's cache now holds positions ≤ p)

@@ -12,22 +12,20 @@
 
 namespace course {
 
-// grad_s (n, m) = p ⊙ (g − ⟨g, p⟩), row by row, for p = softmax_rows(s) (n, m) and g = grad_p (n, m)
+// grad_s (n, m) = dL/ds for p = softmax_rows(s) (n, m) and grad_p = dL/dp (n, m)
 Matrix softmax_backward(const Matrix& p, const Matrix& grad_p) {
-  // TODO: 1. p and grad_p must have the same shape; else throw std::invalid_argument
-  // TODO: 2. for each row i: dot = sum over j of grad_p(i, j) * p(i, j)
-  // TODO: 3. grad_s(i, j) = p(i, j) * (grad_p(i, j) - dot)
+  // TODO: refuse p and grad_p of different shapes (std::invalid_argument)
+  // TODO: how does moving s_ij move every p of row i? Work out dL/ds_ij from that (docs/13, "The
+  //       softmax: a Jacobian you never build")
   throw not_implemented("exercise 13: softmax_backward");
 }
 
-// dv = Pᵀ dO, dP = dO vᵀ, dS = softmax_backward(P, dP), dq = dS k / √d_k, dk = dSᵀ q / √d_k
+// dL/dq, dL/dk, dL/dv from dL/d(output), for output = softmax_rows(q kᵀ / √d_k) v with weights P
 AttentionGradients attention_backward(const Matrix& q, const Matrix& k, const Matrix& v,
                                       const Matrix& weights, const Matrix& grad_output) {
-  // TODO: 1. check the shapes: q (L, d_k), k (S, d_k), v (S, d_v), weights (L, S), grad_output (L, d_v);
-  //          else throw std::invalid_argument
-  // TODO: 2. the output was O = P v:  dv = Pᵀ dO,  dP = dO vᵀ
-  // TODO: 3. P was the row softmax of the scores:  dS = softmax_backward(P, dP)
-  // TODO: 4. the scores were q kᵀ / √d_k:  dq = dS k / √d_k,  dk = dSᵀ q / √d_k
+  // TODO: refuse shapes that do not fit (std::invalid_argument; the contract lists them)
+  // TODO: walk the forward's three lines backwards, last line first; each turns the gradient of its
+  //       result into the gradients of what it used (softmax_backward is one of the three)
   throw not_implemented("exercise 13: attention_backward");
 }
 

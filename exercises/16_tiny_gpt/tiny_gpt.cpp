@@ -8,19 +8,15 @@ namespace course {
 
 // dz_t = (softmax(z_t) − one_hot(y_t)) / T
 Matrix cross_entropy_backward(const Matrix& logits, const std::vector<std::size_t>& targets) {
-  // TODO: throw std::invalid_argument if targets is not T long or a target is not below V
-  // TODO: for each row t: its maximum m; softmax(z_t) from exp(z_t − m) over their sum
-  // TODO: divide by T, and subtract 1 / T at the target's column
+  // TODO: refuse targets that are not T long or not below V (std::invalid_argument)
+  // TODO: the formula above, row by row, with a softmax that cannot overflow
   throw not_implemented("exercise 16: cross_entropy_backward");
 }
 
 // greedy: argmax; else top-k, softmax(z / temperature), one uniform draw through the cumulative sum
 std::size_t sample_next(const Vector& logits, const SamplingOptions& options, Rng& rng) {
-  // TODO: throw std::invalid_argument for no logits, temperature <= 0 (or not finite), top_k == 0
-  // TODO: greedy: return the first index of the largest logit (no draw)
-  // TODO: keep the k = min(top_k, V) LARGEST logits (on a tie, the smaller ids)
-  // TODO: p_v = exp((z_v − max) / temperature) for kept v, 0 for the others; normalise
-  // TODO: u = rng.uniform(), once; return the first kept v (in id order) whose cumulative p exceeds u
+  // TODO: refuse what the contract refuses (std::invalid_argument)
+  // TODO: greedy, then top-k, temperature and one draw: the contract says which id wins a tie
   throw not_implemented("exercise 16: sample_next");
 }
 

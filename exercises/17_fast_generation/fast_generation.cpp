@@ -7,29 +7,19 @@
 
 namespace course {
 
-// out (T, H·d_k): query head h attends over the keys its row may see, with K/V head h / (H/G)
+// out (T, H·d_k): query head h attends over the keys its row may see, with the K/V head of its group
 Matrix grouped_query_attention(const Matrix& q, const Matrix& k, const Matrix& v, std::size_t n_heads,
                                std::size_t n_kv_heads, const AttentionPositions& positions) {
-  // TODO: 1. check the sizes: G divides H, H divides q's columns (d_k = columns / H), k and v are
-  //          (S, G·d_k), one key position per key row; throw std::invalid_argument otherwise
-  // TODO: 2. out = zeros (T, H·d_k); query row i sits at position p = positions.first_query + i
-  // TODO: 3. key j is seen when key_positions[j] <= p (and > p − window if window > 0); no key: zeros
-  // TODO: 4. for each head h, g = h / (H/G): scores q_i,h · k_j,g / √d_k over the keys seen, a stable
-  //          softmax (subtract the maximum), and out_i,h = Σ_j weight_j v_j,g
+  // TODO: refuse sizes that do not fit (std::invalid_argument; the contract lists them)
+  // TODO: per query row: which keys its position may see; per query head: which K/V head it shares,
+  //       then chapter 04's attention over the keys seen
   throw not_implemented("exercise 17: grouped_query_attention");
 }
 
 // logits (V) of the token after `token`, which sits at position cache.length
 Vector decode_step(const TinyGpt& model, KvCache& cache, std::size_t token) {
-  // TODO: 1. p = cache.length; if p >= n_ctx throw std::out_of_range (name n_ctx) BEFORE reading pos;
-  //          a token not below V: std::invalid_argument
-  // TODO: 2. x (1, E) = tok[token] + pos[p]
-  // TODO: 3. per block: h = layer_norm(x, norm1), qkv = linear(h, in_proj), cut into q | k | v
-  //          (E | G·d_k | G·d_k columns, G = cache.n_kv_heads); cache.store(l, p, k, v);
-  //          a = grouped_query_attention(q, cache.keys(l), cache.values(l), H, G, cache.positions_for(p));
-  //          x += linear(a, out_proj); x += linear2(gelu(linear1(layer_norm(x, norm2))))
-  //          (activate(·, Activation::gelu) is chapter 14's exact GELU)
-  // TODO: 4. logits = layer_norm(x, norm) head.weightᵀ; cache.length = p + 1; return row 0
+  // TODO: refuse a full cache (std::out_of_range, before anything reads pos) and a token not below V
+  // TODO: chapter 16's forward for one (1, E) row, each block reading and extending the cache
   throw not_implemented("exercise 17: decode_step");
 }
 

@@ -34,7 +34,7 @@ Matrix grouped_query_attention(const Matrix& q, const Matrix& k, const Matrix& v
   std::vector<double> scores(S);
   std::vector<bool> sees(S);
   for (std::size_t i = 0; i < T; ++i) {
-    // 1. which keys query i (at position p) sees: s <= p, and s > p − W with a window
+    // 1. which keys query i (at position p) sees: s <= p, and s + W > p with a window
     const std::size_t p = positions.first_query + i;
     bool any = false;
     for (std::size_t j = 0; j < S; ++j) {
