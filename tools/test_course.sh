@@ -400,6 +400,8 @@ expect "$out" '^  yours:     sample: abd$' "run: ... with your line"
 expect "$out" '^  reference: sample: abc$' "run: ... and the reference's"
 expect build-check/bin/reference_arguments "^--svg $course/.course/reference_run/svg$" \
   "run: the reference's figures go to .course/, not over the student's"
+SAMPLE='65.1 µs' run_run
+expect "$out" '^  That line holds a timing' "run: a line that differs by a timing is named as such"
 rm -rf build/bin build/generated build/build.ninja build-check/bin/ch16_tiny_gpt build-check/bin/reference_arguments
 
 # --- CMake: programs on the student's code for the exercises done, the reference for the rest ------
