@@ -82,6 +82,9 @@ expect "$out" '^Hint 3 of [0-9]+ for matmul' "hint 1 (no leading zero) goes on w
 cmp -s "$out" exercises/01_tensors/HINTS.md && ok "hint 01 --all prints every hint" || bad "hint --all"
 ./course hint 01 no_such_function >"$out" 2>"$err" </dev/null
 [ $? -eq 2 ] && expect "$err" 'softmax_rows' "an unknown function name lists the ones with hints"
+# hints point the student at the docs pages, not at the contributors' notes
+cat exercises/*/HINTS.md >"$out"
+refuse "$out" 'CONTRIBUTING' "hints cite docs/NN pages, never CONTRIBUTING.md"
 
 # --- reset ---------------------------------------------------------------------------------------
 file=$(ls exercises/01_tensors/*.cpp | head -1)
