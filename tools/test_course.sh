@@ -305,6 +305,11 @@ expect "$out" '^  decode_step: still throws not_implemented \(2 test cases\)$' "
 expect "$out" '^  and 1 other test case that uses these functions, the first: "grouped K/V heads' \
   "check: ... and count the test cases that are no one function's"
 refuse "$out" 'a function still throws' "check: no closing line that blames no function"
+# an exercise of one function: its own test cases are that function's, whatever their names
+printf 'TEST SUITE: 02 dot product attention\nTEST CASE:  one query and two keys worked by hand\n\nt.cpp:3: ERROR: r.weights differs\n' >"$tmp/one_function.txt"
+bash -c 'source ./course; failure_summary "$1" exercises/02_dot_product_attention/HINTS.md' _ "$tmp/one_function.txt" >"$out" 2>&1
+expect "$out" '^  scaled_dot_product_attention: a wrong result in 1 test case, the first: "one query and two keys' \
+  "check: in an exercise of one function, its test cases are its own"
 
 # an exception from a course helper (matmul's shape error) is traced to the student's line that called it
 backprop=exercises/13_backpropagation/backpropagation.cpp
