@@ -103,6 +103,9 @@ expect "$out" '^Hint 3 of [0-9]+ for matmul' "hint 1 (no leading zero) goes on w
 cmp -s "$out" exercises/01_tensors/HINTS.md && ok "hint 01 --all prints every hint" || bad "hint --all"
 ./course hint 01 no_such_function >"$out" 2>"$err" </dev/null
 [ $? -eq 2 ] && expect "$err" 'softmax_rows' "an unknown function name lists the ones with hints"
+# hints point the student at the docs pages, not at the contributors' notes
+cat exercises/*/HINTS.md >"$out"
+refuse "$out" 'CONTRIBUTING' "hints cite docs/NN pages, never CONTRIBUTING.md"
 
 # --- reset ---------------------------------------------------------------------------------------
 file=$(ls exercises/01_tensors/*.cpp | head -1)
@@ -323,6 +326,11 @@ expect "$out" '^  decode_step: still throws not_implemented \(2 test cases\)$' "
 expect "$out" '^  and 1 other test case that uses these functions, the first: "grouped K/V heads' \
   "check: ... and count the test cases that are no one function's"
 refuse "$out" 'a function still throws' "check: no closing line that blames no function"
+# an exercise of one function: its own test cases are that function's, whatever their names
+printf 'TEST SUITE: 02 dot product attention\nTEST CASE:  one query and two keys worked by hand\n\nt.cpp:3: ERROR: r.weights differs\n' >"$tmp/one_function.txt"
+bash -c 'source ./course; failure_summary "$1" exercises/02_dot_product_attention/HINTS.md' _ "$tmp/one_function.txt" >"$out" 2>&1
+expect "$out" '^  scaled_dot_product_attention: a wrong result in 1 test case, the first: "one query and two keys' \
+  "check: in an exercise of one function, its test cases are its own"
 
 # an exception from a course helper (matmul's shape error) is traced to the student's line that called it
 backprop=exercises/13_backpropagation/backpropagation.cpp
@@ -421,6 +429,8 @@ expect "$out" '^  yours:     sample: abd$' "run: ... with your line"
 expect "$out" '^  reference: sample: abc$' "run: ... and the reference's"
 expect build-check/bin/reference_arguments "^--svg $course/.course/reference_run/svg$" \
   "run: the reference's figures go to .course/, not over the student's"
+SAMPLE='65.1 µs' run_run
+expect "$out" '^  That line holds a timing' "run: a line that differs by a timing is named as such"
 rm -rf build/bin build/generated build/build.ninja build-check/bin/ch16_tiny_gpt build-check/bin/reference_arguments
 
 # --- CMake: programs on the student's code for the exercises done, the reference for the rest ------
