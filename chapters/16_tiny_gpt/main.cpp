@@ -551,8 +551,7 @@ int run_loaded(const Options& opt) {
   if (opt.full || opt.train_steps_given)
     throw usage_error("--full and --train-steps train on the poems; not with --load");
   const std::string& dir = opt.common.load_dir;
-  TinyGpt model =
-      load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // named_tensors(model) below reads it
+  TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
   const TinyGptConfig& c = model.config;
   const std::vector<std::size_t> ids = load_token_ids(dir, "idx", c.vocab);
   const std::size_t T = ids.size();

@@ -575,8 +575,7 @@ int run_default(const Options& opt) {
 
 int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
-  TinyGpt model =
-      load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // named_tensors(model) below reads it
+  TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
   const TinyGptConfig& c = model.config;
   const std::vector<std::size_t> ids = load_token_ids(dir, "idx", c.vocab);
   const std::size_t T = ids.size();
