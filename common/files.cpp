@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
+#include <vector>
 
 namespace course {
 
@@ -85,10 +85,18 @@ std::ofstream create_checked(const std::string& path) {
 std::string read_text_file(const std::string& path, const std::string& name, std::uintmax_t max_bytes,
                            const std::string& missing) {
   CheckedFile f = open_checked(path, name, max_bytes, missing);
-  std::ostringstream text;
-  text << f.in.rdbuf();
+  // read in chunks and stop past max_bytes: a file in /proc says it has 0 bytes and may hold more
+  std::string text;
+  std::vector<char> chunk(1 << 16);
+  while (f.in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || f.in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(f.in.gcount()));
+    if (text.size() > max_bytes) {
+      throw usage_error(fmt::format("{}: {} holds more than the limit of {} for this file", name,
+                                    shorten(path), format_bytes(static_cast<double>(max_bytes))));
+    }
+  }
   if (f.in.bad()) throw usage_error(fmt::format("{}: cannot read {}", name, shorten(path)));
-  return text.str();
+  return text;
 }
 
 }  // namespace course

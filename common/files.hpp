@@ -33,7 +33,8 @@ CheckedFile open_checked(const std::string& path, const std::string& name, std::
 // cannot be written. A usage_error names the path otherwise, and when it cannot be opened.
 std::ofstream create_checked(const std::string& path);
 
-// open_checked, then the whole file as a string.
+// open_checked, then the whole file as a string, read up to max_bytes (a file in /proc says it has
+// 0 bytes and may hold more: reading stops, with the error, past max_bytes).
 std::string read_text_file(const std::string& path, const std::string& name, std::uintmax_t max_bytes,
                            const std::string& missing = "");
 

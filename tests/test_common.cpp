@@ -243,6 +243,8 @@ TEST_SUITE("common") {
     refused("/dev/zero", 100, "/dev/zero is a character device, not a regular file");
     refused(dir.str(), 100, "is a directory, not a regular file");
     refused((dir.path / "poems.txt").string(), 5, "has 10 B, more than the limit of 5 B for this file");
+    // a file whose size on disk says 0 but which holds more (Linux's /proc) is read only up to the limit
+    refused("/proc/self/maps", 100, "/proc/self/maps holds more than the limit of 100 B for this file");
     // the hint for a missing file (e.g. which package provides it) is given only when it is missing
     refused((dir.path / "absent").string(), 100, "(No such file or directory): install it");
     // writing: a FIFO or a directory where a file would be written is refused, not opened (a FIFO

@@ -424,7 +424,12 @@ std::string sci(double x) {
 std::string flags_differing_from_args_txt(const std::string& dir, const Options& opt) {
   const std::string path = dir + "/args.txt";
   if (!std::filesystem::exists(path)) return "";
-  std::istringstream words(read_text_file(path, "args.txt", 4096));
+  const std::string text = read_text_file(path, "args.txt", 4096);
+  for (const char c : text) {
+    if ((c < ' ' || c > '~') && c != '\n' && c != '\t' && c != '\r')
+      throw usage_error("args.txt is not a line of flags: it holds bytes that are not plain text");
+  }
+  std::istringstream words(text);
   Options recorded;  // a flag args.txt does not name has its default
   std::string flag, value;
   while (words >> flag) {

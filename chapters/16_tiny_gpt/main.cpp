@@ -551,7 +551,7 @@ int run_loaded(const Options& opt) {
   if (opt.full || opt.train_steps_given)
     throw usage_error("--full and --train-steps train on the poems; not with --load");
   const std::string& dir = opt.common.load_dir;
-  const TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));
+  TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
   const TinyGptConfig& c = model.config;
   const std::vector<std::size_t> ids = load_token_ids(dir, "idx", c.vocab);
   const std::size_t T = ids.size();
@@ -567,10 +567,9 @@ int run_loaded(const Options& opt) {
     if (targets.size() != T)
       throw usage_error(fmt::format("targets.npy has {} entries but idx.npy has {}", targets.size(), T));
   }
-  TinyGpt names_of = model;  // named_tensors takes a model it could change
   std::vector<std::string> outputs = {"logits"};
   if (with_targets) {
-    outputs = tensor_names(named_tensors(names_of), ".grad");
+    outputs = tensor_names(named_tensors(model), ".grad");
     outputs.insert(outputs.end(), {"logits", "loss"});
   }
   require_no_unread_files(dir, outputs,

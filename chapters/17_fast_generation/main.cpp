@@ -644,7 +644,7 @@ int run_default(const Options& opt) {
 
 int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
-  const TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));
+  TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
   const TinyGptConfig& c = model.config;
   const std::vector<std::size_t> ids = load_token_ids(dir, "idx", c.vocab);
   const std::size_t T = ids.size();
@@ -657,8 +657,7 @@ int run_loaded(const Options& opt) {
   if (P > T) throw usage_error(fmt::format("--prefill {} is more than the {} tokens of idx.npy", P, T));
   // a chapter 16 directory serves as it is: its targets.npy is ignored here, and its outputs (loss.npy,
   // <key>.grad.npy) are allowed beside the inputs
-  TinyGpt names_of = model;  // named_tensors takes a model it could change
-  std::vector<std::string> outputs = tensor_names(named_tensors(names_of), ".grad");
+  std::vector<std::string> outputs = tensor_names(named_tensors(model), ".grad");
   outputs.insert(outputs.end(), {"logits", "loss", "targets"});
   require_no_unread_files(dir, outputs, "a TinyGPT's files");
   require_within_limits({8.0 * T * (60.0 * c.d_ff * c.n_layers + 3.0 * c.vocab),

@@ -54,7 +54,10 @@ set_tests_properties(ch02.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULA
 # mask, which chapter 02 has no use for.
 course_expect_error_special(ch02_dot_product_attention load_stray_mask copy:key.npy attn_mask.npy
                             02_dot_product_attention/small)
-# Writing is checked too (common/files.hpp, create_checked): a FIFO where --save would write output.npy
-# would block the program until a reader came; it is refused by name.
+# Writing is checked too (common/files.hpp, create_checked): a FIFO where --save would write output.npy,
+# or where --svg would write a figure, would block the program until a reader came; it is refused by
+# name.
 course_expect_error_special(ch02_dot_product_attention save_output_fifo fifo output.npy 02_dot_product_attention/small
                             --load @DIR@ --save @DIR@)
+course_expect_error_special(ch02_dot_product_attention svg_figure_fifo fifo 02-saturation.svg
+                            02_dot_product_attention/small --svg @DIR@)

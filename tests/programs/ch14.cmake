@@ -82,7 +82,11 @@ course_expect_error_special(ch14_training load_first_steps_partial_layer absent 
 course_expect_error_special(ch14_training load_first_steps_layer_past_a_gap copy:layers.1.linear1.bias.npy
                             layers.7.linear1.bias.npy 14_training/first_steps)
 # losses.npy is PyTorch's for the flags of args.txt: other valid flags train without comparing, and
-# say so (exit 0), instead of failing a self-check
+# say so (exit 0), instead of failing a self-check. args.txt is read through the checked opener, and
+# what is not a flag of these files is an error.
+course_expect_error_special(ch14_training load_first_steps_args_fifo fifo args.txt 14_training/first_steps)
+course_expect_error_special(ch14_training load_first_steps_args_not_flags copy:inputs.npy args.txt
+                            14_training/first_steps)
 foreach(flags "--lr;0.01" "--heads;1" "--norm-first" "--weight-decay;0")
   string(REPLACE ";" "_" name "${flags}")
   string(REPLACE "-" "" name "${name}")
