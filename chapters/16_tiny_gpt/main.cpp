@@ -25,6 +25,9 @@
 #include "rng.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -109,13 +112,14 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
 // evaluations and the samples took 6.1 s, where cli.hpp's 2e9 plain multiply-adds take about 3.2 s:
 // most of the work runs in OpenBLAS's products, faster than plain multiply-adds.
 constexpr double kOverhead = 0.25;
-Cost cost_of(const RunConfig& r, std::size_t held_out_chars, std::size_t held_out_poems, bool ablation) {
+Cost cost_of(const RunConfig& r, const PoemSplit& split, bool ablation) {
+  const double validation_chars = static_cast<double>(split.validation.size());
   const double step = training_step_multiply_adds(r.model, r.batch, r.model.n_ctx);
   const double per_token_forward = step / 3.0 / static_cast<double>(r.batch * r.model.n_ctx);
-  const double evals = 12.0 * static_cast<double>(held_out_chars) * per_token_forward;
+  const double evals = (11.0 * validation_chars + static_cast<double>(split.test.size())) * per_token_forward;
   const double E = r.model.d_model, V = static_cast<double>(r.model.vocab);
   const double per_token_body = per_token_forward - V * E;  // the blocks; generation runs the head once
-  const double sampled = static_cast<double>(held_out_poems * r.draws + 3) * (r.model.n_ctx - 1.0);
+  const double sampled = static_cast<double>(split.validation_poems * r.draws + 3) * (r.model.n_ctx - 1.0);
   const double samples = 2.0 * sampled * (r.model.n_ctx * per_token_body + V * E);
   const double models = static_cast<double>(r.seeds) * (ablation ? 2.0 : 1.0);
   const double work = models * (static_cast<double>(r.train.steps) * step + evals) + samples;
@@ -395,21 +399,52 @@ std::vector<double> in_bits(const std::vector<double>& nats) {
   return bits;
 }
 
-// Trains every seed's model (with or without positions); the first seed's run kept whole.
-TrainingRun train_seeds(const Example& e, const TinyGptConfig& mc, std::uint64_t seed, SeedResults& results) {
-  TrainingRun first;
-  for (std::size_t k = 0; k < e.config.seeds; ++k) {
-    const std::uint64_t s = seed + 1000 * k;
-    TrainingRun t = train(e.config, mc, s, e.text, e.config.train.steps, true, e.report_test);
-    results.seeds.push_back(s);
-    results.validation.push_back(t.validation.loss / kLn2);
-    if (e.report_test) {
-      results.test.push_back(t.test.loss / kLn2);
-      results.test_unseen.push_back(share_on(in_bits(t.test.position_losses), e.test_unseen));
+// Runs job(0), …, job(n − 1) on two threads (this course's machines have two cores). Each job is a
+// whole training run on its own generator and writes only its own result, so the results are the same
+// bits whatever the order: the seeds' runs stay reproducible. A job's exception is rethrown here.
+template <class Job>
+void run_on_two_threads(std::size_t n, Job job) {
+  std::atomic<std::size_t> next{0};
+  std::vector<std::exception_ptr> errors(n);
+  auto worker = [&] {
+    for (std::size_t j = next++; j < n; j = next++) {
+      try {
+        job(j);
+      } catch (...) {
+        errors[j] = std::current_exception();
+      }
     }
-    if (k == 0) first = std::move(t);
+  };
+  std::thread second(worker);
+  worker();
+  second.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+// Trains every seed's model, with positions and (with the ablation) without, on two threads; keeps
+// each seed's numbers and the first seed's two runs whole.
+void train_seeds(Example& e, std::uint64_t seed) {
+  const std::size_t n = e.config.seeds, models = e.ablation ? 2 : 1;
+  TinyGptConfig no_pos = e.config.model;
+  no_pos.positions = false;
+  std::vector<TrainingRun> runs(n * models);
+  run_on_two_threads(n * models, [&](std::size_t j) {
+    const TinyGptConfig& mc = j < n ? e.config.model : no_pos;
+    runs[j] = train(e.config, mc, seed + 1000 * (j % n), e.text, e.config.train.steps, true, e.report_test);
+  });
+  for (std::size_t j = 0; j < runs.size(); ++j) {
+    SeedResults& r = j < n ? e.with_seeds : e.without_seeds;
+    const TrainingRun& t = runs[j];
+    r.seeds.push_back(seed + 1000 * (j % n));
+    r.validation.push_back(t.validation.loss / kLn2);
+    if (e.report_test) {
+      r.test.push_back(t.test.loss / kLn2);
+      r.test_unseen.push_back(share_on(in_bits(t.test.position_losses), e.test_unseen));
+    }
   }
-  return first;
+  e.with_positions = std::move(runs[0]);
+  if (e.ablation) e.without_positions = std::move(runs[n]);
 }
 
 Example compute(const Options& opt, const std::vector<Poem>& poems) {
@@ -437,7 +472,7 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
   for (double c : counts.counts) e.unseen_chars += c == 0.0 ? 1 : 0;
   e.test_unseen = unseen_in_training(counts, e.text.test_ids, e.test_positions);
   for (bool u : e.test_unseen) e.test_unseen_count += u ? 1 : 0;
-  const std::vector<double> alphas = {0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0};
+  const std::vector<double> alphas = {0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0};
   e.unigram = tune(
       alphas, [](double a) { return NgramModel{NgramKind::unigram, a, 0.0}; }, counts, e);
   e.add_alpha = tune(
@@ -450,10 +485,7 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
       [unigram_alpha](double l) { return NgramModel{NgramKind::interpolated_bigram, unigram_alpha, l}; },
       counts, e);
   // 2. train with and without positions, each seed from the same start and on the same batches
-  e.with_positions = train_seeds(e, mc, opt.common.seed, e.with_seeds);
-  TinyGptConfig no_pos = mc;
-  no_pos.positions = false;
-  if (e.ablation) e.without_positions = train_seeds(e, no_pos, opt.common.seed, e.without_seeds);
+  train_seeds(e, opt.common.seed);
   // 3. the first steps again: the same bits
   e.rerun_losses =
       train(e.config, mc, opt.common.seed, e.text, std::min<std::size_t>(3, e.config.train.steps), false, false)
@@ -584,10 +616,10 @@ void show_seeds(const Example& e) {
   };
   row("TinyGPT", e.with_seeds);
   if (e.ablation) row("without positions", e.without_seeds);
-  fmt::print("mean ± standard deviation over the seeds, validation:\n");
-  fmt::print("  TinyGPT:                       {}\n", mean_sd(e.with_seeds.validation));
-  if (e.ablation) fmt::print("  without positions:             {}\n", mean_sd(e.without_seeds.validation));
-  fmt::print("  interpolated bigram (λ = {:g}):  {:.4f}\n", e.interpolated.best.lambda,
+  fmt::print("validation, mean ± standard deviation over the seeds:\n");
+  fmt::print("  {:<34}  {}\n", "TinyGPT", mean_sd(e.with_seeds.validation));
+  if (e.ablation) fmt::print("  {:<34}  {}\n", "TinyGPT without positions", mean_sd(e.without_seeds.validation));
+  fmt::print("  {:<34}  {:.4f}\n", fmt::format("interpolated bigram, λ = {:g}", e.interpolated.best.lambda),
              mean_of(e.interpolated.validation));
 }
 
@@ -729,8 +761,7 @@ int run_default(const Options& opt) {
   const RunConfig r = run_config(opt, vocab.size());
   require_enough_text(poems, r.model.n_ctx, opt.data);
   const PoemSplit split = split_tang300(poems);
-  require_within_limits(cost_of(r, split.validation.size() + split.test.size(), split.validation_poems,
-                                !opt.validation_only),
+  require_within_limits(cost_of(r, split, !opt.validation_only),
                         fmt::format("{}--train-steps {}", opt.full ? "--full " : "", r.train.steps),
                         opt.full ? kFullLimits : kDefaultLimits);
   print_title("Chapter 16 · A tiny GPT");

@@ -100,7 +100,7 @@ CharCounts count_chars(const std::vector<std::size_t>& ids, std::size_t vocab);
 //   unigram, add-α:        P₁(b) = (count(b) + α) / (N + α V)
 //   bigram, add-α:         P(b | a) = (count(a, b) + α) / (count(a) + α V)
 //   interpolated bigram:   P(b | a) = λ · count(a, b) / count(a) + (1 − λ) · P₁(b)
-//                          (Jelinek & Mercer 1980; the first term is 0 when a was never seen)
+//                          (Jelinek & Mercer 1980); P₁(b) alone when a was never seen
 // α > 0 keeps every character possible; λ in [0, 1) weighs the bigram against the unigram. The program
 // picks α and λ on the validation poems (Chen & Goodman 1999 compare these and other smoothings).
 enum class NgramKind { unigram, add_alpha_bigram, interpolated_bigram };

@@ -249,15 +249,14 @@ CharCounts count_chars(const std::vector<std::size_t>& ids, std::size_t vocab) {
   return c;
 }
 
-// P₁(b), add-α bigram, or λ · bigram + (1 − λ) · P₁(b)
+// P₁(b), add-α bigram, or λ · bigram + (1 − λ) · P₁(b) (P₁(b) alone after an a never seen)
 double NgramModel::probability(const CharCounts& c, std::size_t a, std::size_t b) const {
   const double V = static_cast<double>(c.vocab);
   if (kind == NgramKind::add_alpha_bigram)
     return (c.pair_counts[a * c.vocab + b] + alpha) / (c.count_before[a] + alpha * V);
   const double unigram = (c.counts[b] + alpha) / (c.total + alpha * V);
-  if (kind == NgramKind::unigram) return unigram;
-  const double bigram = c.count_before[a] > 0.0 ? c.pair_counts[a * c.vocab + b] / c.count_before[a] : 0.0;
-  return lambda * bigram + (1.0 - lambda) * unigram;
+  if (kind == NgramKind::unigram || c.count_before[a] == 0.0) return unigram;
+  return lambda * c.pair_counts[a * c.vocab + b] / c.count_before[a] + (1.0 - lambda) * unigram;
 }
 
 std::vector<double> ngram_bits(const CharCounts& counts, const NgramModel& model,
