@@ -573,7 +573,7 @@ void show_baselines(const Example& e) {
   for (std::size_t k = 0; k < e.unigram.values.size(); ++k)
     fmt::print("  {:>6g}  {:>16.4f}  {:>15.4f}\n", e.unigram.values[k], e.unigram.validation_bits[k],
                e.add_alpha.validation_bits[k]);
-  fmt::print("  {:>6}  {:>16}\n", "λ", fmt::format("λ·bigram + (1−λ)·unigram α = {:g}", e.unigram.best.alpha));
+  fmt::print("  {:>6}  {}\n", "λ", fmt::format("interpolated: λ·bigram + (1−λ)·unigram add-{:g}", e.unigram.best.alpha));
   for (std::size_t k = 0; k < e.interpolated.values.size(); ++k)
     fmt::print("  {:>6g}  {:>16.4f}\n", e.interpolated.values[k], e.interpolated.validation_bits[k]);
   fmt::print("chosen: unigram α = {:g}, bigram α = {:g}, interpolated λ = {:g}\n", e.unigram.best.alpha,
