@@ -3,7 +3,8 @@
 // chapter 14's softmax_cross_entropy, counts of many draws, and PyTorch's TinyGPT (fixtures by
 // tools/make_fixtures_16.py) to 1e-9. The model's gradients and generation are given code built on your
 // two functions, so their tests fail until both work. Tests of given code that does not call them (the
-// poems, the vocabulary, the bigram, the forward pass) are in the "given:" suite.
+// poems, the split, the vocabulary, the n-gram baselines, the learning rate, the forward pass) are in
+// the "given:" suite.
 #include "given/16_tiny_gpt.hpp"
 #include "gradcheck.hpp"
 #include "npy.hpp"
@@ -380,7 +381,8 @@ TEST_SUITE("given: 16 tiny GPT") {
     // disjoint: every poem's characters are in exactly one part
     for (std::size_t i = 0; i < 30; ++i) {
       const char32_t ch = static_cast<char32_t>(U'a' + i);
-      const int in = (s.train.find(ch) != std::u32string::npos) + (s.validation.find(ch) != std::u32string::npos) +
+      const int in = (s.train.find(ch) != std::u32string::npos) +
+                     (s.validation.find(ch) != std::u32string::npos) +
                      (s.test.find(ch) != std::u32string::npos);
       CAPTURE(i);
       CHECK(in == 1);
@@ -448,7 +450,8 @@ TEST_SUITE("given: 16 tiny GPT") {
     CHECK(bits[0] == doctest::Approx(-std::log2(0.75)).epsilon(1e-15));
     CHECK(bits[1] == doctest::Approx(4.0).epsilon(1e-15));
     CHECK(mean_of(bits) == doctest::Approx((4.0 - std::log2(0.75)) / 2.0).epsilon(1e-15));
-    CHECK_THROWS_AS(ngram_bits(c, NgramModel{NgramKind::unigram, 0.0, 0.0}, {0, 1}, {1}), std::invalid_argument);
+    CHECK_THROWS_AS(ngram_bits(c, NgramModel{NgramKind::unigram, 0.0, 0.0}, {0, 1}, {1}),
+                    std::invalid_argument);
     CHECK_THROWS_AS(ngram_bits(c, NgramModel{NgramKind::interpolated_bigram, 1.0, 1.0}, {0, 1}, {1}),
                     std::invalid_argument);
     CHECK_THROWS_AS(ngram_bits(c, mixed, {0, 1}, {0}), std::invalid_argument);
@@ -460,9 +463,9 @@ TEST_SUITE("given: 16 tiny GPT") {
     std::vector<std::size_t> text;
     for (int i = 0; i < 300; ++i) text.push_back(rng.below(40));  // ids 40 … 49 never occur
     const CharCounts c = count_chars(text, 50);
-    for (const NgramModel& m : {NgramModel{NgramKind::unigram, 0.01, 0.0},
-                                NgramModel{NgramKind::add_alpha_bigram, 0.3, 0.0},
-                                NgramModel{NgramKind::interpolated_bigram, 0.1, 0.7}}) {
+    for (const NgramModel& m :
+         {NgramModel{NgramKind::unigram, 0.01, 0.0}, NgramModel{NgramKind::add_alpha_bigram, 0.3, 0.0},
+          NgramModel{NgramKind::interpolated_bigram, 0.1, 0.7}}) {
       for (std::size_t a = 0; a < 50; ++a) {
         double sum = 0.0;
         for (std::size_t b = 0; b < 50; ++b) sum += m.probability(c, a, b);
@@ -492,10 +495,11 @@ TEST_SUITE("given: 16 tiny GPT") {
     CHECK(learning_rate(o, 3) == 2.0);
     CHECK(learning_rate(o, 9) == 2.0);  // no cosine: constant after the warm-up
     o.cosine = true;
-    CHECK(learning_rate(o, 4) == doctest::Approx(2.0).epsilon(1e-15));          // p = 0
-    CHECK(learning_rate(o, 9) == doctest::Approx(2.0 * 0.55).epsilon(1e-15));   // p = 1/2
+    CHECK(learning_rate(o, 4) == doctest::Approx(2.0).epsilon(1e-15));         // p = 0
+    CHECK(learning_rate(o, 9) == doctest::Approx(2.0 * 0.55).epsilon(1e-15));  // p = 1/2
     const double p = 0.9, pi = std::acos(-1.0);
-    CHECK(learning_rate(o, 13) == doctest::Approx(2.0 * (0.1 + 0.45 * (1.0 + std::cos(pi * p)))).epsilon(1e-15));
+    CHECK(learning_rate(o, 13) ==
+          doctest::Approx(2.0 * (0.1 + 0.45 * (1.0 + std::cos(pi * p)))).epsilon(1e-15));
   }
 
   TEST_CASE("the TinyGPT's logits equal PyTorch's (1e-9, float64), with and without targets") {

@@ -26,10 +26,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <exception>
-#include <thread>
 #include <cmath>
+#include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace course;
@@ -285,8 +285,8 @@ struct Example {
   PoemSplit split;
   Vocabulary vocab;
   Texts text;
-  std::size_t first_validation = 0;  // the first validation poem's index
-  std::string validation_poem;       // its text
+  std::size_t first_validation = 0;                               // the first validation poem's index
+  std::string validation_poem;                                    // its text
   std::vector<std::size_t> validation_positions, test_positions;  // what every model predicts
   // the characters never seen in training: how many of the vocabulary, and which test positions
   std::size_t unseen_chars = 0;
@@ -361,7 +361,8 @@ void require_enough_text(const std::vector<Poem>& poems, std::size_t n_ctx, cons
   bool regular = false;
   for (std::size_t p = 0; p < poems.size(); ++p)
     for (const std::u32string& line : poems[p].lines)
-      regular = regular || (poem_part(p) == PoemPart::validation && regular_line(line) && line.size() <= n_ctx);
+      regular =
+          regular || (poem_part(p) == PoemPart::validation && regular_line(line) && line.size() <= n_ctx);
   if (!regular) throw usage_error(fmt::format("{}: no validation poem has a regular line", data));
 }
 
@@ -474,22 +475,32 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
   for (bool u : e.test_unseen) e.test_unseen_count += u ? 1 : 0;
   const std::vector<double> alphas = {0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0};
   e.unigram = tune(
-      alphas, [](double a) { return NgramModel{NgramKind::unigram, a, 0.0}; }, counts, e);
+      alphas,
+      [](double a) {
+        return NgramModel{NgramKind::unigram, a, 0.0};
+      },
+      counts, e);
   e.add_alpha = tune(
-      alphas, [](double a) { return NgramModel{NgramKind::add_alpha_bigram, a, 0.0}; }, counts, e);
+      alphas,
+      [](double a) {
+        return NgramModel{NgramKind::add_alpha_bigram, a, 0.0};
+      },
+      counts, e);
   const double unigram_alpha = e.unigram.best.alpha;
   std::vector<double> lambdas;
   for (int k = 1; k <= 9; ++k) lambdas.push_back(0.1 * k);
   e.interpolated = tune(
       lambdas,
-      [unigram_alpha](double l) { return NgramModel{NgramKind::interpolated_bigram, unigram_alpha, l}; },
+      [unigram_alpha](double l) {
+        return NgramModel{NgramKind::interpolated_bigram, unigram_alpha, l};
+      },
       counts, e);
   // 2. train with and without positions, each seed from the same start and on the same batches
   train_seeds(e, opt.common.seed);
   // 3. the first steps again: the same bits
-  e.rerun_losses =
-      train(e.config, mc, opt.common.seed, e.text, std::min<std::size_t>(3, e.config.train.steps), false, false)
-          .losses;
+  e.rerun_losses = train(e.config, mc, opt.common.seed, e.text,
+                         std::min<std::size_t>(3, e.config.train.steps), false, false)
+                       .losses;
   // 4. samples from the first character of the first validation poem
   const Poem& first_poem = poems[e.first_validation];
   const std::vector<std::size_t> prompt = e.vocab.encode(first_poem.lines[0].substr(0, 1));
@@ -555,13 +566,15 @@ std::string mean_sd(const std::vector<double>& x) {
 void show_data(const Example& e) {
   print_section("1. The data: 唐诗三百首, character by character, split by whole poems");
   const PoemSplit& s = e.split;
-  fmt::print("{} poems: {} for training ({} characters), {} for validation (poem i with i % 10 = 4: {} "
-             "characters), {} for test (i % 10 = 9: {} characters)\n",
-             e.poems, s.train_poems, e.text.train_ids.size(), s.validation_poems, e.text.validation_ids.size(),
-             s.test_poems, e.text.test_ids.size());
-  fmt::print("vocabulary: {} characters (with '\\n'; sorted by code point); {} of them never occur in the "
-             "training poems\n",
-             e.vocab.size(), e.unseen_chars);
+  fmt::print(
+      "{} poems: {} for training ({} characters), {} for validation (poem i with i % 10 = 4: {} "
+      "characters), {} for test (i % 10 = 9: {} characters)\n",
+      e.poems, s.train_poems, e.text.train_ids.size(), s.validation_poems, e.text.validation_ids.size(),
+      s.test_poems, e.text.test_ids.size());
+  fmt::print(
+      "vocabulary: {} characters (with '\\n'; sorted by code point); {} of them never occur in the "
+      "training poems\n",
+      e.vocab.size(), e.unseen_chars);
   fmt::print("the first validation poem, as the model reads it:\n{}", e.validation_poem);
 }
 
@@ -573,7 +586,8 @@ void show_baselines(const Example& e) {
   for (std::size_t k = 0; k < e.unigram.values.size(); ++k)
     fmt::print("  {:>6g}  {:>16.4f}  {:>15.4f}\n", e.unigram.values[k], e.unigram.validation_bits[k],
                e.add_alpha.validation_bits[k]);
-  fmt::print("  {:>6}  {}\n", "λ", fmt::format("interpolated: λ·bigram + (1−λ)·unigram add-{:g}", e.unigram.best.alpha));
+  fmt::print("  {:>6}  {}\n", "λ",
+             fmt::format("interpolated: λ·bigram + (1−λ)·unigram add-{:g}", e.unigram.best.alpha));
   for (std::size_t k = 0; k < e.interpolated.values.size(); ++k)
     fmt::print("  {:>6g}  {:>16.4f}\n", e.interpolated.values[k], e.interpolated.validation_bits[k]);
   fmt::print("chosen: unigram α = {:g}, bigram α = {:g}, interpolated λ = {:g}\n", e.unigram.best.alpha,
@@ -584,9 +598,10 @@ void show_baselines(const Example& e) {
 
 void show_training(const Example& e) {
   const TrainingRun& t = e.with_positions;
-  print_section(fmt::format("3. Training (seed {}): bits per character, the training batches since the last "
-                            "report beside the validation poems",
-                            e.with_seeds.seeds[0]));
+  print_section(
+      fmt::format("3. Training (seed {}): bits per character, the training batches since the last "
+                  "report beside the validation poems",
+                  e.with_seeds.seeds[0]));
   const TrainingOptions& o = e.config.train;
   fmt::print("{} steps, lr {:g}{}{}, weight decay {:g}{}, clipping {}, {}; {} parameters\n", o.steps, o.lr,
              o.warmup > 0 ? fmt::format(", warm-up {} steps", o.warmup) : std::string(),
@@ -606,7 +621,8 @@ void show_training(const Example& e) {
 }
 
 void show_seeds(const Example& e) {
-  print_section(fmt::format("4. {} seed{}: bits per character", e.config.seeds, e.config.seeds == 1 ? "" : "s"));
+  print_section(
+      fmt::format("4. {} seed{}: bits per character", e.config.seeds, e.config.seeds == 1 ? "" : "s"));
   auto row = [&](const char* name, const SeedResults& r) {
     for (std::size_t k = 0; k < r.seeds.size(); ++k) {
       fmt::print("  {:<22} seed {:>5}: validation {:.4f}", name, r.seeds[k], r.validation[k]);
@@ -618,7 +634,8 @@ void show_seeds(const Example& e) {
   if (e.ablation) row("without positions", e.without_seeds);
   fmt::print("validation, mean ± standard deviation over the seeds:\n");
   fmt::print("  {:<34}  {}\n", "TinyGPT", mean_sd(e.with_seeds.validation));
-  if (e.ablation) fmt::print("  {:<34}  {}\n", "TinyGPT without positions", mean_sd(e.without_seeds.validation));
+  if (e.ablation)
+    fmt::print("  {:<34}  {}\n", "TinyGPT without positions", mean_sd(e.without_seeds.validation));
   fmt::print("  {:<34}  {:.4f}\n", fmt::format("interpolated bigram, λ = {:g}", e.interpolated.best.lambda),
              mean_of(e.interpolated.validation));
 }
@@ -738,7 +755,7 @@ SelfChecks self_checks(const Example& e, const Options& opt) {
   // the parts: whole poems, none in two parts, every poem in one
   checks.expect("the split is by whole poems: the parts' texts add up to every poem's",
                 e.text.train_ids.size() + e.text.validation_ids.size() + e.text.test_ids.size() ==
-                    e.split.train.size() + e.split.validation.size() + e.split.test.size() &&
+                        e.split.train.size() + e.split.validation.size() + e.split.test.size() &&
                     e.split.train_poems + e.split.validation_poems + e.split.test_poems == e.poems);
   checks.expect("the validation poems' lines are mostly regular (the measure measures)",
                 e.shape_corpus.share() > 0.8, percent(e.shape_corpus.share()));
@@ -789,9 +806,10 @@ int run_default(const Options& opt) {
   const SelfChecks checks = self_checks(e, opt);
   figures.report();
   if (!opt.full)
-    fmt::print("\nThis run is {} steps of a small model, one seed: a first look, not a result. The result is "
-               "`ch16_tiny_gpt --full` (minutes): the larger model, three seeds.\n",
-               r.train.steps);
+    fmt::print(
+        "\nThis run is {} steps of a small model, one seed: a first look, not a result. The result is "
+        "`ch16_tiny_gpt --full` (minutes): the larger model, three seeds.\n",
+        r.train.steps);
   return checks.exit_code();
 }
 
@@ -884,7 +902,8 @@ int main(int argc, char** argv) {
       ->check(whole_number_in(1, 100000))
       ->capture_default_str();
   // the training choices, each compared on the validation poems (with --validation-only)
-  app.add_option("--lr", opt.lr, "AdamW's learning rate (0.003; 0.001 with --full)")->check(positive_up_to(1.0));
+  app.add_option("--lr", opt.lr, "AdamW's learning rate (0.003; 0.001 with --full)")
+      ->check(positive_up_to(1.0));
   app.add_option("--weight-decay", opt.weight_decay, "AdamW's weight decay (0.01; 1 with --full)")
       ->check(finite_in(0.0, 100.0));
   app.add_option("--warmup", opt.warmup, "Steps of linear learning-rate warm-up (0)")
@@ -910,8 +929,9 @@ int main(int argc, char** argv) {
     opt.heads_given = app.count("--heads") > 0;
     opt.train_steps_given = app.count("--train-steps") > 0;
     if ((opt.cosine && opt.no_cosine) || (opt.tie && opt.untie) || (opt.decay_all && opt.decay_matrices_only))
-      throw usage_error("--cosine/--no-cosine, --tie-weights/--untie-weights and --decay-all/"
-                        "--decay-matrices-only each take one of the two");
+      throw usage_error(
+          "--cosine/--no-cosine, --tie-weights/--untie-weights and --decay-all/"
+          "--decay-matrices-only each take one of the two");
     return run(opt);
   });
 }

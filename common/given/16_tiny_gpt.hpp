@@ -114,7 +114,8 @@ struct NgramModel {
 // Bits for each listed position i of ids: −log₂ P(ids[i] | ids[i − 1]). Throws std::invalid_argument
 // when α is not above 0, λ is not in [0, 1), or a position is 0 or not below ids.size().
 std::vector<double> ngram_bits(const CharCounts& counts, const NgramModel& model,
-                               const std::vector<std::size_t>& ids, const std::vector<std::size_t>& positions);
+                               const std::vector<std::size_t>& ids,
+                               const std::vector<std::size_t>& positions);
 
 // The mean of a list of per-character losses (bits or nats); std::invalid_argument when it is empty.
 double mean_of(const std::vector<double>& losses);

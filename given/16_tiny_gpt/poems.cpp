@@ -260,7 +260,8 @@ double NgramModel::probability(const CharCounts& c, std::size_t a, std::size_t b
 }
 
 std::vector<double> ngram_bits(const CharCounts& counts, const NgramModel& model,
-                               const std::vector<std::size_t>& ids, const std::vector<std::size_t>& positions) {
+                               const std::vector<std::size_t>& ids,
+                               const std::vector<std::size_t>& positions) {
   if (!(model.alpha > 0.0) || !std::isfinite(model.alpha))
     throw std::invalid_argument("ngram_bits: alpha must be above 0");
   if (!(model.lambda >= 0.0 && model.lambda < 1.0))
