@@ -78,6 +78,9 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
     r.train.steps = 1000;
     r.train.lr = 1e-3;
     r.train.weight_decay = 1.0;
+    r.train.tie = true;    // --tie-weights
+    r.train.warmup = 100;  // --warmup 100 --cosine
+    r.train.cosine = true;
   } else {
     r.model.n_ctx = 32;
     r.model.d_model = 32;
