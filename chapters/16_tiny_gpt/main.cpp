@@ -114,7 +114,7 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
 // at 11 reports, the test poems once; the samples generated one token at a time (the blocks over the
 // whole context, the head on the last position), the multiply-adds counted from the sizes times
 // kOverhead. Measured here (user time, a busy 2-core machine), 50 default steps with both models, the
-// evaluations and the samples took 6.1 s (8.0 s with the validation and test poems both scored), where cli.hpp's 2e9 plain multiply-adds take about 3.2 s:
+// evaluations and the samples took 8.0 s, where cli.hpp's 2e9 plain multiply-adds take about 3.2 s:
 // most of the work runs in OpenBLAS's products, faster than plain multiply-adds.
 constexpr double kOverhead = 0.25;
 Cost cost_of(const RunConfig& r, const PoemSplit& split, bool ablation) {
