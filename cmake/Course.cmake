@@ -119,8 +119,9 @@ function(course_chapter nn slug)
            COMMAND bash ${PROJECT_SOURCE_DIR}/tools/docs_figures.sh check
                    $<TARGET_FILE:ch${name}> ${PROJECT_SOURCE_DIR}/docs/figures ${nn})
   set_tests_properties(ch${nn}.docs_output ch${nn}.docs_figures PROPERTIES LABELS "ch${nn};docs")
-  # The sanitizer build runs its programs some 20 times slower: each docs command gets 10 minutes there,
-  # and the --full runs are left out (tools/docs_output.sh).
+  # The sanitizer build runs its programs several times slower (at -O1; at -O0, as Debug builds, 20 times:
+  # chapter 16's default run took 359 s against 61 s at -O1, side by side on a loaded machine): each docs
+  # command gets 10 minutes there, and the --full runs are left out (tools/docs_output.sh).
   if(COURSE_SANITIZE)
     set_tests_properties(ch${nn}.docs_output PROPERTIES ENVIRONMENT "COURSE_DOCS_TIMEOUT=600;COURSE_DOCS_SKIP_FULL=1")
   endif()

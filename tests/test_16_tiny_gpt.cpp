@@ -3,7 +3,8 @@
 // chapter 14's softmax_cross_entropy, counts of many draws, and PyTorch's TinyGPT (fixtures by
 // tools/make_fixtures_16.py) to 1e-9. The model's gradients and generation are given code built on your
 // two functions, so their tests fail until both work. Tests of given code that does not call them (the
-// poems, the vocabulary, the bigram, the forward pass) are in the "given:" suite.
+// poems, the split, the vocabulary, the n-gram baselines, the learning rate, the forward pass) are in
+// the "given:" suite.
 #include "given/16_tiny_gpt.hpp"
 #include "gradcheck.hpp"
 #include "npy.hpp"
@@ -250,6 +251,41 @@ TEST_SUITE("16 tiny GPT") {
     }
   }
 
+  TEST_CASE("a tied model's gradient is the sum of the embedding's and the head's (central differences)") {
+    TinyGpt m = small_model(1, 11);
+    tie_weights(m);
+    CHECK_CLOSE(m.head_weight, m.tok, 0.0);
+    const std::vector<std::size_t> ids = {1, 2, 3, 4, 5, 6}, targets = {2, 3, 4, 5, 6, 0};
+    const TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(m, ids, targets, 6);
+    const Matrix tied = r.grads.tok + r.grads.head_weight;
+    // move one shared entry at a time (in both uses) and difference the loss
+    for (std::size_t v : {0u, 3u, 6u}) {
+      for (std::size_t j : {0u, 5u}) {
+        auto loss_at = [&](double d) {
+          TinyGpt p = m;
+          p.tok(v, j) += d;
+          p.head_weight(v, j) += d;
+          return cross_entropy_loss(tiny_gpt_forward(p, ids, 6).logits, targets);
+        };
+        const double numerical = (loss_at(1e-6) - loss_at(-1e-6)) / 2e-6;
+        CAPTURE(v);
+        CAPTURE(j);
+        CHECK_NEAR(tied(v, j), numerical, 1e-7 * std::max(1.0, std::abs(numerical)));
+      }
+    }
+    // a training step keeps the two tables one
+    TrainingOptions o;
+    o.tie = true;
+    o.clip = 0.5;
+    o.decay_all = false;
+    Trainer trainer(o);
+    Batch b;
+    b.inputs = ids;
+    b.targets = targets;
+    trainer.step(m, b, 6);
+    CHECK_CLOSE(m.head_weight, m.tok, 0.0);
+  }
+
   TEST_CASE("training the TinyGPT is deterministic and the loss falls; generation from a seed repeats") {
     auto run = [](std::uint64_t seed) {
       TinyGpt m = small_model(1, seed);
@@ -326,6 +362,34 @@ TEST_SUITE("given: 16 tiny GPT") {
     CHECK(c.train.find(U'j') == std::u32string::npos);
   }
 
+  TEST_CASE("split_tang300: whole poems, disjoint parts, the same split every time, sizes 8 : 1 : 1") {
+    std::vector<Poem> poems(30);
+    for (std::size_t i = 0; i < 30; ++i)
+      poems[i].lines = {std::u32string(1, static_cast<char32_t>(U'a' + i)) + U"，",
+                        std::u32string(1, static_cast<char32_t>(U'A' + i))};
+    const PoemSplit s = split_tang300(poems);
+    CHECK(s.train_poems == 24);
+    CHECK(s.validation_poems == 3);
+    CHECK(s.test_poems == 3);
+    // poems 4, 14, 24 validate; 9, 19, 29 test; each whole, in file order
+    CHECK(s.validation == U"e，\nE\n\no，\nO\n\ny，\nY\n\n");
+    CHECK(s.test == U"j，\nJ\n\nt，\nT\n\n~，\n^\n\n");
+    // disjoint: every poem's characters are in exactly one part
+    for (std::size_t i = 0; i < 30; ++i) {
+      const char32_t ch = static_cast<char32_t>(U'a' + i);
+      const int in = (s.train.find(ch) != std::u32string::npos) +
+                     (s.validation.find(ch) != std::u32string::npos) +
+                     (s.test.find(ch) != std::u32string::npos);
+      CAPTURE(i);
+      CHECK(in == 1);
+    }
+    CHECK(s.train.size() + s.validation.size() + s.test.size() == 30 * 6);
+    // deterministic, and the test poems are the ones chapter 17 holds out
+    const PoemSplit again = split_tang300(poems);
+    CHECK((again.train == s.train && again.validation == s.validation && again.test == s.test));
+    for (std::size_t i = 0; i < 30; ++i) CHECK(is_held_out(i) == (poem_part(i) == PoemPart::test));
+  }
+
   TEST_CASE("windows start where a line starts; evaluation windows predict every id once, whole lines") {
     // "ab\ncd\n\nefg\n" with '\n' = 0: line starts at 0 (a), 3 (c), 7 (e); the empty line is not one
     const std::vector<std::size_t> text = {1, 2, 0, 3, 4, 0, 0, 5, 6, 7, 0};
@@ -359,18 +423,79 @@ TEST_SUITE("given: 16 tiny GPT") {
     CHECK_THROWS_AS(training_window(rng, {7}, text.size(), 4), std::invalid_argument);
   }
 
-  TEST_CASE("the bigram with add-one smoothing, worked by hand") {
-    // text 0 1 0 1 1, V = 3: pairs (0,1) x2, (1,0), (1,1); count(0) = 2, count(1) = 2, count(2) = 0
-    const Bigram b = count_bigrams({0, 1, 0, 1, 1}, 3);
-    CHECK_NEAR(b.probability(0, 1), 3.0 / 5.0, 1e-15);
-    CHECK_NEAR(b.probability(0, 2), 1.0 / 5.0, 1e-15);
-    CHECK_NEAR(b.probability(2, 0), 1.0 / 3.0, 1e-15);  // never seen: uniform
-    // bits of 1 after 0, then 0 after 1: −log2(3/5) − log2(2/5), halved
-    const double bits = bigram_bits_per_char(b, {0, 1, 0}, {1, 2});
-    CHECK_NEAR(bits, (-std::log2(0.6) - std::log2(0.4)) / 2.0, 1e-15);
-    // add-α: (2 + 0.5) / (2 + 1.5)
-    CHECK_NEAR(count_bigrams({0, 1, 0, 1, 1}, 3, 0.5).probability(0, 1), 2.5 / 3.5, 1e-15);
-    CHECK_THROWS_AS(count_bigrams({0, 1}, 3, 0.0), std::invalid_argument);
+  TEST_CASE("the n-gram baselines worked by hand: unigram, add-α bigram, interpolated bigram") {
+    // text 0 1 0 1 1, V = 3: count(0) = 2, count(1) = 3, count(2) = 0, N = 5; pairs (0,1) x2, (1,0),
+    // (1,1); count_before(0) = 2, count_before(1) = 2, count_before(2) = 0
+    const CharCounts c = count_chars({0, 1, 0, 1, 1}, 3);
+    CHECK(c.total == 5.0);
+    CHECK(c.counts == std::vector<double>{2, 3, 0});
+    CHECK(c.count_before == std::vector<double>{2, 2, 0});
+    const NgramModel unigram{NgramKind::unigram, 1.0, 0.0};
+    CHECK(unigram.probability(c, 0, 1) == doctest::Approx(4.0 / 8.0).epsilon(1e-15));  // (3 + 1) / (5 + 3)
+    CHECK(unigram.probability(c, 0, 2) == doctest::Approx(1.0 / 8.0).epsilon(1e-15));
+    const NgramModel add_one{NgramKind::add_alpha_bigram, 1.0, 0.0};
+    CHECK(add_one.probability(c, 0, 1) == doctest::Approx(3.0 / 5.0).epsilon(1e-15));  // (2 + 1) / (2 + 3)
+    CHECK(add_one.probability(c, 2, 0) == doctest::Approx(1.0 / 3.0).epsilon(1e-15));  // never seen: uniform
+    // λ = 1/2: P(1 | 0) = 1/2 · 2/2 + 1/2 · 4/8 = 3/4; P(2 | 1) = 1/2 · 0/2 + 1/2 · 1/8 = 1/16
+    const NgramModel mixed{NgramKind::interpolated_bigram, 1.0, 0.5};
+    CHECK(mixed.probability(c, 0, 1) == doctest::Approx(0.75).epsilon(1e-15));
+    CHECK(mixed.probability(c, 1, 2) == doctest::Approx(1.0 / 16.0).epsilon(1e-15));
+    CHECK(mixed.probability(c, 2, 1) == doctest::Approx(0.5).epsilon(1e-15));  // a never seen: the unigram
+    const std::vector<double> bits = ngram_bits(c, mixed, {0, 1, 2}, {1, 2});
+    REQUIRE(bits.size() == 2);
+    CHECK(bits[0] == doctest::Approx(-std::log2(0.75)).epsilon(1e-15));
+    CHECK(bits[1] == doctest::Approx(4.0).epsilon(1e-15));
+    CHECK(mean_of(bits) == doctest::Approx((4.0 - std::log2(0.75)) / 2.0).epsilon(1e-15));
+    CHECK_THROWS_AS(ngram_bits(c, NgramModel{NgramKind::unigram, 0.0, 0.0}, {0, 1}, {1}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(ngram_bits(c, NgramModel{NgramKind::interpolated_bigram, 1.0, 1.0}, {0, 1}, {1}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(ngram_bits(c, mixed, {0, 1}, {0}), std::invalid_argument);
+    CHECK_THROWS_AS(count_chars({0, 3}, 3), std::invalid_argument);
+  }
+
+  TEST_CASE("every n-gram baseline's probabilities sum to 1 over the vocabulary, after every character") {
+    Rng rng(7);
+    std::vector<std::size_t> text;
+    for (int i = 0; i < 300; ++i) text.push_back(rng.below(40));  // ids 40 … 49 never occur
+    const CharCounts c = count_chars(text, 50);
+    for (const NgramModel& m :
+         {NgramModel{NgramKind::unigram, 0.01, 0.0}, NgramModel{NgramKind::add_alpha_bigram, 0.3, 0.0},
+          NgramModel{NgramKind::interpolated_bigram, 0.1, 0.7}}) {
+      for (std::size_t a = 0; a < 50; ++a) {
+        double sum = 0.0;
+        for (std::size_t b = 0; b < 50; ++b) sum += m.probability(c, a, b);
+        CAPTURE(a);
+        CHECK_NEAR(sum, 1.0, 1e-12);
+      }
+    }
+  }
+
+  TEST_CASE("the characters never seen in training, and the share of the loss spent on them") {
+    const CharCounts c = count_chars({0, 1, 0, 1, 1}, 3);
+    // ids 0 2 1 2, positions 1, 2, 3: 2 (unseen), 1, 2 (unseen)
+    const std::vector<bool> unseen = unseen_in_training(c, {0, 2, 1, 2}, {1, 2, 3});
+    CHECK(unseen == std::vector<bool>{true, false, true});
+    // (4 + 2) / 3 of the mean (4 + 1 + 2) / 3 is spent on them
+    CHECK(share_on({4.0, 1.0, 2.0}, unseen) == doctest::Approx(2.0).epsilon(1e-15));
+    CHECK_THROWS_AS(share_on({1.0}, unseen), std::invalid_argument);
+    CHECK_THROWS_AS(unseen_in_training(c, {0, 1}, {2}), std::invalid_argument);
+  }
+
+  TEST_CASE("the learning rate: linear warm-up, then a cosine from lr to lr / 10") {
+    TrainingOptions o;
+    o.lr = 2.0;
+    o.warmup = 4;
+    o.steps = 14;
+    CHECK(learning_rate(o, 0) == 0.5);  // (0 + 1) / 4 of 2
+    CHECK(learning_rate(o, 3) == 2.0);
+    CHECK(learning_rate(o, 9) == 2.0);  // no cosine: constant after the warm-up
+    o.cosine = true;
+    CHECK(learning_rate(o, 4) == doctest::Approx(2.0).epsilon(1e-15));         // p = 0
+    CHECK(learning_rate(o, 9) == doctest::Approx(2.0 * 0.55).epsilon(1e-15));  // p = 1/2
+    const double p = 0.9, pi = std::acos(-1.0);
+    CHECK(learning_rate(o, 13) ==
+          doctest::Approx(2.0 * (0.1 + 0.45 * (1.0 + std::cos(pi * p)))).epsilon(1e-15));
   }
 
   TEST_CASE("the TinyGPT's logits equal PyTorch's (1e-9, float64), with and without targets") {

@@ -1,12 +1,16 @@
 // Chapter 16 — a tiny GPT: a decoder-only transformer trained character by character on 唐诗三百首
-// (Debian's fortunes-zh). The program reads the poems, counts a bigram baseline from the training
-// poems, trains a small TinyGPT with AdamW, compares its bits per character on held-out poems with the
-// bigram's, samples poems (greedy, temperature, top-k) from the course's seeded generator, measures
-// what the trained heads attend to on held-out poems, and trains the same model without positions to
-// measure that it cannot learn the lines' shape. With --load DIR: PyTorch's TinyGPT files (logits, and
-// with targets.npy the loss and every parameter's gradient).
+// (Debian's fortunes-zh). The program splits the poems into training, validation and test poems (whole
+// poems, split_tang300), counts three n-gram baselines from the training poems and chooses their
+// smoothing on the validation poems, trains a TinyGPT with AdamW (one seed by default, three with
+// --full), reports bits per character on the validation poems while training and on the test poems
+// once, with the share spent on characters never seen in training; samples poems (greedy, temperature,
+// top-k) from the course's seeded generator, measures what the trained heads attend to, and trains the
+// same model without positions to measure whether it learns the lines' shape. With --load DIR:
+// PyTorch's TinyGPT files (logits, and with targets.npy the loss and every parameter's gradient).
 //
 //   build/bin/ch16_tiny_gpt [--full] [--train-steps N] [--temperature T] [--top-k K] [--seed S]
+//                           [--lr A] [--weight-decay W] [--warmup N] [--cosine] [--clip C]
+//                           [--tie-weights] [--decay-matrices-only] [--seeds N] [--validation-only]
 //                           [--svg DIR] [--no-color]
 //   build/bin/ch16_tiny_gpt --load DIR [--heads H] [--save DIR]
 //
@@ -21,8 +25,11 @@
 #include "rng.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace course;
@@ -39,33 +46,43 @@ struct Options {
   int heads = 4;  // --heads H (--load files only)
   bool heads_given = false;
   std::string data = kTang300Path;  // --data FILE (tests point it at a missing file)
+  // the training choices, each compared on the validation poems; unset: the run's own
+  double lr = 0, weight_decay = -1, clip = -1;
+  int warmup = -1, seeds = 0;
+  bool cosine = false, no_cosine = false, tie = false, untie = false, decay_all = false,
+       decay_matrices_only = false;
+  bool validation_only = false;  // train only the model with positions; no test numbers
 };
 
 // The two runs: the default trains a small model for a few seconds, --full a larger one for minutes.
 struct RunConfig {
   TinyGptConfig model;
-  std::size_t batch = 16, steps = 0, report_every = 0;
-  double lr = 3e-3, weight_decay = 0.01;
-  std::size_t draws = 4;  // samples per held-out poem, per model, to count the lines' shape
+  std::size_t batch = 16, report_every = 0, seeds = 1;
+  TrainingOptions train;
+  std::size_t draws = 4;  // samples per validation poem, per model, to count the lines' shape
 };
 
 RunConfig run_config(const Options& opt, std::size_t vocab) {
   RunConfig r;
   r.model.vocab = vocab;
   if (opt.full) {
-    // 22,400 training characters are little for 300,000 parameters, and weight decay 0.1 let the model
-    // overfit (measured: held-out 8.53 bits at step 400, 9.20 at step 1000); with 1.0 the held-out
-    // loss was 8.39 from step 720 to 960 and 8.43 at step 1200, and the share of regular sampled lines
-    // still grew (28% at step 800, 39% at step 1200)
+    // the training choices were compared on the validation poems, three seeds each, by the runs
+    // docs/16-tiny_gpt.md lists (--validation-only and the flags): weight decay 1 against 0.1, decay on
+    // every tensor against the matrices only, clipping or not, tied head, warm-up and cosine decay; the
+    // sizes, lr and steps are the first run's, not searched
     r.model.n_ctx = 64;
     r.model.d_model = 48;
     r.model.n_heads = 4;
     r.model.d_ff = 192;
     r.model.n_layers = 2;
     r.batch = 16;
-    r.steps = 1000;
-    r.lr = 1e-3;
-    r.weight_decay = 1.0;
+    r.seeds = 3;
+    r.train.steps = 1000;
+    r.train.lr = 1e-3;
+    r.train.weight_decay = 1.0;
+    r.train.tie = true;    // --tie-weights
+    r.train.warmup = 100;  // --warmup 100 --cosine
+    r.train.cosine = true;
   } else {
     r.model.n_ctx = 32;
     r.model.d_model = 32;
@@ -73,78 +90,103 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
     r.model.d_ff = 64;
     r.model.n_layers = 1;
     r.batch = 16;
-    r.steps = 50;
+    r.train.steps = 50;
+    r.train.lr = 3e-3;
+    r.train.weight_decay = 0.01;
   }
-  if (opt.train_steps_given) r.steps = static_cast<std::size_t>(opt.train_steps);
-  r.report_every = std::max<std::size_t>(1, r.steps / 10);
+  if (opt.train_steps_given) r.train.steps = static_cast<std::size_t>(opt.train_steps);
+  if (opt.lr > 0) r.train.lr = opt.lr;
+  if (opt.weight_decay >= 0) r.train.weight_decay = opt.weight_decay;
+  if (opt.warmup >= 0) r.train.warmup = static_cast<std::size_t>(opt.warmup);
+  if (opt.cosine) r.train.cosine = true;
+  if (opt.no_cosine) r.train.cosine = false;
+  if (opt.clip >= 0) r.train.clip = opt.clip;
+  if (opt.tie) r.train.tie = true;
+  if (opt.untie) r.train.tie = false;
+  if (opt.decay_all) r.train.decay_all = true;
+  if (opt.decay_matrices_only) r.train.decay_all = false;
+  if (opt.seeds > 0) r.seeds = static_cast<std::size_t>(opt.seeds);
+  r.report_every = std::max<std::size_t>(1, r.train.steps / 10);
   return r;
 }
 
-// A run's cost in cli.hpp's units: two models trained, the held-out set evaluated at 11 reports, the
-// samples generated one token at a time (the blocks over the whole context, the head on the last
-// position), the multiply-adds counted from the sizes times kOverhead. Measured here (user time, a
-// busy 2-core machine), 50 default steps with both models, the evaluations and the samples took 6.1 s,
-// where cli.hpp's 2e9 plain multiply-adds take about 3.2 s: most of the work runs in OpenBLAS's
-// products, faster than plain multiply-adds.
+// A run's cost in cli.hpp's units: per seed one or two models trained, the validation poems evaluated
+// at 11 reports, the test poems once; the samples generated one token at a time (the blocks over the
+// whole context, the head on the last position), the multiply-adds counted from the sizes times
+// kOverhead. Measured here (user time, a busy 2-core machine), 50 default steps with both models, the
+// evaluations and the samples took 8.0 s, where cli.hpp's 2e9 plain multiply-adds take about 3.2 s:
+// most of the work runs in OpenBLAS's products, faster than plain multiply-adds.
 constexpr double kOverhead = 0.25;
-Cost cost_of(const RunConfig& r, std::size_t held_out_chars, std::size_t held_out_poems) {
+Cost cost_of(const RunConfig& r, const PoemSplit& split, bool ablation) {
+  const double validation_chars = static_cast<double>(split.validation.size());
   const double step = training_step_multiply_adds(r.model, r.batch, r.model.n_ctx);
   const double per_token_forward = step / 3.0 / static_cast<double>(r.batch * r.model.n_ctx);
-  const double evals = 11.0 * static_cast<double>(held_out_chars) * per_token_forward;
+  const double evals = (11.0 * validation_chars + static_cast<double>(split.test.size())) * per_token_forward;
   const double E = r.model.d_model, V = static_cast<double>(r.model.vocab);
   const double per_token_body = per_token_forward - V * E;  // the blocks; generation runs the head once
-  const double sampled = static_cast<double>(held_out_poems * r.draws + 3) * (r.model.n_ctx - 1.0);
+  const double sampled = static_cast<double>(split.validation_poems * r.draws + 3) * (r.model.n_ctx - 1.0);
   const double samples = 2.0 * sampled * (r.model.n_ctx * per_token_body + V * E);
-  const double work = 2.0 * (static_cast<double>(r.steps) * step + evals) + samples;
+  const double models = static_cast<double>(r.seeds) * (ablation ? 2.0 : 1.0);
+  const double work = models * (static_cast<double>(r.train.steps) * step + evals) + samples;
   const double rows = 64.0 * r.model.n_ctx;
   return {8.0 * rows * (40.0 * r.model.d_ff * r.model.n_layers + 3.0 * r.model.vocab), kOverhead * work};
 }
 // The default run trains on the spot (about 6 s here); up to about 60 --train-steps fit. --full takes
 // minutes, like a benchmark.
 constexpr Limits kDefaultLimits{memory_limit_bytes, 3 * work_limit};
-constexpr Limits kFullLimits{memory_limit_bytes, 400 * work_limit};
+constexpr Limits kFullLimits{memory_limit_bytes, 1200 * work_limit};
 
 // ---- training ---------------------------------------------------------------------------------------
 
 struct TrainingRun {
   std::vector<double> losses;             // training loss before each step (nats)
-  std::vector<std::size_t> report_steps;  // where the held-out loss was measured
-  std::vector<double> held_out_bits;      // bits per character on the held-out poems there
+  std::vector<std::size_t> report_steps;  // where the validation loss was measured
+  std::vector<double> validation_bits;    // bits per character on the validation poems there
   TinyGpt model;
   std::size_t parameters = 0;
+  TextLoss validation, test;  // the trained model's, per character (test: only when reported)
 };
 
 // The texts as ids, and where the model reads them: training windows start at a line start (drawn
-// from train_starts), the held-out text is read in whole-line windows (evaluation_windows).
+// from train_starts), the validation and test poems are read in whole-line windows
+// (evaluation_windows).
 struct Texts {
-  std::vector<std::size_t> train_ids, held_ids;
+  std::vector<std::size_t> train_ids, validation_ids, test_ids;
   std::vector<std::size_t> train_starts;
-  std::vector<Window> held_windows;
+  std::vector<Window> validation_windows, test_windows;
 };
 
-double held_out_bits(const TinyGpt& model, const Texts& x) {
-  return mean_loss(model, x.held_ids, x.held_windows).loss / std::log(2.0);
+constexpr double kLn2 = 0.69314718055994530942;
+
+double validation_bits(const TinyGpt& model, const Texts& x) {
+  return mean_loss(model, x.validation_ids, x.validation_windows).loss / kLn2;
 }
 
+// Trains one model from seed: the validation loss every report_every steps when evaluate, and the
+// trained model's per-character losses on the validation poems (and the test poems when test).
 TrainingRun train(const RunConfig& r, const TinyGptConfig& mc, std::uint64_t seed, const Texts& x,
-                  std::size_t steps, bool evaluate) {
+                  std::size_t steps, bool evaluate, bool test) {
   Rng rng(seed);
   TrainingRun t;
   t.model = random_tiny_gpt(rng, mc);
-  t.parameters = parameter_count(t.model);
-  AdamW optimizer(AdamWOptions{r.lr, 0.9, 0.999, 1e-8, r.weight_decay});
+  if (r.train.tie) tie_weights(t.model);
+  t.parameters = parameter_count(t.model) - (r.train.tie ? mc.vocab * mc.d_model : 0);
+  TrainingOptions options = r.train;
+  options.steps = steps;
+  Trainer trainer(options);
   for (std::size_t step = 0; step < steps; ++step) {
     if (evaluate && step % r.report_every == 0) {
       t.report_steps.push_back(step);
-      t.held_out_bits.push_back(held_out_bits(t.model, x));
+      t.validation_bits.push_back(validation_bits(t.model, x));
     }
-    t.losses.push_back(train_step(
-        t.model, optimizer, training_batch(rng, x.train_ids, x.train_starts, r.batch, mc.n_ctx), mc.n_ctx));
+    t.losses.push_back(
+        trainer.step(t.model, training_batch(rng, x.train_ids, x.train_starts, r.batch, mc.n_ctx), mc.n_ctx));
   }
-  if (evaluate) {
-    t.report_steps.push_back(steps);
-    t.held_out_bits.push_back(held_out_bits(t.model, x));
-  }
+  if (!evaluate) return t;
+  t.validation = mean_loss(t.model, x.validation_ids, x.validation_windows);
+  t.report_steps.push_back(steps);
+  t.validation_bits.push_back(t.validation.loss / kLn2);
+  if (test) t.test = mean_loss(t.model, x.test_ids, x.test_windows);
   return t;
 }
 
@@ -213,11 +255,11 @@ LineShape line_shape(const std::u32string& text) {
   return s;
 }
 
-// ---- the whole default run ----------------------------------------------------------------------------
+// ---- the whole run ------------------------------------------------------------------------------------
 
 struct HeadStatistics {
-  // mean weight, over the held-out regular lines' second half-lines, on: the same place in the first
-  // half-line (i − n − 1), the character just before (i − 1), the line's first character
+  // mean weight, over the validation poems' regular lines' second half-lines, on: the same place in
+  // the first half-line (i − n − 1), the character just before (i − 1), the line's first character
   std::vector<std::vector<double>> parallel, previous, line_start;  // [block][head]
   std::size_t queries = 0;
   double uniform =
@@ -229,25 +271,43 @@ struct Samples {
   std::string greedy, temperature, top_k;
 };
 
+// A baseline's choice on the validation poems: every value tried, its bits, and the best.
+struct Tuned {
+  std::vector<double> values, validation_bits;
+  NgramModel best;
+  std::vector<double> validation, test;  // the best one's bits per predicted character
+};
+
+// The seeds' results for one model: bits per character on validation and test, per seed.
+struct SeedResults {
+  std::vector<double> validation, test, test_unseen;  // test_unseen: bits per character spent on unseen
+  std::vector<std::size_t> seeds;
+};
+
 struct Example {
   RunConfig config;
   std::size_t poems = 0;
-  Corpus corpus;
+  PoemSplit split;
   Vocabulary vocab;
   Texts text;
-  std::string held_out_poem;     // the first held-out poem
-  double bigram_bits = 0;        // add-one, on the predicted held-out positions
-  double bigram_small_bits = 0;  // add-0.01
-  double model_bits = 0;
-  TrainingRun with_positions, without_positions;
+  std::size_t first_validation = 0;                               // the first validation poem's index
+  std::string validation_poem;                                    // its text
+  std::vector<std::size_t> validation_positions, test_positions;  // what every model predicts
+  // the characters never seen in training: how many of the vocabulary, and which test positions
+  std::size_t unseen_chars = 0;
+  std::vector<bool> test_unseen;  // per test position
+  std::size_t test_unseen_count = 0;
+  Tuned unigram, add_alpha, interpolated;
+  TrainingRun with_positions, without_positions;  // the first seed's
+  SeedResults with_seeds, without_seeds;
+  bool ablation = true, report_test = true;
   std::vector<double> rerun_losses;
   Samples samples;
-  // the heads on the first held-out poem's first line
+  // the heads on the first validation poem's first line
   std::vector<std::size_t> map_ids;
   std::vector<Tensor3> maps;  // [block] (H, T, T)
   HeadStatistics heads;
   LineShape shape_corpus, shape_with, shape_without;
-  double without_bits = 0;
 };
 
 std::u32string to_u32(const Vocabulary& v, const std::vector<std::size_t>& ids) {
@@ -256,7 +316,7 @@ std::u32string to_u32(const Vocabulary& v, const std::vector<std::size_t>& ids) 
   return s;
 }
 
-// the attention of every block and head on held-out regular lines, each read on its own
+// the attention of every block and head on the validation poems' regular lines, each read on its own
 HeadStatistics head_statistics(const TinyGpt& model, const Vocabulary& vocab,
                                const std::vector<Poem>& poems) {
   const TinyGptConfig& c = model.config;
@@ -265,7 +325,7 @@ HeadStatistics head_statistics(const TinyGpt& model, const Vocabulary& vocab,
   s.previous = s.parallel;
   s.line_start = s.parallel;
   for (std::size_t p = 0; p < poems.size(); ++p) {
-    if (!is_held_out(p)) continue;
+    if (poem_part(p) != PoemPart::validation) continue;
     for (const std::u32string& line : poems[p].lines) {
       if (!regular_line(line) || line.size() > c.n_ctx) continue;
       const std::size_t n = (line.size() - 2) / 2, T = line.size();
@@ -296,50 +356,159 @@ HeadStatistics head_statistics(const TinyGpt& model, const Vocabulary& vocab,
   return s;
 }
 
-// A --data file too small to train on, or without a regular line to measure the heads on.
+// A --data file too small to train on, or without a regular validation line to measure the heads on.
 void require_enough_text(const std::vector<Poem>& poems, std::size_t n_ctx, const std::string& data) {
-  const Corpus corpus = split_poems(poems);
-  if (corpus.train.size() < 2 * (n_ctx + 1) || corpus.held_out.size() < n_ctx + 1) {
+  const PoemSplit split = split_tang300(poems);
+  if (split.train.size() < 2 * (n_ctx + 1) || split.validation.size() < n_ctx + 1 ||
+      split.test.size() < n_ctx + 1) {
     throw usage_error(fmt::format("{}: too little text for windows of {} characters", data, n_ctx + 1));
   }
   bool regular = false;
   for (std::size_t p = 0; p < poems.size(); ++p)
     for (const std::u32string& line : poems[p].lines)
-      regular = regular || (is_held_out(p) && regular_line(line) && line.size() <= n_ctx);
-  if (!regular) throw usage_error(fmt::format("{}: no held-out poem has a regular line", data));
+      regular =
+          regular || (poem_part(p) == PoemPart::validation && regular_line(line) && line.size() <= n_ctx);
+  if (!regular) throw usage_error(fmt::format("{}: no validation poem has a regular line", data));
+}
+
+// the positions of a text that the windows predict: every window's characters after its first
+std::vector<std::size_t> predicted_positions(const std::vector<Window>& windows) {
+  std::vector<std::size_t> positions;
+  for (const Window& w : windows)
+    for (std::size_t t = 1; t < w.length; ++t) positions.push_back(w.start + t);
+  return positions;
+}
+
+// Each candidate value of a baseline's α or λ scored on the validation poems; the best kept and
+// scored on both parts. make(value) is the baseline with that value.
+template <class Make>
+Tuned tune(const std::vector<double>& values, Make make, const CharCounts& counts, const Example& e) {
+  Tuned t;
+  t.values = values;
+  double best = 0.0;
+  for (double v : values) {
+    const double bits = mean_of(ngram_bits(counts, make(v), e.text.validation_ids, e.validation_positions));
+    t.validation_bits.push_back(bits);
+    if (t.validation_bits.size() == 1 || bits < best) {
+      best = bits;
+      t.best = make(v);
+    }
+  }
+  t.validation = ngram_bits(counts, t.best, e.text.validation_ids, e.validation_positions);
+  t.test = ngram_bits(counts, t.best, e.text.test_ids, e.test_positions);
+  return t;
+}
+
+std::vector<double> in_bits(const std::vector<double>& nats) {
+  std::vector<double> bits;
+  for (double l : nats) bits.push_back(l / kLn2);
+  return bits;
+}
+
+// Runs job(0), …, job(n − 1) on two threads (this course's machines have two cores). Each job is a
+// whole training run on its own generator and writes only its own result, so the results are the same
+// bits whatever the order: the seeds' runs stay reproducible. A job's exception is rethrown here.
+template <class Job>
+void run_on_two_threads(std::size_t n, Job job) {
+  std::atomic<std::size_t> next{0};
+  std::vector<std::exception_ptr> errors(n);
+  auto worker = [&] {
+    for (std::size_t j = next++; j < n; j = next++) {
+      try {
+        job(j);
+      } catch (...) {
+        errors[j] = std::current_exception();
+      }
+    }
+  };
+  std::thread second(worker);
+  worker();
+  second.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+// Trains every seed's model, with positions and (with the ablation) without, on two threads; keeps
+// each seed's numbers and the first seed's two runs whole.
+void train_seeds(Example& e, std::uint64_t seed) {
+  const std::size_t n = e.config.seeds, models = e.ablation ? 2 : 1;
+  TinyGptConfig no_pos = e.config.model;
+  no_pos.positions = false;
+  std::vector<TrainingRun> runs(n * models);
+  run_on_two_threads(n * models, [&](std::size_t j) {
+    const TinyGptConfig& mc = j < n ? e.config.model : no_pos;
+    runs[j] = train(e.config, mc, seed + 1000 * (j % n), e.text, e.config.train.steps, true, e.report_test);
+  });
+  for (std::size_t j = 0; j < runs.size(); ++j) {
+    SeedResults& r = j < n ? e.with_seeds : e.without_seeds;
+    const TrainingRun& t = runs[j];
+    r.seeds.push_back(seed + 1000 * (j % n));
+    r.validation.push_back(t.validation.loss / kLn2);
+    if (e.report_test) {
+      r.test.push_back(t.test.loss / kLn2);
+      r.test_unseen.push_back(share_on(in_bits(t.test.position_losses), e.test_unseen));
+    }
+  }
+  e.with_positions = std::move(runs[0]);
+  if (e.ablation) e.without_positions = std::move(runs[n]);
 }
 
 Example compute(const Options& opt, const std::vector<Poem>& poems) {
   Example e;
   e.poems = poems.size();
-  e.corpus = split_poems(poems);
+  e.split = split_tang300(poems);
   e.vocab = make_vocabulary(poems);
   e.config = run_config(opt, e.vocab.size());
-  e.text.train_ids = e.vocab.encode(e.corpus.train);
-  e.text.held_ids = e.vocab.encode(e.corpus.held_out);
+  e.ablation = !opt.validation_only;
+  e.report_test = !opt.validation_only;
+  e.text.train_ids = e.vocab.encode(e.split.train);
+  e.text.validation_ids = e.vocab.encode(e.split.validation);
+  e.text.test_ids = e.vocab.encode(e.split.test);
   const std::size_t newline = e.vocab.ids.at(U'\n');
-  e.text.train_starts = line_starts(e.text.train_ids, newline);
-  e.text.held_windows = evaluation_windows(e.text.held_ids, newline, e.config.model.n_ctx);
-  e.held_out_poem = encode_utf8(poem_text(poems[9]));
   const TinyGptConfig& mc = e.config.model;
-  // 1. the bigram, counted from the training text, on the positions the model predicts
-  const Bigram bigram = count_bigrams(e.text.train_ids, mc.vocab);
-  // 2. train with and without positions, from the same seed
-  e.with_positions = train(e.config, mc, opt.common.seed, e.text, e.config.steps, true);
-  const TextLoss held = mean_loss(e.with_positions.model, e.text.held_ids, e.text.held_windows);
-  e.model_bits = held.loss / std::log(2.0);
-  e.bigram_bits = bigram_bits_per_char(bigram, e.text.held_ids, held.predicted_positions);
-  e.bigram_small_bits = bigram_bits_per_char(count_bigrams(e.text.train_ids, mc.vocab, 0.01), e.text.held_ids,
-                                             held.predicted_positions);
-  TinyGptConfig no_pos = mc;
-  no_pos.positions = false;
-  e.without_positions = train(e.config, no_pos, opt.common.seed, e.text, e.config.steps, false);
-  e.without_bits = held_out_bits(e.without_positions.model, e.text);
+  e.text.train_starts = line_starts(e.text.train_ids, newline);
+  e.text.validation_windows = evaluation_windows(e.text.validation_ids, newline, mc.n_ctx);
+  e.text.test_windows = evaluation_windows(e.text.test_ids, newline, mc.n_ctx);
+  e.validation_positions = predicted_positions(e.text.validation_windows);
+  e.test_positions = predicted_positions(e.text.test_windows);
+  while (poem_part(e.first_validation) != PoemPart::validation) ++e.first_validation;
+  e.validation_poem = encode_utf8(poem_text(poems[e.first_validation]));
+  // 1. the baselines, counted from the training text, their α and λ chosen on the validation poems
+  const CharCounts counts = count_chars(e.text.train_ids, mc.vocab);
+  for (double c : counts.counts) e.unseen_chars += c == 0.0 ? 1 : 0;
+  e.test_unseen = unseen_in_training(counts, e.text.test_ids, e.test_positions);
+  for (bool u : e.test_unseen) e.test_unseen_count += u ? 1 : 0;
+  const std::vector<double> alphas = {0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0};
+  e.unigram = tune(
+      alphas,
+      [](double a) {
+        return NgramModel{NgramKind::unigram, a, 0.0};
+      },
+      counts, e);
+  e.add_alpha = tune(
+      alphas,
+      [](double a) {
+        return NgramModel{NgramKind::add_alpha_bigram, a, 0.0};
+      },
+      counts, e);
+  const double unigram_alpha = e.unigram.best.alpha;
+  std::vector<double> lambdas;
+  for (int k = 1; k <= 9; ++k) lambdas.push_back(0.1 * k);
+  e.interpolated = tune(
+      lambdas,
+      [unigram_alpha](double l) {
+        return NgramModel{NgramKind::interpolated_bigram, unigram_alpha, l};
+      },
+      counts, e);
+  // 2. train with and without positions, each seed from the same start and on the same batches
+  train_seeds(e, opt.common.seed);
   // 3. the first steps again: the same bits
-  e.rerun_losses =
-      train(e.config, mc, opt.common.seed, e.text, std::min<std::size_t>(3, e.config.steps), false).losses;
-  // 4. samples from the first character of the held-out poem
-  const std::vector<std::size_t> prompt = e.vocab.encode(poems[9].lines[0].substr(0, 1));
+  e.rerun_losses = train(e.config, mc, opt.common.seed, e.text,
+                         std::min<std::size_t>(3, e.config.train.steps), false, false)
+                       .losses;
+  // 4. samples from the first character of the first validation poem
+  const Poem& first_poem = poems[e.first_validation];
+  const std::vector<std::size_t> prompt = e.vocab.encode(first_poem.lines[0].substr(0, 1));
   e.samples.prompt = e.vocab.decode(prompt);
   Rng sample_rng(opt.common.seed + 2);
   SamplingOptions greedy, warm, topk;
@@ -352,19 +521,20 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
   e.samples.temperature =
       e.vocab.decode(generate(e.with_positions.model, prompt, mc.n_ctx - 1, warm, sample_rng));
   e.samples.top_k = e.vocab.decode(generate(e.with_positions.model, prompt, mc.n_ctx - 1, topk, sample_rng));
-  // 5. the heads: on the held-out poem's first line, and measured on every held-out regular line
-  const std::u32string first_line = poems[9].lines[0];
+  // 5. the heads: on the first validation poem's first line, and measured on every validation regular line
+  const std::u32string first_line = first_poem.lines[0];
   e.map_ids = e.vocab.encode(first_line.substr(0, std::min(first_line.size(), mc.n_ctx)));
   const TinyGptForward f = tiny_gpt_forward(e.with_positions.model, e.map_ids, e.map_ids.size());
   for (const EncoderLayerForward& b : f.blocks)
     e.maps.push_back(xt::view(b.saved.weights, 0, xt::all(), xt::all(), xt::all()));
   e.heads = head_statistics(e.with_positions.model, e.vocab, poems);
-  // 6. the lines' shape: the held-out poems, and text generated by each model (top-k sampling), one
-  //    window from each held-out poem's first character, draws times
-  e.shape_corpus = line_shape(e.corpus.held_out);
+  // 6. the lines' shape: the validation poems, and text generated by each model (top-k sampling), one
+  //    window from each validation poem's first character, draws times
+  e.shape_corpus = line_shape(e.split.validation);
+  if (!e.ablation) return e;
   Rng with_rng(opt.common.seed + 3), without_rng(opt.common.seed + 3);
   for (std::size_t p = 0; p < poems.size(); ++p) {
-    if (!is_held_out(p)) continue;
+    if (poem_part(p) != PoemPart::validation) continue;
     const std::vector<std::size_t> first = e.vocab.encode(poems[p].lines[0].substr(0, 1));
     for (std::size_t d = 0; d < e.config.draws; ++d) {
       e.shape_with +=
@@ -380,29 +550,121 @@ std::string percent(double x) {
   return fmt::format("{:.1f}%", 100.0 * x);
 }
 
+// mean and sample standard deviation of the seeds' numbers: "8.4091 ± 0.0123"
+struct Spread {
+  double mean = 0, sd = 0;
+};
+Spread spread(const std::vector<double>& x) {
+  Spread s;
+  s.mean = mean_of(x);
+  if (x.size() < 2) return s;
+  double squares = 0.0;
+  for (double v : x) squares += (v - s.mean) * (v - s.mean);
+  s.sd = std::sqrt(squares / static_cast<double>(x.size() - 1));
+  return s;
+}
+std::string mean_sd(const std::vector<double>& x) {
+  const Spread s = spread(x);
+  return x.size() < 2 ? fmt::format("{:.4f}", s.mean) : fmt::format("{:.4f} ± {:.4f}", s.mean, s.sd);
+}
+
 void show_data(const Example& e) {
-  print_section("1. The data: 唐诗三百首, character by character");
-  fmt::print("{} poems: {} for training ({} characters), {} held out (every tenth: {} characters)\n", e.poems,
-             e.corpus.train_poems, e.text.train_ids.size(), e.corpus.held_out_poems, e.text.held_ids.size());
-  fmt::print("vocabulary: {} characters (with '\\n'; sorted by code point)\n", e.vocab.size());
-  fmt::print("the first held-out poem, as the model reads it:\n{}", e.held_out_poem);
+  print_section("1. The data: 唐诗三百首, character by character, split by whole poems");
+  const PoemSplit& s = e.split;
+  fmt::print(
+      "{} poems: {} for training ({} characters), {} for validation (poem i with i % 10 = 4: {} "
+      "characters), {} for test (i % 10 = 9: {} characters)\n",
+      e.poems, s.train_poems, e.text.train_ids.size(), s.validation_poems, e.text.validation_ids.size(),
+      s.test_poems, e.text.test_ids.size());
+  fmt::print(
+      "vocabulary: {} characters (with '\\n'; sorted by code point); {} of them never occur in the "
+      "training poems\n",
+      e.vocab.size(), e.unseen_chars);
+  fmt::print("the first validation poem, as the model reads it:\n{}", e.validation_poem);
+}
+
+void show_baselines(const Example& e) {
+  print_section("2. Baselines, counted from the training poems; α and λ chosen on the validation poems");
+  fmt::print("bits per character on the {} validation characters every model predicts:\n",
+             e.validation_positions.size());
+  fmt::print("  {:>6}  {:>16}  {:>15}\n", "α", "unigram add-α", "bigram add-α");
+  for (std::size_t k = 0; k < e.unigram.values.size(); ++k)
+    fmt::print("  {:>6g}  {:>16.4f}  {:>15.4f}\n", e.unigram.values[k], e.unigram.validation_bits[k],
+               e.add_alpha.validation_bits[k]);
+  fmt::print("  {:>6}  {}\n", "λ",
+             fmt::format("interpolated: λ·bigram + (1−λ)·unigram add-{:g}", e.unigram.best.alpha));
+  for (std::size_t k = 0; k < e.interpolated.values.size(); ++k)
+    fmt::print("  {:>6g}  {:>16.4f}\n", e.interpolated.values[k], e.interpolated.validation_bits[k]);
+  fmt::print("chosen: unigram α = {:g}, bigram α = {:g}, interpolated λ = {:g}\n", e.unigram.best.alpha,
+             e.add_alpha.best.alpha, e.interpolated.best.lambda);
+  fmt::print("uniform guessing: log2 {} = {:.4f} bits per character\n", e.vocab.size(),
+             std::log2(static_cast<double>(e.vocab.size())));
 }
 
 void show_training(const Example& e) {
-  print_section("2. Training: the loss before each step; bits per character on the held-out poems");
   const TrainingRun& t = e.with_positions;
-  fmt::print("{:>6}  {:>12}  {:>18}\n", "step", "train (nats)", "held-out bits/char");
+  print_section(
+      fmt::format("3. Training (seed {}): bits per character, the training batches since the last "
+                  "report beside the validation poems",
+                  e.with_seeds.seeds[0]));
+  const TrainingOptions& o = e.config.train;
+  fmt::print("{} steps, lr {:g}{}{}, weight decay {:g}{}, clipping {}, {}; {} parameters\n", o.steps, o.lr,
+             o.warmup > 0 ? fmt::format(", warm-up {} steps", o.warmup) : std::string(),
+             o.cosine ? ", cosine decay to lr/10" : "", o.weight_decay,
+             o.decay_all ? " on every tensor" : " on the blocks' and the head's matrices only",
+             o.clip > 0 ? fmt::format("at norm {:g}", o.clip) : std::string("none"),
+             o.tie ? "head tied to the embedding" : "head untied", t.parameters);
+  fmt::print("{:>6}  {:>12}  {:>15}\n", "step", "train bits", "validation bits");
   for (std::size_t k = 0; k < t.report_steps.size(); ++k) {
-    const std::size_t s = t.report_steps[k];
-    const std::string loss = s < t.losses.size() ? fmt::format("{:.4f}", t.losses[s]) : "";
-    fmt::print("{:>6}  {:>12}  {:>18.4f}\n", s, loss, t.held_out_bits[k]);
+    // the training loss: the mean of the steps since the last report
+    const std::size_t from = k == 0 ? 0 : t.report_steps[k - 1], to = t.report_steps[k];
+    std::vector<double> batch;
+    for (std::size_t s = from; s < to && s < t.losses.size(); ++s) batch.push_back(t.losses[s] / kLn2);
+    const std::string train = batch.empty() ? std::string() : fmt::format("{:.4f}", mean_of(batch));
+    fmt::print("{:>6}  {:>12}  {:>15.4f}\n", t.report_steps[k], train, t.validation_bits[k]);
   }
-  fmt::print("uniform guessing: log2 {} = {:.4f} bits per character\n", e.vocab.size(),
-             std::log2(static_cast<double>(e.vocab.size())));
-  fmt::print("bigram baselines, counted from the training poems, on the same held-out characters:\n");
-  fmt::print("  add-one smoothing:    {:.4f} bits per character\n", e.bigram_bits);
-  fmt::print("  add-0.01 smoothing:   {:.4f} bits per character\n", e.bigram_small_bits);
-  fmt::print("TinyGPT after {} steps: {:.4f} bits per character\n", e.config.steps, e.model_bits);
+}
+
+void show_seeds(const Example& e) {
+  print_section(
+      fmt::format("4. {} seed{}: bits per character", e.config.seeds, e.config.seeds == 1 ? "" : "s"));
+  auto row = [&](const char* name, const SeedResults& r) {
+    for (std::size_t k = 0; k < r.seeds.size(); ++k) {
+      fmt::print("  {:<22} seed {:>5}: validation {:.4f}", name, r.seeds[k], r.validation[k]);
+      if (e.report_test) fmt::print("   test {:.4f}", r.test[k]);
+      fmt::print("\n");
+    }
+  };
+  row("TinyGPT", e.with_seeds);
+  if (e.ablation) row("without positions", e.without_seeds);
+  fmt::print("validation, mean ± standard deviation over the seeds:\n");
+  fmt::print("  {:<34}  {}\n", "TinyGPT", mean_sd(e.with_seeds.validation));
+  if (e.ablation)
+    fmt::print("  {:<34}  {}\n", "TinyGPT without positions", mean_sd(e.without_seeds.validation));
+  fmt::print("  {:<34}  {:.4f}\n", fmt::format("interpolated bigram, λ = {:g}", e.interpolated.best.lambda),
+             mean_of(e.interpolated.validation));
+}
+
+void show_test(const Example& e) {
+  print_section("5. The test poems, scored once: bits per character");
+  const std::size_t n = e.test_positions.size();
+  fmt::print("{} predicted characters; {} of them ({}) never occur in the training poems\n", n,
+             e.test_unseen_count, percent(static_cast<double>(e.test_unseen_count) / static_cast<double>(n)));
+  fmt::print("{:<34}  {:>16}  {:>22}\n", "", "bits per char", "of them on unseen chars");
+  auto ngram = [&](const std::string& name, const Tuned& t) {
+    fmt::print("{:<34}  {:>16.4f}  {:>22.4f}\n", name, mean_of(t.test), share_on(t.test, e.test_unseen));
+  };
+  ngram(fmt::format("unigram, add-{:g}", e.unigram.best.alpha), e.unigram);
+  ngram(fmt::format("bigram, add-{:g}", e.add_alpha.best.alpha), e.add_alpha);
+  ngram(fmt::format("interpolated bigram, λ = {:g}", e.interpolated.best.lambda), e.interpolated);
+  auto model = [&](const std::string& name, const SeedResults& r) {
+    fmt::print("{:<34}  {:>16}  {:>22}\n", name, mean_sd(r.test), mean_sd(r.test_unseen));
+  };
+  model(fmt::format("TinyGPT, {} step{}", e.config.train.steps, e.config.train.steps == 1 ? "" : "s"),
+        e.with_seeds);
+  model("TinyGPT without positions", e.without_seeds);
+  fmt::print("TinyGPT − interpolated bigram: {:+.4f} bits per character\n",
+             spread(e.with_seeds.test).mean - mean_of(e.interpolated.test));
 }
 
 // a sample on one line: each '\n' shown as " / "
@@ -413,7 +675,7 @@ std::string one_line(const std::string& text) {
 }
 
 void show_samples(const Example& e, const Options& opt) {
-  print_section(fmt::format("3. Samples: {} characters after 「{}」, one window (a line break shown as /)",
+  print_section(fmt::format("6. Samples: {} characters after 「{}」, one window (a line break shown as /)",
                             e.config.model.n_ctx - 1, e.samples.prompt));
   fmt::print("greedy:\n  {}\n", one_line(e.samples.greedy));
   fmt::print("temperature {:g}:\n  {}\n", opt.temperature, one_line(e.samples.temperature));
@@ -421,10 +683,10 @@ void show_samples(const Example& e, const Options& opt) {
 }
 
 void show_heads(const Example& e) {
-  print_section("4. What the heads learned");
+  print_section("7. What the heads learned");
   const std::size_t n = e.config.model.n_layers, H = e.config.model.n_heads;
   fmt::print(
-      "mean weight from the second half-line of a held-out regular line ({} queries) on:\n"
+      "mean weight from the second half-line of a validation poem's regular line ({} queries) on:\n"
       "the same place in the first half-line, the character just before, the line's first character\n",
       e.heads.queries);
   for (std::size_t l = 0; l < n; ++l)
@@ -435,18 +697,16 @@ void show_heads(const Example& e) {
 }
 
 void show_without_positions(const Example& e) {
-  print_section("5. The same model without positions: the lines' shape");
-  fmt::print("held-out bits per character: {:.4f} without positions, {:.4f} with\n", e.without_bits,
-             e.model_bits);
+  print_section("8. The same model without positions: the lines' shape");
   fmt::print("regular lines (5 or 7 characters，the same again。):\n");
-  fmt::print("  held-out poems:            {:>4} of {:>4} = {}\n", e.shape_corpus.regular,
+  fmt::print("  validation poems:           {:>4} of {:>4} = {}\n", e.shape_corpus.regular,
              e.shape_corpus.lines, percent(e.shape_corpus.share()));
   fmt::print("  sampled, with positions:    {:>4} of {:>4} = {}\n", e.shape_with.regular, e.shape_with.lines,
              percent(e.shape_with.share()));
   fmt::print("  sampled, without positions: {:>4} of {:>4} = {}\n", e.shape_without.regular,
              e.shape_without.lines, percent(e.shape_without.share()));
   fmt::print("half-lines of 5 or 7 characters (the pieces between punctuation marks and line breaks):\n");
-  fmt::print("  held-out poems:            {:>4} of {:>4} = {}\n", e.shape_corpus.half_lines_5_or_7,
+  fmt::print("  validation poems:           {:>4} of {:>4} = {}\n", e.shape_corpus.half_lines_5_or_7,
              e.shape_corpus.half_lines, percent(e.shape_corpus.half_share()));
   fmt::print("  sampled, with positions:    {:>4} of {:>4} = {}\n", e.shape_with.half_lines_5_or_7,
              e.shape_with.half_lines, percent(e.shape_with.half_share()));
@@ -464,13 +724,13 @@ void draw(const Example& e, Figures& figures) {
                       to = std::max<std::size_t>(from + 1, t.report_steps[k]);
     double sum = 0.0;
     for (std::size_t s = from; s < std::min(to, t.losses.size()); ++s) sum += t.losses[s];
-    train.push_back(sum / static_cast<double>(std::min(to, t.losses.size()) - from) / std::log(2.0));
-    bigram.push_back(e.bigram_small_bits);
+    train.push_back(sum / static_cast<double>(std::min(to, t.losses.size()) - from) / kLn2);
+    bigram.push_back(mean_of(e.interpolated.validation));
   }
   figures.line_plot("16-loss.svg", x,
                     {{"training (mean since the last point)", train},
-                     {"held-out poems", t.held_out_bits},
-                     {"bigram add-0.01, held-out", bigram}},
+                     {"validation poems", t.validation_bits},
+                     {"interpolated bigram, validation", bigram}},
                     {"TinyGPT on 唐诗三百首", "step", "bits per character", false, false});
   Labels labels;
   for (std::size_t i = 0; i < e.map_ids.size(); ++i) labels.push_back(e.vocab.decode({e.map_ids[i]}));
@@ -478,7 +738,7 @@ void draw(const Example& e, Figures& figures) {
     for (std::size_t h = 0; h < e.config.model.n_heads; ++h) {
       const Matrix w = xt::view(e.maps[l], h, xt::all(), xt::all());
       figures.heatmap(fmt::format("16-attention-block{}-head{}.svg", l, h), w,
-                      heatmap_spec(fmt::format("Block {} head {} on a held-out line", l, h), labels, labels,
+                      heatmap_spec(fmt::format("Block {} head {} on a validation line", l, h), labels, labels,
                                    "query character", "key character"));
     }
   }
@@ -492,19 +752,23 @@ SelfChecks self_checks(const Example& e, const Options& opt) {
   for (std::size_t i = 0; same && i < e.rerun_losses.size(); ++i) same = e.rerun_losses[i] == t.losses[i];
   checks.expect("the same seed gives the same losses, to the last bit", same,
                 fmt::format("first {} steps trained twice", e.rerun_losses.size()));
-  bool finite = std::isfinite(e.model_bits) && std::isfinite(e.without_bits);
+  bool finite = true;
+  for (double b : e.with_seeds.validation) finite = finite && std::isfinite(b);
+  for (double b : e.without_seeds.validation) finite = finite && std::isfinite(b);
   for (double l : t.losses) finite = finite && std::isfinite(l);
-  for (double l : e.without_positions.losses) finite = finite && std::isfinite(l);
   checks.expect("every loss is finite", finite);
-  checks.expect("the held-out poems' lines are mostly regular (the measure measures)",
+  // the parts: whole poems, none in two parts, every poem in one
+  checks.expect("the split is by whole poems: the parts' texts add up to every poem's",
+                e.text.train_ids.size() + e.text.validation_ids.size() + e.text.test_ids.size() ==
+                        e.split.train.size() + e.split.validation.size() + e.split.test.size() &&
+                    e.split.train_poems + e.split.validation_poems + e.split.test_poems == e.poems);
+  checks.expect("the validation poems' lines are mostly regular (the measure measures)",
                 e.shape_corpus.share() > 0.8, percent(e.shape_corpus.share()));
   if (!opt.train_steps_given) {
-    checks.expect("the loss fell below uniform guessing", t.held_out_bits.back() < std::log2(e.vocab.size()),
-                  fmt::format("{:.4f} < {:.4f}", t.held_out_bits.back(), std::log2(e.vocab.size())));
-    if (opt.full) {
-      const double best = std::min(e.bigram_bits, e.bigram_small_bits);
-      checks.expect("below both bigram baselines on held-out poems by 0.75 bits or more",
-                    e.model_bits < best - 0.75, fmt::format("{:.4f} < {:.4f} − 0.75", e.model_bits, best));
+    const double bits = spread(e.with_seeds.validation).mean, uniform = std::log2(e.vocab.size());
+    checks.expect("the validation loss fell below uniform guessing", bits < uniform,
+                  fmt::format("{:.4f} < {:.4f}", bits, uniform));
+    if (opt.full && e.ablation) {
       const double with = e.shape_with.share(), without = e.shape_without.share();
       checks.expect("with positions, 10 points more of the sampled lines are regular than without",
                     with > without + 0.1, fmt::format("{} against {}", percent(with), percent(without)));
@@ -518,8 +782,9 @@ int run_default(const Options& opt) {
   const Vocabulary vocab = make_vocabulary(poems);
   const RunConfig r = run_config(opt, vocab.size());
   require_enough_text(poems, r.model.n_ctx, opt.data);
-  require_within_limits(cost_of(r, split_poems(poems).held_out.size(), split_poems(poems).held_out_poems),
-                        fmt::format("{}--train-steps {}", opt.full ? "--full " : "", r.steps),
+  const PoemSplit split = split_tang300(poems);
+  require_within_limits(cost_of(r, split, !opt.validation_only),
+                        fmt::format("{}--train-steps {}", opt.full ? "--full " : "", r.train.steps),
                         opt.full ? kFullLimits : kDefaultLimits);
   print_title("Chapter 16 · A tiny GPT");
   const TinyGptConfig& m = r.model;
@@ -530,26 +795,34 @@ int run_default(const Options& opt) {
                   "V = {}",
                   m.n_ctx, m.d_model, m.n_heads, m.d_ff, m.n_layers, m.n_layers == 1 ? "" : "s", m.vocab));
   print_config("training", fmt::format("{} steps of {} windows of {}, AdamW lr {:g}, weight decay {:g}",
-                                       r.steps, r.batch, m.n_ctx, r.lr, r.weight_decay));
+                                       r.train.steps, r.batch, m.n_ctx, r.train.lr, r.train.weight_decay));
   print_config("seed", std::to_string(opt.common.seed));
   const Example e = compute(opt, poems);
   show_data(e);
+  show_baselines(e);
   show_training(e);
+  show_seeds(e);
+  if (e.report_test) show_test(e);
   show_samples(e, opt);
   show_heads(e);
-  show_without_positions(e);
+  if (e.ablation) show_without_positions(e);
   Figures figures(opt.common);
   draw(e, figures);
   const SelfChecks checks = self_checks(e, opt);
   figures.report();
+  if (!opt.full)
+    fmt::print(
+        "\nThis run is {} steps of a small model, one seed: a first look, not a result. The result is "
+        "`ch16_tiny_gpt --full` (minutes): the larger model, three seeds.\n",
+        r.train.steps);
   return checks.exit_code();
 }
 
 // ---- --load: PyTorch's TinyGPT files ---------------------------------------------------------------------
 
 int run_loaded(const Options& opt) {
-  if (opt.full || opt.train_steps_given)
-    throw usage_error("--full and --train-steps train on the poems; not with --load");
+  if (opt.full || opt.train_steps_given || opt.validation_only)
+    throw usage_error("--full, --train-steps and --validation-only train on the poems; not with --load");
   const std::string& dir = opt.common.load_dir;
   TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
   const TinyGptConfig& c = model.config;
@@ -630,7 +903,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 16: A tiny GPT", "ch16_tiny_gpt"};
   Options opt;
   app.add_flag("--full", opt.full,
-               "Train the larger model (n_ctx 64, E 48, 2 blocks) for 1000 steps (minutes)");
+               "Train the larger model (n_ctx 64, E 48, 2 blocks), three seeds, with and without positions "
+               "(minutes)");
   app.add_option("--train-steps", opt.train_steps, "Training steps (50; 1000 with --full)")
       ->check(whole_number_in(1, 1000000))
       ->default_str("50");
@@ -639,6 +913,25 @@ int main(int argc, char** argv) {
   app.add_option("--top-k", opt.top_k, "Top-k of the samples")
       ->check(whole_number_in(1, 100000))
       ->capture_default_str();
+  // the training choices, each compared on the validation poems (with --validation-only)
+  app.add_option("--lr", opt.lr, "AdamW's learning rate (0.003; 0.001 with --full)")
+      ->check(positive_up_to(1.0));
+  app.add_option("--weight-decay", opt.weight_decay, "AdamW's weight decay (0.01; 1 with --full)")
+      ->check(finite_in(0.0, 100.0));
+  app.add_option("--warmup", opt.warmup, "Steps of linear learning-rate warm-up (0)")
+      ->check(whole_number_in(0, 1000000));
+  app.add_flag("--cosine", opt.cosine, "Cosine learning-rate decay to lr/10 after the warm-up");
+  app.add_flag("--no-cosine", opt.no_cosine, "A constant learning rate after the warm-up");
+  app.add_option("--clip", opt.clip, "Clip the gradients' global norm at this value (0: no clipping)")
+      ->check(finite_in(0.0, 1e6));
+  app.add_flag("--tie-weights", opt.tie, "head.weight = tok.weight (Press & Wolf 2017)");
+  app.add_flag("--untie-weights", opt.untie, "A head of its own");
+  app.add_flag("--decay-all", opt.decay_all, "Weight decay on every tensor");
+  app.add_flag("--decay-matrices-only", opt.decay_matrices_only,
+               "No weight decay on biases, norms and the embeddings (minGPT)");
+  app.add_option("--seeds", opt.seeds, "Seeds to train (1; 3 with --full)")->check(whole_number_in(1, 10));
+  app.add_flag("--validation-only", opt.validation_only,
+               "Train only the model with positions and print no test numbers (to compare settings)");
   app.add_option("--data", opt.data, "The poems (default Debian's fortunes-zh tang300)");
   app.add_option("--heads", opt.heads, "Heads H of the --load files")
       ->check(whole_number_in(1, 4096))
@@ -647,6 +940,10 @@ int main(int argc, char** argv) {
   return run_program(app, argc, argv, opt.common, [&] {
     opt.heads_given = app.count("--heads") > 0;
     opt.train_steps_given = app.count("--train-steps") > 0;
+    if ((opt.cosine && opt.no_cosine) || (opt.tie && opt.untie) || (opt.decay_all && opt.decay_matrices_only))
+      throw usage_error(
+          "--cosine/--no-cosine, --tie-weights/--untie-weights and --decay-all/"
+          "--decay-matrices-only each take one of the two");
     return run(opt);
   });
 }

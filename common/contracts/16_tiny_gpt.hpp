@@ -1,7 +1,7 @@
 // Chapter 16 — a tiny GPT: the functions you write in exercises/16_tiny_gpt/tiny_gpt.cpp. The reference
 // is solutions/16_tiny_gpt/tiny_gpt.cpp; tests/test_16_tiny_gpt.cpp checks both (./course check 16).
 // Code the course gives for this chapter (not an exercise) is in common/given/16_tiny_gpt.hpp: the
-// poems and their characters, the bigram baseline, the TinyGPT model (forward, backward, training on
+// poems and their characters, the split, the n-gram baselines, the TinyGPT model (forward, backward, training on
 // your cross_entropy_backward) and generation (on your sample_next).
 #pragma once
 #include "rng.hpp"
@@ -43,8 +43,9 @@ struct SamplingOptions {
 //            u < p_0 + ... + p_v, or the last kept v if rounding leaves u above the total
 // Top-k keeps the LARGEST logits: a sign slip (sorting −z, or keeping the k smallest) samples from
 // the least likely tokens and writes gibberish — the test catches it.
-// Source: Holtzman et al. 2020 ("The Curious Case of Neural Text Degeneration") on temperature and
-// top-k; sampling by the inverse of the cumulative distribution.
+// Source: top-k sampling is Fan et al. 2018 ("Hierarchical Neural Story Generation"); Holtzman et al.
+// 2020 ("The Curious Case of Neural Text Degeneration") compare it with temperature and introduce
+// nucleus (top-p) sampling; sampling by the inverse of the cumulative distribution.
 // Throws std::invalid_argument when logits is empty, temperature <= 0 (or not finite) or top_k is 0.
 std::size_t sample_next(const Vector& logits, const SamplingOptions& options, Rng& rng);
 

@@ -47,9 +47,21 @@ std::string encode_utf8(const std::u32string& text);
 // ends the poem). The title and author are left out.
 std::u32string poem_text(const Poem& poem);
 
-// The split, by whole poems: poem i (0-based, file order) is held out when i % 10 == 9, so about one
-// poem in ten is never trained on; the training text and the held-out text are the poems' texts one
-// after the other.
+// The split of 唐诗三百首, by whole poems, in file order — chapter 16's, and chapter 18's after it:
+// poem i (0-based) is a test poem when i % 10 == 9, a validation poem when i % 10 == 4, and a training
+// poem otherwise. Every choice (learning rate, weight decay, steps, a baseline's smoothing) is made on
+// the validation poems; the test poems are scored once, at the end. The file is ordered by form (五言古诗,
+// 七言古诗, 五律, 七律, 五绝, 七绝, 乐府), so taking every tenth poem spreads both held-out parts over
+// every form. Each part's text is its poems' texts one after the other.
+enum class PoemPart { train, validation, test };
+PoemPart poem_part(std::size_t poem_index);
+struct PoemSplit {
+  std::u32string train, validation, test;
+  std::size_t train_poems = 0, validation_poems = 0, test_poems = 0;
+};
+PoemSplit split_tang300(const std::vector<Poem>& poems);
+
+// Chapter 17's two parts: the test poems held out (is_held_out), every other poem trained on.
 bool is_held_out(std::size_t poem_index);
 struct Corpus {
   std::u32string train, held_out;
@@ -70,25 +82,52 @@ struct Vocabulary {
 };
 Vocabulary make_vocabulary(const std::vector<Poem>& poems);
 
-// --- the bigram baseline ------------------------------------------------------------------------------
+// --- the n-gram baselines ------------------------------------------------------------------------------
 
-// A bigram model counted from the training ids: P(b | a) = (count(a, b) + α) / (count(a) + α V), add-α
-// smoothing, so a pair never seen in training still gets a probability. α = 1 is add-one (Laplace);
-// with 2,500 characters and 22,000 pairs of training text it gives unseen pairs much of the mass, and
-// a smaller α (0.01) is a stronger baseline on held-out text — the program shows both.
-struct Bigram {
+// Character counts of a training text (ids below vocab): count(b) for every id, count(a, b) for every
+// pair (b right after a), count_before(a) = Σ_b count(a, b). Throws std::invalid_argument when an id
+// is not below vocab.
+struct CharCounts {
   std::size_t vocab = 0;
-  double alpha = 1.0;
-  std::vector<double> pair_counts;  // (V, V) row-major: count(a, b), b right after a
-  std::vector<double> counts;       // (V): count(a) = Σ_b count(a, b)
-  double probability(std::size_t a, std::size_t b) const;
+  double total = 0;                  // N = the number of ids
+  std::vector<double> counts;        // (V): count(b)
+  std::vector<double> pair_counts;   // (V, V) row-major: count(a, b)
+  std::vector<double> count_before;  // (V): count(a) as the first of a pair
 };
-// Throws std::invalid_argument when an id is not below vocab or alpha is not above 0.
-Bigram count_bigrams(const std::vector<std::size_t>& ids, std::size_t vocab, double alpha = 1.0);
+CharCounts count_chars(const std::vector<std::size_t>& ids, std::size_t vocab);
 
-// Bits per character: the mean of −log₂ P(ids[i] | ids[i − 1]) over the positions i listed.
-double bigram_bits_per_char(const Bigram& bigram, const std::vector<std::size_t>& ids,
-                            const std::vector<std::size_t>& positions);
+// Three baselines, each a probability of the next id b after the id a (the unigram ignores a):
+//   unigram, add-α:        P₁(b) = (count(b) + α) / (N + α V)
+//   bigram, add-α:         P(b | a) = (count(a, b) + α) / (count(a) + α V)
+//   interpolated bigram:   P(b | a) = λ · count(a, b) / count(a) + (1 − λ) · P₁(b)
+//                          (Jelinek & Mercer 1980); P₁(b) alone when a was never seen
+// α > 0 keeps every character possible; λ in [0, 1) weighs the bigram against the unigram. The program
+// picks α and λ on the validation poems (Chen & Goodman 1999 compare these and other smoothings).
+enum class NgramKind { unigram, add_alpha_bigram, interpolated_bigram };
+struct NgramModel {
+  NgramKind kind = NgramKind::unigram;
+  double alpha = 1.0;   // the unigram's α (for add_alpha_bigram: the bigram's α)
+  double lambda = 0.0;  // interpolated_bigram only
+  double probability(const CharCounts& c, std::size_t a, std::size_t b) const;
+};
+
+// Bits for each listed position i of ids: −log₂ P(ids[i] | ids[i − 1]). Throws std::invalid_argument
+// when α is not above 0, λ is not in [0, 1), or a position is 0 or not below ids.size().
+std::vector<double> ngram_bits(const CharCounts& counts, const NgramModel& model,
+                               const std::vector<std::size_t>& ids,
+                               const std::vector<std::size_t>& positions);
+
+// The mean of a list of per-character losses (bits or nats); std::invalid_argument when it is empty.
+double mean_of(const std::vector<double>& losses);
+
+// The characters never seen in training: for each listed position i, whether count(ids[i]) is 0. No
+// model counted from (or trained on) the training text can know them, and every model pays for them.
+std::vector<bool> unseen_in_training(const CharCounts& counts, const std::vector<std::size_t>& ids,
+                                     const std::vector<std::size_t>& positions);
+
+// The part of a mean loss spent on the marked positions: Σ_{i marked} losses[i] / losses.size().
+// Throws std::invalid_argument when the two lists differ in length or are empty.
+double share_on(const std::vector<double>& losses, const std::vector<bool>& marked);
 
 // --- the model ----------------------------------------------------------------------------------------
 
@@ -176,6 +215,51 @@ TinyGptLossAndGradients tiny_gpt_loss_and_gradients(const TinyGpt& model, const 
 // optimizer.step. Returns the loss before the step.
 double train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::size_t seq_len);
 
+// --- the training choices -------------------------------------------------------------------------------
+
+// What the program's flags choose; each was compared on the validation poems (docs/16-tiny_gpt.md).
+//   lr_t = lr · warm-up · decay:  warm-up = (t + 1) / warmup for the first warmup steps (else 1);
+//   with cosine, after the warm-up, decay = 0.1 + 0.9 · (1 + cos(π p)) / 2, p = (t − warmup) / (steps −
+//   warmup) going from 0 to 1, so lr ends at lr / 10 (nanoGPT's schedule); AdamW's decoupled decay
+//   is lr_t · weight_decay · θ (PyTorch's AdamW with a scheduler).
+//   clip > 0: when the gradients' global norm ‖g‖ (all tensors as one vector) is above clip, each is
+//   multiplied by clip / (‖g‖ + 1e-6) (torch.nn.utils.clip_grad_norm_).
+//   decay_all = false: no weight decay on biases, norms' weights and the two embeddings (minGPT's
+//   configure_optimizers); the matrices of the blocks and the head still decay.
+//   tie: head.weight is tok.weight (Press & Wolf 2017): one (V, E) table read at the input and at the
+//   output; its gradient is the sum of the two uses. It is DESIGN's TinyGPT with head.weight = tok.weight.
+struct TrainingOptions {
+  double lr = 1e-3, weight_decay = 0.01;
+  std::size_t steps = 1, warmup = 0;
+  bool cosine = false;
+  double clip = 0.0;
+  bool decay_all = true;
+  bool tie = false;
+};
+
+// The learning rate of step t (0-based) under the options.
+double learning_rate(const TrainingOptions& options, std::size_t t);
+
+// tie_weights — the tied model's start: tok.weight and pos.weight scaled by 1/√E (entries N(0, 1/E), so
+// that the first logits, normed · tokᵀ, are of order 1 as with the untied head), head.weight = tok.weight.
+void tie_weights(TinyGpt& model);
+
+// The training loop's optimizer: AdamW (chapter 14's adamw_step on every tensor) under the options.
+//   Trainer trainer(options);  trainer.step(model, batch, seq_len);   // once per training step
+class Trainer {
+ public:
+  explicit Trainer(const TrainingOptions& options);
+  // One step: the loss and gradients of the batch (tiny_gpt_loss_and_gradients), the tied table's two
+  // gradients summed, clipping, then adamw_step on every parameter with lr_t and its weight decay.
+  // Returns the loss before the step.
+  double step(TinyGpt& model, const Batch& batch, std::size_t seq_len);
+
+ private:
+  TrainingOptions options_;
+  std::size_t t_ = 0;
+  std::vector<AdamWMoments> moments_;
+};
+
 // --- windows that start where a line starts ---------------------------------------------------------
 
 // The model reads windows of the text. Each starts at the first character of a line, so position t of
@@ -211,10 +295,11 @@ std::vector<Window> evaluation_windows(const std::vector<std::size_t>& text, std
 
 // mean_loss — the mean cross-entropy (nats per character) of the model on the windows of a text, each
 // window one sequence. predicted_positions lists the positions of text that were predicted, in order
-// (for the bigram's comparison on the same characters).
+// (the baselines are scored on exactly these), position_losses the loss at each (nats), in that order.
 struct TextLoss {
-  double loss = 0;  // nats per character
+  double loss = 0;  // nats per character: the mean of position_losses
   std::vector<std::size_t> predicted_positions;
+  std::vector<double> position_losses;
 };
 TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,
                    const std::vector<Window>& windows);

@@ -1,5 +1,5 @@
 // Chapter 16 — given code (declared in common/given/16_tiny_gpt.hpp): the poems of 唐诗三百首, their
-// characters, and the bigram baseline.
+// characters, the split, and the n-gram baselines.
 #include "cli.hpp"    // usage_error
 #include "files.hpp"  // read_text_file
 #include "given/16_tiny_gpt.hpp"
@@ -147,8 +147,36 @@ std::u32string poem_text(const Poem& poem) {
   return t + U"\n";
 }
 
+// i % 10: 9 test, 4 validation, else training
+PoemPart poem_part(std::size_t poem_index) {
+  if (poem_index % 10 == 9) return PoemPart::test;
+  if (poem_index % 10 == 4) return PoemPart::validation;
+  return PoemPart::train;
+}
+
+PoemSplit split_tang300(const std::vector<Poem>& poems) {
+  PoemSplit s;
+  for (std::size_t i = 0; i < poems.size(); ++i) {
+    switch (poem_part(i)) {
+      case PoemPart::train:
+        s.train += poem_text(poems[i]);
+        ++s.train_poems;
+        break;
+      case PoemPart::validation:
+        s.validation += poem_text(poems[i]);
+        ++s.validation_poems;
+        break;
+      case PoemPart::test:
+        s.test += poem_text(poems[i]);
+        ++s.test_poems;
+        break;
+    }
+  }
+  return s;
+}
+
 bool is_held_out(std::size_t poem_index) {
-  return poem_index % 10 == 9;
+  return poem_part(poem_index) == PoemPart::test;
 }
 
 Corpus split_poems(const std::vector<Poem>& poems) {
@@ -199,39 +227,80 @@ std::string Vocabulary::decode(const std::vector<std::size_t>& id_list) const {
   return encode_utf8(text);
 }
 
-// count(a, b) for every neighbouring pair of the text
-Bigram count_bigrams(const std::vector<std::size_t>& ids, std::size_t vocab, double alpha) {
-  if (!(alpha > 0.0) || !std::isfinite(alpha))
-    throw std::invalid_argument("count_bigrams: alpha must be above 0");
-  Bigram b;
-  b.vocab = vocab;
-  b.alpha = alpha;
-  b.pair_counts.assign(vocab * vocab, 0.0);
-  b.counts.assign(vocab, 0.0);
-  for (std::size_t i = 1; i < ids.size(); ++i) {
-    if (ids[i - 1] >= vocab || ids[i] >= vocab)
-      throw std::invalid_argument(fmt::format("count_bigrams: id at {} is not below {}", i, vocab));
-    b.pair_counts[ids[i - 1] * vocab + ids[i]] += 1.0;
-    b.counts[ids[i - 1]] += 1.0;
+// count(b) for every id, count(a, b) for every neighbouring pair
+CharCounts count_chars(const std::vector<std::size_t>& ids, std::size_t vocab) {
+  CharCounts c;
+  c.vocab = vocab;
+  c.total = static_cast<double>(ids.size());
+  c.counts.assign(vocab, 0.0);
+  c.pair_counts.assign(vocab * vocab, 0.0);
+  c.count_before.assign(vocab, 0.0);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] >= vocab)
+      throw std::invalid_argument(fmt::format("count_chars: id at {} is {}, not below {}", i, ids[i], vocab));
+    c.counts[ids[i]] += 1.0;
+    if (i == 0) continue;
+    c.pair_counts[ids[i - 1] * vocab + ids[i]] += 1.0;
+    c.count_before[ids[i - 1]] += 1.0;
   }
-  return b;
+  return c;
 }
 
-// (count(a, b) + α) / (count(a) + α V)
-double Bigram::probability(std::size_t a, std::size_t b) const {
-  return (pair_counts[a * vocab + b] + alpha) / (counts[a] + alpha * static_cast<double>(vocab));
+// P₁(b), add-α bigram, or λ · bigram + (1 − λ) · P₁(b) (P₁(b) alone after an a never seen)
+double NgramModel::probability(const CharCounts& c, std::size_t a, std::size_t b) const {
+  const double V = static_cast<double>(c.vocab);
+  if (kind == NgramKind::add_alpha_bigram)
+    return (c.pair_counts[a * c.vocab + b] + alpha) / (c.count_before[a] + alpha * V);
+  const double unigram = (c.counts[b] + alpha) / (c.total + alpha * V);
+  if (kind == NgramKind::unigram || c.count_before[a] == 0.0) return unigram;
+  return lambda * c.pair_counts[a * c.vocab + b] / c.count_before[a] + (1.0 - lambda) * unigram;
 }
 
-double bigram_bits_per_char(const Bigram& bigram, const std::vector<std::size_t>& ids,
-                            const std::vector<std::size_t>& positions) {
-  if (positions.empty()) throw std::invalid_argument("bigram_bits_per_char: no positions");
-  double bits = 0.0;
+std::vector<double> ngram_bits(const CharCounts& counts, const NgramModel& model,
+                               const std::vector<std::size_t>& ids,
+                               const std::vector<std::size_t>& positions) {
+  if (!(model.alpha > 0.0) || !std::isfinite(model.alpha))
+    throw std::invalid_argument("ngram_bits: alpha must be above 0");
+  if (!(model.lambda >= 0.0 && model.lambda < 1.0))
+    throw std::invalid_argument("ngram_bits: lambda must be in [0, 1)");
+  std::vector<double> bits;
   for (std::size_t i : positions) {
     if (i == 0 || i >= ids.size())
-      throw std::invalid_argument(fmt::format("bigram_bits_per_char: position {} has no predecessor", i));
-    bits -= std::log2(bigram.probability(ids[i - 1], ids[i]));
+      throw std::invalid_argument(fmt::format("ngram_bits: position {} has no predecessor", i));
+    if (ids[i - 1] >= counts.vocab || ids[i] >= counts.vocab)
+      throw std::invalid_argument(fmt::format("ngram_bits: an id at {} is not below {}", i, counts.vocab));
+    bits.push_back(-std::log2(model.probability(counts, ids[i - 1], ids[i])));
   }
-  return bits / static_cast<double>(positions.size());
+  return bits;
+}
+
+double mean_of(const std::vector<double>& losses) {
+  if (losses.empty()) throw std::invalid_argument("mean_of: no losses");
+  double sum = 0.0;
+  for (double l : losses) sum += l;
+  return sum / static_cast<double>(losses.size());
+}
+
+std::vector<bool> unseen_in_training(const CharCounts& counts, const std::vector<std::size_t>& ids,
+                                     const std::vector<std::size_t>& positions) {
+  std::vector<bool> unseen;
+  for (std::size_t i : positions) {
+    if (i >= ids.size() || ids[i] >= counts.vocab)
+      throw std::invalid_argument(fmt::format("unseen_in_training: position {} is not an id of the text", i));
+    unseen.push_back(counts.counts[ids[i]] == 0.0);
+  }
+  return unseen;
+}
+
+// Σ_marked loss / n
+double share_on(const std::vector<double>& losses, const std::vector<bool>& marked) {
+  if (losses.empty() || losses.size() != marked.size())
+    throw std::invalid_argument(
+        fmt::format("share_on: {} losses and {} marks", losses.size(), marked.size()));
+  double sum = 0.0;
+  for (std::size_t i = 0; i < losses.size(); ++i)
+    if (marked[i]) sum += losses[i];
+  return sum / static_cast<double>(losses.size());
 }
 
 }  // namespace course

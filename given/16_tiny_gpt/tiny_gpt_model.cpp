@@ -214,6 +214,69 @@ double train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::siz
   return r.loss;
 }
 
+// lr · warm-up · cosine decay
+double learning_rate(const TrainingOptions& o, std::size_t t) {
+  if (t < o.warmup) return o.lr * static_cast<double>(t + 1) / static_cast<double>(o.warmup);
+  if (!o.cosine || o.steps <= o.warmup) return o.lr;
+  const double pi = std::acos(-1.0);
+  const double p = static_cast<double>(t - o.warmup) / static_cast<double>(o.steps - o.warmup);
+  return o.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(pi * p)));
+}
+
+void tie_weights(TinyGpt& m) {
+  const double s = 1.0 / std::sqrt(static_cast<double>(m.config.d_model));
+  m.tok *= s;
+  m.pos *= s;
+  m.head_weight = m.tok;
+}
+
+Trainer::Trainer(const TrainingOptions& options) : options_(options) {}
+
+namespace {
+// minGPT's groups: biases, norms' weights and the embeddings are not decayed
+bool decayed(const std::string& name) {
+  const bool bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+  const bool norm = name.find("norm") != std::string::npos;
+  return !(bias || norm || name == "tok.weight" || name == "pos.weight");
+}
+}  // namespace
+
+// loss and gradients; tied: tok's gradient += head's; clip; AdamW with lr_t on each tensor
+double Trainer::step(TinyGpt& model, const Batch& batch, std::size_t T) {
+  TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(model, batch.inputs, batch.targets, T);
+  if (options_.tie) r.grads.tok += r.grads.head_weight;
+  std::vector<NamedTensor> params = named_tensors(model), grads = named_tensors(r.grads);
+  if (options_.tie) {  // head.weight is the last tensor: tok.weight stands for both
+    params.pop_back();
+    grads.pop_back();
+  }
+  // 1. clipping: the global norm of every gradient entry
+  if (options_.clip > 0.0) {
+    double squares = 0.0;
+    for (const NamedTensor& g : grads)
+      for (std::size_t i = 0; i < g.size; ++i) squares += g.data[i] * g.data[i];
+    const double norm = std::sqrt(squares);
+    if (norm > options_.clip) {
+      const double scale = options_.clip / (norm + 1e-6);
+      for (const NamedTensor& g : grads)
+        for (std::size_t i = 0; i < g.size; ++i) g.data[i] *= scale;
+    }
+  }
+  // 2. AdamW, tensor by tensor, at this step's learning rate
+  if (moments_.empty())
+    for (const NamedTensor& p : params)
+      moments_.push_back({std::vector<double>(p.size, 0.0), std::vector<double>(p.size, 0.0)});
+  AdamWOptions adamw{learning_rate(options_, t_), 0.9, 0.999, 1e-8, options_.weight_decay};
+  ++t_;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    AdamWOptions o = adamw;
+    if (!options_.decay_all && !decayed(params[i].name)) o.weight_decay = 0.0;
+    adamw_step(params[i].data, grads[i].data, params[i].size, moments_[i], t_, o);
+  }
+  if (options_.tie) model.head_weight = model.tok;
+  return r.loss;
+}
+
 // pieces of T + 1 ids: input the first T, targets the last T; the mean over every target
 std::vector<std::size_t> line_starts(const std::vector<std::size_t>& text, std::size_t newline) {
   std::vector<std::size_t> starts;
@@ -272,7 +335,6 @@ std::vector<Window> evaluation_windows(const std::vector<std::size_t>& text, std
 TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,
                    const std::vector<Window>& windows) {
   TextLoss r;
-  double total = 0.0;
   for (const Window& w : windows) {
     if (w.length < 2 || w.start + w.length > text.size() || w.length - 1 > model.config.n_ctx)
       throw std::invalid_argument(
@@ -284,10 +346,14 @@ TextLoss mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,
       r.predicted_positions.push_back(w.start + t + 1);
     }
     const TinyGptForward f = tiny_gpt_forward(model, inputs, inputs.size());
-    total += cross_entropy_loss(f.logits, targets) * static_cast<double>(targets.size());
+    // each row's loss on its own: chapter 14's cross_entropy_loss of one row
+    for (std::size_t t = 0; t < targets.size(); ++t) {
+      const Matrix row = xt::view(f.logits, xt::range(t, t + 1), xt::all());
+      r.position_losses.push_back(cross_entropy_loss(row, {targets[t]}));
+    }
   }
   if (r.predicted_positions.empty()) throw std::invalid_argument("mean_loss: no window");
-  r.loss = total / static_cast<double>(r.predicted_positions.size());
+  r.loss = mean_of(r.position_losses);
   return r;
 }
 
