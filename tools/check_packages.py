@@ -26,10 +26,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from packages import PACKAGE_LIST, ROOT, read_packages  # noqa: E402
-
-SETUP_GROUPS = ("build", "data", "site", "watch")  # as in ./course: what ./course setup installs
-GROUPS = ("bootstrap",) + SETUP_GROUPS + ("browser", "dev", "pytorch")
+from packages import PACKAGE_LIST, ROOT, read_groups, read_packages  # noqa: E402
 
 # What is scanned: text sources, scripts and docs; not fixtures, figures or the package list itself.
 SCANNED_SUFFIXES = (".cpp", ".hpp", ".py", ".sh", ".cmake", ".txt", ".md", ".json", ".yml", ".toml")
@@ -156,10 +153,12 @@ def check(packages, named, without=None):
         return next((pkg for use, pkg in uses.items() if thing == use or thing.startswith(use.rstrip("/") + "/")), None)
 
     # 1. the list itself
+    groups, setup_groups = read_groups(), read_groups(key="setup-groups:")
+    findings += [f"packages.txt: setup-groups: {g} is not one of the groups" for g in setup_groups if g not in groups]
     seen = set()
     for p in packages:
-        if p.group not in GROUPS:
-            findings.append(f"packages.txt:{p.line}: {p.name}: unknown group '{p.group}' (groups: {' '.join(GROUPS)})")
+        if p.group not in groups:
+            findings.append(f"packages.txt:{p.line}: {p.name}: unknown group '{p.group}' (groups: {' '.join(groups)})")
         if p.name in seen:
             findings.append(f"packages.txt:{p.line}: {p.name} is listed twice")
         seen.add(p.name)
@@ -177,7 +176,7 @@ def check(packages, named, without=None):
     # 2. each package installed (those ./course setup installs) and owning what its line says it uses
     for p in listed.values():
         if p.name not in present:
-            if p.group in SETUP_GROUPS:
+            if p.group in setup_groups:
                 findings.append(f"packages.txt:{p.line}: {p.name} ({p.group}) is not installed: run ./course setup")
             continue
         for use in p.uses:

@@ -18,13 +18,23 @@ class Package(NamedTuple):
     line: int  # in packages.txt, from 1
 
 
+def read_groups(path: str = PACKAGE_LIST, key: str = "groups:") -> List[str]:
+    """The list's `groups:` line (every group), or with key "setup-groups:" the groups setup installs."""
+    with open(path, encoding="utf-8") as f:
+        for text in f:
+            words = text.split()
+            if words and words[0] == key:
+                return words[1:]
+    raise ValueError(f"{path}: no '{key}' line")
+
+
 def read_packages(path: str = PACKAGE_LIST) -> List[Package]:
     """The packages of the list, in its order. Raises ValueError on a malformed line."""
     packages = []
     with open(path, encoding="utf-8") as f:
         for number, text in enumerate(f, 1):
             text = text.rstrip("\n")
-            if not text.strip() or text.lstrip().startswith("#"):
+            if not text.strip() or text.lstrip().startswith("#") or text.split()[0].endswith(":"):
                 continue
             fields, bar, why = text.partition("|")
             words = fields.split()
