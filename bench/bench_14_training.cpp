@@ -13,7 +13,7 @@
 // alone. Not a test: timings depend on the machine and its load. Compare the columns of one run.
 #include "bench_util.hpp"
 #include "cli.hpp"
-#include "given/14_training.hpp"
+#include "14_training/given.hpp"
 #include "rng.hpp"
 
 #include <fmt/format.h>
@@ -66,7 +66,7 @@ std::unique_ptr<bench::ChildProcess> start_pytorch(const Options& opt, const Tin
 }
 
 int run(const Options& opt) {
-  // as the chapter program does (common/given/14_training.hpp says why), unless --default-malloc
+  // as the chapter program does (chapters/14_training/given.hpp says why), unless --default-malloc
   if (!opt.default_malloc) keep_freed_memory();
   const TinyEncoderConfig c = config_of(opt);
   if (c.d_model % c.n_heads != 0)

@@ -14,7 +14,7 @@
 // rounds. Not a test: timings depend on the machine and its load. Compare the columns of one run.
 #include "bench_util.hpp"
 #include "cli.hpp"
-#include "given/16_tiny_gpt.hpp"
+#include "16_tiny_gpt/given.hpp"
 #include "linalg.hpp"
 #include "rng.hpp"
 

@@ -12,7 +12,7 @@
 // not counted; the time is the median over the rounds. Not a test: timings depend on the machine and
 // its load. Compare the columns of one run.
 #include "cli.hpp"
-#include "given/17_fast_generation.hpp"
+#include "17_fast_generation/given.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
 

@@ -1,34 +1,37 @@
 # course_chapter(NN slug DEPENDS <earlier chapter numbers> [LIBS <extra libraries for the program>])
 #
 # Registers one chapter:
-#   solution_NN   the reference functions (solutions/NN_slug/*.cpp)
+#   solution_NN   the reference functions (chapters/NN_slug/solution/*.cpp)
 #   exercise_NN   the student's functions (exercises/NN_slug/*.cpp); earlier chapters come from
 #                 the reference, so each exercise is graded on its own
 #   chNN_slug     the chapter program (chapters/NN_slug/main.cpp), built on the reference; with
 #                 COURSE_USE_EXERCISES ON, on the student's code for the exercises listed in
 #                 COURSE_EXERCISES_DONE and on the reference for the others (see below)
 #   test_NN_reference / test_NN_exercise
-#                 tests/test_NN_slug.cpp linked against each implementation
+#                 chapters/NN_slug/test*.cpp linked against each implementation
 # and the CTest tests of the chapter, all labelled chNN.
 #
-# Given code: given/NN_slug/*.cpp, declared in common/given/NN_slug.hpp, is code the course gives
+# Given code: chapters/NN_slug/given/*.cpp, declared in chapters/NN_slug/given.hpp, is code the course gives
 # (helpers built on the exercises' functions, e.g. linear() on chapter 01's matmul). It is compiled
 # once (the object library given_NN) into both solution_NN and exercise_NN, so it calls whichever
 # implementation it is linked with.
 #
-# A chapter still being written is registered with DRAFT: only its reference library is built (later
-# chapters may depend on it), and it has no program, no tests and no place in the course runner.
-#
-# DEPENDS lists the chapters whose functions this one calls directly (whose contract or given header
-# it includes); the chapters they call in turn are found here (COURSE_CHAIN_NN), so the program's
-# choice of code covers every chapter it links, and the libraries bring their own dependencies.
+# The calls come from chapters.toml, through tools/chapters.py (CMakeLists.txt). DEPENDS lists the
+# chapters whose functions this one calls directly (whose contract or given header it includes); the
+# chapters they call in turn are found here (COURSE_CHAIN_NN), so the program's choice of code covers
+# every chapter it links, and the libraries bring their own dependencies. Code under chapters/NN_slug/
+# includes another chapter's header as "MM_slug/contract.hpp"; only chapter targets see chapters/
+# (course_chapter_headers), so common/ cannot include a chapter. LONG_RUN: the page has a --full block
+# (course_full_docs_test).
 
 set(COURSE_EXERCISES_DONE "" CACHE STRING
     "With COURSE_USE_EXERCISES: the exercises whose tests pass (./course passes them), e.g. 01;02")
 
 function(course_chapter nn slug)
-  cmake_parse_arguments(ARG "DRAFT" "" "DEPENDS;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "LONG_RUN" "" "DEPENDS;LIBS" ${ARGN})
   set(name ${nn}_${slug})
+  set(dir ${PROJECT_SOURCE_DIR}/chapters/${name})
+  set_property(GLOBAL PROPERTY COURSE_LONG_RUN_${nn} ${ARG_LONG_RUN})
   # Every chapter this one needs, directly or through another: its chain.
   set(chain "")
   foreach(dep IN LISTS ARG_DEPENDS)
@@ -43,30 +46,20 @@ function(course_chapter nn slug)
     list(APPEND solution_deps solution_${dep})
   endforeach()
   # 0. the chapter's given code, if it has any
-  file(GLOB given_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/given/${name}/*.cpp)
+  file(GLOB given_sources CONFIGURE_DEPENDS ${dir}/given/*.cpp)
   if(given_sources)
     add_library(given_${nn} OBJECT ${given_sources})
-    target_link_libraries(given_${nn} PUBLIC course_common ${solution_deps})
+    target_link_libraries(given_${nn} PUBLIC course_common course_chapter_headers ${solution_deps})
     course_use_pch(given_${nn})
   endif()
-  if(ARG_DRAFT)
-    file(GLOB solution_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/solutions/${name}/*.cpp)
-    add_library(solution_${nn} STATIC ${solution_sources})
-    target_link_libraries(solution_${nn} PUBLIC course_common ${solution_deps})
-    course_use_pch(solution_${nn})
-    if(given_sources)
-      target_sources(solution_${nn} PRIVATE $<TARGET_OBJECTS:given_${nn}>)
-    endif()
-    return()
-  endif()
 
-  # 1. the two implementations of the chapter's contract (common/contracts/NN_slug.hpp)
-  file(GLOB solution_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/solutions/${name}/*.cpp)
+  # 1. the two implementations of the chapter's contract (chapters/NN_slug/contract.hpp)
+  file(GLOB solution_sources CONFIGURE_DEPENDS ${dir}/solution/*.cpp)
   file(GLOB exercise_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/exercises/${name}/*.cpp)
   add_library(solution_${nn} STATIC ${solution_sources})
   add_library(exercise_${nn} STATIC ${exercise_sources})
   foreach(impl solution_${nn} exercise_${nn})
-    target_link_libraries(${impl} PUBLIC course_common ${solution_deps})
+    target_link_libraries(${impl} PUBLIC course_common course_chapter_headers ${solution_deps})
     course_use_pch(${impl})
     if(given_sources)
       target_sources(${impl} PRIVATE $<TARGET_OBJECTS:given_${nn}>)
@@ -77,7 +70,7 @@ function(course_chapter nn slug)
   target_compile_options(exercise_${nn} PRIVATE -Wno-unused-parameter)
 
   # 2. the chapter program
-  add_executable(ch${name} ${PROJECT_SOURCE_DIR}/chapters/${name}/main.cpp)
+  add_executable(ch${name} ${dir}/main.cpp)
   course_use_pch(ch${name})
   if(COURSE_USE_EXERCISES)
     set(linked ${chain} ${nn})
@@ -85,13 +78,13 @@ function(course_chapter nn slug)
   else()
     target_link_libraries(ch${name} PRIVATE solution_${nn} course_common)
   endif()
-  target_link_libraries(ch${name} PRIVATE ${ARG_LIBS})
+  target_link_libraries(ch${name} PRIVATE course_chapter_headers ${ARG_LIBS})
 
   # 3. the tests: one object file, linked twice
-  add_library(test_${nn}_objects OBJECT ${PROJECT_SOURCE_DIR}/tests/test_${name}.cpp)
-  target_link_libraries(test_${nn}_objects PUBLIC course_common doctest::doctest)
-  target_compile_definitions(test_${nn}_objects PRIVATE
-    COURSE_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
+  add_library(test_${nn}_objects OBJECT ${dir}/test.cpp)
+  target_link_libraries(test_${nn}_objects PUBLIC course_common course_chapter_headers doctest::doctest)
+  target_include_directories(test_${nn}_objects PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  target_compile_definitions(test_${nn}_objects PRIVATE COURSE_CHAPTERS_DIR="${PROJECT_SOURCE_DIR}/chapters")
   course_use_pch(test_${nn}_objects)
   foreach(kind reference exercise)
     if(kind STREQUAL "reference")
@@ -132,19 +125,19 @@ function(course_chapter nn slug)
   endif()
 
   set_property(GLOBAL APPEND PROPERTY COURSE_CHAPTERS ${name})
+  if(ARG_LONG_RUN)
+    course_full_docs_test(${nn} ${slug})
+  endif()
 endfunction()
 
-# course_full_docs_test(NN): the docs page's `<!-- full output: ... -->` block (the chapter's --full
+# course_full_docs_test(NN slug), for a chapter with LONG_RUN: the docs page's `<!-- full output: ... -->` block (the chapter's --full
 # run, minutes long) and its figures in docs/figures/NN-full/ are what the program prints and draws
 # now (tools/docs_full_output.sh). Minutes per chapter, so the test ch<NN>.docs_full (labels chNN, docs,
 # full) runs only when configured with -DCOURSE_FULL_DOCS_TESTS=ON, as .ci/run does after
 # ./course test; the sanitizer build leaves it out.
 option(COURSE_FULL_DOCS_TESTS "Also check the docs' --full outputs (minutes)" OFF)
-function(course_full_docs_test nn)
-  get_property(chapters GLOBAL PROPERTY COURSE_CHAPTERS)
-  list(FILTER chapters INCLUDE REGEX "^${nn}_")
-  list(GET chapters 0 name)  # e.g. 16_tiny_gpt
-  string(REGEX REPLACE "^${nn}_" "" slug ${name})
+function(course_full_docs_test nn slug)
+  set(name ${nn}_${slug})
   add_test(NAME ch${nn}.docs_full
            COMMAND bash ${PROJECT_SOURCE_DIR}/tools/docs_full_output.sh check
                    ${PROJECT_SOURCE_DIR}/docs/${nn}-${slug}.md $<TARGET_FILE_DIR:ch${name}>

@@ -18,7 +18,7 @@ from bench_protocol import serve_rounds
 
 
 class TinyEncoder(torch.nn.Module):
-    """logits = head(layers(tok[ids] + pos)): tools/make_fixtures_14.py's model."""
+    """logits = head(layers(tok[ids] + pos)): chapters/14_training/make_fixtures.py's model."""
 
     def __init__(self, V, L, E, H, Fd, n_layers):
         super().__init__()

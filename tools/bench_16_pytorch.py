@@ -5,7 +5,7 @@ the CPU (Debian's python3-torch), float64, one thread, trained with torch.optim.
 
     /usr/bin/python3 tools/bench_16_pytorch.py V N_CTX E H F LAYERS B
 
-The model is tools/make_fixtures_16.py's TinyGPT on a batch (batch_first=True: the same layers, the
+The model is chapters/16_tiny_gpt/make_fixtures.py's TinyGPT on a batch (batch_first=True: the same layers, the
 same causal mask for every window). It builds the model, runs 2 warm-up steps, prints "ready bench_16", then
 answers each line "round K" from stdin with the seconds K training steps took (time.perf_counter),
 until "quit". The C++ bench starts it and alternates rounds with its own.

@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 found=$(grep -rnE 'std::(i|o)?fstream[[:space:]]+[A-Za-z_]+[[:space:]]*[({]|std::(i|o)?fstream[[:space:]]*\(|\.open\(|\bfopen\(' \
-          chapters given common bench solutions exercises --include='*.cpp' --include='*.hpp' |
+          chapters common bench exercises --include='*.cpp' --include='*.hpp' |
         grep -v '^common/files\.[ch]pp:')
 if [ -n "$found" ]; then
   echo "$found"

@@ -59,7 +59,7 @@ def tracked_files():
         names = [os.path.relpath(os.path.join(d, f), ROOT) for d, _, fs in os.walk(ROOT) for f in fs]
     for name in sorted(names):
         base = os.path.basename(name)
-        if name.startswith(SKIPPED_PREFIXES) or name in ("packages.txt", "tools/check_packages.py"):
+        if name.startswith(SKIPPED_PREFIXES) or "/fixtures/" in name or name in ("packages.txt", "tools/check_packages.py"):
             continue
         if base.endswith(SCANNED_SUFFIXES) or base in SCANNED_NAMES:
             path = os.path.join(ROOT, name)

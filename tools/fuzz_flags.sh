@@ -10,7 +10,7 @@
 #   in pairs at low, low + 1, 3, the default, high / 2 and high;
 #   all at low together and all at high together;
 # and the small values again with seeds 0 .. N-1 (default 5). Flags that need --load are tried on the
-# PyTorch fixtures in tests/fixtures (the hand-written list in load_cases below).
+# PyTorch fixtures in chapters/NN_slug/fixtures (the hand-written list in load_cases below).
 #
 # Every run must either
 #   exit 0, print no FAILED self-check, no more nan/inf than the default run, nothing on stderr,
@@ -37,12 +37,12 @@ while [ $# -gt 0 ]; do
     --bench) bench=1 ;;
     --seeds) seeds=$2; shift ;;
     --only) only=$2; shift ;;
-    *) bin=$(cd "$1" && pwd) ;;  # absolute: the runs start in tests/fixtures
+    *) bin=$(cd "$1" && pwd) ;;  # absolute: the runs start in chapters/
   esac
   shift
 done
 slow=${SLOW:-10}
-fixtures=$root/tests/fixtures
+fixtures=$root/chapters
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 runs=0
@@ -118,36 +118,36 @@ load_cases() {
   local exe=$1 name
   name=$(basename "$exe")
   case $name in
-    ch02_*) for d in 02_dot_product_attention/*/; do run "$exe" --load "$d"; done ;;
-    ch04_*) for d in 04_masking/*/; do run "$exe" --load "$d"; run "$exe" --load "$d" --heads 1; done ;;
-    ch05_*) for d in 05_multi_head_attention/*/; do
+    ch02_*) for d in 02_dot_product_attention/fixtures/*/; do run "$exe" --load "$d"; done ;;
+    ch04_*) for d in 04_masking/fixtures/*/; do run "$exe" --load "$d"; run "$exe" --load "$d" --heads 1; done ;;
+    ch05_*) for d in 05_multi_head_attention/fixtures/*/; do
         for h in 1 2 3 4 8 16; do run "$exe" --load "$d" --heads $h; done
       done ;;
-    ch09_*) for d in 09_attention_vs_cnn/*/; do
+    ch09_*) for d in 09_attention_vs_cnn/fixtures/*/; do
         for s in 1 2 3 100000; do for p in 0 1 5 1000 100000; do for l in 1 2 3 10 100000; do
           run "$exe" --load "$d" --stride $s --padding $p --dilation $l
         done; done; done
       done ;;
-    ch10_*) for d in 10_attention_vs_rnn/*/; do run "$exe" --load "$d"; done ;;
-    ch11_*) for d in 11_transformer_block/*/; do
+    ch10_*) for d in 10_attention_vs_rnn/fixtures/*/; do run "$exe" --load "$d"; done ;;
+    ch11_*) for d in 11_transformer_block/fixtures/*/; do
         for h in 1 2 3 4 8; do run "$exe" --load "$d" --heads $h; run "$exe" --load "$d" --heads $h --norm-first; done
       done ;;
-    ch12_*) for d in 02_dot_product_attention/*/; do
+    ch12_*) for d in 02_dot_product_attention/fixtures/*/; do
         for b in 1 2 3 64 100000; do run "$exe" --load "$d" --block-size $b; run "$exe" --load "$d" --block-size $b --causal; done
       done ;;
-    ch13_*) for d in 13_backpropagation/*/; do
+    ch13_*) for d in 13_backpropagation/fixtures/*/; do
         for h in 1 2 3 4; do run "$exe" --load "$d" --heads $h; done
         run "$exe" --load "$d" --causal
       done ;;
-    ch14_*) for d in 14_training/*/; do
+    ch14_*) for d in 14_training/fixtures/*/; do
         for h in 1 2 3 4; do run "$exe" --load "$d" --heads $h; run "$exe" --load "$d" --heads $h --norm-first; done
         for n in 1 2 100000; do run "$exe" --load "$d" --train-steps $n; done
       done ;;
-    ch15_*) for d in 15_rnn_to_attention/*/ 10_attention_vs_rnn/*/; do run "$exe" --load "$d"; done ;;
-    ch16_*) for d in 16_tiny_gpt/*/ bad_16/*/; do
+    ch15_*) for d in 15_rnn_to_attention/fixtures/*/ 10_attention_vs_rnn/fixtures/*/; do run "$exe" --load "$d"; done ;;
+    ch16_*) for d in 16_tiny_gpt/fixtures/*/ 16_tiny_gpt/fixtures/bad/*/; do
         for h in 1 2 3 4 8; do run "$exe" --load "$d" --heads $h; done
       done ;;
-    ch17_*) for d in 17_fast_generation/*/ bad_16/*/; do
+    ch17_*) for d in 17_fast_generation/fixtures/*/ 16_tiny_gpt/fixtures/bad/*/; do
         for h in 1 2 3 4 8; do
           run "$exe" --load "$d" --heads $h
           for p in 0 1 5 6 7 100; do run "$exe" --load "$d" --heads $h --prefill $p; done

@@ -50,11 +50,11 @@ done
 # 2. a crash: the reference for 01 with a write through a null pointer in softmax_rows
 crashing=$(mktemp --suffix=.cpp)
 sed 's|p(i, j) /= sum;|p(i, j) /= sum; *static_cast<volatile double*>(nullptr) = sum;|' \
-  solutions/01_tensors/tensors.cpp >"$crashing"
+  chapters/01_tensors/solution/tensors.cpp >"$crashing"
 if grep -q nullptr "$crashing"; then
   echo "course check 01 showing a crash's line: $(time_edits 01 "$crashing")"
 else
-  echo "(crash timing skipped: solutions/01_tensors/tensors.cpp has changed; update the sed above)"
+  echo "(crash timing skipped: chapters/01_tensors/solution/tensors.cpp has changed; update the sed above)"
 fi
 rm -f "$crashing"
 

@@ -178,11 +178,11 @@ cat >build-check/bin/test_01_exercise <<EOF
 #!/usr/bin/env bash
 cat <<'REPORT'
 ===============================================================================
-$course/tests/test_01_tensors.cpp:40:
+$course/chapters/01_tensors/test.cpp:40:
 TEST SUITE: 01 tensors
 TEST CASE:  matmul worked by hand
 
-$course/tests/test_01_tensors.cpp:40: ERROR: test case CRASHED: SIGSEGV - Segmentation violation signal
+$course/chapters/01_tensors/test.cpp:40: ERROR: test case CRASHED: SIGSEGV - Segmentation violation signal
 
 ===============================================================================
 [doctest] test cases: 1 | 0 passed | 1 failed | 3 skipped
@@ -200,7 +200,7 @@ cat <<'REPORT'
 WRITE of size 8 at 0x606000000058 thread T0
     #0 0x55d0a1 in course::matmul(xt::xtensor_container<xt::uvector<double, std::allocator<double> >, 2ul, (xt::layout_type)1, xt::xtensor_expression_tag> const&) $course/$tensors:$crash_line:18
     #1 0x55d0a2 in void xt::detail::run(int) /usr/include/xtensor/xassign.hpp:120:5
-    #2 0x55d0a3 in _DOCTEST_ANON_FUNC_2 $course/tests/test_01_tensors.cpp:44:22
+    #2 0x55d0a3 in _DOCTEST_ANON_FUNC_2 $course/chapters/01_tensors/test.cpp:44:22
     #3 0x55d0a4 in doctest::Context::run() /usr/include/doctest/doctest.h:6923:21
     #4 0x55d0a5 in main $course/common/test_main.cpp:3:1
 
@@ -220,7 +220,7 @@ expect "$out" '^AddressSanitizer: heap-buffer-overflow — a write of 8 bytes ou
 expect "$out" "^  at exercises/01_tensors/tensors.cpp:$crash_line \(your code, in course::matmul\)" \
   "check: the crash is traced to the student's file and line"
 expect "$out" "^ +$crash_line \| .*not_implemented" "check: the line itself is shown"
-expect "$out" '^  called from tests/test_01_tensors.cpp:44 \(the test "matmul worked by hand"\)' "check: then the test that called it"
+expect "$out" '^  called from chapters/01_tensors/test.cpp:44 \(the test "matmul worked by hand"\)' "check: then the test that called it"
 refuse "$out" 'xassign.hpp|doctest.h|test_main.cpp|allocated by' "check: library frames stay out"
 
 # an index out of range, caught by xtensor's bounds check in build-check/
@@ -228,11 +228,11 @@ cat >build-check/bin/test_01_exercise <<EOF
 #!/usr/bin/env bash
 cat <<'REPORT'
 ===============================================================================
-$course/tests/test_01_tensors.cpp:50:
+$course/chapters/01_tensors/test.cpp:50:
 TEST SUITE: 01 tensors
 TEST CASE:  softmax_rows, each row is its own softmax
 
-$course/tests/test_01_tensors.cpp:50: ERROR: test case THREW exception: /usr/include/xtensor/xcontainer.hpp:438: check failed
+$course/chapters/01_tensors/test.cpp:50: ERROR: test case THREW exception: /usr/include/xtensor/xcontainer.hpp:438: check failed
 	index 3 is out of bounds for axis 1 with size 3
 
 ===============================================================================
@@ -251,7 +251,7 @@ course: index out of bounds: index 3 is out of bounds for axis 1 with size 3
     #1 0x55e1 in __cxa_throw $course/common/test_main.cpp:30:5
     #2 0x55e2 in void xt::detail::check_index_impl<std::array<unsigned long, 2ul>, 1ul, int>(std::array<unsigned long, 2ul> const&, int) /usr/include/xtensor/xexception.hpp:191:17
     #3 0x55e3 in course::softmax_rows(xt::xtensor_container<xt::uvector<double, std::allocator<double> >, 2ul, (xt::layout_type)1, xt::xtensor_expression_tag> const&) $course/$tensors:$crash_line:9
-    #4 0x55e4 in _DOCTEST_ANON_FUNC_8 $course/tests/test_01_tensors.cpp:55:3
+    #4 0x55e4 in _DOCTEST_ANON_FUNC_8 $course/chapters/01_tensors/test.cpp:55:3
 REPORT
 exit 1
 EOF
@@ -284,32 +284,32 @@ cat >build-check/bin/test_17_exercise <<EOF
 #!/usr/bin/env bash
 cat <<'REPORT'
 ===============================================================================
-$course/tests/test_17_fast_generation.cpp:86:
+$course/chapters/17_fast_generation/test.cpp:86:
 TEST SUITE: 17 fast generation
 TEST CASE:  grouped_query_attention worked by hand: six query heads share two K/V heads
 
-$course/tests/test_17_fast_generation.cpp:97: ERROR: grouped_query_attention(q, k, v, 6, 2, query_at_1) differs from Matrix({{5.0, 4.0, 5.0, 20.0, 25.0, 20.0}}) (tolerance 1e-14): 2 of 6 values differ
+$course/chapters/17_fast_generation/test.cpp:97: ERROR: grouped_query_attention(q, k, v, 6, 2, query_at_1) differs from Matrix({{5.0, 4.0, 5.0, 20.0, 25.0, 20.0}}) (tolerance 1e-14): 2 of 6 values differ
 
 ===============================================================================
-$course/tests/test_17_fast_generation.cpp:170:
+$course/chapters/17_fast_generation/test.cpp:170:
 TEST SUITE: 17 fast generation
 TEST CASE:  decode_step: position counts up; exactly n_ctx tokens fit, the next one throws
 
-$course/tests/test_17_fast_generation.cpp:170: ERROR: test case THREW exception: not implemented yet: exercise 17: decode_step
+$course/chapters/17_fast_generation/test.cpp:170: ERROR: test case THREW exception: not implemented yet: exercise 17: decode_step
 
 ===============================================================================
-$course/tests/test_17_fast_generation.cpp:190:
+$course/chapters/17_fast_generation/test.cpp:190:
 TEST SUITE: 17 fast generation
 TEST CASE:  KV cache: prefill P, then decode_step, gives chapter 16's logits for every P from 0 to T
 
-$course/tests/test_17_fast_generation.cpp:190: ERROR: test case THREW exception: not implemented yet: exercise 17: decode_step
+$course/chapters/17_fast_generation/test.cpp:190: ERROR: test case THREW exception: not implemented yet: exercise 17: decode_step
 
 ===============================================================================
-$course/tests/test_17_fast_generation.cpp:300:
+$course/chapters/17_fast_generation/test.cpp:300:
 TEST SUITE: given: 17 fast generation
 TEST CASE:  grouped K/V heads: the cached decoder equals the full forward for G = 1, 2, 3
 
-$course/tests/test_17_fast_generation.cpp:305: ERROR: cached_logits(m, ids, 2, 0) differs from recompute_logits(m, ids) (tolerance 1e-12): 9 of 9 values differ
+$course/chapters/17_fast_generation/test.cpp:305: ERROR: cached_logits(m, ids, 2, 0) differs from recompute_logits(m, ids) (tolerance 1e-12): 9 of 9 values differ
 
 ===============================================================================
 [doctest] test cases: 12 | 8 passed | 4 failed | 0 skipped
@@ -339,11 +339,11 @@ cat >build-check/bin/test_13_exercise <<EOF
 #!/usr/bin/env bash
 cat <<'REPORT'
 ===============================================================================
-$course/tests/test_13_backpropagation.cpp:150:
+$course/chapters/13_backpropagation/test.cpp:150:
 TEST SUITE: 13 backpropagation
 TEST CASE:  attention_backward worked by hand: one query, two keys, d_k = 4
 
-$course/tests/test_13_backpropagation.cpp:150: ERROR: test case THREW exception: matmul: a is (1, 2) and b is (1, 4); a's columns must equal b's rows
+$course/chapters/13_backpropagation/test.cpp:150: ERROR: test case THREW exception: matmul: a is (1, 2) and b is (1, 4); a's columns must equal b's rows
 
 ===============================================================================
 [doctest] test cases: 10 | 9 passed | 1 failed | 0 skipped
@@ -360,20 +360,20 @@ course: exception thrown: softmax_backward: p is (2, 2) and grad_p is (2, 3)
     #0 0x7f01 in __sanitizer_print_stack_trace ../../../../src/libsanitizer/asan/asan_stack.cpp:87
     #1 0x55e1 in __cxa_throw $course/common/test_main.cpp:60:5
     #2 0x55e2 in course::softmax_backward(int) $course/$backprop:3:5
-    #3 0x55e4 in _DOCTEST_ANON_FUNC_8 $course/tests/test_13_backpropagation.cpp:140:3
+    #3 0x55e4 in _DOCTEST_ANON_FUNC_8 $course/chapters/13_backpropagation/test.cpp:140:3
 course: exception thrown: matmul: a is (1, 2) and b is (1, 4); a's columns must equal b's rows
     #0 0x7f01 in __sanitizer_print_stack_trace ../../../../src/libsanitizer/asan/asan_stack.cpp:87
     #1 0x55e1 in __cxa_throw $course/common/test_main.cpp:60:5
-    #2 0x55e2 in course::matmul(xt::xtensor_container<double> const&, xt::xtensor_container<double> const&) $course/solutions/01_tensors/tensors.cpp:13:5
+    #2 0x55e2 in course::matmul(xt::xtensor_container<double> const&, xt::xtensor_container<double> const&) $course/chapters/01_tensors/solution/tensors.cpp:13:5
     #3 0x55e3 in course::attention_backward(int) $course/$backprop:$call_line:20
-    #4 0x55e4 in _DOCTEST_ANON_FUNC_9 $course/tests/test_13_backpropagation.cpp:155:3
+    #4 0x55e4 in _DOCTEST_ANON_FUNC_9 $course/chapters/13_backpropagation/test.cpp:155:3
 REPORT
 exit 1
 EOF
 chmod +x build-check/bin/test_13_exercise build-check-asan/bin/test_13_exercise
 run_check 13
 expect "$out" '^thrown: matmul: a is \(1, 2\) and b is \(1, 4\)' "check: an exception is traced (the one that ended the test case)"
-expect "$out" '^  at solutions/01_tensors/tensors.cpp:13 \(the reference, in course::matmul\)' "check: ... to the helper that threw it"
+expect "$out" '^  at chapters/01_tensors/solution/tensors.cpp:13 \(the reference, in course::matmul\)' "check: ... to the helper that threw it"
 expect "$out" "^  called from $backprop:$call_line \\(your code, in course::attention_backward\\)" \
   "check: ... and to the student's line that called the helper"
 refuse "$out" 'softmax_backward: p is' "check: an exception caught earlier in the test is not the one shown"

@@ -6,7 +6,7 @@
 // Each section computes into a named result (compute_*), then prints and draws it (show_*); the
 // closing self_checks() read those results and nothing else.
 #include "cli.hpp"
-#include "contracts/01_tensors.hpp"
+#include "01_tensors/contract.hpp"
 #include "figures.hpp"
 #include "linalg.hpp"  // product: the course's own product, OpenBLAS's dgemm
 #include "print.hpp"

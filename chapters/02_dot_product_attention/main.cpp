@@ -9,7 +9,7 @@
 // closing self_checks() read those results and nothing else. With --load DIR, run_loaded() does the
 // same for the files: compute_loaded, show_loaded, save_loaded, loaded_self_checks.
 #include "cli.hpp"
-#include "contracts/02_dot_product_attention.hpp"
+#include "02_dot_product_attention/contract.hpp"
 #include "figures.hpp"
 #include "npy.hpp"
 #include "print.hpp"

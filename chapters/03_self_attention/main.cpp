@@ -7,7 +7,7 @@
 // Each section computes into a named result (compute_*), then prints and draws it (show_*); the
 // closing self_checks() read those results and nothing else.
 #include "cli.hpp"
-#include "contracts/03_self_attention.hpp"
+#include "03_self_attention/contract.hpp"
 #include "figures.hpp"
 #include "print.hpp"
 #include "rng.hpp"

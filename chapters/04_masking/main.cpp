@@ -9,7 +9,7 @@
 // same for the files: compute_loaded, show_loaded, save_loaded, loaded_self_checks.
 #include "cli.hpp"
 #include "figures.hpp"
-#include "given/04_masking.hpp"
+#include "04_masking/given.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"
 #include "rng.hpp"
@@ -298,7 +298,7 @@ int self_checks(const CausalResult& causal, const FutureResult& future, const Pa
 }
 
 // --load DIR: torch.nn.MultiheadAttention with one head: project the inputs, masked attention,
-// project again (one_head_layer in common/given/04_masking.hpp).
+// project again (one_head_layer in chapters/04_masking/given.hpp).
 struct LoadedResult {
   AttentionLayerFiles files;            // query (L, E), key and value (S, E), the weights, mask (L, S)
   AttentionResult attention;            // output = attn_output (L, E), weights = attn_output_weights (L, S)

@@ -11,7 +11,7 @@
 // checks the claims from those structs; run() calls them in order.
 #include "cli.hpp"
 #include "figures.hpp"
-#include "given/05_multi_head_attention.hpp"
+#include "05_multi_head_attention/given.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"
 #include "rng.hpp"

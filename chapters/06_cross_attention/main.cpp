@@ -9,10 +9,10 @@
 // (compute_*), then prints and draws from it (show_*); self_checks() checks the claims from those
 // structs; run() calls them in order.
 #include "cli.hpp"
-#include "contracts/03_self_attention.hpp"
-#include "contracts/06_cross_attention.hpp"
+#include "03_self_attention/contract.hpp"
+#include "06_cross_attention/contract.hpp"
 #include "figures.hpp"
-#include "given/05_multi_head_attention.hpp"
+#include "05_multi_head_attention/given.hpp"
 #include "print.hpp"
 #include "rng.hpp"
 

@@ -10,9 +10,9 @@
 // all, saves pe.npy, then prints and draws from them (show_*); self_checks() checks the claims from
 // those structs.
 #include "cli.hpp"
-#include "contracts/03_self_attention.hpp"
+#include "03_self_attention/contract.hpp"
 #include "figures.hpp"
-#include "given/07_positional_encoding.hpp"
+#include "07_positional_encoding/given.hpp"
 #include "npy.hpp"
 #include "print.hpp"
 #include "rng.hpp"

@@ -9,10 +9,10 @@
 // (compute_*), then prints and draws from it (show_*); self_checks() checks the claims from those
 // structs; run() calls them in order.
 #include "cli.hpp"
-#include "contracts/03_self_attention.hpp"
-#include "contracts/07_positional_encoding.hpp"
+#include "03_self_attention/contract.hpp"
+#include "07_positional_encoding/contract.hpp"
 #include "figures.hpp"
-#include "given/08_attention_for_images.hpp"
+#include "08_attention_for_images/given.hpp"
 #include "print.hpp"
 #include "rng.hpp"
 

@@ -9,8 +9,8 @@
 // Each section computes into a named result (compute_...), then prints and draws from it (show_...);
 // self_checks() checks the results; run() calls them in order.
 #include "cli.hpp"
-#include "contracts/04_masking.hpp"
-#include "contracts/09_attention_vs_cnn.hpp"
+#include "04_masking/contract.hpp"
+#include "09_attention_vs_cnn/contract.hpp"
 #include "figures.hpp"
 #include "npy.hpp"
 #include "print.hpp"

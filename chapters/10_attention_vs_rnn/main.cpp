@@ -9,8 +9,8 @@
 // Each section computes into a named result (compute_...), then prints and draws from it (show_...);
 // self_checks() checks the results; run() calls them in order.
 #include "cli.hpp"
-#include "contracts/03_self_attention.hpp"
-#include "contracts/10_attention_vs_rnn.hpp"
+#include "03_self_attention/contract.hpp"
+#include "10_attention_vs_rnn/given.hpp"  // load_rnn
 #include "figures.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"

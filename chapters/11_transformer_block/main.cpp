@@ -8,9 +8,9 @@
 // Each section computes into a named result (compute_...), then prints and draws from it (show_...);
 // self_checks() checks the results; run() calls them in order.
 #include "cli.hpp"
-#include "contracts/07_positional_encoding.hpp"
+#include "07_positional_encoding/contract.hpp"
 #include "figures.hpp"
-#include "given/11_transformer_block.hpp"
+#include "11_transformer_block/given.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"
 #include "rng.hpp"

@@ -9,8 +9,8 @@
 // Each section computes into a named result (compute_...), then prints and draws from it (show_...);
 // self_checks() checks the results; run() calls them in order.
 #include "cli.hpp"
-#include "contracts/04_masking.hpp"
-#include "contracts/12_efficient_attention.hpp"
+#include "04_masking/contract.hpp"
+#include "12_efficient_attention/contract.hpp"
 #include "figures.hpp"
 #include "memory_meter.hpp"
 #include "npy.hpp"

@@ -13,11 +13,12 @@
 // run() calls them in that order. run_loaded() does the same for --load.
 #include "cli.hpp"
 #include "figures.hpp"
-#include "given/13_backpropagation.hpp"
+#include "13_backpropagation/given.hpp"
 #include "linalg.hpp"  // product, product_nt: the products the course's layers use
 #include "npy.hpp"
 #include "print.hpp"
-#include "pytorch.hpp"  // load_attention_inputs, load_attention_layer
+#include "04_masking/given.hpp"  // load_attention_layer
+#include "pytorch.hpp"  // load_attention_inputs
 #include "rng.hpp"
 
 #include <algorithm>

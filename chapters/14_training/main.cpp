@@ -18,10 +18,10 @@
 #include "cli.hpp"
 #include "figures.hpp"
 #include "files.hpp"  // read_text_file
-#include "given/14_training.hpp"
+#include "14_training/given.hpp"
 #include "npy.hpp"
 #include "print.hpp"
-#include "pytorch.hpp"  // load_encoder_layer
+#include "11_transformer_block/given.hpp"  // load_encoder_layer
 #include "rng.hpp"
 
 #include <fmt/ranges.h>
@@ -417,7 +417,7 @@ std::string sci(double x) {
   return fmt::format("{:.1e}", x);
 }
 
-// The flags of PyTorch's run that a --load directory records in args.txt (tools/make_fixtures_14.py
+// The flags of PyTorch's run that a --load directory records in args.txt (chapters/14_training/make_fixtures.py
 // writes it; the interop tests pass it to this program), as "with --lr 0.003, without --norm-first"
 // for each flag whose value differs from this run's; "" if they agree or there is no args.txt. losses.npy is PyTorch's
 // losses for those flags only, so with other flags there is nothing to compare it with.

@@ -15,10 +15,10 @@
 // run() calls them in that order. run_loaded() does the same for --load.
 #include "cli.hpp"
 #include "figures.hpp"
-#include "given/15_rnn_to_attention.hpp"
+#include "15_rnn_to_attention/given.hpp"
 #include "npy.hpp"
 #include "print.hpp"
-#include "pytorch.hpp"  // load_rnn
+#include "10_attention_vs_rnn/given.hpp"  // load_rnn
 #include "rng.hpp"
 
 #include <algorithm>

@@ -19,7 +19,7 @@
 // that order. run_loaded() does the same for --load.
 #include "cli.hpp"
 #include "figures.hpp"
-#include "given/16_tiny_gpt.hpp"
+#include "16_tiny_gpt/given.hpp"
 #include "npy.hpp"
 #include "print.hpp"
 #include "rng.hpp"

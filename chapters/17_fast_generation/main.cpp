@@ -17,7 +17,7 @@
 // leaves them out (the docs' output block uses it; the docs show one timed run as plain text).
 #include "cli.hpp"
 #include "figures.hpp"
-#include "given/17_fast_generation.hpp"
+#include "17_fast_generation/given.hpp"
 #include "npy.hpp"
 #include "print.hpp"
 #include "rng.hpp"

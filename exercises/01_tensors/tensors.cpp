@@ -1,8 +1,8 @@
 // Exercise 01 — tensors.
 //
 // Fill in the two functions below, then run   ./course check 01
-// What each function takes and returns is in common/contracts/01_tensors.hpp; stuck? ./course hint 01
-#include "contracts/01_tensors.hpp"
+// What each function takes and returns is in chapters/01_tensors/contract.hpp; stuck? ./course hint 01
+#include "01_tensors/contract.hpp"
 
 #include <stdexcept>
 

@@ -1,9 +1,9 @@
 // Exercise 02 — scaled dot-product attention.
 //
 // Fill in the function below, then run   ./course check 02
-// The contract is in common/contracts/02_dot_product_attention.hpp; stuck? ./course hint 02
+// The contract is in chapters/02_dot_product_attention/contract.hpp; stuck? ./course hint 02
 // matmul and softmax_rows from chapter 01 are yours to use (here they come from the reference).
-#include "contracts/02_dot_product_attention.hpp"
+#include "02_dot_product_attention/contract.hpp"
 
 #include <stdexcept>
 

@@ -1,10 +1,10 @@
 // Exercise 03 — self-attention.
 //
 // Fill in the function below, then run   ./course check 03
-// The contract is in common/contracts/03_self_attention.hpp; stuck? ./course hint 03
+// The contract is in chapters/03_self_attention/contract.hpp; stuck? ./course hint 03
 // matmul (chapter 01) and scaled_dot_product_attention (chapter 02) are yours to use (here they
 // come from the reference).
-#include "contracts/03_self_attention.hpp"
+#include "03_self_attention/contract.hpp"
 
 #include <stdexcept>
 

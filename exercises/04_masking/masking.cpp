@@ -1,9 +1,9 @@
 // Exercise 04 — masking.
 //
 // Fill in the two functions below, then run   ./course check 04
-// The contract is in common/contracts/04_masking.hpp; stuck? ./course hint 04
+// The contract is in chapters/04_masking/contract.hpp; stuck? ./course hint 04
 // matmul and softmax_rows (chapter 01) are yours to use.
-#include "contracts/04_masking.hpp"
+#include "04_masking/contract.hpp"
 
 #include <stdexcept>
 

@@ -1,11 +1,11 @@
 // Exercise 05 — multi-head attention.
 //
 // Fill in the three functions below, then run   ./course check 05
-// The contract is in common/contracts/05_multi_head_attention.hpp; stuck? ./course hint 05
-// masked_attention (chapter 04), matmul (chapter 01) and the given linear() (common/given/01_tensors.hpp)
+// The contract is in chapters/05_multi_head_attention/contract.hpp; stuck? ./course hint 05
+// masked_attention (chapter 04), matmul (chapter 01) and the given linear() (chapters/01_tensors/given.hpp)
 // are yours to use.
-#include "contracts/05_multi_head_attention.hpp"
-#include "given/01_tensors.hpp"
+#include "05_multi_head_attention/contract.hpp"
+#include "01_tensors/given.hpp"
 
 #include <stdexcept>
 

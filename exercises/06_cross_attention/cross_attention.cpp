@@ -1,9 +1,9 @@
 // Exercise 06 — cross-attention.
 //
 // Fill in the function below, then run   ./course check 06
-// The contract is in common/contracts/06_cross_attention.hpp; stuck? ./course hint 06
+// The contract is in chapters/06_cross_attention/contract.hpp; stuck? ./course hint 06
 // matmul (chapter 01) and scaled_dot_product_attention (chapter 02) are yours to use.
-#include "contracts/06_cross_attention.hpp"
+#include "06_cross_attention/contract.hpp"
 
 #include <stdexcept>
 

@@ -1,8 +1,8 @@
 // Exercise 07 — positional encoding.
 //
 // Fill in the two functions below, then run   ./course check 07
-// The contract is in common/contracts/07_positional_encoding.hpp; stuck? ./course hint 07
-#include "contracts/07_positional_encoding.hpp"
+// The contract is in chapters/07_positional_encoding/contract.hpp; stuck? ./course hint 07
+#include "07_positional_encoding/contract.hpp"
 
 #include <stdexcept>
 

@@ -1,11 +1,11 @@
 // Exercise 08 — attention for images.
 //
 // Fill in the two functions below, then run   ./course check 08
-// The contract is in common/contracts/08_attention_for_images.hpp; stuck? ./course hint 08
+// The contract is in chapters/08_attention_for_images/contract.hpp; stuck? ./course hint 08
 // matmul (chapter 01) is yours to use.
-#include "contracts/08_attention_for_images.hpp"
+#include "08_attention_for_images/contract.hpp"
 
-#include "contracts/01_tensors.hpp"
+#include "01_tensors/contract.hpp"
 
 #include <stdexcept>
 

@@ -1,8 +1,8 @@
 // Exercise 09 — attention vs CNN.
 //
 // Fill in the three functions below, then run   ./course check 09
-// The contract is in common/contracts/09_attention_vs_cnn.hpp; stuck? ./course hint 09
-#include "contracts/09_attention_vs_cnn.hpp"
+// The contract is in chapters/09_attention_vs_cnn/contract.hpp; stuck? ./course hint 09
+#include "09_attention_vs_cnn/contract.hpp"
 
 #include <stdexcept>
 

@@ -1,8 +1,8 @@
 // Exercise 10 — attention vs RNN.
 //
 // Fill in the two functions below, then run   ./course check 10
-// The contract is in common/contracts/10_attention_vs_rnn.hpp; stuck? ./course hint 10
-#include "contracts/10_attention_vs_rnn.hpp"
+// The contract is in chapters/10_attention_vs_rnn/contract.hpp; stuck? ./course hint 10
+#include "10_attention_vs_rnn/contract.hpp"
 
 #include <stdexcept>
 

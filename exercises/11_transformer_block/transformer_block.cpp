@@ -1,11 +1,11 @@
 // Exercise 11 — the transformer block.
 //
 // Fill in the two functions below, then run   ./course check 11
-// The contract is in common/contracts/11_transformer_block.hpp; stuck? ./course hint 11
-// multi_head_attention (chapter 05) and the given feed_forward() (common/given/11_transformer_block.hpp)
+// The contract is in chapters/11_transformer_block/contract.hpp; stuck? ./course hint 11
+// multi_head_attention (chapter 05) and the given feed_forward() (chapters/11_transformer_block/given.hpp)
 // are yours to use.
-#include "contracts/11_transformer_block.hpp"
-#include "given/11_transformer_block.hpp"
+#include "11_transformer_block/contract.hpp"
+#include "11_transformer_block/given.hpp"
 
 #include <stdexcept>
 

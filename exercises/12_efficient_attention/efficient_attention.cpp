@@ -1,8 +1,8 @@
 // Exercise 12 — efficient attention.
 //
 // Fill in the two functions below, then run   ./course check 12
-// The contract is in common/contracts/12_efficient_attention.hpp; stuck? ./course hint 12
-#include "contracts/12_efficient_attention.hpp"
+// The contract is in chapters/12_efficient_attention/contract.hpp; stuck? ./course hint 12
+#include "12_efficient_attention/contract.hpp"
 
 #include <stdexcept>
 

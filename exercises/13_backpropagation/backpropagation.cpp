@@ -1,11 +1,11 @@
 // Exercise 13 — backpropagation.
 //
 // Fill in the two functions below, then run   ./course check 13
-// The contract is in common/contracts/13_backpropagation.hpp; stuck? ./course hint 13
+// The contract is in chapters/13_backpropagation/contract.hpp; stuck? ./course hint 13
 // matmul (chapter 01) is yours to use.
-#include "contracts/13_backpropagation.hpp"
+#include "13_backpropagation/contract.hpp"
 
-#include "contracts/01_tensors.hpp"  // matmul
+#include "01_tensors/contract.hpp"  // matmul
 
 #include <cmath>
 #include <stdexcept>

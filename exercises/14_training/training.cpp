@@ -1,8 +1,8 @@
 // Exercise 14 — training: the backward of layer norm, and one step of AdamW.
 //
 // Fill in the functions below, then run   ./course check 14
-// The contract is in common/contracts/14_training.hpp; stuck? ./course hint 14
-#include "contracts/14_training.hpp"
+// The contract is in chapters/14_training/contract.hpp; stuck? ./course hint 14
+#include "14_training/contract.hpp"
 
 #include <cmath>
 

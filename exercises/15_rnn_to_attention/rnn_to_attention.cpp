@@ -1,9 +1,9 @@
 // Exercise 15 — from RNN to attention.
 //
 // Fill in the two functions below, then run   ./course check 15
-// The contract is in common/contracts/15_rnn_to_attention.hpp; stuck? ./course hint 15
-#include "contracts/01_tensors.hpp"  // softmax_rows
-#include "contracts/15_rnn_to_attention.hpp"
+// The contract is in chapters/15_rnn_to_attention/contract.hpp; stuck? ./course hint 15
+#include "01_tensors/contract.hpp"  // softmax_rows
+#include "15_rnn_to_attention/contract.hpp"
 #include "linalg.hpp"  // product, product_nt, product_tn
 
 namespace course {

@@ -1,8 +1,8 @@
 // Exercise 16 — a tiny GPT: the gradient of the cross-entropy, and picking the next token.
 //
 // Fill in the functions below, then run   ./course check 16
-// The contract is in common/contracts/16_tiny_gpt.hpp; stuck? ./course hint 16
-#include "contracts/16_tiny_gpt.hpp"
+// The contract is in chapters/16_tiny_gpt/contract.hpp; stuck? ./course hint 16
+#include "16_tiny_gpt/contract.hpp"
 
 namespace course {
 

@@ -1,9 +1,9 @@
 // Exercise 17 — fast generation: grouped-query attention and one decoding step with a KV cache.
 //
 // Fill in the two functions below, then run   ./course check 17
-// The contract is in common/contracts/17_fast_generation.hpp (the KvCache is in
-// common/given/17_fast_generation.hpp); stuck? ./course hint 17
-#include "given/17_fast_generation.hpp"
+// The contract is in chapters/17_fast_generation/contract.hpp (the KvCache is in
+// chapters/17_fast_generation/given.hpp); stuck? ./course hint 17
+#include "17_fast_generation/given.hpp"
 
 namespace course {
 

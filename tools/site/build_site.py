@@ -36,6 +36,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from packages import in_groups, read_packages  # noqa: E402  (tools/packages.py: packages.txt)
+import chapters as manifest  # noqa: E402  (tools/chapters.py: chapters.toml)
 
 MATHJAX = "/usr/share/javascript/mathjax"  # Debian's libjs-mathjax
 
@@ -212,20 +213,18 @@ class Site:
 
 def chapter_doc(root, nn):
     """The docs page of chapter NN (e.g. '02-dot_product_attention.md'), or None."""
-    for name in sorted(os.listdir(os.path.join(root, "docs"))):
-        if re.fullmatch(nn + r"-[^/]*\.md", name):
+    for c_nn, _, name in chapters(root):
+        if c_nn == nn:
             return name
     return None
 
 
 def chapters(root):
-    """Every chapter page: [(nn, slug, file name)], in order, from docs/NN-slug.md."""
-    found = []
-    for name in sorted(os.listdir(os.path.join(root, "docs"))):
-        m = re.fullmatch(r"([0-9][0-9])-(.+)\.md", name)
-        if m:
-            found.append((m.group(1), m.group(2), name))
-    return found
+    """Every chapter page: [(nn, slug, file name)], in the manifest's order (chapters.toml)."""
+    try:
+        return [(c.nn, c.slug, os.path.basename(c.page)) for c in manifest.chapters(root)]
+    except manifest.ManifestError as e:
+        die(str(e))
 
 
 def readme_rows(readme):
@@ -258,12 +257,12 @@ def files_line(site, nn, slug, page):
 
     groups = [
         ("program", [f"chapters/{name}/main.cpp"]),
-        ("contract", [f"common/contracts/{name}.hpp"]),
-        ("given code", [f"common/given/{name}.hpp"]),
+        ("contract", [f"chapters/{name}/contract.hpp"]),
+        ("given code", [f"chapters/{name}/given.hpp"]),
         ("exercise", files(f"exercises/{name}", [r".*\.(cpp|hpp|h)"])),
         ("hints", [f"exercises/{name}/HINTS.md"]),
-        ("tests", [f"tests/test_{name}.cpp"]),
-        ("reference", files(f"solutions/{name}", [r".*\.(cpp|hpp|h)"])),
+        ("tests", files(f"chapters/{name}", [r"test.*\.cpp"])),
+        ("reference", files(f"chapters/{name}/solution", [r".*\.(cpp|hpp|h)"])),
     ]
     parts = []
     for label, paths in groups:

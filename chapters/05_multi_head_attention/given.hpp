@@ -1,0 +1,17 @@
+// Chapter 05 — given code (not an exercise), defined in chapters/05_multi_head_attention/given/ and compiled
+// with both the reference and your exercise.
+#pragma once
+#include "05_multi_head_attention/contract.hpp"
+#include "04_masking/given.hpp"
+#include "rng.hpp"
+
+namespace course {
+
+// random_multi_head_weights — torch.nn.MultiheadAttention(E, H)'s parameters drawn like its
+// initialisation, every entry uniform in [-a, a) with a = 1 / sqrt(E), biases included:
+//   -> in_proj_weight (3E, E), in_proj_bias (3E), out_proj_weight (E, E), out_proj_bias (E)
+// drawn from rng in that order, each filled row by row (so the same seed gives the same weights in
+// every program and test that draws them at the same point).
+MultiHeadWeights random_multi_head_weights(Rng& rng, std::size_t E);
+
+}  // namespace course
