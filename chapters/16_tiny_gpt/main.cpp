@@ -17,11 +17,12 @@
 // The program's shape: Options (the flags); compute() fills named structs; show_* print them, draw()
 // writes the figures (nothing without --svg), self_checks() checks every claim; run() calls them in
 // that order. run_loaded() does the same for --load.
+#include "16_tiny_gpt/given.hpp"
 #include "cli.hpp"
 #include "figures.hpp"
-#include "16_tiny_gpt/given.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 #include <algorithm>
@@ -857,28 +858,21 @@ int run_loaded(const Options& opt) {
   SelfChecks checks;
   if (!with_targets) {
     const TinyGptForward f = tiny_gpt_forward(model, ids, T);
-    require_finite_result("the logits", f.logits);
     print_section("logits (T, V)");
-    print_matrix("logits", f.logits);
-    if (!opt.common.save_dir.empty()) save_npy(opt.common.save_dir, "logits", f.logits);
+    report_results({shown_matrix("logits", f.logits, "logits")}, opt.common.save_dir);
     print_section("Self-checks");
     checks.expect("the logits are finite", true);
     return checks.exit_code();
   }
   TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(model, ids, targets, T);
-  require_finite_result("the logits", r.forward.logits);
-  require_finite_result("the loss", &r.loss, 1);
-  for (const NamedTensor& g : named_tensors(r.grads))
-    require_finite_result(g.name + "'s gradient", g.data, g.size);
   print_section("logits (T, V) and the mean cross-entropy against targets.npy");
-  print_matrix("logits", r.forward.logits);
-  fmt::print("loss = {:.12f}\n", r.loss);
-  fmt::print("and the gradient of every state_dict entry (--save DIR writes them as <key>.grad.npy)\n");
-  if (!opt.common.save_dir.empty()) {
-    save_npy(opt.common.save_dir, "logits", r.forward.logits);
-    save_scalar(opt.common.save_dir, "loss", r.loss);
-    save_named_tensors(opt.common.save_dir, named_tensors(r.grads), ".grad");
-  }
+  std::vector<NamedResult> results = {
+      shown_matrix("logits", r.forward.logits, "logits"), scalar_result("loss", r.loss, [&r] {
+        fmt::print("loss = {:.12f}\n", r.loss);
+        fmt::print("and the gradient of every state_dict entry (--save DIR writes them as <key>.grad.npy)\n");
+      })};
+  append_named(results, named_tensors(r.grads), ".grad");
+  report_results(results, opt.common.save_dir);
   print_section("Self-checks");
   // the gradient of the head sums to 0 over the vocabulary (each row of dL/dlogits does)
   const Matrix& gh = r.grads.head_weight;

@@ -15,11 +15,12 @@
 // writes the figures (nothing without --svg), self_checks() checks every claim; run() calls them in
 // that order. run_loaded() does the same for --load. Timings change from run to run: --no-timing
 // leaves them out (the docs' output block uses it; the docs show one timed run as plain text).
+#include "17_fast_generation/given.hpp"
 #include "cli.hpp"
 #include "figures.hpp"
-#include "17_fast_generation/given.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 #include <algorithm>
@@ -668,11 +669,9 @@ int run_loaded(const Options& opt) {
                                      dir, c.vocab, c.n_ctx, c.d_model, c.n_heads, c.d_ff, c.n_layers, T));
   print_config("decoding", fmt::format("prefill of P = {} tokens, then {} decode steps", P, T - P));
   const Matrix logits = cached_logits(model, ids, P);
-  require_finite_result("the logits", logits);
   const Matrix full = tiny_gpt_forward(model, ids, T).logits;
   print_section("logits (T, V), from the cache");
-  print_matrix("logits", logits);
-  if (!opt.common.save_dir.empty()) save_npy(opt.common.save_dir, "logits", logits);
+  report_results({shown_matrix("logits", logits, "logits")}, opt.common.save_dir);
   print_section("Self-checks");
   SelfChecks checks;
   const double scale = std::max(1.0, static_cast<double>(xt::amax(xt::abs(full))()));
