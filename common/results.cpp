@@ -4,6 +4,7 @@
 #include "print.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace course {
 
@@ -22,6 +23,9 @@ NamedResult scalar_result(const std::string& name, const double& value, std::fun
 }
 
 namespace {
+// The longest line the list of written files takes before it wraps.
+constexpr std::size_t kLineWidth = 100;
+
 std::size_t count_of(const NamedResult& r) {
   std::size_t count = 1;
   for (std::size_t n : r.shape) count *= n;
@@ -45,7 +49,23 @@ void report_results(const std::vector<NamedResult>& results, const std::string& 
     save_npy(save_dir, r.name, r.shape, r.data);
     written.push_back(fmt::format("{}.npy {}", r.name, shape_text(r.shape)));
   }
-  fmt::print("wrote {} to {}\n", fmt::join(written, ", "), save_dir);
+  const std::string line = fmt::format("wrote {} to {}", fmt::join(written, ", "), save_dir);
+  if (line.size() <= kLineWidth) {
+    fmt::print("{}\n", line);
+    return;
+  }
+  // many files (a model's state_dict): a line that says how many, then the files, wrapped
+  fmt::print("wrote {} .npy files to {}:\n", written.size(), save_dir);
+  std::string wrapped = " ";
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    const std::string item = " " + written[i] + (i + 1 < written.size() ? "," : "");
+    if (wrapped.size() > 1 && wrapped.size() + item.size() > kLineWidth) {
+      fmt::print("{}\n", wrapped);
+      wrapped = " ";
+    }
+    wrapped += item;
+  }
+  fmt::print("{}\n", wrapped);
 }
 
 }  // namespace course

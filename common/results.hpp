@@ -49,8 +49,9 @@ void append_named(std::vector<NamedResult>& results, const std::vector<Named>& t
 // 1. Checks every result: one that holds inf or NaN (the computation overflowed) is bad input, a
 //    one-line error and exit code 2 (require_finite_result, npy.hpp), never a printed NaN.
 // 2. Prints the shown ones, in order.
-// 3. With a save_dir (--save DIR), writes each as SAVE_DIR/NAME.npy and says so in one line:
+// 3. With a save_dir (--save DIR), writes each as SAVE_DIR/NAME.npy and says so in one line,
 //      wrote output.npy (3, 2), weights.npy (3, 3) to out
+//    or, when that is longer than 100 characters, "wrote N .npy files to out:" and the list, wrapped.
 void report_results(const std::vector<NamedResult>& results, const std::string& save_dir);
 
 }  // namespace course

@@ -827,13 +827,8 @@ int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
   TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
   const TinyGptConfig& c = model.config;
-  const std::vector<std::size_t> ids = load_token_ids(dir, "idx", c.vocab);
+  const std::vector<std::size_t> ids = load_idx(dir, c);
   const std::size_t T = ids.size();
-  if (T == 0) throw usage_error("idx.npy is empty");
-  if (T > c.n_ctx) {
-    throw usage_error(fmt::format(
-        "idx.npy has {} tokens, longer than the context n_ctx = {} of pos.weight.npy", T, c.n_ctx));
-  }
   const bool with_targets = npy_exists(dir, "targets");
   std::vector<std::size_t> targets;
   if (with_targets) {

@@ -647,13 +647,8 @@ int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
   TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
   const TinyGptConfig& c = model.config;
-  const std::vector<std::size_t> ids = load_token_ids(dir, "idx", c.vocab);
+  const std::vector<std::size_t> ids = load_idx(dir, c);
   const std::size_t T = ids.size();
-  if (T == 0) throw usage_error("idx.npy is empty");
-  if (T > c.n_ctx) {
-    throw usage_error(fmt::format(
-        "idx.npy has {} tokens, longer than the context n_ctx = {} of pos.weight.npy", T, c.n_ctx));
-  }
   const std::size_t P = opt.prefill < 0 ? T / 2 : static_cast<std::size_t>(opt.prefill);
   if (P > T) throw usage_error(fmt::format("--prefill {} is more than the {} tokens of idx.npy", P, T));
   // a chapter 16 directory serves as it is: its targets.npy is ignored here, and its outputs (loss.npy,
