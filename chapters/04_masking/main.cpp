@@ -6,7 +6,8 @@
 //
 // Each section computes into a named result (compute_*), then prints and draws it (show_*); the
 // closing self_checks() read those results and nothing else. With --load DIR, run_loaded() does the
-// same for the files: compute_loaded, show_loaded, save_loaded, loaded_self_checks.
+// same for the files: compute_loaded, then report_results (results.hpp: check, print, --save), then
+// loaded_self_checks.
 #include "04_masking/given.hpp"
 #include "cli.hpp"
 #include "figures.hpp"

@@ -348,16 +348,15 @@ int self_checks(const Options& opt, const LayerNormExample& norm, const FeedForw
 std::vector<NamedResult> example_files(const EncoderExample& e, const EncoderLayerWeights& w) {
   std::vector<NamedResult> files = {named_result("src", e.src)};
   for (const NamedResult& f : multi_head_weight_files(w.self_attn, "self_attn.")) files.push_back(f);
-  const std::vector<NamedResult> rest = {named_result("linear1.weight", w.linear1_weight),
-                                         named_result("linear1.bias", w.linear1_bias),
-                                         named_result("linear2.weight", w.linear2_weight),
-                                         named_result("linear2.bias", w.linear2_bias),
-                                         named_result("norm1.weight", w.norm1_weight),
-                                         named_result("norm1.bias", w.norm1_bias),
-                                         named_result("norm2.weight", w.norm2_weight),
-                                         named_result("norm2.bias", w.norm2_bias),
-                                         named_result("output", e.out)};
-  for (const NamedResult& f : rest) files.push_back(f);
+  files.push_back(named_result("linear1.weight", w.linear1_weight));
+  files.push_back(named_result("linear1.bias", w.linear1_bias));
+  files.push_back(named_result("linear2.weight", w.linear2_weight));
+  files.push_back(named_result("linear2.bias", w.linear2_bias));
+  files.push_back(named_result("norm1.weight", w.norm1_weight));
+  files.push_back(named_result("norm1.bias", w.norm1_bias));
+  files.push_back(named_result("norm2.weight", w.norm2_weight));
+  files.push_back(named_result("norm2.bias", w.norm2_bias));
+  files.push_back(named_result("output", e.out));
   return files;
 }
 

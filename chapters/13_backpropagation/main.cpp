@@ -10,7 +10,9 @@
 //
 // The program's shape: Options (the flags); one compute_* per section fills a named struct; show_*
 // prints it, draw() writes the figures (nothing without --svg), self_checks() checks every claim;
-// run() calls them in that order. run_loaded() does the same for --load.
+// run() calls them in that order. With --load, run_loaded_attention() and run_loaded_multi_head() do the
+// same: compute_loaded_* fills a named struct, report_results (results.hpp) checks, prints and saves
+// its results, then the self-checks.
 #include "04_masking/given.hpp"               // load_attention_layer
 #include "05_multi_head_attention/given.hpp"  // multi_head_weight_files
 #include "13_backpropagation/given.hpp"
