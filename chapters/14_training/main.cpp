@@ -482,8 +482,18 @@ void show_first_losses(const Vector& losses, const Vector& expected, bool compar
   }
 }
 
-// The tiny encoder's first steps against PyTorch's losses (fixture first_steps).
-int run_first_steps(const Options& opt) {
+// The files of the tiny encoder's first steps (fixture first_steps): the model, N steps of B sequences
+// of L tokens (inputs.npy and targets.npy, (N, B, L) int64) and, if given, PyTorch's losses.
+struct FirstStepsFiles {
+  TinyEncoder model;         // not const: the steps train it
+  std::size_t B = 0, L = 0;  // sequences per step, tokens per sequence
+  std::vector<Batch> steps;  // N batches of B·L tokens
+  Vector expected;           // losses.npy (N,), empty without it
+  bool compare = false;      // losses.npy was made with this run's flags (args.txt)
+  std::string differ;        // else how PyTorch's flags differ ("" without losses.npy)
+};
+
+FirstStepsFiles load_first_steps(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
   if (opt.train_steps_given)
     throw usage_error("--train-steps: the number of steps comes from inputs.npy here");
@@ -495,60 +505,69 @@ int run_first_steps(const Options& opt) {
     throw usage_error("inputs.npy must be (N, B, L): N steps of B sequences of L tokens");
   if (targets.shape != inputs.shape)
     throw usage_error("targets.npy must have the shape of inputs.npy (N, B, L)");
+  FirstStepsFiles f;
   const std::size_t N = inputs.shape[0], B = inputs.shape[1], L = inputs.shape[2], n = B * L;
-  TinyEncoder model = load_tiny_encoder(dir, static_cast<std::size_t>(opt.heads), opt.norm_first, L);
-  if (model.config.seq_len != L) {
-    throw usage_error(
-        fmt::format("inputs.npy has sequences of {} but pos.npy has {} rows", L, model.config.seq_len));
-  }
-  require_within_limits({8.0 * n * 60.0 * model.config.d_ff * model.layers.size(),
-                         kOverhead * N * training_step_multiply_adds(model.config, B)},
-                        "the steps of inputs.npy");
+  f.B = B;
+  f.L = L;
+  f.model = load_tiny_encoder(dir, static_cast<std::size_t>(opt.heads), opt.norm_first, L);
+  const TinyEncoderConfig& c = f.model.config;
+  if (c.seq_len != L)
+    throw usage_error(fmt::format("inputs.npy has sequences of {} but pos.npy has {} rows", L, c.seq_len));
+  require_within_limits(
+      {8.0 * n * 60.0 * c.d_ff * f.model.layers.size(), kOverhead * N * training_step_multiply_adds(c, B)},
+      "the steps of inputs.npy");
   for (std::size_t i = 0; i < inputs.integers.size(); ++i) {
-    if (inputs.integers[i] < 0 || inputs.integers[i] >= static_cast<std::int64_t>(model.config.vocab) ||
-        targets.integers[i] < 0 || targets.integers[i] >= static_cast<std::int64_t>(model.config.vocab)) {
-      throw usage_error(fmt::format("inputs.npy / targets.npy: entry {} is not a token id in [0, {})", i,
-                                    model.config.vocab));
+    if (inputs.integers[i] < 0 || inputs.integers[i] >= static_cast<std::int64_t>(c.vocab) ||
+        targets.integers[i] < 0 || targets.integers[i] >= static_cast<std::int64_t>(c.vocab)) {
+      throw usage_error(
+          fmt::format("inputs.npy / targets.npy: entry {} is not a token id in [0, {})", i, c.vocab));
     }
   }
-  // PyTorch's losses, if given (checked whatever the flags), compared if made with this run's flags
-  const bool have_losses = npy_exists(dir, "losses");
-  Vector expected;
-  if (have_losses) {
-    expected = load_vector(dir, "losses", "(N,)");
-    require_shape("losses.npy", expected, {N}, "(N,) with the N of inputs.npy");
-  }
-  const std::string differ = have_losses ? flags_differing_from_args_txt(dir, opt) : "";
-  const bool compare = have_losses && differ.empty();
-  std::vector<std::string> outputs = tensor_names(named_tensors(model));
-  outputs.push_back("losses");
-  require_no_unread_files(dir, outputs, "the tiny encoder's files");
-  print_title("Chapter 14 · Training — the first steps against PyTorch");
-  print_config("loaded", fmt::format("{}: V = {}, L = {}, E = {}, F = {}, {} layer(s), {}", dir,
-                                     model.config.vocab, L, model.config.d_model, model.config.d_ff,
-                                     model.layers.size(), opt.norm_first ? "pre-norm" : "post-norm"));
-  print_config("training", fmt::format("{} steps of {} sequences, AdamW lr {:g}, weight decay {:g}", N, B,
-                                       opt.lr, opt.weight_decay));
-  AdamW optimizer(AdamWOptions{opt.lr, 0.9, 0.999, 1e-8, opt.weight_decay});
-  Vector losses = xt::zeros<double>({N});
   for (std::size_t s = 0; s < N; ++s) {
     Batch b;
     for (std::size_t i = 0; i < n; ++i) {
       b.inputs.push_back(static_cast<std::size_t>(inputs.integers[s * n + i]));
       b.targets.push_back(static_cast<std::size_t>(targets.integers[s * n + i]));
     }
-    losses(s) = train_step(model, optimizer, b);
+    f.steps.push_back(b);
   }
+  // PyTorch's losses, if given (checked whatever the flags), compared if made with this run's flags
+  if (npy_exists(dir, "losses")) {
+    f.expected = load_vector(dir, "losses", "(N,)");
+    require_shape("losses.npy", f.expected, {N}, "(N,) with the N of inputs.npy");
+    f.differ = flags_differing_from_args_txt(dir, opt);
+    f.compare = f.differ.empty();
+  }
+  std::vector<std::string> outputs = tensor_names(named_tensors(f.model));
+  outputs.push_back("losses");
+  require_no_unread_files(dir, outputs, "the tiny encoder's files");
+  return f;
+}
+
+// The tiny encoder's first steps against PyTorch's losses: the loss before each AdamW step.
+int run_first_steps(const Options& opt) {
+  FirstStepsFiles f = load_first_steps(opt);
+  const TinyEncoderConfig& c = f.model.config;
+  const std::size_t N = f.steps.size();
+  print_title("Chapter 14 · Training — the first steps against PyTorch");
+  print_config("loaded", fmt::format("{}: V = {}, L = {}, E = {}, F = {}, {} layer(s), {}",
+                                     opt.common.load_dir, c.vocab, f.L, c.d_model, c.d_ff,
+                                     f.model.layers.size(), opt.norm_first ? "pre-norm" : "post-norm"));
+  print_config("training", fmt::format("{} steps of {} sequences, AdamW lr {:g}, weight decay {:g}", N, f.B,
+                                       opt.lr, opt.weight_decay));
+  AdamW optimizer(AdamWOptions{opt.lr, 0.9, 0.999, 1e-8, opt.weight_decay});
+  Vector losses = xt::zeros<double>({N});
+  for (std::size_t s = 0; s < N; ++s) losses(s) = train_step(f.model, optimizer, f.steps[s]);
   std::vector<NamedResult> results = {
-      named_result("losses", losses, [&] { show_first_losses(losses, expected, compare, differ); })};
-  append_named(results, named_tensors(model));
+      named_result("losses", losses, [&] { show_first_losses(losses, f.expected, f.compare, f.differ); })};
+  append_named(results, named_tensors(f.model));
   report_results(results, opt.common.save_dir);
   print_section("Self-checks");
   SelfChecks checks;
-  if (compare) {
+  if (f.compare) {
     // relative to the losses' size (about ln V)
-    const double scale = std::max(1.0, std::abs(expected(0)));
-    checks.below("every loss equals PyTorch's losses.npy", max_abs_diff(losses, expected) / scale, 1e-9);
+    const double scale = std::max(1.0, std::abs(f.expected(0)));
+    checks.below("every loss equals PyTorch's losses.npy", max_abs_diff(losses, f.expected) / scale, 1e-9);
   }
   checks.expect("every loss is finite", true);
   return checks.exit_code();
