@@ -20,7 +20,8 @@ struct NamedResult {
   std::function<void()> show;      // prints it; empty: saved, not printed
 };
 
-// A tensor of any rank, printed by `show` (or not printed).
+// A tensor of any rank (a container: Matrix, Vector, Tensor3, ...; not a view, whose data() is not its
+// own entries in order), printed by `show` (or not printed).
 template <class T>
 NamedResult named_result(const std::string& name, const T& tensor, std::function<void()> show = {}) {
   return {name, std::vector<std::size_t>(tensor.shape().begin(), tensor.shape().end()), tensor.data(),
