@@ -643,28 +643,47 @@ int run_default(const Options& opt) {
 
 // ---- --load: PyTorch's TinyGPT files, decoded with the cache ----------------------------------------------
 
-int run_loaded(const Options& opt) {
+// A PyTorch TinyGPT's files (chapter 16's) to decode with the cache: the model, idx.npy (T,) and the
+// P tokens of the prefill (--prefill; T / 2 if not given).
+struct PromptFiles {
+  TinyGpt model;                 // not const: named_tensors
+  std::vector<std::size_t> ids;  // (T,)
+  std::size_t P = 0;
+};
+
+PromptFiles load_prompt_files(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
-  TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
-  const TinyGptConfig& c = model.config;
-  const std::vector<std::size_t> ids = load_idx(dir, c);
-  const std::size_t T = ids.size();
-  const std::size_t P = opt.prefill < 0 ? T / 2 : static_cast<std::size_t>(opt.prefill);
-  if (P > T) throw usage_error(fmt::format("--prefill {} is more than the {} tokens of idx.npy", P, T));
+  PromptFiles f;
+  f.model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));
+  const TinyGptConfig& c = f.model.config;
+  f.ids = load_idx(dir, c);
+  const std::size_t T = f.ids.size();
+  f.P = opt.prefill < 0 ? T / 2 : static_cast<std::size_t>(opt.prefill);
+  if (f.P > T) throw usage_error(fmt::format("--prefill {} is more than the {} tokens of idx.npy", f.P, T));
   // a chapter 16 directory serves as it is: its targets.npy is ignored here, and its outputs (loss.npy,
   // <key>.grad.npy) are allowed beside the inputs
-  std::vector<std::string> outputs = tensor_names(named_tensors(model), ".grad");
+  std::vector<std::string> outputs = tensor_names(named_tensors(f.model), ".grad");
   outputs.insert(outputs.end(), {"logits", "loss", "targets"});
   require_no_unread_files(dir, outputs, "a TinyGPT's files");
   require_within_limits({8.0 * T * (60.0 * c.d_ff * c.n_layers + 3.0 * c.vocab),
                          3.0 * T * recomputed_token_multiply_adds(c, T)},
                         "the --load files");
+  return f;
+}
+
+// The logits of idx.npy from the cache (prefill of P tokens, then one token at a time), checked
+// against chapter 16's full forward.
+int run_loaded(const Options& opt) {
+  const PromptFiles f = load_prompt_files(opt);
+  const TinyGptConfig& c = f.model.config;
+  const std::size_t T = f.ids.size();
   print_title("Chapter 17 · Fast generation — a PyTorch TinyGPT's files, decoded with a KV cache");
   print_config("loaded", fmt::format("{}: V = {}, n_ctx = {}, E = {}, H = {}, F = {}, {} block(s), T = {}",
-                                     dir, c.vocab, c.n_ctx, c.d_model, c.n_heads, c.d_ff, c.n_layers, T));
-  print_config("decoding", fmt::format("prefill of P = {} tokens, then {} decode steps", P, T - P));
-  const Matrix logits = cached_logits(model, ids, P);
-  const Matrix full = tiny_gpt_forward(model, ids, T).logits;
+                                     opt.common.load_dir, c.vocab, c.n_ctx, c.d_model, c.n_heads, c.d_ff,
+                                     c.n_layers, T));
+  print_config("decoding", fmt::format("prefill of P = {} tokens, then {} decode steps", f.P, T - f.P));
+  const Matrix logits = cached_logits(f.model, f.ids, f.P);
+  const Matrix full = tiny_gpt_forward(f.model, f.ids, T).logits;
   print_section("logits (T, V), from the cache");
   report_results({shown_matrix("logits", logits, "logits")}, opt.common.save_dir);
   print_section("Self-checks");
