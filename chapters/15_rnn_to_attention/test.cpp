@@ -199,13 +199,13 @@ TEST_SUITE("15 rnn to attention") {
     REQUIRE_SHAPE(g.bias_ih_l0, {H});
     REQUIRE_SHAPE(g.bias_hh_l0, {H});
     const std::function<double()> loss = [&] { return rnn_loss(x, w, h0, dO, dh_n); };
-    const double eps = 1e-6;
-    CHECK_GRADIENT(g.input, numerical_gradient_in_place(x, loss, eps), 1e-8);
-    CHECK_GRADIENT(g.h0, numerical_gradient_in_place(h0, loss, eps), 1e-8);
-    CHECK_GRADIENT(g.weight_ih_l0, numerical_gradient_in_place(w.weight_ih_l0, loss, eps), 1e-8);
-    CHECK_GRADIENT(g.weight_hh_l0, numerical_gradient_in_place(w.weight_hh_l0, loss, eps), 1e-8);
-    CHECK_GRADIENT(g.bias_ih_l0, numerical_gradient_in_place(w.bias_ih_l0, loss, eps), 1e-8);
-    CHECK_GRADIENT(g.bias_hh_l0, numerical_gradient_in_place(w.bias_hh_l0, loss, eps), 1e-8);
+    test::check_gradients(loss, 1e-8,
+                          {{"input", g.input, x},
+                           {"h0", g.h0, h0},
+                           {"weight_ih_l0", g.weight_ih_l0, w.weight_ih_l0},
+                           {"weight_hh_l0", g.weight_hh_l0, w.weight_hh_l0},
+                           {"bias_ih_l0", g.bias_ih_l0, w.bias_ih_l0},
+                           {"bias_hh_l0", g.bias_hh_l0, w.bias_hh_l0}});
   }
 
   TEST_CASE("rnn_backward: a gradient on h_n is the same as one on the last output row") {
@@ -292,12 +292,7 @@ TEST_SUITE("15 rnn to attention") {
         return softmax_cross_entropy(seq2seq_forward(kind, w, source, fed).logits, targets).loss;
       };
       Seq2SeqWeights analytic = g.weights;
-      const std::vector<NamedTensor> params = named_tensors(w), grads = named_tensors(analytic);
-      REQUIRE(params.size() == grads.size());
-      for (std::size_t p = 0; p < params.size(); ++p) {
-        CAPTURE(params[p].name);
-        CHECK_GRADIENT(flat_entries(grads[p]), numerical_gradient_in_place(params[p], loss, 1e-6), 1e-8);
-      }
+      test::check_named_gradients(named_tensors(w), named_tensors(analytic), loss, 1e-8);
     }
   }
 
@@ -429,14 +424,9 @@ TEST_SUITE("given: 15 rnn to attention") {
       return softmax_cross_entropy(transformer_forward(w, source, fed).logits, targets).loss;
     };
     TransformerWeights analytic = g.weights;
-    const std::vector<NamedTensor> params = named_tensors(w), grads = named_tensors(analytic);
-    REQUIRE(params.size() == grads.size());
+    const std::vector<NamedTensor> params = named_tensors(w);
     CHECK(params.size() == 1 + 12 + 1 + 18 + 2);
-    for (std::size_t p = 0; p < params.size(); ++p) {
-      CAPTURE(params[p].name);
-      REQUIRE(grads[p].size == params[p].size);
-      CHECK_GRADIENT(flat_entries(grads[p]), numerical_gradient_in_place(params[p], loss, 1e-6), 1e-7);
-    }
+    test::check_named_gradients(params, named_tensors(analytic), loss, 1e-7);
   }
 
   TEST_CASE(
