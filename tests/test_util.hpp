@@ -8,8 +8,12 @@
 // whole tensor, which for a (128, 64) encoding would be thousands of numbers. One number against
 // another (CHECK_NEAR) and a gradient against a numerical or PyTorch one (CHECK_GRADIENT) likewise
 // print both values, never only their difference (CHECK(std::abs(a - b) < t) prints "0.001 < 1e-15").
+// At the end, helpers the chapters' tests share: check_gradients and check_named_gradients (gradients
+// against central differences, tensor by tensor), check_pytorch_gradients (against PyTorch's .grad
+// files) and fixture_args (the flags of a PyTorch fixture case).
 #pragma once
 #include "gradcheck.hpp"
+#include "npy.hpp"
 #include "tensor.hpp"
 
 #include <doctest/doctest.h>
@@ -380,6 +384,31 @@ void check_named_gradients(const std::vector<Named>& params, const std::vector<N
     checks.emplace_back(p.name, Flat{g.shape, {g.data, g.data + g.size}}, p.shape, p.data, p.size);
   }
   check_gradients(loss, tolerance, checks);
+}
+
+// A gradient and the name of the tensor it is the gradient of, for check_pytorch_gradients.
+struct NamedGradient {
+  std::string name;  // "query", "out_proj.weight"
+  Flat gradient;
+  template <class G>
+  NamedGradient(std::string name, const G& gradient) : name(std::move(name)), gradient(flatten(gradient)) {}
+};
+
+// check_pytorch_gradients — each gradient against PyTorch's, DIR/<name>.grad.npy (what
+// output.backward(grad_output) left in the tensor's .grad), as CHECK_CLOSE does: same shape, every
+// entry within `tolerance`. A failure names the file:
+//   test::check_pytorch_gradients(dir, 1e-9, {{"query", g.q}, {"key", g.k}, {"value", g.v}});
+inline void check_pytorch_gradients(const std::string& dir, double tolerance,
+                                    const std::vector<NamedGradient>& gradients) {
+  for (const NamedGradient& g : gradients) {
+    const std::string file = g.name + ".grad.npy";
+    const NpyArray pytorch = read_npy(dir + "/" + file, file);
+    const Flat expected{pytorch.shape, pytorch.values};
+    if (!(max_difference(g.gradient, expected) <= tolerance)) {
+      FAIL_CHECK(describe_difference(g.gradient, expected, tolerance, ("the gradient of " + g.name).c_str(),
+                                     file.c_str()));
+    }
+  }
 }
 
 // The flags a PyTorch fixture case was made with, as its make_fixtures.py wrote them to DIR/args.txt

@@ -280,9 +280,7 @@ TEST_SUITE("13 backpropagation") {
       CHECK_CLOSE(forward.weights, load_matrix(dir, "weights", "(L, S)"), 1e-12);
       const AttentionGradients g =
           attention_backward(in.query, in.key, in.value, forward.weights, grad_output);
-      CHECK_CLOSE(g.q, load_matrix(dir, "query.grad", "(L, E)"), 1e-9);
-      CHECK_CLOSE(g.k, load_matrix(dir, "key.grad", "(S, E)"), 1e-9);
-      CHECK_CLOSE(g.v, load_matrix(dir, "value.grad", "(S, Ev)"), 1e-9);
+      test::check_pytorch_gradients(dir, 1e-9, {{"query", g.q}, {"key", g.k}, {"value", g.v}});
     }
   }
 
@@ -340,13 +338,14 @@ TEST_SUITE("13 backpropagation") {
           multi_head_attention_forward(f.query, f.key, f.value, c.w, c.heads, f.mask);
       CHECK_CLOSE(forward.output, load_matrix(dir, "attn_output", "(L, E)"), 1e-12);
       const MultiHeadGradients g = multi_head_attention_backward(forward.saved, c.w, c.grad_output);
-      CHECK_CLOSE(g.query, load_matrix(dir, "query.grad", "(L, E)"), 1e-9);
-      CHECK_CLOSE(g.key, load_matrix(dir, "key.grad", "(S, E)"), 1e-9);
-      CHECK_CLOSE(g.value, load_matrix(dir, "value.grad", "(S, E)"), 1e-9);
-      CHECK_CLOSE(g.in_proj_weight, load_matrix(dir, "in_proj_weight.grad", "(3E, E)"), 1e-9);
-      CHECK_CLOSE(g.in_proj_bias, load_vector(dir, "in_proj_bias.grad", "(3E,)"), 1e-9);
-      CHECK_CLOSE(g.out_proj_weight, load_matrix(dir, "out_proj.weight.grad", "(E, E)"), 1e-9);
-      CHECK_CLOSE(g.out_proj_bias, load_vector(dir, "out_proj.bias.grad", "(E,)"), 1e-9);
+      test::check_pytorch_gradients(dir, 1e-9,
+                                    {{"query", g.query},
+                                     {"key", g.key},
+                                     {"value", g.value},
+                                     {"in_proj_weight", g.in_proj_weight},
+                                     {"in_proj_bias", g.in_proj_bias},
+                                     {"out_proj.weight", g.out_proj_weight},
+                                     {"out_proj.bias", g.out_proj_bias}});
     }
   }
 }  // TEST_SUITE

@@ -234,12 +234,13 @@ TEST_SUITE("15 rnn to attention") {
       const RnnGradients g =
           rnn_backward(f.input, f.weights, f.h0, r.output, load_matrix(dir, "grad_output", "(L, H)"),
                        Matrix(xt::zeros<double>({std::size_t{1}, H})));
-      CHECK_CLOSE(g.input, load_matrix(dir, "input.grad", "(L, H_in)"), 1e-9);
-      CHECK_CLOSE(g.h0, load_matrix(dir, "h0.grad", "(1, H)"), 1e-9);
-      CHECK_CLOSE(g.weight_ih_l0, load_matrix(dir, "weight_ih_l0.grad", "(H, H_in)"), 1e-9);
-      CHECK_CLOSE(g.weight_hh_l0, load_matrix(dir, "weight_hh_l0.grad", "(H, H)"), 1e-9);
-      CHECK_CLOSE(g.bias_ih_l0, load_vector(dir, "bias_ih_l0.grad", "(H)"), 1e-9);
-      CHECK_CLOSE(g.bias_hh_l0, load_vector(dir, "bias_hh_l0.grad", "(H)"), 1e-9);
+      test::check_pytorch_gradients(dir, 1e-9,
+                                    {{"input", g.input},
+                                     {"h0", g.h0},
+                                     {"weight_ih_l0", g.weight_ih_l0},
+                                     {"weight_hh_l0", g.weight_hh_l0},
+                                     {"bias_ih_l0", g.bias_ih_l0},
+                                     {"bias_hh_l0", g.bias_hh_l0}});
     }
   }
 
@@ -358,12 +359,13 @@ TEST_SUITE("given: 15 rnn to attention") {
           load_matrix(dir, "queries", "(L, Dq)"), load_matrix(dir, "keys", "(S, Dk)"),
           load_matrix(dir, "values", "(S, Dv)"), load_additive_weights(dir),
           load_matrix(dir, "weights", "(L, S)"), load_matrix(dir, "grad_output", "(L, Dv)"));
-      CHECK_CLOSE(g.queries, load_matrix(dir, "queries.grad", "(L, Dq)"), 1e-9);
-      CHECK_CLOSE(g.keys, load_matrix(dir, "keys.grad", "(S, Dk)"), 1e-9);
-      CHECK_CLOSE(g.values, load_matrix(dir, "values.grad", "(S, Dv)"), 1e-9);
-      CHECK_CLOSE(g.W_q, load_matrix(dir, "W_q.grad", "(A, Dq)"), 1e-9);
-      CHECK_CLOSE(g.W_k, load_matrix(dir, "W_k.grad", "(A, Dk)"), 1e-9);
-      CHECK_CLOSE(g.w_v, load_vector(dir, "w_v.grad", "(A)"), 1e-9);
+      test::check_pytorch_gradients(dir, 1e-9,
+                                    {{"queries", g.queries},
+                                     {"keys", g.keys},
+                                     {"values", g.values},
+                                     {"W_q", g.W_q},
+                                     {"W_k", g.W_k},
+                                     {"w_v", g.w_v}});
     }
   }
 

@@ -42,13 +42,7 @@ std::vector<double> frequencies(const Vector& logits, const SamplingOptions& o, 
 // A small TinyGPT with its norms away from 1 and 0.
 TinyGpt small_model(std::size_t layers, std::uint64_t seed) {
   Rng rng(seed);
-  TinyGptConfig c;
-  c.vocab = 7;
-  c.n_ctx = 6;
-  c.d_model = 6;
-  c.n_heads = 3;
-  c.d_ff = 8;
-  c.n_layers = layers;
+  const TinyGptConfig c{7, 6, 6, 3, 8, layers};  // vocab, n_ctx, d_model, n_heads, d_ff, n_layers
   TinyGpt m = random_tiny_gpt(rng, c);
   for (EncoderLayerWeights& b : m.blocks) {
     b = random_encoder_layer(rng, c.d_model, c.d_ff);
