@@ -8,9 +8,10 @@ Run with numpy (Debian's python3-numpy; PyTorch is not needed):
 Each case is a copy of one valid PyTorch fixture directory (chapters/NN_slug/fixtures/<case>/) with
 one file replaced: an empty array, a NaN, an infinity, a value above the loaders' bound of 1e15, a
 0-d array, the wrong dtype, or a header that does not match its data. chapters/NN_slug/programs.cmake
-runs the chapter programs on them and expects one line on stderr and exit 2. Two cases hold valid values at the bound (1e15) and must run
-cleanly. What git cannot hold (a directory, a FIFO, /dev/zero, a symlink loop in place of a file) is
-made at test time by tools/expect_error_special.sh. Same output on every run.
+runs the chapter programs on them and expects one line on stderr and exit 2. Two cases hold valid
+values at the bound (1e15) and must run cleanly. What git cannot hold (a directory, a FIFO,
+/dev/zero, a symlink loop in place of a file) is made at test time by tools/expect_error_special.sh.
+Same output on every run.
 """
 import os
 import shutil

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the fixtures of chapter 07 (positional encoding).
 
-Run from the repository root (numpy; torch is used for the formula as PyTorch code writes it):
+Run with numpy and torch (torch is used for the formula as PyTorch code writes it):
 
     /usr/bin/python3 chapters/07_positional_encoding/make_fixtures.py
 

@@ -117,7 +117,7 @@ def train_case(name, L, E, H, Fd, norm_first, steps, lr, wd):
     save(e, "losses", torch.tensor(losses))
     fx.save_all(e, layer.state_dict())
     fx.write_args(d, f"--heads {H}" + (" --norm-first" if norm_first else "") +
-         f" --train-steps {steps} --lr {lr} --weight-decay {wd}")
+                  f" --train-steps {steps} --lr {lr} --weight-decay {wd}")
 
 
 class TinyEncoder(torch.nn.Module):
