@@ -11,9 +11,11 @@
 #   hint            one hint at a time, remembered in .course/, per function, --all for all of them
 #   reset           refuses without a terminal or --yes; keeps a copy of the work it overwrites
 #   watch           checks the exercise whose files were saved (polling, and inotify if installed)
-#   check           a crash is reported without bash's "Segmentation fault" line, and traced to the
-#                   student's file and line; an index out of range likewise; failures are short,
-#                   with the real exercise number in "./course check NN --all"
+#   stubs           one rule for an untouched stub in ./course and tools/check_stubs_fail.sh
+#   check           (doctest's XML report, read by tools/runner.py) a crash is reported without
+#                   bash's "Segmentation fault" line, and traced to the student's file and line; an
+#                   index out of range likewise; failures are short, with the real exercise number
+#                   in "./course check NN --all"; per function, which passed (tools/runner.py results)
 #   CHECK_CLOSE     (FAILURE_OUTPUT_DEMO) names the result that differs, the first differing index
 #                   with both values, short excerpts; no doctest internals; CHECK_NEAR and
 #                   CHECK_GRADIENT print both values; a captured const char* prints as text
