@@ -24,6 +24,7 @@ command (the runner's bash calls it; tools/test_course.sh tests it through ./cou
     runner.py hints FILE                     "name count" per function of a HINTS.md
     runner.py hint FILE NAME N               hint N of function NAME, as written
     runner.py untouched [--stubs FILE] SLUG...   exit 0 when every exercise named is its untouched stub
+    runner.py untouched --list SLUG...       those of the exercises named that are their untouched stub
     runner.py stub-hashes                    the lines of exercises/STUBS.sha256 for today's files
     runner.py first-difference YOURS REFERENCE   "N<TAB>your line<TAB>the reference's", or nothing
 
@@ -36,9 +37,6 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import chapters as manifest  # noqa: E402  (tools/chapters.py: chapters.toml)
 
 ROOT = os.environ.get("COURSE_ROOT") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEPARATOR = "=" * 79  # doctest's line between test cases
@@ -460,10 +458,21 @@ def first_difference(yours, reference):
 
 
 # --- the command ----------------------------------------------------------------------------------
+class Refused(Exception):
+    """A command that cannot answer (no such chapter, a file that cannot be read): its message, exit 2."""
+
+
 def functions_of(nn):
-    chapter = manifest.by_number(ROOT).get(nn)
+    """Chapter NN's exercise functions, from chapters.toml (tools/chapters.py, imported only here: the
+    runner calls most commands many times, and reading the manifest costs more than the rest)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import chapters as manifest
+    try:
+        chapter = manifest.by_number(ROOT).get(nn)
+    except manifest.ManifestError as e:
+        raise Refused(str(e))
     if chapter is None:
-        raise manifest.ManifestError(f"no chapter {nn} in chapters.toml")
+        raise Refused(f"no chapter {nn} in chapters.toml")
     return chapter.exercises
 
 
@@ -512,6 +521,10 @@ def main(argv):
             if not 1 <= k <= len(found):
                 return 1
             print(found[k - 1])
+        elif command == "untouched" and args[:1] == ["--list"]:
+            for slug in args[1:]:
+                if untouched(slug):
+                    print(slug)
         elif command == "untouched" and args[:1] == ["--stubs"] and len(args) > 2:
             return 0 if all(untouched(s, args[1]) for s in args[2:]) else 1
         elif command == "untouched" and args and args[0] != "--stubs":
@@ -525,7 +538,7 @@ def main(argv):
         else:
             print(f"usage:\n{usage}", file=sys.stderr)
             return 2
-    except (manifest.ManifestError, OSError) as e:
+    except (Refused, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
