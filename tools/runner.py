@@ -11,8 +11,8 @@ It reads, so that the runner never scrapes text:
   - exercises/STUBS.sha256: the one rule for "this exercise is the untouched stub", shared by the
     runner, tools/check_stubs_fail.sh and tools/update_stub_hashes.sh.
 
-As a module: results(report, chapter) -> {function: FunctionResult} is what a grader builds on. As a
-command (the runner's bash calls it; tools/test_course.sh tests it through ./course):
+As a module: exercise_results(nn, report) -> {function: FunctionResult} (passed or not, how, the test
+cases and their failures) is what a grader builds on. As a command (the runner's bash calls it; tools/test_course.sh tests it through ./course):
 
     runner.py results XML NN                 per function: passed/failed, how, the test cases (JSON)
     runner.py failures XML NN [--all]        the failing test cases as the student sees them
@@ -221,6 +221,11 @@ def results(cases, functions):
         if not r.cases:
             r.passed = everything_passed
     return out
+
+
+def exercise_results(nn, report):
+    """results() of exercise NN from its XML report (the file test_NN_exercise --reporters=xml --out wrote)."""
+    return results(read_report(report), functions_of(nn))
 
 
 def totals(cases):
@@ -486,7 +491,7 @@ def main(argv):
     try:
         command, args = (argv[0], argv[1:]) if argv else ("", [])
         if command == "results" and len(args) == 2:
-            found = results(read_report(args[0]), functions_of(args[1]))
+            found = exercise_results(args[1], args[0])
             print(json.dumps({f: vars(r) for f, r in found.items()}, indent=1, ensure_ascii=False))
         elif command == "failures" and len(args) in (2, 3) and args[2:] in ([], ["--all"]):
             print(show_failures(read_report(args[0]), args[1], args[2:] == ["--all"]))
