@@ -28,7 +28,8 @@ cases and their failures) is what a grader builds on. As a command (the runner's
     runner.py stub-hashes                    the lines of exercises/STUBS.sha256 for today's files
     runner.py first-difference YOURS REFERENCE   "N<TAB>your line<TAB>the reference's", or nothing
 
-Paths printed are relative to the repository root (the folder above tools/, or COURSE_ROOT).
+Paths printed are relative to the repository root (the folder above tools/, or COURSE_ROOT). With
+COURSE_COLORS=1, `failures` is colored as doctest colors its console.
 """
 import hashlib
 import json
@@ -269,6 +270,14 @@ def show_failures(cases, nn, every=False):
     return "\n".join(out)
 
 
+def colored(report):
+    """A report with doctest's console colors, for a terminal: separators and labels yellow, each
+    failure's severity red."""
+    yellow, red, reset = "\033[33m", "\033[31m", "\033[0m"
+    report = re.sub(r"^(={79}$|TEST SUITE:|TEST CASE:)", rf"{yellow}\1{reset}", report, flags=re.M)
+    return re.sub(r"^(\S+:[0-9]+: )(FATAL ERROR|ERROR):", rf"\1{red}\2{reset}:", report, flags=re.M)
+
+
 def show_functions(cases, functions):
     """One line per exercise function that failed, saying how (still the stub, an exception, a wrong
     result), and last the failing test cases that are no one function's."""
@@ -498,7 +507,8 @@ def main(argv):
             found = exercise_results(args[1], args[0])
             print(json.dumps({f: vars(r) for f, r in found.items()}, indent=1, ensure_ascii=False))
         elif command == "failures" and len(args) in (2, 3) and args[2:] in ([], ["--all"]):
-            print(show_failures(read_report(args[0]), args[1], args[2:] == ["--all"]))
+            report = show_failures(read_report(args[0]), args[1], args[2:] == ["--all"])
+            print(colored(report) if os.environ.get("COURSE_COLORS") == "1" else report)
         elif command == "functions" and len(args) == 2:
             text = show_functions(read_report(args[0]), functions_of(args[1]))
             if text:
