@@ -2,8 +2,8 @@
 """The course runner's reading half: what ./course (bash) asks of the files it does not write.
 
 It reads, so that the runner never scrapes text:
-  - a test program's results, from doctest's XML reporter (test_NN_exercise --reporters=xml
-    --out=FILE): which test cases failed and how, which exercise functions pass, and the failures
+  - a test program's results, from doctest's XML reporter (test_NN_exercise --reporters=course-xml
+    --out=FILE: common/test_main.cpp adds what a test case logged before it threw): which test cases failed and how, which exercise functions pass, and the failures
     shown to the student in doctest's own console form (file:line: ERROR: ...);
   - an exercise's HINTS.md: one "## function" heading per function, numbered hints under each;
   - a sanitizer report (AddressSanitizer, UBSan, or the stacks test_main.cpp prints for a thrown
@@ -109,9 +109,9 @@ def _expression_text(e):
     return f"{head} is NOT correct!\n  values: {kind}( {_text(e.find('Expanded'))} )"
 
 
-def _logged(e):
-    """INFO and CAPTURE lines logged with a failure, as the console shows them."""
-    return "".join(f"\n  logged: {_text(info)}" for info in e.findall("Info"))
+def _logged(infos):
+    """INFO and CAPTURE lines logged with a failure (<Info> elements), as the console shows them."""
+    return "".join(f"\n{'  logged: ' if i == 0 else ' ' * 10}{_text(info)}" for i, info in enumerate(infos))
 
 
 def read_report(path):
@@ -127,10 +127,17 @@ def read_report(path):
         pass  # cut short: the events so far are what happened
     except OSError:
         return []
-    cases, suite, subcases, current = [], "", [], None
+    cases, suite, subcases, current, logged, open_tags = [], "", [], None, [], []
     try:
         for event, e in parser.read_events():
             tag = e.tag
+            if event == "start":
+                open_tags.append(tag)
+            else:
+                open_tags.pop()
+            if logged and tag != "Info":  # what the test case had logged when it threw, all of it
+                current.failures[-1].text += _logged(logged)
+                logged = []
             if event == "start" and tag == "TestSuite":
                 suite = e.get("name", "")
             elif event == "start" and tag == "TestCase" and e.get("skipped") != "true":
@@ -147,10 +154,10 @@ def read_report(path):
             elif event == "end" and tag == "Expression" and e.get("success") == "false" and \
                     not e.get("type", "").startswith("WARN"):  # a WARN does not fail the test case
                 current.failures.append(Failure("check", relative(e.get("filename", "")), int(e.get("line", 0)),
-                                                relative(_expression_text(e)) + _logged(e), list(subcases)))
+                                                relative(_expression_text(e)) + _logged(e.findall("Info")), list(subcases)))
             elif event == "end" and tag == "Message" and e.get("type") in ("ERROR", "FATAL ERROR"):
                 current.failures.append(Failure("check", relative(e.get("filename", "")), int(e.get("line", 0)),
-                                                f"{e.get('type')}: {relative(_text(e.find('Text')))}" + _logged(e),
+                                                f"{e.get('type')}: {relative(_text(e.find('Text')))}" + _logged(e.findall("Info")),
                                                 list(subcases)))
             elif event == "end" and tag == "Exception" and e.get("crash") is not None:  # the test case's own
                 crash = e.get("crash") == "true"
@@ -158,6 +165,8 @@ def read_report(path):
                 current.failures.append(Failure("crash" if crash else "threw", current.file, current.line,
                                                 f"{'FATAL ERROR' if crash else 'ERROR'}: test case {words}"
                                                 f"{relative(_text(e))}", list(subcases)))
+            elif event == "end" and tag == "Info" and open_tags[-1] in ("TestCase", "SubCase") and current.failures:
+                logged.append(e)  # after the test case's <Exception> (the course-xml reporter)
             elif event == "end" and tag == "OverallResultsAsserts" and e.get("test_case_success") == "false" \
                     and not current.failures:  # failed by doctest's own rules, with nothing logged
                 current.failures.append(Failure("check", current.file, current.line, "ERROR: test case failed"))
@@ -165,6 +174,8 @@ def read_report(path):
                 current.finished, current, subcases = True, None, []
     except ET.ParseError:
         pass
+    if logged:  # the report ends right after them
+        current.failures[-1].text += _logged(logged)
     return cases
 
 
@@ -229,7 +240,7 @@ def results(cases, functions):
 
 
 def exercise_results(nn, report):
-    """results() of exercise NN from its XML report (the file test_NN_exercise --reporters=xml --out wrote)."""
+    """results() of exercise NN from its XML report (what test_NN_exercise --reporters=course-xml --out wrote)."""
     return results(read_report(report), functions_of(nn))
 
 
