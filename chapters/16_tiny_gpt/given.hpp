@@ -5,8 +5,8 @@
 // mask, between token and position embeddings and a final norm and head), its state_dict, its
 // forward and backward, a training step, and generation.
 #pragma once
-#include "16_tiny_gpt/contract.hpp"
 #include "14_training/given.hpp"  // EncoderLayerForward, AdamW, NamedTensor, Batch
+#include "16_tiny_gpt/contract.hpp"
 #include "rng.hpp"
 
 #include <cstddef>
@@ -161,9 +161,6 @@ TinyGpt random_tiny_gpt(Rng& rng, const TinyGptConfig& config);
 // norm.weight, norm.bias, head.weight. Call it on the gradients too: same order.
 std::vector<NamedTensor> named_tensors(TinyGpt& model);
 
-// The number of parameters (entries).
-std::size_t parameter_count(const TinyGpt& model);
-
 // load_tiny_gpt — reads a TinyGPT's state_dict from DIR, one .npy per key: tok.weight (V, E),
 // pos.weight (n_ctx, E), blocks.N.<chapter 11's keys> for N = 0, 1, ... while
 // blocks.N.self_attn.in_proj_weight.npy exists (at least one), norm.weight, norm.bias (E), head.weight
@@ -181,8 +178,8 @@ struct TinyGptForward {
   std::vector<std::size_t> ids;             // (B·T), the input
   std::size_t seq_len = 0;                  // T
   std::vector<EncoderLayerForward> blocks;  // each block's output and activations (weights: (B, H, T, T))
-  Matrix norm_input;                        // (B·T, E): the last block's output
-  Matrix normed;                            // (B·T, E): norm(norm_input), what the head read
+  LayerNormActivations norm;                // the final norm's: x (B·T, E) the last block's output
+  Matrix normed;                            // (B·T, E): norm(x), what the head read
 };
 
 // tiny_gpt_forward — B sequences of T tokens (ids (B·T), 1 <= T <= n_ctx)  ->  logits (B·T, V):
@@ -313,5 +310,10 @@ std::vector<std::size_t> generate(const TinyGpt& model, const std::vector<std::s
 // The multiply-adds of one training step on B sequences of T tokens (forward, backward about twice
 // the forward, AdamW about 10 per parameter): per token each block 4E² + 2TE + 2EF, the head VE.
 double training_step_multiply_adds(const TinyGptConfig& config, std::size_t batch, std::size_t seq_len);
+
+// The memory a training step needs on `rows` positions (B·T), estimated for cli.hpp's limits: a few
+// dozen (rows, F) activations per block and the (rows, V) logits with their gradient, 8 bytes each:
+//   8 · rows · (40 F · layers + 3 V)
+double training_memory_bytes(const TinyGptConfig& config, double rows);
 
 }  // namespace course

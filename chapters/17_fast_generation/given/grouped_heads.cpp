@@ -10,7 +10,6 @@
 namespace course {
 
 namespace {
-constexpr double kLayerNormEps = 1e-5;  // torch.nn.LayerNorm's default
 
 // copies d_k rows (and bias entries) of head `from` starting at row `from_base` of (w, b) to head `to`
 // starting at row `to_base` of (out_w, out_b); add = true adds them instead
