@@ -241,11 +241,19 @@ double learning_rate(const TrainingOptions& options, std::size_t t);
 // that the first logits, normed · tokᵀ, are of order 1 as with the untied head), head.weight = tok.weight.
 void tie_weights(TinyGpt& model);
 
+// How a training step gets a batch's loss and gradients: tiny_gpt_loss_and_gradients, or another
+// model's through the same TinyGpt (chapter 17's grouped_loss_and_gradients).
+using LossAndGradientsOf = TinyGptLossAndGradients (*)(const TinyGpt& model,
+                                                       const std::vector<std::size_t>& ids,
+                                                       const std::vector<std::size_t>& targets,
+                                                       std::size_t seq_len);
+
 // The training loop's optimizer: AdamW (chapter 14's adamw_step on every tensor) under the options.
 //   Trainer trainer(options);  trainer.step(model, batch, seq_len);   // once per training step
 class Trainer {
  public:
-  explicit Trainer(const TrainingOptions& options);
+  explicit Trainer(const TrainingOptions& options,
+                   LossAndGradientsOf loss_and_gradients = tiny_gpt_loss_and_gradients);
   // One step: the loss and gradients of the batch (tiny_gpt_loss_and_gradients), the tied table's two
   // gradients summed, clipping, then adamw_step on every parameter with lr_t and its weight decay.
   // Returns the loss before the step.
@@ -253,6 +261,7 @@ class Trainer {
 
  private:
   TrainingOptions options_;
+  LossAndGradientsOf loss_and_gradients_;
   std::size_t t_ = 0;
   std::vector<AdamWMoments> moments_;
 };
@@ -281,6 +290,13 @@ Window training_window(Rng& rng, const std::vector<std::size_t>& starts, std::si
 // Batch of B training windows (rng draws them in order).
 Batch training_batch(Rng& rng, const std::vector<std::size_t>& text, const std::vector<std::size_t>& starts,
                      std::size_t B, std::size_t seq_len);
+
+// train_steps — `steps` steps of trainer on model, each on a training_batch of B windows of text drawn
+// from rng (so a run split into stretches draws the same batches as one run). Returns the loss before
+// each step. Chapter 16's program runs it between its validation reports, chapter 17's in one go.
+std::vector<double> train_steps(TinyGpt& model, Trainer& trainer, Rng& rng,
+                                const std::vector<std::size_t>& text, const std::vector<std::size_t>& starts,
+                                std::size_t B, std::size_t seq_len, std::size_t steps);
 
 // evaluation_windows — the whole text in windows that each predict every character once (apart from
 // text[0], which has nothing before it): a window starts at a line start s and ends at the last line

@@ -163,13 +163,15 @@ TrainingRun train(const RunConfig& r, const TinyGptConfig& mc, std::uint64_t see
   TrainingOptions options = r.train;
   options.steps = steps;
   Trainer trainer(options);
-  for (std::size_t step = 0; step < steps; ++step) {
-    if (evaluate && step % r.report_every == 0) {
+  // report_every steps at a time; the validation loss before each stretch when evaluate
+  for (std::size_t step = 0; step < steps; step += r.report_every) {
+    if (evaluate) {
       t.report_steps.push_back(step);
       t.validation_bits.push_back(validation_bits(t.model, x));
     }
-    t.losses.push_back(
-        trainer.step(t.model, training_batch(rng, x.train_ids, x.train_starts, r.batch, mc.n_ctx), mc.n_ctx));
+    const std::size_t n = std::min(r.report_every, steps - step);
+    for (double loss : train_steps(t.model, trainer, rng, x.train_ids, x.train_starts, r.batch, mc.n_ctx, n))
+      t.losses.push_back(loss);
   }
   if (!evaluate) return t;
   t.validation = mean_loss(t.model, x.validation_ids, x.validation_windows);

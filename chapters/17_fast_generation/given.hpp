@@ -49,16 +49,13 @@ TinyGpt expand_kv_heads(const TinyGpt& model);
 //   grads: tiny_gpt_backward's of expand_kv_heads(model)  ->  gradients shaped like model
 TinyGpt fold_kv_gradients(const TinyGpt& expanded_grads, std::size_t n_heads, std::size_t n_kv_heads);
 
-// The loss and gradients of a grouped model: chapter 16's tiny_gpt_loss_and_gradients on the
-// expansion, folded. Training computes every K/V head H/G times (as multi-head attention): grouping
-// saves memory at generation time, not work here.
+// grouped_loss_and_gradients — the loss and gradients of a grouped model: chapter 16's
+// tiny_gpt_loss_and_gradients on the expansion, folded. Training computes every K/V head H/G times (as
+// multi-head attention): grouping saves memory at generation time, not work here. Chapter 16's
+// Trainer trains a grouped model with it: Trainer trainer(options, grouped_loss_and_gradients).
 TinyGptLossAndGradients grouped_loss_and_gradients(const TinyGpt& model, const std::vector<std::size_t>& ids,
                                                    const std::vector<std::size_t>& targets,
                                                    std::size_t seq_len);
-
-// grouped_train_step — chapter 16's train_step for any G: grouped_loss_and_gradients, then
-// optimizer.step. Returns the loss before the step.
-double grouped_train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::size_t seq_len);
 
 // grouped_mean_loss — chapter 16's mean_loss (nats per character on a text's windows) for any G.
 TextLoss grouped_mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,

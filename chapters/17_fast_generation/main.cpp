@@ -112,12 +112,12 @@ TrainingRun train(const RunConfig& r, std::size_t G, std::uint64_t seed, const T
   t.kv_heads = G;
   t.model = random_grouped_gpt(rng, r.model, G);
   t.parameters = parameter_count(t.model);
-  AdamW optimizer(AdamWOptions{r.lr, 0.9, 0.999, 1e-8, r.weight_decay});
-  const std::size_t T = r.model.n_ctx;
-  for (std::size_t step = 0; step < steps; ++step) {
-    t.losses.push_back(grouped_train_step(t.model, optimizer,
-                                          training_batch(rng, x.train_ids, x.train_starts, r.batch, T), T));
-  }
+  TrainingOptions options;  // chapter 16's Trainer: AdamW at a constant lr, decay on every tensor
+  options.lr = r.lr;
+  options.weight_decay = r.weight_decay;
+  options.steps = steps;
+  Trainer trainer(options, grouped_loss_and_gradients);
+  t.losses = train_steps(t.model, trainer, rng, x.train_ids, x.train_starts, r.batch, r.model.n_ctx, steps);
   const TextLoss held = grouped_mean_loss(t.model, x.held_ids, x.held_windows);
   t.held_out_bits = held.loss / std::log(2.0);
   t.predicted = held.predicted_positions;

@@ -213,7 +213,8 @@ void tie_weights(TinyGpt& m) {
   m.head_weight = m.tok;
 }
 
-Trainer::Trainer(const TrainingOptions& options) : options_(options) {}
+Trainer::Trainer(const TrainingOptions& options, LossAndGradientsOf loss_and_gradients)
+    : options_(options), loss_and_gradients_(loss_and_gradients) {}
 
 namespace {
 // minGPT's groups: biases, norms' weights and the embeddings are not decayed
@@ -226,7 +227,7 @@ bool decayed(const std::string& name) {
 
 // loss and gradients; tied: tok's gradient += head's; clip; AdamW with lr_t on each tensor
 double Trainer::step(TinyGpt& model, const Batch& batch, std::size_t T) {
-  TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(model, batch.inputs, batch.targets, T);
+  TinyGptLossAndGradients r = loss_and_gradients_(model, batch.inputs, batch.targets, T);
   if (options_.tie) r.grads.tok += r.grads.head_weight;
   std::vector<NamedTensor> params = named_tensors(model), grads = named_tensors(r.grads);
   if (options_.tie) {  // head.weight is the last tensor: tok.weight stands for both
@@ -291,6 +292,16 @@ Batch training_batch(Rng& rng, const std::vector<std::size_t>& text, const std::
     }
   }
   return b;
+}
+
+// a batch drawn, a step taken, `steps` times
+std::vector<double> train_steps(TinyGpt& model, Trainer& trainer, Rng& rng,
+                                const std::vector<std::size_t>& text, const std::vector<std::size_t>& starts,
+                                std::size_t B, std::size_t T, std::size_t steps) {
+  std::vector<double> losses;
+  for (std::size_t step = 0; step < steps; ++step)
+    losses.push_back(trainer.step(model, training_batch(rng, text, starts, B, T), T));
+  return losses;
 }
 
 std::vector<Window> evaluation_windows(const std::vector<std::size_t>& text, std::size_t newline,

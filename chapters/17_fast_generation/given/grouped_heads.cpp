@@ -140,12 +140,6 @@ TinyGptLossAndGradients grouped_loss_and_gradients(const TinyGpt& model, const s
   return r;
 }
 
-double grouped_train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::size_t T) {
-  TinyGptLossAndGradients r = grouped_loss_and_gradients(model, batch.inputs, batch.targets, T);
-  optimizer.step(named_tensors(model), named_tensors(r.grads));
-  return r.loss;
-}
-
 TextLoss grouped_mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,
                            const std::vector<Window>& windows) {
   return mean_loss(expand_kv_heads(model), text, windows);
