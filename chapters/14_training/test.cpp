@@ -9,7 +9,6 @@
 #include "rng.hpp"
 #include "test_util.hpp"
 
-#include <fstream>
 #include <functional>
 #include <stdexcept>
 
@@ -17,26 +16,6 @@ using namespace course;
 
 namespace {
 const std::string fixtures = std::string(COURSE_CHAPTERS_DIR) + "/14_training/fixtures/";
-
-// The words of a fixture's args.txt.
-std::vector<std::string> args_of(const std::string& dir) {
-  std::ifstream in(dir + "/args.txt");
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  return words;
-}
-
-bool has_word(const std::vector<std::string>& words, const std::string& word) {
-  return std::find(words.begin(), words.end(), word) != words.end();
-}
-
-// The value after a flag in args.txt ("--heads 2" -> "2").
-std::string value_of(const std::vector<std::string>& words, const std::string& flag) {
-  const auto it = std::find(words.begin(), words.end(), flag);
-  REQUIRE(it != words.end());
-  REQUIRE(it + 1 != words.end());
-  return *(it + 1);
-}
 
 // Every gradient of the encoder layer (src and the twelve parameters) against central differences of
 // ⟨encoder_layer_forward(src).output, dY⟩, on B sequences stacked.
@@ -53,13 +32,9 @@ void check_encoder_layer_gradients(std::size_t B, std::size_t L, std::size_t E, 
     return sum_of_products(encoder_layer_forward(src, L, w, H, norm_first, act, mask).output, grad_output);
   };
   CHECK_GRADIENT(g.src, numerical_gradient_in_place(src, loss, 1e-6), 1e-7);
-  const std::vector<NamedTensor> params = named_tensors(w), grads = named_tensors(g.weights);
+  const std::vector<NamedTensor> params = named_tensors(w);
   REQUIRE(params.size() == 12);
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    CAPTURE(params[i].name);
-    REQUIRE(grads[i].size == params[i].size);
-    CHECK_GRADIENT(flat_entries(grads[i]), numerical_gradient_in_place(params[i], loss, 1e-6), 1e-7);
-  }
+  test::check_named_gradients(params, named_tensors(g.weights), loss, 1e-7);
 }
 
 // A PyTorch encoder-layer case (grad_*): weights, src, grad_output and the flags.
@@ -75,9 +50,9 @@ GradCase load_grad_case(const std::string& dir) {
   c.w = load_encoder_layer(dir);
   c.src = load_matrix(dir, "src", "(L, E)");
   c.grad_output = load_matrix(dir, "grad_output", "(L, E)");
-  const std::vector<std::string> args = args_of(dir);
-  c.heads = std::stoul(value_of(args, "--heads"));
-  c.norm_first = has_word(args, "--norm-first");
+  const test::FixtureArgs args = test::fixture_args(dir);
+  c.heads = args.count("--heads");
+  c.norm_first = args.has("--norm-first");
   return c;
 }
 
@@ -399,27 +374,21 @@ TEST_SUITE("14 training") {
       const std::function<double()> loss = [&] {
         return softmax_cross_entropy(tiny_encoder_forward(model, small.inputs).logits, small.targets).loss;
       };
-      const std::vector<NamedTensor> params = named_tensors(model), grads = named_tensors(g);
-      REQUIRE(params.size() == grads.size());
-      for (std::size_t i = 0; i < params.size(); ++i) {
-        CAPTURE(params[i].name);
-        CHECK_GRADIENT(flat_entries(grads[i]), numerical_gradient_in_place(params[i], loss, 1e-6), 1e-7);
-      }
+      test::check_named_gradients(named_tensors(model), named_tensors(g), loss, 1e-7);
     }
   }
 
   TEST_CASE("the first training steps' losses equal PyTorch's to 1e-9, the weights after them to 1e-8") {
     const std::string dir = fixtures + "first_steps";
-    const std::vector<std::string> args = args_of(dir);
-    TinyEncoder model = load_tiny_encoder(dir, std::stoul(value_of(args, "--heads")), false, 0);
+    const test::FixtureArgs args = test::fixture_args(dir);
+    TinyEncoder model = load_tiny_encoder(dir, args.count("--heads"), false, 0);
     const NpyArray inputs = read_npy(dir + "/inputs.npy", "inputs.npy");
     const NpyArray targets = read_npy(dir + "/targets.npy", "targets.npy");
     const Vector losses = load_vector(dir, "losses", "(N)");
     REQUIRE(inputs.shape.size() == 3);
     const std::size_t N = inputs.shape[0], n = inputs.shape[1] * inputs.shape[2];
     REQUIRE(losses.size() == N);
-    AdamW optimizer(AdamWOptions{std::stod(value_of(args, "--lr")), 0.9, 0.999, 1e-8,
-                                 std::stod(value_of(args, "--weight-decay"))});
+    AdamW optimizer(AdamWOptions{args.number("--lr"), 0.9, 0.999, 1e-8, args.number("--weight-decay")});
     for (std::size_t s = 0; s < N; ++s) {
       Batch b;
       for (std::size_t i = 0; i < n; ++i) {
