@@ -357,13 +357,8 @@ TEST_SUITE("14 training") {
     for (const bool norm_first : {false, true}) {
       CAPTURE(norm_first);
       Rng rng(8);
-      TinyEncoderConfig config;
-      config.vocab = 5;
-      config.seq_len = 3;
-      config.d_model = 4;
-      config.d_ff = 6;
-      config.n_layers = 2;
-      config.norm_first = norm_first;
+      // vocab, seq_len, d_model, n_heads, d_ff, n_layers, norm_first
+      const TinyEncoderConfig config{5, 3, 4, 2, 6, 2, norm_first};
       TinyEncoder model = random_tiny_encoder(rng, config);
       const Batch batch = reversal_batch(rng, 2, 3);
       Batch small = batch;
