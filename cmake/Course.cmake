@@ -21,8 +21,8 @@
 # chapters they call in turn are found here (COURSE_CHAIN_NN), so the program's choice of code covers
 # every chapter it links, and the libraries bring their own dependencies. Code under chapters/NN_slug/
 # includes another chapter's header as "MM_slug/contract.hpp"; only chapter targets see chapters/
-# (course_chapter_headers), so common/ cannot include a chapter. LONG_RUN: the page has a --full block
-# (course_full_docs_test).
+# (course_chapter_headers), so common/ cannot include a chapter. LONG_RUN: the page has a block whose
+# command has --full, checked by chNN.docs_full (step 5).
 
 set(COURSE_EXERCISES_DONE "" CACHE STRING
     "With COURSE_USE_EXERCISES: the exercises whose tests pass (./course passes them), e.g. 01;02")
@@ -105,47 +105,44 @@ function(course_chapter nn slug)
   set_tests_properties(ch${nn}.stubs_fail PROPERTIES SKIP_RETURN_CODE 77)
 
   # 5. the docs page shows the program's real output, and its figures are the program's own
-  add_test(NAME ch${nn}.docs_output
-           COMMAND bash ${PROJECT_SOURCE_DIR}/tools/docs_output.sh check
-                   ${PROJECT_SOURCE_DIR}/docs/${nn}-${slug}.md $<TARGET_FILE_DIR:ch${name}>)
-  add_test(NAME ch${nn}.docs_figures
-           COMMAND bash ${PROJECT_SOURCE_DIR}/tools/docs_figures.sh check
-                   $<TARGET_FILE:ch${name}> ${PROJECT_SOURCE_DIR}/docs/figures ${nn})
+  #    (tools/docs_output.py: chNN.docs_output checks the page's short blocks, chNN.docs_figures
+  #    docs/figures/NN-*.svg, chNN.docs_full the long --full blocks of a LONG_RUN chapter)
+  set(page ${PROJECT_SOURCE_DIR}/docs/${nn}-${slug}.md)
+  course_docs_test(${nn} docs_output ${page} --short)
+  course_docs_test(${nn} docs_figures ${page} --figures)
   set_tests_properties(ch${nn}.docs_output ch${nn}.docs_figures PROPERTIES LABELS "ch${nn};docs")
   # The sanitizer build runs its programs several times slower (at -O1; at -O0, as Debug builds, 20 times:
   # chapter 16's default run took 359 s against 61 s at -O1, side by side on a loaded machine): each docs
-  # command gets 10 minutes there, and the --full runs are left out (tools/docs_output.sh).
+  # command gets 10 minutes there; the long runs are not checked there (below).
   if(COURSE_SANITIZE)
-    set_tests_properties(ch${nn}.docs_output PROPERTIES ENVIRONMENT "COURSE_DOCS_TIMEOUT=600;COURSE_DOCS_SKIP_FULL=1")
+    set_tests_properties(ch${nn}.docs_output PROPERTIES ENVIRONMENT "COURSE_DOCS_TIMEOUT=600")
   endif()
   # When the programs may run the student's code their output is the student's, not the docs' (and
   # they print which code they run first).
   if(COURSE_USE_EXERCISES)
     set_tests_properties(ch${nn}.docs_output ch${nn}.docs_figures PROPERTIES DISABLED TRUE)
   endif()
+  # A LONG_RUN chapter's --full blocks, with their figures: minutes per chapter, so ch<NN>.docs_full
+  # (labels chNN, docs, full) runs only when configured with -DCOURSE_FULL_DOCS_TESTS=ON, as .ci/run
+  # does after ./course test; the sanitizer build leaves it out.
+  if(ARG_LONG_RUN)
+    course_docs_test(${nn} docs_full ${page} --long)
+    set_tests_properties(ch${nn}.docs_full PROPERTIES LABELS "ch${nn};docs;full" TIMEOUT 900)
+    if(NOT COURSE_FULL_DOCS_TESTS OR COURSE_SANITIZE OR COURSE_USE_EXERCISES)
+      set_tests_properties(ch${nn}.docs_full PROPERTIES DISABLED TRUE)
+    endif()
+  endif()
 
   set_property(GLOBAL APPEND PROPERTY COURSE_CHAPTERS ${name})
-  if(ARG_LONG_RUN)
-    course_full_docs_test(${nn} ${slug})
-  endif()
 endfunction()
 
-# course_full_docs_test(NN slug), for a chapter with LONG_RUN: the docs page's `<!-- full output: ... -->` block (the chapter's --full
-# run, minutes long) and its figures in docs/figures/NN-full/ are what the program prints and draws
-# now (tools/docs_full_output.sh). Minutes per chapter, so the test ch<NN>.docs_full (labels chNN, docs,
-# full) runs only when configured with -DCOURSE_FULL_DOCS_TESTS=ON, as .ci/run does after
-# ./course test; the sanitizer build leaves it out.
+# course_docs_test(NN TEST PAGE WHAT): the test chNN.TEST, tools/docs_output.py check PAGE WHAT on the
+# programs of this build.
 option(COURSE_FULL_DOCS_TESTS "Also check the docs' --full outputs (minutes)" OFF)
-function(course_full_docs_test nn slug)
-  set(name ${nn}_${slug})
-  add_test(NAME ch${nn}.docs_full
-           COMMAND bash ${PROJECT_SOURCE_DIR}/tools/docs_full_output.sh check
-                   ${PROJECT_SOURCE_DIR}/docs/${nn}-${slug}.md $<TARGET_FILE_DIR:ch${name}>
-                   ${PROJECT_SOURCE_DIR}/docs/figures/${nn}-full)
-  set_tests_properties(ch${nn}.docs_full PROPERTIES LABELS "ch${nn};docs;full" TIMEOUT 900)
-  if(NOT COURSE_FULL_DOCS_TESTS OR COURSE_SANITIZE OR COURSE_USE_EXERCISES)
-    set_tests_properties(ch${nn}.docs_full PROPERTIES DISABLED TRUE)
-  endif()
+function(course_docs_test nn test page what)
+  add_test(NAME ch${nn}.${test}
+           COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tools/docs_output.py check ${page} ${what}
+                   --bin ${CMAKE_RUNTIME_OUTPUT_DIRECTORY})
 endfunction()
 
 # course_link_student_code(PROGRAM CHAPTERS): links PROGRAM on the student's code (exercise_NN) for

@@ -1,4 +1,4 @@
-# Sourced by tools/docs_output.sh and tools/docs_figures.sh: run the programs on one OpenBLAS kernel.
+# Sourced by tools/docs_output.py before each program it runs: run the programs on one OpenBLAS kernel.
 #
 # The course's products run on OpenBLAS (common/linalg.hpp), which picks a kernel for the CPU it runs
 # on, and kernels add a product's terms in different orders: the last bits of a result (a "max error

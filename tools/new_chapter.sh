@@ -1,32 +1,35 @@
 #!/usr/bin/env bash
-# new_chapter.sh NN slug [--depends "01 02 ..."] [--no-build]
+# new_chapter.sh NN slug [--depends "01 02 ..."] [--title "Title"] [--part N] [--no-build]
 #
 # Creates every file a new chapter needs, on the shape every chapter has, so that it builds and its
 # tests run at once; then you replace the placeholder exercise (the row sums of a matrix) with the
-# chapter's own. Files (name = NN_slug):
+# chapter's own. One chapter folder, one exercise folder, one page, one manifest entry (name = NN_slug):
 #
-#   common/contracts/NN_slug.hpp     the function the student writes: formula, shapes, throws
-#   common/given/NN_slug.hpp         code the course gives (not an exercise), declared ...
-#   given/NN_slug/row_means.cpp      ... and defined here, compiled into the reference and the stub
-#   solutions/NN_slug/slug.cpp       the reference
-#   exercises/NN_slug/slug.cpp       the stub: signature, TODO steps, not_implemented
-#   exercises/NN_slug/HINTS.md       hints, one at a time
-#   tests/test_NN_slug.cpp           tests: every case fails against the stub
-#   tests/programs/chNN.cmake        the program's bad-input cases
 #   chapters/NN_slug/main.cpp        the program: Options, compute() into a named struct, show(),
 #                                    draw() (Figures), self_checks(), run()
+#   chapters/NN_slug/contract.hpp    the function the student writes: formula, shapes, throws
+#   chapters/NN_slug/given.hpp       code the course gives (not an exercise), declared ...
+#   chapters/NN_slug/given/row_means.cpp   ... and defined here, compiled into the reference and the stub
+#   chapters/NN_slug/solution/slug.cpp     the reference
+#   chapters/NN_slug/test.cpp        tests: every case fails against the stub
+#   chapters/NN_slug/programs.cmake  the program's bad-input cases
+#   exercises/NN_slug/slug.cpp       the stub: signature, TODO steps, not_implemented
+#   exercises/NN_slug/HINTS.md       hints, one at a time
 #   docs/NN-slug.md                  the page, with the program's real output and its figure
 #   docs/figures/NN-example.svg      the first figure (written by the program)
-# and adds course_chapter(NN slug ...) to CMakeLists.txt, a row to the README's chapter table, and the
-# stub's hash to exercises/STUBS.sha256 (tools/update_stub_hashes.sh, which checks that the stub fails
-# every test). Unless --no-build: configures build/ (cmake --preset default), builds the chapter,
-# fills in the docs page's output block and figure, and runs ctest -R chNN.
+# and adds the chapter to chapters.toml (nn, slug, title, part, depends, exercises: CMake, the runner
+# and the site read it from there), a row to the README's chapter table, and the stub's hash to
+# exercises/STUBS.sha256 (tools/update_stub_hashes.sh, which checks that the stub fails every test).
+# Unless --no-build: configures build/ (cmake --preset default), builds the chapter, fills in the docs
+# page's output block and figure (tools/docs_output.py update) and runs ctest -R chNN.
 #
-# --depends lists the earlier chapters whose functions the new one calls (course_chapter's DEPENDS).
-# Refuses to overwrite anything. CONTRIBUTING.md ("Adding a chapter") says what to do next.
+# --depends lists the earlier chapters whose functions the new one calls (chapters.toml's depends: the
+# contract includes their contracts); --title is the page's title (default: the slug in words); --part
+# the course's part (default: the last chapter's). Refuses to overwrite anything. CONTRIBUTING.md
+# ("Adding a chapter") says what to do next.
 set -euo pipefail
 usage() {
-  echo "usage: tools/new_chapter.sh NN slug [--depends \"01 02 ...\"] [--no-build]" >&2
+  echo "usage: tools/new_chapter.sh NN slug [--depends \"01 02 ...\"] [--title \"Title\"] [--part N] [--no-build]" >&2
   exit 2
 }
 [ $# -ge 2 ] || usage
@@ -34,12 +37,24 @@ nn=$1
 slug=$2
 shift 2
 depends=""
+title=""
+part=""
 build=1
 while [ $# -gt 0 ]; do
   case $1 in
     --depends)
       [ $# -ge 2 ] || usage
       depends=$2
+      shift 2
+      ;;
+    --title)
+      [ $# -ge 2 ] || usage
+      title=$2
+      shift 2
+      ;;
+    --part)
+      [ $# -ge 2 ] || usage
+      part=$2
       shift 2
       ;;
     --no-build)
@@ -51,46 +66,58 @@ while [ $# -gt 0 ]; do
 done
 [[ $nn =~ ^[0-9][0-9]$ ]] || { echo "new_chapter.sh: NN must be two digits, e.g. 13" >&2; exit 2; }
 [[ $slug =~ ^[a-z][a-z0-9_]*$ ]] || { echo "new_chapter.sh: slug must be snake_case, e.g. backpropagation" >&2; exit 2; }
-for dep in $depends; do
-  [[ $dep =~ ^[0-9][0-9]$ ]] && [ "$dep" -lt "$nn" ] ||
-    { echo "new_chapter.sh: --depends takes earlier chapter numbers, e.g. \"01 02\"" >&2; exit 2; }
-done
+[[ -z $part || $part =~ ^[123]$ ]] || { echo "new_chapter.sh: --part is 1, 2 or 3" >&2; exit 2; }
+[[ $title != *[\"\|\\\&]* ]] ||
+  { echo "new_chapter.sh: --title without quotes, |, & or backslashes, please" >&2; exit 2; }
 
 cd "$(dirname "$0")/.."
 name=${nn}_${slug}
 fn=${slug}_row_sums              # the placeholder exercise
 given_fn=${slug}_row_means       # the placeholder given code, built on it
-title="$(tr '_' ' ' <<<"${slug:0:1}" | tr '[:lower:]' '[:upper:]')$(tr '_' ' ' <<<"${slug:1}")"
+[ -n "$title" ] || title="$(tr '_' ' ' <<<"${slug:0:1}" | tr '[:lower:]' '[:upper:]')$(tr '_' ' ' <<<"${slug:1}")"
 program=ch${name}
 
-if grep -q "^course_chapter(${nn} " CMakeLists.txt; then
-  echo "new_chapter.sh: chapter $nn is already registered in CMakeLists.txt" >&2
+known=$(/usr/bin/python3 tools/chapters.py names) || exit 1  # a manifest that is not well formed: said why
+if grep -q "^${nn}_" <<<"$known"; then
+  echo "new_chapter.sh: chapters.toml has a chapter $nn already" >&2
   exit 1
 fi
-files=(common/contracts/$name.hpp common/given/$name.hpp given/$name/row_means.cpp solutions/$name/$slug.cpp
-       exercises/$name/$slug.cpp exercises/$name/HINTS.md tests/test_$name.cpp tests/programs/ch$nn.cmake
-       chapters/$name/main.cpp "docs/$nn-$slug.md")
+dep_names=()
+for dep in $depends; do
+  dep_name=$(grep "^${dep}_" <<<"$known" || true)
+  [[ $dep =~ ^[0-9][0-9]$ ]] && [ "$dep" -lt "$nn" ] && [ -n "$dep_name" ] ||
+    { echo "new_chapter.sh: --depends takes earlier chapters of chapters.toml, e.g. \"01 02\"" >&2; exit 2; }
+  dep_names+=("$dep_name")
+done
+[ -n "$part" ] || part=$(/usr/bin/python3 tools/chapters.py field "$(tail -1 <<<"$known" | cut -c1-2)" part)
+files=(chapters/$name exercises/$name "docs/$nn-$slug.md")
 for f in "${files[@]}"; do
   if [ -e "$f" ]; then
     echo "new_chapter.sh: $f exists already; nothing written" >&2
     exit 1
   fi
 done
+# The contract includes the contracts of the chapters it depends on.
+dep_includes=""
+for dep_name in "${dep_names[@]}"; do
+  dep_includes+="#include \"$dep_name/contract.hpp\"\n"
+done
+[ -n "$dep_includes" ] || dep_includes='#include "tensor.hpp"\n'
 
-# Writes stdin to FILE with @NN@, @SLUG@, @NAME@, @FN@, @GIVEN_FN@, @TITLE@ filled in.
+# Writes stdin to FILE with @NN@, @SLUG@, @NAME@, @FN@, @GIVEN_FN@, @TITLE@, @DEP_INCLUDES@ filled in.
 emit() {
   mkdir -p "$(dirname "$1")"
   sed -e "s|@NN@|$nn|g" -e "s|@SLUG@|$slug|g" -e "s|@NAME@|$name|g" -e "s|@FN@|$fn|g" \
-      -e "s|@GIVEN_FN@|$given_fn|g" -e "s|@TITLE@|$title|g" >"$1"
+      -e "s|@GIVEN_FN@|$given_fn|g" -e "s|@TITLE@|$title|g" -e "s|^@DEP_INCLUDES@$|${dep_includes%\\n}|" >"$1"
   echo "wrote $1"
 }
 
-emit common/contracts/$name.hpp <<'EOF'
+emit chapters/$name/contract.hpp <<'EOF'
 // Chapter @NN@ — @TITLE@: the function you write in exercises/@NAME@/@SLUG@.cpp. The reference is
-// solutions/@NAME@/@SLUG@.cpp; tests/test_@NAME@.cpp checks both (./course check @NN@). Code the
-// course gives for this chapter (not an exercise) is in common/given/@NAME@.hpp.
+// chapters/@NAME@/solution/@SLUG@.cpp; chapters/@NAME@/test.cpp checks both (./course check @NN@). Code
+// the course gives for this chapter (not an exercise) is in chapters/@NAME@/given.hpp.
 #pragma once
-#include "tensor.hpp"
+@DEP_INCLUDES@
 
 namespace course {
 
@@ -103,11 +130,11 @@ Vector @FN@(const Matrix& x);
 }  // namespace course
 EOF
 
-emit common/given/$name.hpp <<'EOF'
-// Chapter @NN@ — given code (not an exercise), defined in given/@NAME@/ and compiled with both the
-// reference and your exercise, so it runs on whichever @FN@ it is linked with.
+emit chapters/$name/given.hpp <<'EOF'
+// Chapter @NN@ — given code (not an exercise), defined in chapters/@NAME@/given/ and compiled with both
+// the reference and your exercise, so it runs on whichever @FN@ it is linked with.
 #pragma once
-#include "contracts/@NAME@.hpp"
+#include "@NAME@/contract.hpp"
 
 namespace course {
 
@@ -119,9 +146,9 @@ Vector @GIVEN_FN@(const Matrix& x);
 }  // namespace course
 EOF
 
-emit given/$name/row_means.cpp <<'EOF'
-// Chapter @NN@ — given code (declared in common/given/@NAME@.hpp).
-#include "given/@NAME@.hpp"
+emit chapters/$name/given/row_means.cpp <<'EOF'
+// Chapter @NN@ — given code (declared in chapters/@NAME@/given.hpp).
+#include "@NAME@/given.hpp"
 
 #include <stdexcept>
 
@@ -138,9 +165,9 @@ Vector @GIVEN_FN@(const Matrix& x) {
 }  // namespace course
 EOF
 
-emit solutions/$name/$slug.cpp <<'EOF'
-// Chapter @NN@ — reference solution (the contract is in common/contracts/@NAME@.hpp).
-#include "contracts/@NAME@.hpp"
+emit chapters/$name/solution/$slug.cpp <<'EOF'
+// Chapter @NN@ — reference solution (the contract is in chapters/@NAME@/contract.hpp).
+#include "@NAME@/contract.hpp"
 
 namespace course {
 
@@ -159,8 +186,8 @@ emit exercises/$name/$slug.cpp <<'EOF'
 // Exercise @NN@ — @TITLE@.
 //
 // Fill in the function below, then run   ./course check @NN@
-// The contract is in common/contracts/@NAME@.hpp; stuck? ./course hint @NN@
-#include "contracts/@NAME@.hpp"
+// The contract is in chapters/@NAME@/contract.hpp; stuck? ./course hint @NN@
+#include "@NAME@/contract.hpp"
 
 namespace course {
 
@@ -186,12 +213,12 @@ Read them one at a time; try again after each.
 2. Two loops: over the rows i, and inside over the columns j, adding `x(i, j)` to `s(i)`.
 EOF
 
-emit tests/test_$name.cpp <<'EOF'
+emit chapters/$name/test.cpp <<'EOF'
 // Chapter @NN@ — tests of @FN@, run against the reference and against your exercise
 // (./course check @NN@). Every case calls the exercise's function, so every case fails against the
 // stub; a test of given code that does not call it goes in a TEST_SUITE("given: @NN@ ...")
 // (CONTRIBUTING.md, "Given code").
-#include "given/@NAME@.hpp"
+#include "@NAME@/given.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 
@@ -217,12 +244,14 @@ TEST_SUITE("@NN@ @TITLE@") {
 }  // TEST_SUITE
 EOF
 
-emit tests/programs/ch$nn.cmake <<'EOF'
-# Chapter @NN@ program: bad input (and, if the chapter reads .npy files, its PyTorch cases:
-# course_interop_test, fixtures by tools/make_fixtures_@NN@.py).
+emit chapters/$name/programs.cmake <<'EOF'
+# Chapter @NN@ program: bad input (course_expect_error, course_expect_limit: tests/CMakeLists.txt) and,
+# if the chapter reads .npy files, its PyTorch cases (course_interop_test; fixtures in
+# chapters/@NAME@/fixtures/ by chapters/@NAME@/make_fixtures.py).
 course_expect_error(ch@NAME@ rows_zero --rows 0)
 course_expect_error(ch@NAME@ cols_not_a_number --cols four)
 course_expect_error(ch@NAME@ needs_gigabytes --rows 100000 --cols 100000)
+course_expect_limit(ch@NAME@ limit_rows_range "--rows: 1000000 is out of range" --rows 1000000)
 EOF
 
 emit chapters/$name/main.cpp <<'EOF'
@@ -235,7 +264,7 @@ emit chapters/$name/main.cpp <<'EOF'
 // self_checks() checks it; run() calls them in that order.
 #include "cli.hpp"
 #include "figures.hpp"
-#include "given/@NAME@.hpp"
+#include "@NAME@/given.hpp"
 #include "print.hpp"
 #include "rng.hpp"
 
@@ -347,10 +376,10 @@ Flags: `--rows N`, `--cols M`, `--seed S`, `--svg DIR` (writes the figure of thi
 The exercise's files:
 
 - [`exercises/@NAME@/@SLUG@.cpp`](../exercises/@NAME@/@SLUG@.cpp) — yours to fill in; `./course check @NN@` runs its tests
-- [`common/contracts/@NAME@.hpp`](../common/contracts/@NAME@.hpp) — the contract: what each function takes and returns
-- [`common/given/@NAME@.hpp`](../common/given/@NAME@.hpp) — code the course gives (not an exercise)
-- [`tests/test_@NAME@.cpp`](../tests/test_@NAME@.cpp) — the tests
-- [`solutions/@NAME@/@SLUG@.cpp`](../solutions/@NAME@/@SLUG@.cpp) — the reference, to read after your own
+- [`chapters/@NAME@/contract.hpp`](../chapters/@NAME@/contract.hpp) — the contract: what each function takes and returns
+- [`chapters/@NAME@/given.hpp`](../chapters/@NAME@/given.hpp) — code the course gives (not an exercise)
+- [`chapters/@NAME@/test.cpp`](../chapters/@NAME@/test.cpp) — the tests
+- [`chapters/@NAME@/solution/@SLUG@.cpp`](../chapters/@NAME@/solution/@SLUG@.cpp) — the reference, to read after your own
 
 1. **`@FN@(x)`** — the sum of each row.
 
@@ -364,12 +393,26 @@ The exercise's files:
    <details><summary>Answer</summary>(n,): one number per row.</details>
 EOF
 
-# CMakeLists.txt: the chapter after the last one registered.
-line="course_chapter(${nn} ${slug}${depends:+ DEPENDS ${depends}})"
-last=$(grep -n '^course_chapter(' CMakeLists.txt | tail -1 | cut -d: -f1)
-sed -i "${last}a\\
-${line}" CMakeLists.txt
-echo "added to CMakeLists.txt: $line"
+# chapters.toml: the chapter's entry, in the chapters' order (CMake, the runner and the site read it).
+NN=$nn SLUG=$slug TITLE=$title PART=$part DEPENDS=$depends FN=$fn /usr/bin/python3 - <<'EOF'
+import os, re
+path = "chapters.toml"
+text = open(path, encoding="utf-8").read()
+env = os.environ
+quoted = lambda items: "[" + ", ".join(f'"{i}"' for i in items) + "]"
+entry = (f'[[chapter]]\nnn = "{env["NN"]}"\nslug = "{env["SLUG"]}"\ntitle = "{env["TITLE"]}"\n'
+         f'part = {env["PART"]}\ndepends = {quoted(env["DEPENDS"].split())}\nexercises = {quoted([env["FN"]])}\n')
+# before the first chapter with a larger number, else at the end
+later = [m.start() for m in re.finditer(r'^\[\[chapter\]\]\nnn = "([0-9][0-9])"', text, re.M)
+         if m.group(1) > env["NN"]]
+if later:
+    text = text[:later[0]] + entry + "\n" + text[later[0]:]
+else:
+    text = text.rstrip("\n") + "\n\n" + entry
+open(path, "w", encoding="utf-8").write(text)
+EOF
+echo "added chapter $nn to chapters.toml"
+/usr/bin/python3 tools/chapters.py check
 
 # README: a row in the chapter table, after the last chapter's row.
 row="| ${nn} | [${title,}](docs/${nn}-${slug}.md) | (what the program shows) | \`${fn}\` |"
@@ -380,19 +423,17 @@ ${row}" README.md
   echo "added a row to the README's chapter table"
 fi
 
-clang-format -i common/contracts/$name.hpp common/given/$name.hpp given/$name/row_means.cpp \
-  solutions/$name/$slug.cpp exercises/$name/$slug.cpp tests/test_$name.cpp chapters/$name/main.cpp
+clang-format -i chapters/$name/*.hpp chapters/$name/*.cpp chapters/$name/given/*.cpp chapters/$name/solution/*.cpp \
+  exercises/$name/*.cpp
 
 if [ "$build" -eq 0 ]; then
   echo "next: cmake --preset default && tools/update_stub_hashes.sh, then build $program and fill in the docs:"
-  echo "  tools/docs_output.sh update docs/$nn-$slug.md build/bin"
-  echo "  tools/docs_figures.sh update build/bin/$program docs/figures $nn"
+  echo "  tools/docs_output.py update docs/$nn-$slug.md"
   exit 0
 fi
 cmake --preset default >/dev/null
 tools/update_stub_hashes.sh  # builds test_${nn}_exercise and checks that every case fails against the stub
 cmake --build build --target "$program" "test_${nn}_reference" npy_allclose >/dev/null
-tools/docs_output.sh update "docs/$nn-$slug.md" build/bin
-tools/docs_figures.sh update "build/bin/$program" docs/figures "$nn"
+/usr/bin/python3 tools/docs_output.py update "docs/$nn-$slug.md"
 ctest --preset default -R "^ch${nn}\." 2>&1 | grep -E "tests passed|tests failed|Failed"
 echo "chapter $nn is in place: now replace the placeholders (CONTRIBUTING.md, \"Adding a chapter\")"

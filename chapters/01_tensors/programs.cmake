@@ -6,14 +6,10 @@ course_expect_error(ch01_tensors cols_fraction --cols 2.5)
 course_expect_error(ch01_tensors needs_gigabytes --rows 100000 --cols 100000)
 
 # Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
-# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
-# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
-course_expect_error(ch01_tensors limit_rows_range --rows 1000000)
-course_expect_error(ch01_tensors limit_work --rows 10 --cols 100000)
-course_expect_error(ch01_tensors limit_work_with_svg --rows 2500 --cols 100 --svg ${CMAKE_CURRENT_BINARY_DIR}/limit_svg)
-set_tests_properties(ch01.bad_input.limit_rows_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--rows: 1000000 is out of range")
-set_tests_properties(ch01.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "a 10 x 100000 score matrix would take [0-9.e+]+ multiply-adds")
-set_tests_properties(ch01.bad_input.limit_work_with_svg PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "a 2500 x 100 score matrix would take")
+# reason in the one-line error (course_expect_limit). Ranges whose ends keep the self-checks true say
+# why. tools/fuzz_flags.sh finds more.
+course_expect_limit(ch01_tensors limit_rows_range "--rows: 1000000 is out of range" --rows 1000000)
+course_expect_limit(ch01_tensors limit_work "a 10 x 100000 score matrix would take [0-9.e+]+ multiply-adds"
+                    --rows 10 --cols 100000)
+course_expect_limit(ch01_tensors limit_work_with_svg "a 2500 x 100 score matrix would take"
+                    --rows 2500 --cols 100 --svg ${CMAKE_CURRENT_BINARY_DIR}/limit_svg)

@@ -32,23 +32,18 @@ add_test(NAME ch02.load_values_at_limit
 set_tests_properties(ch02.load_values_at_limit PROPERTIES LABELS "ch02")
 
 # Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
-# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
-# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
-course_expect_error(ch02_dot_product_attention limit_samples_1 --samples 1)
-course_expect_error(ch02_dot_product_attention limit_samples_19 --samples 19)
-course_expect_error(ch02_dot_product_attention limit_d_max_1 --d-max 1)
-course_expect_error(ch02_dot_product_attention limit_samples_range --samples 1000000)
-course_expect_error(ch02_dot_product_attention limit_work --samples 5000 --keys 50)
-set_tests_properties(ch02.bad_input.limit_samples_1 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--samples: 1 is out of range.*at least 1000: fewer measure the variance too roughly")
-set_tests_properties(ch02.bad_input.limit_samples_19 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--samples: 19 is out of range.*at least 1000")
-set_tests_properties(ch02.bad_input.limit_d_max_1 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--d-max: 1 is out of range.*at least 4: the variance must be seen growing")
-set_tests_properties(ch02.bad_input.limit_samples_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--samples: 1000000 is out of range")
-set_tests_properties(ch02.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--samples 5000 --keys 50 --d-max 1024 would take [0-9.e+]+ multiply-adds")
+# reason in the one-line error (course_expect_limit). Ranges whose ends keep the self-checks true say
+# why. tools/fuzz_flags.sh finds more.
+course_expect_limit(ch02_dot_product_attention limit_samples_1 "--samples: 1 is out of range.*at least 1000: fewer measure the variance too roughly"
+                    --samples 1)
+course_expect_limit(ch02_dot_product_attention limit_samples_19 "--samples: 19 is out of range.*at least 1000"
+                    --samples 19)
+course_expect_limit(ch02_dot_product_attention limit_d_max_1 "--d-max: 1 is out of range.*at least 4: the variance must be seen growing"
+                    --d-max 1)
+course_expect_limit(ch02_dot_product_attention limit_samples_range "--samples: 1000000 is out of range"
+                    --samples 1000000)
+course_expect_limit(ch02_dot_product_attention limit_work "--samples 5000 --keys 50 --d-max 1024 would take [0-9.e+]+ multiply-adds"
+                    --samples 5000 --keys 50)
 
 # A file the layout does not read is an error, named (common/npy.hpp, require_no_unread_files): here a
 # mask, which chapter 02 has no use for.

@@ -5,14 +5,11 @@ course_expect_error(ch03_self_attention d_model_not_a_number --d-model six)
 course_expect_error(ch03_self_attention needs_gigabytes --d-model 100000 --d-k 100000)
 
 # Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
-# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
-# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
-course_expect_error(ch03_self_attention limit_d_model_range --d-model 100000000)
-course_expect_error(ch03_self_attention limit_work --d-model 1000 --d-k 5000)
-course_expect_error(ch03_self_attention limit_memory --d-model 10000 --d-k 10000)
-set_tests_properties(ch03.bad_input.limit_d_model_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--d-model: 100000000 is out of range")
-set_tests_properties(ch03.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--d-model 1000 --d-k 5000 would take [0-9.e+]+ multiply-adds")
-set_tests_properties(ch03.bad_input.limit_memory PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--d-model 10000 --d-k 10000 would need [0-9.]+ GiB")
+# reason in the one-line error (course_expect_limit). Ranges whose ends keep the self-checks true say
+# why. tools/fuzz_flags.sh finds more.
+course_expect_limit(ch03_self_attention limit_d_model_range "--d-model: 100000000 is out of range"
+                    --d-model 100000000)
+course_expect_limit(ch03_self_attention limit_work "--d-model 1000 --d-k 5000 would take [0-9.e+]+ multiply-adds"
+                    --d-model 1000 --d-k 5000)
+course_expect_limit(ch03_self_attention limit_memory "--d-model 10000 --d-k 10000 would need [0-9.]+ GiB"
+                    --d-model 10000 --d-k 10000)

@@ -27,14 +27,12 @@ course_expect_error_special(ch05_multi_head_attention load_in_proj_weight_devzer
                             chapters/05_multi_head_attention/fixtures/key_padding --heads 2)
 
 # Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
-# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
-# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
-course_expect_error(ch05_multi_head_attention limit_d_model_range --d-model 3000)
-course_expect_error(ch05_multi_head_attention limit_heads_range --heads 100000)
-set_tests_properties(ch05.bad_input.limit_d_model_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--d-model: 3000 is out of range")
-set_tests_properties(ch05.bad_input.limit_heads_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--heads: 100000 is out of range")
+# reason in the one-line error (course_expect_limit). Ranges whose ends keep the self-checks true say
+# why. tools/fuzz_flags.sh finds more.
+course_expect_limit(ch05_multi_head_attention limit_d_model_range "--d-model: 3000 is out of range"
+                    --d-model 3000)
+course_expect_limit(ch05_multi_head_attention limit_heads_range "--heads: 100000 is out of range"
+                    --heads 100000)
 
 # A misnamed optional mask is an error, not a mask silently left out (require_no_unread_files).
 course_expect_error_special(ch05_multi_head_attention load_misnamed_padding_mask copy:key_padding_mask.npy

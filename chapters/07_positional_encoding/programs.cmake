@@ -11,14 +11,11 @@ course_expect_error(ch07_positional_encoding seq_len_not_a_number --seq-len ten)
 course_expect_error(ch07_positional_encoding needs_gigabytes --seq-len 10000000 --d-model 1000)
 
 # Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
-# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
-# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
-course_expect_error(ch07_positional_encoding limit_d_model_6000 --seq-len 1 --d-model 6000)
-course_expect_error(ch07_positional_encoding limit_work --seq-len 300000 --d-model 200)
-course_expect_error(ch07_positional_encoding limit_memory --seq-len 1000000 --d-model 100)
-set_tests_properties(ch07.bad_input.limit_d_model_6000 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--d-model: 6000 is out of range")
-set_tests_properties(ch07.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--seq-len 300000 --d-model 200 would take [0-9.e+]+ multiply-adds")
-set_tests_properties(ch07.bad_input.limit_memory PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--seq-len 1000000 --d-model 100 would need [0-9.]+ GiB")
+# reason in the one-line error (course_expect_limit). Ranges whose ends keep the self-checks true say
+# why. tools/fuzz_flags.sh finds more.
+course_expect_limit(ch07_positional_encoding limit_d_model_6000 "--d-model: 6000 is out of range"
+                    --seq-len 1 --d-model 6000)
+course_expect_limit(ch07_positional_encoding limit_work "--seq-len 300000 --d-model 200 would take [0-9.e+]+ multiply-adds"
+                    --seq-len 300000 --d-model 200)
+course_expect_limit(ch07_positional_encoding limit_memory "--seq-len 1000000 --d-model 100 would need [0-9.]+ GiB"
+                    --seq-len 1000000 --d-model 100)

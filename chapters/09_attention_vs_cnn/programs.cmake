@@ -39,23 +39,18 @@ endforeach()
 course_expect_error_special(ch09_attention_vs_cnn load_bias_dangling dangling bias.npy chapters/09_attention_vs_cnn/fixtures/conv1d_plain)
 
 # Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
-# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
-# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
-course_expect_error(ch09_attention_vs_cnn limit_seq_len_range --seq-len 1000)
-course_expect_error(ch09_attention_vs_cnn limit_depth_range --depth 10000000)
-course_expect_error(ch09_attention_vs_cnn limit_load_padding_work --load chapters/09_attention_vs_cnn/fixtures/conv2d_plain --padding 2500)
-course_expect_error(ch09_attention_vs_cnn limit_load_padding_memory --load chapters/09_attention_vs_cnn/fixtures/conv2d_plain --padding 100000)
-course_expect_error(ch09_attention_vs_cnn limit_load_dilation_span --load chapters/09_attention_vs_cnn/fixtures/conv1d_plain --dilation 100000)
-set_tests_properties(ch09.bad_input.limit_seq_len_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--seq-len: 1000 is out of range")
-set_tests_properties(ch09.bad_input.limit_depth_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--depth: 10000000 is out of range")
-set_tests_properties(ch09.bad_input.limit_load_padding_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "the output of --stride 1 --padding 2500 --dilation 1 would take [0-9.e+]+ multiply-adds")
-set_tests_properties(ch09.bad_input.limit_load_padding_memory PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "the output of --stride 1 --padding 100000 --dilation 1 would need [0-9.]+ GiB")
-set_tests_properties(ch09.bad_input.limit_load_dilation_span PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "the kernel spans 200001 inputs .--dilation 100000 x .K - 1. . 1, K = 3. but the padded input has only 10")
+# reason in the one-line error (course_expect_limit). Ranges whose ends keep the self-checks true say
+# why. tools/fuzz_flags.sh finds more.
+course_expect_limit(ch09_attention_vs_cnn limit_seq_len_range "--seq-len: 1000 is out of range"
+                    --seq-len 1000)
+course_expect_limit(ch09_attention_vs_cnn limit_depth_range "--depth: 10000000 is out of range"
+                    --depth 10000000)
+course_expect_limit(ch09_attention_vs_cnn limit_load_padding_work "the output of --stride 1 --padding 2500 --dilation 1 would take [0-9.e+]+ multiply-adds"
+                    --load chapters/09_attention_vs_cnn/fixtures/conv2d_plain --padding 2500)
+course_expect_limit(ch09_attention_vs_cnn limit_load_padding_memory "the output of --stride 1 --padding 100000 --dilation 1 would need [0-9.]+ GiB"
+                    --load chapters/09_attention_vs_cnn/fixtures/conv2d_plain --padding 100000)
+course_expect_limit(ch09_attention_vs_cnn limit_load_dilation_span "the kernel spans 200001 inputs .--dilation 100000 x .K - 1. . 1, K = 3. but the padded input has only 10"
+                    --load chapters/09_attention_vs_cnn/fixtures/conv1d_plain --dilation 100000)
 
 # A misnamed optional bias is an error, not a convolution silently without bias (require_no_unread_files).
 course_expect_error_special(ch09_attention_vs_cnn load_misnamed_bias copy:bias.npy biases.npy

@@ -25,20 +25,16 @@ foreach(kind directory fifo loop dangling)
 endforeach()
 
 # Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
-# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
-# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
-course_expect_error(ch10_attention_vs_rnn limit_seq_len_2 --seq-len 2)
-course_expect_error(ch10_attention_vs_rnn limit_kernel_1 --kernel 1)
-course_expect_error(ch10_attention_vs_rnn limit_seq_len_range --seq-len 100000)
-course_expect_error(ch10_attention_vs_rnn limit_work --seq-len 800 --d-model 100)
-set_tests_properties(ch10.bad_input.limit_seq_len_2 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--seq-len: 2 is out of range.*at least 3: section 3 compares outputs 1 .. n-1")
-set_tests_properties(ch10.bad_input.limit_kernel_1 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--kernel: 1 is out of range.*at least 2: a convolution of width 1 never connects")
-set_tests_properties(ch10.bad_input.limit_seq_len_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--seq-len: 100000 is out of range")
-set_tests_properties(ch10.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--seq-len 800 --d-model 100 --kernel 3 would take [0-9.e+]+ multiply-adds")
+# reason in the one-line error (course_expect_limit). Ranges whose ends keep the self-checks true say
+# why. tools/fuzz_flags.sh finds more.
+course_expect_limit(ch10_attention_vs_rnn limit_seq_len_2 "--seq-len: 2 is out of range.*at least 3: section 3 compares outputs 1 .. n-1"
+                    --seq-len 2)
+course_expect_limit(ch10_attention_vs_rnn limit_kernel_1 "--kernel: 1 is out of range.*at least 2: a convolution of width 1 never connects"
+                    --kernel 1)
+course_expect_limit(ch10_attention_vs_rnn limit_seq_len_range "--seq-len: 100000 is out of range"
+                    --seq-len 100000)
+course_expect_limit(ch10_attention_vs_rnn limit_work "--seq-len 800 --d-model 100 --kernel 3 would take [0-9.e+]+ multiply-adds"
+                    --seq-len 800 --d-model 100)
 
 # A misnamed optional h0 is an error, not a zero initial state used silently (require_no_unread_files).
 course_expect_error_special(ch10_attention_vs_rnn load_misnamed_h0 copy:h0.npy h_0.npy chapters/10_attention_vs_rnn/fixtures/with_h0)

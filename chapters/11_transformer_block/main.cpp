@@ -31,8 +31,6 @@ struct Options {
   bool norm_first = false;
 };
 
-constexpr double kEps = 1e-5;  // PyTorch's layer_norm_eps
-
 // What one encoder layer costs on (L, E) with H heads and a feed-forward width F, in multiply-adds
 // (the cost constants are in cli.hpp): the projections (4 L E²) and the feed-forward network (2 L E F),
 // through linear(), which copies each weight into fresh memory (4 E² + 2 E F); the scores and the
@@ -108,7 +106,7 @@ RowStats row_stats(const Matrix& x, const Matrix& y, std::size_t i) {
 struct LayerNormExample {
   Matrix x, y;               // (3, E)
   RowStats tiny, one, huge;  // rows 0, 1, 2
-  double eps = kEps;
+  double eps = kLayerNormEps;
 };
 
 LayerNormExample compute_layer_norm(const Options& opt, Rng& rng) {

@@ -33,17 +33,14 @@ add_test(NAME ch11.load_values_at_limit
 set_tests_properties(ch11.load_values_at_limit PROPERTIES LABELS "ch11")
 
 # Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
-# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
-# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
-course_expect_error(ch11_transformer_block limit_d_model_1 --seq-len 1 --d-model 1 --heads 1)
-course_expect_error(ch11_transformer_block limit_d_ff_range --d-ff 10000000)
-course_expect_error(ch11_transformer_block limit_work --seq-len 300 --depth 100)
-set_tests_properties(ch11.bad_input.limit_d_model_1 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--d-model: 1 is out of range.*at least 2: layer norm of one number is always 0")
-set_tests_properties(ch11.bad_input.limit_d_ff_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--d-ff: 10000000 is out of range")
-set_tests_properties(ch11.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--seq-len 300 --d-model 8 --heads 2 --d-ff 32 --depth 100 would take [0-9.e+]+ multiply-adds")
+# reason in the one-line error (course_expect_limit). Ranges whose ends keep the self-checks true say
+# why. tools/fuzz_flags.sh finds more.
+course_expect_limit(ch11_transformer_block limit_d_model_1 "--d-model: 1 is out of range.*at least 2: layer norm of one number is always 0"
+                    --seq-len 1 --d-model 1 --heads 1)
+course_expect_limit(ch11_transformer_block limit_d_ff_range "--d-ff: 10000000 is out of range"
+                    --d-ff 10000000)
+course_expect_limit(ch11_transformer_block limit_work "--seq-len 300 --d-model 8 --heads 2 --d-ff 32 --depth 100 would take [0-9.e+]+ multiply-adds"
+                    --seq-len 300 --depth 100)
 
 # A key the layer does not have is an error, as in PyTorch's strict load_state_dict.
 course_expect_error_special(ch11_transformer_block load_unexpected_key copy:norm2.bias.npy norm3.bias.npy

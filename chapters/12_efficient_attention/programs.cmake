@@ -26,17 +26,14 @@ add_test(NAME ch12.load_values_at_limit
 set_tests_properties(ch12.load_values_at_limit PROPERTIES LABELS "ch12")
 
 # Limits (common/cli.hpp): each size is refused before any work, with the refused value and the
-# reason in the one-line error (PASS_REGULAR_EXPRESSION; FAIL catches tools/expect_error.sh's own
-# failures). Ranges whose ends keep the self-checks true say why. tools/fuzz_flags.sh finds more.
-course_expect_error(ch12_efficient_attention limit_block_size_15000 --block-size 15000)
-course_expect_error(ch12_efficient_attention limit_seq_len_range --seq-len 100000)
-course_expect_error(ch12_efficient_attention limit_work --seq-len 2000 --d-k 700)
-set_tests_properties(ch12.bad_input.limit_block_size_15000 PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--block-size: 15000 is out of range")
-set_tests_properties(ch12.bad_input.limit_seq_len_range PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--seq-len: 100000 is out of range")
-set_tests_properties(ch12.bad_input.limit_work PROPERTIES TIMEOUT 10 FAIL_REGULAR_EXPRESSION "FAIL"
-                     PASS_REGULAR_EXPRESSION "--seq-len 2000 --d-k 700 --block-size 64 would take [0-9.e+]+ multiply-adds")
+# reason in the one-line error (course_expect_limit). Ranges whose ends keep the self-checks true say
+# why. tools/fuzz_flags.sh finds more.
+course_expect_limit(ch12_efficient_attention limit_block_size_15000 "--block-size: 15000 is out of range"
+                    --block-size 15000)
+course_expect_limit(ch12_efficient_attention limit_seq_len_range "--seq-len: 100000 is out of range"
+                    --seq-len 100000)
+course_expect_limit(ch12_efficient_attention limit_work "--seq-len 2000 --d-k 700 --block-size 64 would take [0-9.e+]+ multiply-adds"
+                    --seq-len 2000 --d-k 700)
 
 # The benchmark's fast tiled attention (chapters/12_efficient_attention/fast_attention.hpp): its own test
 # program, since it is not the student's exercise (chapter 12's contract, stubs and tests are untouched).

@@ -24,6 +24,7 @@
 #include "print.hpp"
 #include "results.hpp"
 #include "rng.hpp"
+#include "timing.hpp"  // seconds_since
 
 #include <fmt/ranges.h>
 
@@ -61,24 +62,12 @@ struct RunConfig {
 };
 
 RunConfig run_config(const Options& opt) {
+  //                 vocab, seq_len, d_model, n_heads, d_ff, n_layers
+  const TinyEncoderConfig full{10, 16, 32, 2, 64, 2}, small{10, 6, 16, 2, 32, 1};
   RunConfig r;
-  r.model.vocab = 10;
-  r.model.n_heads = 2;
-  if (opt.full) {
-    r.model.seq_len = 16;
-    r.model.d_model = 32;
-    r.model.d_ff = 64;
-    r.model.n_layers = 2;
-    r.steps = 300;
-    r.held_out = 500;
-  } else {
-    r.model.seq_len = 6;
-    r.model.d_model = 16;
-    r.model.d_ff = 32;
-    r.model.n_layers = 1;
-    r.steps = 400;
-    r.held_out = 500;
-  }
+  r.model = opt.full ? full : small;
+  r.steps = opt.full ? 300 : 400;
+  r.held_out = 500;
   if (opt.train_steps_given) r.steps = static_cast<std::size_t>(opt.train_steps);
   r.report_every = std::max<std::size_t>(1, r.steps / 10);
   return r;
@@ -170,7 +159,7 @@ TrainingRun train(const RunConfig& r, const TinyEncoderConfig& model_config, con
   t.report_steps.push_back(steps);
   t.final_accuracy = evaluate(t.model, held_out);
   t.held_out_token_acc.push_back(t.final_accuracy.per_token());
-  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  t.seconds = seconds_since(start);
   return t;
 }
 
@@ -257,7 +246,7 @@ Example compute(const Options& opt) {
   const TinyEncoderForward f = tiny_encoder_forward(e.with_positions.model, held.inputs);
   const std::size_t L = mc.seq_len;
   for (const EncoderLayerForward& layer : f.layers) {
-    const Tensor4& p = layer.saved.weights;  // (B, H, L, L)
+    const Tensor4& p = layer.saved.attention.weights;  // (B, H, L, L)
     e.maps.push_back(xt::view(p, 0, xt::all(), xt::all(), xt::all()));
     std::vector<double> mirror(mc.n_heads, 0.0);
     for (std::size_t b = 0; b < p.shape(0); ++b)
@@ -657,33 +646,27 @@ int run_loaded(const Options& opt) {
 }
 
 int run(const Options& opt) {
+  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
-  if (opt.heads_given || opt.norm_first) {
-    throw usage_error("--heads and --norm-first describe --load files; the trained model's sizes are fixed");
-  }
-  require_load_for_save(opt.common);
+  require_load_for(opt.common, opt.heads_given || opt.norm_first,
+                   "--heads and --norm-first describe --load files; the trained model's sizes are fixed");
   return run_default(opt);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   CLI::App app{"Chapter 14: Training", "ch14_training"};
   Options opt;
   app.add_flag("--full", opt.full,
                "Train the larger model (16 digits, 2 layers, E = 32) for 300 steps (about 20 s)");
-  app.add_option("--train-steps", opt.train_steps,
-                 "Training steps (400; 300 with --full; 10 on --load target.npy)")
-      ->check(whole_number_in(1, 1000000))
-      ->capture_default_str();
+  add_size_option(app, "--train-steps", opt.train_steps,
+                  "Training steps (400; 300 with --full; 10 on --load target.npy)", 1000000);
   app.add_option("--lr", opt.lr, "AdamW's learning rate (default 1e-3)")
       ->check(finite_in(1e-12, 1.0, "a larger step throws the weights about"));
   app.add_option("--weight-decay", opt.weight_decay, "AdamW's decoupled weight decay (default 0.01)")
       ->check(finite_in(0.0, 100.0, "0 for none"));
-  app.add_option("--heads", opt.heads, "Heads H of the --load files")
-      ->check(whole_number_in(1, 4096))
-      ->capture_default_str();
+  add_size_option(app, "--heads", opt.heads, "Heads H of the --load files", 4096);
   app.add_flag("--norm-first", opt.norm_first, "The --load files are a pre-norm layer (norm_first=True)");
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] {

@@ -57,4 +57,4 @@ set_tests_properties(ch15.small_hidden_sizes PROPERTIES LABELS "ch15")
 course_expect_error_special(ch15_rnn_to_attention load_misnamed_h0 copy:h0.npy h_0.npy chapters/15_rnn_to_attention/fixtures/rnn_with_h0)
 
 # The docs' --full block and its figures (docs/figures/15-full/) are checked by ch15.docs_full
-# (long_run = true in chapters.toml; cmake/Course.cmake: course_full_docs_test).
+# (long_run = true in chapters.toml; tools/docs_output.py --long).

@@ -77,4 +77,4 @@ course_expect_error_special(ch16_tiny_gpt load_block_unknown_key copy:blocks.1.n
                             chapters/16_tiny_gpt/fixtures/two_layers --heads 3)
 
 # The docs' --full block and its figures (docs/figures/16-full/) are checked by ch16.docs_full
-# (long_run = true in chapters.toml; cmake/Course.cmake: course_full_docs_test).
+# (long_run = true in chapters.toml; tools/docs_output.py --long).

@@ -173,7 +173,9 @@ class Site:
         longest = max([len(run) for run in re.findall(r"`+", text)] + [2])
         fence = "`" * (longest + 1)
         # (no table of contents beside the code: the page has no sections, and the code needs the width)
-        lines = ["---", "hide:", "  - toc", "---", "", f"# {name}", "", f"`{path}` in the course's repository."]
+        # the title names the chapter's folder too: every chapter has a main.cpp, a test.cpp, a contract.hpp
+        title = path if path.startswith("chapters/") else name
+        lines = ["---", "hide:", "  - toc", "---", "", f"# {title}", "", f"`{path}` in the course's repository."]
         chapter = re.search(r"(?:^|[/_])([0-9][0-9])_([a-z0-9_]+)", path)
         if chapter:
             doc = chapter_doc(self.root, chapter.group(1))
