@@ -536,8 +536,8 @@ FirstStepsFiles load_first_steps(const Options& opt) {
 // The tiny encoder's first steps against PyTorch's losses: the loss before each AdamW step.
 int run_first_steps(const Options& opt) {
   FirstStepsFiles f = load_first_steps(opt);
-  const TinyEncoderConfig& c = f.model.config;
   const std::size_t N = f.steps.size();
+  const TinyEncoderConfig& c = f.model.config;
   print_title("Chapter 14 · Training — the first steps against PyTorch");
   print_config("loaded", fmt::format("{}: V = {}, L = {}, E = {}, F = {}, {} layer(s), {}",
                                      opt.common.load_dir, c.vocab, f.L, c.d_model, c.d_ff,
