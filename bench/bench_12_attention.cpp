@@ -27,10 +27,10 @@
 //   loops          the course's reference tiled_attention (solutions/12_...), plain C++ loops
 //   PyTorch        softmax(Q @ K.T / √d) @ V (naive64) and F._scaled_dot_product_attention (sdpa64,
 //                  sdpa32), one thread, and sdpa with T threads (PyTorch's and OpenBLAS's)
+#include "12_efficient_attention/contract.hpp"
 #include "12_efficient_attention/memory_meter.hpp"
 #include "bench_util.hpp"
 #include "cli.hpp"
-#include "12_efficient_attention/contract.hpp"
 #include "fast_attention.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
@@ -44,8 +44,6 @@
 #include <memory>
 
 using namespace course;
-using course::bench::median;
-using course::bench::seconds_since;
 
 namespace {
 

@@ -11,9 +11,9 @@
 // each, C++ first, so that both see the same load; the time per step is the median over the rounds.
 // The C++ side's step is also split into its parts (forward, loss and backward, AdamW), each timed
 // alone. Not a test: timings depend on the machine and its load. Compare the columns of one run.
+#include "14_training/given.hpp"
 #include "bench_util.hpp"
 #include "cli.hpp"
-#include "14_training/given.hpp"
 #include "rng.hpp"
 
 #include <fmt/format.h>
@@ -22,28 +22,20 @@
 #include <memory>
 
 using namespace course;
-using course::bench::median;
-using course::bench::seconds_since;
 
 namespace {
 
 struct Options {
   CommonOptions common;
-  int batch = 32, seq_len = 16, d_model = 32, heads = 2, d_ff = 64, layers = 2, rounds = 9, steps = 20;
-  std::string python = "/usr/bin/python3";
-  std::string script = "tools/bench_14_pytorch.py";
-  bool no_pytorch = false;
+  int batch = 32, seq_len = 16, rounds = 9, steps = 20;
+  bench::ModelSizes model{32, 2, 64, 2, 10};  // E, H, F, layers; V = 10 digits
+  bench::PytorchSide pytorch{"/usr/bin/python3", "tools/bench_14_pytorch.py"};
   bool default_malloc = false;  // --default-malloc: skip keep_freed_memory(), to measure what it saves
 };
 
 TinyEncoderConfig config_of(const Options& opt) {
-  TinyEncoderConfig c;
-  c.vocab = 10;
+  TinyEncoderConfig c = bench::config_with<TinyEncoderConfig>(opt.model);
   c.seq_len = opt.seq_len;
-  c.d_model = opt.d_model;
-  c.n_heads = opt.heads;
-  c.d_ff = opt.d_ff;
-  c.n_layers = opt.layers;
   return c;
 }
 
@@ -52,25 +44,24 @@ TinyEncoderConfig config_of(const Options& opt) {
 Cost cost_of(const Options& opt) {
   const double step = 0.5 * training_step_multiply_adds(config_of(opt), opt.batch);
   const double rows = static_cast<double>(opt.batch) * opt.seq_len;
-  return {8.0 * rows * (40.0 * opt.d_ff + 10.0) * opt.layers, 2.0 * opt.rounds * opt.steps * step};
+  return {8.0 * rows * (40.0 * opt.model.d_ff + 10.0) * opt.model.layers,
+          2.0 * opt.rounds * opt.steps * step};
 }
 
 // The PyTorch side: tools/bench_14_pytorch.py as a child process, with the model's sizes.
 std::unique_ptr<bench::ChildProcess> start_pytorch(const Options& opt, const TinyEncoderConfig& c) {
-  return std::make_unique<bench::ChildProcess>(
-      std::vector<std::string>{opt.python, opt.script, std::to_string(c.vocab), std::to_string(c.seq_len),
-                               std::to_string(c.d_model), std::to_string(c.n_heads), std::to_string(c.d_ff),
-                               std::to_string(c.n_layers), std::to_string(opt.batch)},
-      "ready bench_14", fmt::format("the PyTorch side ({} {})", opt.python, opt.script),
-      "run from the repository root, or give --python / --script, or --no-pytorch");
+  return bench::start_pytorch(opt.pytorch,
+                              {std::to_string(c.vocab), std::to_string(c.seq_len), std::to_string(c.d_model),
+                               std::to_string(c.n_heads), std::to_string(c.d_ff), std::to_string(c.n_layers),
+                               std::to_string(opt.batch)},
+                              "ready bench_14",
+                              "run from the repository root, or give --python / --script, or --no-pytorch");
 }
 
 int run(const Options& opt) {
   // as the chapter program does (chapters/14_training/given.hpp says why), unless --default-malloc
   if (!opt.default_malloc) keep_freed_memory();
   const TinyEncoderConfig c = config_of(opt);
-  if (c.d_model % c.n_heads != 0)
-    throw usage_error(fmt::format("--heads {} does not divide --d-model {}", c.n_heads, c.d_model));
   require_within_limits(cost_of(opt), "these sizes", benchmark_limits);
   Rng rng(opt.common.seed);
   TinyEncoder model = random_tiny_encoder(rng, c);
@@ -87,16 +78,13 @@ int run(const Options& opt) {
       "layer(s), V = {}; {} parameters; float64, one thread\n",
       opt.batch, c.seq_len, c.d_model, c.n_heads, c.d_ff, c.n_layers, c.vocab, parameter_count(model));
   for (int i = 0; i < 10; ++i) train_step(model, optimizer, batch);  // warm-up, as the PyTorch side
-  std::unique_ptr<bench::ChildProcess> pytorch;
-  if (!opt.no_pytorch) pytorch = start_pytorch(opt, c);
+  const std::unique_ptr<bench::ChildProcess> pytorch = start_pytorch(opt, c);
   std::vector<double> cpp, torch, forward, backward, adamw;
   for (int r = 0; r < opt.rounds; ++r) {
-    auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < opt.steps; ++k) train_step(model, optimizer, batch);
-    cpp.push_back(seconds_since(start) / opt.steps);
-    if (pytorch) torch.push_back(pytorch->ask_seconds(fmt::format("round {}", opt.steps)) / opt.steps);
+    bench::time_round(
+        opt.steps, [&] { train_step(model, optimizer, batch); }, pytorch.get(), cpp, torch);
     // the C++ step's parts, once each
-    start = std::chrono::steady_clock::now();
+    auto start = std::chrono::steady_clock::now();
     const TinyEncoderForward f = tiny_encoder_forward(model, batch.inputs);
     forward.push_back(seconds_since(start));
     start = std::chrono::steady_clock::now();
@@ -124,15 +112,9 @@ int main(int argc, char** argv) {
   Options opt;
   add_size_option(app, "--batch", opt.batch, "Sequences per step B (default 32)", 4096);
   add_size_option(app, "--seq-len", opt.seq_len, "Sequence length L (default 16)", 4096);
-  add_size_option(app, "--d-model", opt.d_model, "Width E (default 32)", 4096);
-  add_size_option(app, "--heads", opt.heads, "Heads H (default 2)", 4096);
-  add_size_option(app, "--d-ff", opt.d_ff, "Feed-forward width F (default 64)", 16384);
-  add_size_option(app, "--layers", opt.layers, "Encoder layers (default 2)", 64);
-  add_size_option(app, "--rounds", opt.rounds, "Rounds per side (default 9)", 1000);
-  add_size_option(app, "--steps", opt.steps, "Steps per round (default 20)", 100000);
-  app.add_option("--python", opt.python, "The Python with PyTorch (default /usr/bin/python3)");
-  app.add_option("--script", opt.script, "The PyTorch side (default tools/bench_14_pytorch.py)");
-  app.add_flag("--no-pytorch", opt.no_pytorch, "Time the C++ side only");
+  bench::add_model_size_options(app, opt.model, "Encoder layers", /*with_vocab=*/false);
+  bench::add_round_options(app, opt.rounds, opt.steps);
+  bench::add_pytorch_options(app, opt.pytorch);
   app.add_flag("--default-malloc", opt.default_malloc,
                "Leave glibc's malloc as it is (no keep_freed_memory()), to measure what that call saves");
   add_common_options(app, opt.common, /*interop=*/false);

@@ -12,9 +12,9 @@
 // OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1)). The two sides take turns, R rounds of K
 // steps each, C++ first, so that both see the same load; the time per step is the median over the
 // rounds. Not a test: timings depend on the machine and its load. Compare the columns of one run.
+#include "16_tiny_gpt/given.hpp"
 #include "bench_util.hpp"
 #include "cli.hpp"
-#include "16_tiny_gpt/given.hpp"
 #include "linalg.hpp"
 #include "rng.hpp"
 
@@ -27,46 +27,36 @@
 #include <memory>
 
 using namespace course;
-using course::bench::median;
-using course::bench::seconds_since;
 
 namespace {
 
 struct Options {
   CommonOptions common;
-  int batch = 16, n_ctx = 64, d_model = 48, heads = 4, d_ff = 192, layers = 2, vocab = 2501, rounds = 7,
-      steps = 5;
-  std::string python = "/usr/bin/python3";
-  std::string script = "tools/bench_16_pytorch.py";
-  bool no_pytorch = false;
+  int batch = 16, n_ctx = 64, rounds = 7, steps = 5;
+  bench::ModelSizes model{48, 4, 192, 2, 2501};  // E, H, F, blocks, V
+  bench::PytorchSide pytorch{"/usr/bin/python3", "tools/bench_16_pytorch.py"};
 };
 
 TinyGptConfig config_of(const Options& opt) {
-  TinyGptConfig c;
-  c.vocab = opt.vocab;
+  TinyGptConfig c = bench::config_with<TinyGptConfig>(opt.model);
   c.n_ctx = opt.n_ctx;
-  c.d_model = opt.d_model;
-  c.n_heads = opt.heads;
-  c.d_ff = opt.d_ff;
-  c.n_layers = opt.layers;
   return c;
 }
 
 // R rounds of K steps at the program's measured rate (0.25 of a plain multiply-add's time each)
 Cost cost_of(const Options& opt) {
   const double step = 0.25 * training_step_multiply_adds(config_of(opt), opt.batch, opt.n_ctx);
-  const double rows = static_cast<double>(opt.batch) * opt.n_ctx;
-  return {8.0 * rows * (40.0 * opt.d_ff * opt.layers + 3.0 * opt.vocab), 1.2 * opt.rounds * opt.steps * step};
+  return {training_memory_bytes(config_of(opt), static_cast<double>(opt.batch) * opt.n_ctx),
+          1.2 * opt.rounds * opt.steps * step};
 }
 
 // The PyTorch side (tools/bench_16_pytorch.py): a child process over two pipes (bench/bench_util.hpp).
 std::unique_ptr<bench::ChildProcess> start_pytorch(const Options& opt, const TinyGptConfig& c) {
-  return std::make_unique<bench::ChildProcess>(
-      std::vector<std::string>{opt.python, opt.script, std::to_string(c.vocab), std::to_string(c.n_ctx),
-                               std::to_string(c.d_model), std::to_string(c.n_heads), std::to_string(c.d_ff),
-                               std::to_string(c.n_layers), std::to_string(opt.batch)},
-      "ready bench_16", fmt::format("the PyTorch side ({} {})", opt.python, opt.script),
-      "run from the repository root, or give --python / --script, or --no-pytorch");
+  return bench::start_pytorch(
+      opt.pytorch,
+      {std::to_string(c.vocab), std::to_string(c.n_ctx), std::to_string(c.d_model), std::to_string(c.n_heads),
+       std::to_string(c.d_ff), std::to_string(c.n_layers), std::to_string(opt.batch)},
+      "ready bench_16", "run from the repository root, or give --python / --script, or --no-pytorch");
 }
 
 // multiply-adds per second of one 512 x 512 x 512 product (common/linalg.hpp, one thread): the
@@ -85,8 +75,6 @@ double product_rate(Rng& rng) {
 int run(const Options& opt) {
   keep_freed_memory();  // as the chapter program does
   const TinyGptConfig c = config_of(opt);
-  if (c.d_model % c.n_heads != 0)
-    throw usage_error(fmt::format("--heads {} does not divide --d-model {}", c.n_heads, c.d_model));
   require_within_limits(cost_of(opt), "these sizes", benchmark_limits);
   Rng rng(opt.common.seed);
   TinyGpt model = random_tiny_gpt(rng, c);
@@ -104,15 +92,12 @@ int run(const Options& opt) {
       opt.batch, c.n_ctx, c.d_model, c.n_heads, c.d_ff, c.n_layers, c.vocab, parameter_count(model));
   fmt::print("multiply-adds per step (counted from the sizes): {:.3g}\n", multiply_adds);
   for (int i = 0; i < 2; ++i) train_step(model, optimizer, batch, c.n_ctx);  // warm-up
-  std::unique_ptr<bench::ChildProcess> pytorch;
-  if (!opt.no_pytorch) pytorch = start_pytorch(opt, c);
+  const std::unique_ptr<bench::ChildProcess> pytorch = start_pytorch(opt, c);
   std::vector<double> cpp, torch, rates;
   for (int r = 0; r < opt.rounds; ++r) {
     rates.push_back(product_rate(rng));
-    const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < opt.steps; ++k) train_step(model, optimizer, batch, c.n_ctx);
-    cpp.push_back(seconds_since(start) / opt.steps);
-    if (pytorch) torch.push_back(pytorch->ask_seconds(fmt::format("round {}", opt.steps)) / opt.steps);
+    bench::time_round(
+        opt.steps, [&] { train_step(model, optimizer, batch, c.n_ctx); }, pytorch.get(), cpp, torch);
   }
   const double peak = median(rates);
   fmt::print("median over {} rounds of {} steps, the two sides taking turns:\n", opt.rounds, opt.steps);
@@ -139,16 +124,9 @@ int main(int argc, char** argv) {
   Options opt;
   add_size_option(app, "--batch", opt.batch, "Windows per step B (default 16)", 4096);
   add_size_option(app, "--n-ctx", opt.n_ctx, "Context n_ctx = T (default 64)", 4096);
-  add_size_option(app, "--d-model", opt.d_model, "Width E (default 48)", 4096);
-  add_size_option(app, "--heads", opt.heads, "Heads H (default 4)", 4096);
-  add_size_option(app, "--d-ff", opt.d_ff, "Feed-forward width F (default 192)", 16384);
-  add_size_option(app, "--layers", opt.layers, "Blocks (default 2)", 64);
-  add_size_option(app, "--vocab", opt.vocab, "Vocabulary V (default 2501, the poems' characters)", 100000);
-  add_size_option(app, "--rounds", opt.rounds, "Rounds per side (default 7)", 1000);
-  add_size_option(app, "--steps", opt.steps, "Steps per round (default 5)", 100000);
-  app.add_option("--python", opt.python, "The Python with PyTorch (default /usr/bin/python3)");
-  app.add_option("--script", opt.script, "The PyTorch side (default tools/bench_16_pytorch.py)");
-  app.add_flag("--no-pytorch", opt.no_pytorch, "Time the C++ side only");
+  bench::add_model_size_options(app, opt.model, "Blocks", /*with_vocab=*/true);
+  bench::add_round_options(app, opt.rounds, opt.steps);
+  bench::add_pytorch_options(app, opt.pytorch);
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

@@ -11,8 +11,9 @@
 // cached and once recomputed, in turn, so that both see the same load; a first round warms up and is
 // not counted; the time is the median over the rounds. Not a test: timings depend on the machine and
 // its load. Compare the columns of one run.
-#include "cli.hpp"
 #include "17_fast_generation/given.hpp"
+#include "bench_util.hpp"  // ModelSizes
+#include "cli.hpp"
 #include "rng.hpp"
 #include "svg.hpp"
 
@@ -27,17 +28,13 @@ namespace {
 
 struct Options {
   CommonOptions common;
-  int n_ctx = 1024, d_model = 64, heads = 4, kv_heads = 4, d_ff = 256, layers = 2, vocab = 2501, rounds = 7;
+  int n_ctx = 1024, kv_heads = 4, rounds = 7;
+  bench::ModelSizes model{64, 4, 256, 2, 2501};  // E, H, F, blocks, V
 };
 
 TinyGptConfig config_of(const Options& opt) {
-  TinyGptConfig c;
-  c.vocab = opt.vocab;
+  TinyGptConfig c = bench::config_with<TinyGptConfig>(opt.model);
   c.n_ctx = opt.n_ctx;
-  c.d_model = opt.d_model;
-  c.n_heads = opt.heads;
-  c.d_ff = opt.d_ff;
-  c.n_layers = opt.layers;
   return c;
 }
 
@@ -55,17 +52,16 @@ Cost cost_of(const Options& opt) {
   for (std::size_t n : lengths_of(opt)) work += (opt.rounds + 2.0) * recomputed_token_multiply_adds(c, n);
   // memory: a recomputation keeps every block's (H, n, n) weights and (n, 3E | F) activations; the
   // caches of every length hold 2 · layers · n_ctx · E each
-  const double E = opt.d_model, n = opt.n_ctx, L = static_cast<double>(lengths_of(opt).size());
-  const double bytes = 8.0 * opt.layers * (opt.heads * n * n + n * (10.0 * E + 2.0 * opt.d_ff)) +
-                       8.0 * (L + 1.0) * 2.0 * opt.layers * n * E + 8.0 * 4.0 * opt.vocab * E;
+  const double E = c.d_model, H = c.n_heads, F = c.d_ff, layers = c.n_layers, n = c.n_ctx;
+  const double L = static_cast<double>(lengths_of(opt).size());
+  const double bytes = 8.0 * layers * (H * n * n + n * (10.0 * E + 2.0 * F)) +
+                       8.0 * (L + 1.0) * 2.0 * layers * n * E + 8.0 * 4.0 * c.vocab * E;
   return {bytes, 0.5 * work};
 }
 
 int run(const Options& opt) {
   keep_freed_memory();
   const TinyGptConfig c = config_of(opt);
-  if (c.d_model % c.n_heads != 0)
-    throw usage_error(fmt::format("--heads {} does not divide --d-model {}", c.n_heads, c.d_model));
   if (c.n_heads % static_cast<std::size_t>(opt.kv_heads) != 0)
     throw usage_error(fmt::format("--kv-heads {} does not divide --heads {}", opt.kv_heads, c.n_heads));
   if (opt.n_ctx < 64) throw usage_error("--n-ctx must be at least 64");
@@ -119,12 +115,8 @@ int main(int argc, char** argv) {
                "bench_17_fast_generation"};
   Options opt;
   add_size_option(app, "--n-ctx", opt.n_ctx, "Context n_ctx, the longest length timed (default 1024)", 8192);
-  add_size_option(app, "--d-model", opt.d_model, "Width E (default 64)", 4096);
-  add_size_option(app, "--heads", opt.heads, "Heads H (default 4)", 4096);
+  bench::add_model_size_options(app, opt.model, "Blocks", /*with_vocab=*/true);
   add_size_option(app, "--kv-heads", opt.kv_heads, "K/V heads G, dividing H (default 4 = H)", 4096);
-  add_size_option(app, "--d-ff", opt.d_ff, "Feed-forward width F (default 256)", 16384);
-  add_size_option(app, "--layers", opt.layers, "Blocks (default 2)", 64);
-  add_size_option(app, "--vocab", opt.vocab, "Vocabulary V (default 2501, the poems' characters)", 100000);
   add_size_option(app, "--rounds", opt.rounds, "Rounds (default 7)", 1000);
   add_common_options(app, opt.common, /*interop=*/false);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });

@@ -1,8 +1,9 @@
-// What the benchmarks that compare with PyTorch share: the median of rounds, a stopwatch, and the
-// PyTorch side as a child process spoken to over two pipes (a line out, a line back), so that the C++
-// and the PyTorch contenders can take turns in one run and see the same load.
+// What the benchmarks share: the median of rounds and a stopwatch (common/timing.hpp), and the PyTorch
+// side as a child process spoken to over two pipes (a line out, a line back), so that the C++ and the
+// PyTorch contenders can take turns in one run and see the same load.
 #pragma once
 #include "cli.hpp"
+#include "timing.hpp"  // median, seconds_since
 
 #include <fmt/format.h>
 #include <sys/wait.h>
@@ -13,20 +14,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace course::bench {
-
-inline double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// The middle value (the upper one of the two middles for an even count).
-inline double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
 
 // A child process (e.g. /usr/bin/python3 tools/bench_NN_pytorch.py ...) with its stdin and stdout on two
 // pipes, started with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1 (one thread unless the script asks
@@ -148,5 +140,88 @@ class ChildProcess {
   FILE* from_ = nullptr;
   FILE* errors_ = nullptr;  // the child's stderr
 };
+
+// --- the flags and the rounds that benchmarks share ---------------------------------------------------
+
+// The sizes of the transformer a benchmark builds (the rest, batch and length, are its own flags).
+struct ModelSizes {
+  int d_model = 32, heads = 2, d_ff = 64, layers = 2, vocab = 10;
+};
+
+// Adds --d-model, --heads, --d-ff and --layers (`layers_name` says what a layer is: "Encoder layers",
+// "Blocks"), and --vocab when with_vocab; each --help text shows the benchmark's default.
+inline void add_model_size_options(CLI::App& app, ModelSizes& sizes, const std::string& layers_name,
+                                   bool with_vocab) {
+  add_size_option(app, "--d-model", sizes.d_model, fmt::format("Width E (default {})", sizes.d_model), 4096);
+  add_size_option(app, "--heads", sizes.heads, fmt::format("Heads H (default {})", sizes.heads), 4096);
+  add_size_option(app, "--d-ff", sizes.d_ff, fmt::format("Feed-forward width F (default {})", sizes.d_ff),
+                  16384);
+  add_size_option(app, "--layers", sizes.layers, fmt::format("{} (default {})", layers_name, sizes.layers),
+                  64);
+  if (with_vocab) {
+    add_size_option(app, "--vocab", sizes.vocab,
+                    fmt::format("Vocabulary V (default {}, the poems' characters)", sizes.vocab), 100000);
+  }
+}
+
+// Adds --rounds R and --steps K of a benchmark that times K steps per round, R rounds per side.
+inline void add_round_options(CLI::App& app, int& rounds, int& steps) {
+  add_size_option(app, "--rounds", rounds, fmt::format("Rounds per side (default {})", rounds), 1000);
+  add_size_option(app, "--steps", steps, fmt::format("Steps per round (default {})", steps), 100000);
+}
+
+// A model's configuration (chapter 14's TinyEncoderConfig, chapter 16's TinyGptConfig) with these
+// sizes; its length (seq_len, n_ctx) is the caller's to set. Throws usage_error when --heads does not
+// divide --d-model.
+template <class Config>
+Config config_with(const ModelSizes& sizes) {
+  if (sizes.d_model % sizes.heads != 0)
+    throw usage_error(fmt::format("--heads {} does not divide --d-model {}", sizes.heads, sizes.d_model));
+  Config c;
+  c.vocab = static_cast<std::size_t>(sizes.vocab);
+  c.d_model = static_cast<std::size_t>(sizes.d_model);
+  c.n_heads = static_cast<std::size_t>(sizes.heads);
+  c.d_ff = static_cast<std::size_t>(sizes.d_ff);
+  c.n_layers = static_cast<std::size_t>(sizes.layers);
+  return c;
+}
+
+// Where a benchmark's PyTorch side is (--python, --script), or that it has none (--no-pytorch).
+struct PytorchSide {
+  std::string python = "/usr/bin/python3";
+  std::string script;  // the benchmark's own, e.g. tools/bench_14_pytorch.py
+  bool none = false;   // --no-pytorch
+};
+
+// Adds --python, --script and --no-pytorch; the --script text shows the default script.
+inline void add_pytorch_options(CLI::App& app, PytorchSide& side) {
+  app.add_option("--python", side.python, "The Python with PyTorch (default /usr/bin/python3)");
+  app.add_option("--script", side.script, fmt::format("The PyTorch side (default {})", side.script));
+  app.add_flag("--no-pytorch", side.none, "Time the C++ side only");
+}
+
+// Starts the PyTorch side with `args` after the script (the model's sizes), which must answer
+// `ready`; none with --no-pytorch.
+inline std::unique_ptr<ChildProcess> start_pytorch(const PytorchSide& side,
+                                                   const std::vector<std::string>& args,
+                                                   const std::string& ready, const std::string& hint) {
+  if (side.none) return nullptr;
+  std::vector<std::string> command = {side.python, side.script};
+  command.insert(command.end(), args.begin(), args.end());
+  return std::make_unique<ChildProcess>(
+      command, ready, fmt::format("the PyTorch side ({} {})", side.python, side.script), hint);
+}
+
+// One round of each side, C++ first: `steps` calls of cpp_step timed here, then the PyTorch side's
+// own `steps` steps ("round K", timed there); each side's seconds per step are appended to its list
+// (nothing to torch without a PyTorch side).
+template <class Step>
+void time_round(int steps, Step&& cpp_step, ChildProcess* pytorch, std::vector<double>& cpp,
+                std::vector<double>& torch) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int k = 0; k < steps; ++k) cpp_step();
+  cpp.push_back(seconds_since(start) / steps);
+  if (pytorch) torch.push_back(pytorch->ask_seconds(fmt::format("round {}", steps)) / steps);
+}
 
 }  // namespace course::bench

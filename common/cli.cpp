@@ -112,6 +112,11 @@ void require_load_for_save(const CommonOptions& options) {
     throw usage_error("--save writes what --load computes; give --load DIR too");
 }
 
+void require_load_for(const CommonOptions& options, bool load_flags_given, const std::string& why) {
+  if (load_flags_given) throw usage_error(why);
+  require_load_for_save(options);
+}
+
 namespace {
 // true, with the number in `value`, when the whole text is one finite number
 bool parse_finite(const std::string& text, double& value) {
@@ -188,6 +193,13 @@ CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value,
       range.get_description());
   const std::string text = why.empty() ? help : fmt::format("{} ({})", help, why);
   return app.add_option(flag, value, text)->check(explained)->capture_default_str();
+}
+
+void add_sampling_options(CLI::App& app, double& temperature, int& top_k) {
+  app.add_option("--temperature", temperature,
+                 fmt::format("Sampling temperature in (0, 100] (default {:g})", temperature))
+      ->check(positive_up_to(100.0));
+  add_size_option(app, "--top-k", top_k, "Top-k of the samples", 100000);
 }
 
 std::string format_bytes(double bytes) {

@@ -30,6 +30,11 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool interop);
 // --load computes (and so has nothing to write without it).
 void require_load_for_save(const CommonOptions& options);
 
+// For a program whose --load files come with flags that describe them (--heads, ...), run without
+// --load: throws usage_error(why) when one of those flags was given (load_flags_given), then
+// require_load_for_save.
+void require_load_for(const CommonOptions& options, bool load_flags_given, const std::string& why);
+
 // A CLI11 check that the text is a whole number in [low, high], with a plain message otherwise.
 CLI::Validator whole_number_in(long long low, long long high);
 
@@ -49,6 +54,10 @@ CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value,
 // text and to the error for a value outside the range.
 CLI::Option* add_size_option(CLI::App& app, const std::string& flag, int& value, const std::string& help,
                              int min, int max, const std::string& why);
+
+// Adds --temperature T, a number in (0, 100], and --top-k K, a whole number in [1, 100000]: how a
+// program that generates text samples it (chapters 16 and 17).
+void add_sampling_options(CLI::App& app, double& temperature, int& top_k);
 
 // The most memory a chapter program may ask for; sizes that need more are bad input.
 constexpr double memory_limit_bytes = 1024.0 * 1024.0 * 1024.0;  // 1 GiB
@@ -141,6 +150,19 @@ int largest_within_limits(int Options::*flag, Cost (*cost_of)(const Options&), i
     }
   }
   return low;
+}
+
+// A size flag for the field `member` of Options, from `low` up to the largest value whose run fits the
+// limits with every other flag at its default (largest_within_limits); `why`, if given, says why the
+// range starts at low (as for add_size_option):
+//   add_size_flag(app, "--rows", opt, &Options::rows, "Rows of the score matrix", cost_of);
+template <class Options>
+CLI::Option* add_size_flag(CLI::App& app, const std::string& flag, Options& opt, int Options::*member,
+                           const std::string& help, Cost (*cost_of)(const Options&), int low = 1,
+                           const std::string& why = "") {
+  const int high = largest_within_limits(member, cost_of, low);
+  if (low == 1 && why.empty()) return add_size_option(app, flag, opt.*member, help, high);
+  return add_size_option(app, flag, opt.*member, help, low, high, why);
 }
 
 // Parses argv with the error contract above, turns colour on or off, sets OpenBLAS to one thread

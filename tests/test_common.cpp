@@ -10,6 +10,7 @@
 #include "rng.hpp"
 #include "test_util.hpp"
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -336,23 +337,21 @@ TEST_SUITE("common") {
 
   TEST_CASE("npy: every loader refuses empty arrays alike, (0, huge) included") {
     TempDir dir;
-    write_raw_npy(dir.path / "zero_rows.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4), }",
-                  "");
-    write_raw_npy(dir.path / "zero_cols.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 0), }",
-                  "");
-    // a size check that skipped the 0 would let this through, and a later (1, 999999999999) ask for 8 TB
-    write_raw_npy(dir.path / "zero_huge.npy",
-                  "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 999999999999), }", "");
-    write_raw_npy(dir.path / "empty_vector.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (0,), }",
-                  "");
-    write_raw_npy(dir.path / "empty_mask.npy", "{'descr': '|b1', 'fortran_order': False, 'shape': (0, 2), }",
-                  "");
-    write_raw_npy(dir.path / "empty_ids.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (0,), }",
-                  "");
-    write_raw_npy(dir.path / "empty3.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 0, 2), }",
-                  "");
-    write_raw_npy(dir.path / "empty4.npy",
-                  "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1, 0), }", "");
+    // name, dtype, shape: each with a dimension of 0, so no data. A size check that skipped the 0 would
+    // let zero_huge through, and a later (1, 999999999999) ask for 8 TB.
+    const std::array<std::array<std::string, 3>, 8> empty_arrays = {
+        {{"zero_rows", "<f8", "(0, 4)"},
+         {"zero_cols", "<f4", "(3, 0)"},
+         {"zero_huge", "<f8", "(0, 999999999999)"},
+         {"empty_vector", "<f8", "(0,)"},
+         {"empty_mask", "|b1", "(0, 2)"},
+         {"empty_ids", "<i8", "(0,)"},
+         {"empty3", "<f8", "(2, 0, 2)"},
+         {"empty4", "<f8", "(1, 1, 1, 0)"}}};
+    for (const auto& [name, descr, shape] : empty_arrays) {
+      write_raw_npy(dir.path / (name + ".npy"),
+                    "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }", "");
+    }
     const std::string d = dir.str();
     const std::pair<std::string, std::string> cases[] = {
         {load_error(d, "zero_rows"), "zero_rows.npy has shape (0, 4)"},

@@ -8,8 +8,12 @@
 // whole tensor, which for a (128, 64) encoding would be thousands of numbers. One number against
 // another (CHECK_NEAR) and a gradient against a numerical or PyTorch one (CHECK_GRADIENT) likewise
 // print both values, never only their difference (CHECK(std::abs(a - b) < t) prints "0.001 < 1e-15").
+// At the end, helpers the chapters' tests share: check_gradients and check_named_gradients (gradients
+// against central differences, tensor by tensor), check_pytorch_gradients (against PyTorch's .grad
+// files) and fixture_args (the flags of a PyTorch fixture case).
 #pragma once
 #include "gradcheck.hpp"
+#include "npy.hpp"
 #include "tensor.hpp"
 
 #include <doctest/doctest.h>
@@ -18,7 +22,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <fstream>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 // CAPTURE(name) and INFO(name) of a `const char*` (a fixture's name in a loop over {"a", "b"}) print
@@ -52,6 +59,9 @@ Flat flatten(const T& t) {
 // A flat list of numbers (a parameter's entries, a fixture's values) is a tensor of shape (n,).
 inline Flat flatten(const std::vector<double>& v) {
   return Flat{{v.size()}, v};
+}
+inline Flat flatten(const Flat& f) {
+  return f;
 }
 
 // Largest |a - b| over all elements; +inf if the shapes differ or a NaN shows up (tensors or lists).
@@ -320,3 +330,125 @@ std::string describe_gradient(const A& analytic, const E& expected, double toler
                        course::test::shape_text(want_)));                                             \
     }                                                                                                 \
   } while (0)
+
+namespace course::test {
+
+// A gradient check of one tensor: the gradient a backward pass computed (with its shape) and the
+// tensor it is the gradient of (its shape, and where its entries are, so that they can be changed).
+struct GradientCheck {
+  std::string name;                // "query", "layers.0.linear1.bias"
+  Flat gradient;                   // the analytic gradient
+  std::vector<std::size_t> shape;  // the tensor's
+  double* entries = nullptr;       // the tensor's entries, row-major, read by the loss
+  std::size_t size = 0;
+
+  GradientCheck(std::string name, Flat gradient, std::vector<std::size_t> shape, double* entries,
+                std::size_t size)
+      : name(std::move(name)),
+        gradient(std::move(gradient)),
+        shape(std::move(shape)),
+        entries(entries),
+        size(size) {}
+  // a gradient and the tensor (Matrix, Vector, ...) it is the gradient of
+  template <class G, class T>
+  GradientCheck(std::string name, const G& gradient, T& tensor)
+      : GradientCheck(std::move(name), flatten(gradient), {tensor.shape().begin(), tensor.shape().end()},
+                      tensor.data(), tensor.size()) {}
+};
+
+// check_gradients — each gradient against central differences of `loss` over its tensor (step 1e-6,
+// chapter 13's numerical_gradient_in_place: each entry is changed in turn, `loss` re-runs the forward,
+// the entry is put back). `tolerance` is CHECK_GRADIENT's relative error. A failure names the tensor:
+//   test::check_gradients(loss, 1e-8, {{"query", g.query, query}, {"key", g.key, key}});
+inline void check_gradients(const std::function<double()>& loss, double tolerance,
+                            const std::vector<GradientCheck>& checks) {
+  for (const GradientCheck& c : checks) {
+    const Flat numerical{c.shape, numerical_gradient_in_place(c.entries, c.size, loss, 1e-6)};
+    if (c.gradient.shape != numerical.shape ||
+        !compare_gradients(c.gradient.values, numerical.values).passed(tolerance)) {
+      FAIL_CHECK(describe_gradient(c.gradient, numerical, tolerance, ("the gradient of " + c.name).c_str()));
+    }
+  }
+}
+
+// check_named_gradients — the same over two lists of named tensors in the same order: a model's
+// parameters and their gradients (chapter 14's named_tensors(model), named_tensors(gradients)).
+//   Named: any struct with name, shape, data (double*) and size, such as chapter 14's NamedTensor
+template <class Named>
+void check_named_gradients(const std::vector<Named>& params, const std::vector<Named>& grads,
+                           const std::function<double()>& loss, double tolerance) {
+  REQUIRE(params.size() == grads.size());
+  std::vector<GradientCheck> checks;
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const Named &p = params[k], &g = grads[k];
+    checks.emplace_back(p.name, Flat{g.shape, {g.data, g.data + g.size}}, p.shape, p.data, p.size);
+  }
+  check_gradients(loss, tolerance, checks);
+}
+
+// A gradient and the name of the tensor it is the gradient of, for check_pytorch_gradients.
+struct NamedGradient {
+  std::string name;  // "query", "out_proj.weight"
+  Flat gradient;
+  template <class G>
+  NamedGradient(std::string name, const G& gradient) : name(std::move(name)), gradient(flatten(gradient)) {}
+};
+
+// check_pytorch_gradients — each gradient against PyTorch's, DIR/<name>.grad.npy (what
+// output.backward(grad_output) left in the tensor's .grad), as CHECK_CLOSE does: same shape, every
+// entry within `tolerance`. A failure names the file:
+//   test::check_pytorch_gradients(dir, 1e-9, {{"query", g.q}, {"key", g.k}, {"value", g.v}});
+inline void check_pytorch_gradients(const std::string& dir, double tolerance,
+                                    const std::vector<NamedGradient>& gradients) {
+  for (const NamedGradient& g : gradients) {
+    const std::string file = g.name + ".grad.npy";
+    const NpyArray pytorch = read_npy(dir + "/" + file, file);
+    const Flat expected{pytorch.shape, pytorch.values};
+    if (!(max_difference(g.gradient, expected) <= tolerance)) {
+      FAIL_CHECK(describe_difference(g.gradient, expected, tolerance, ("the gradient of " + g.name).c_str(),
+                                     file.c_str()));
+    }
+  }
+}
+
+// The flags a PyTorch fixture case was made with, as its make_fixtures.py wrote them to DIR/args.txt
+// ("--heads 2 --norm-first"): the program is run on the case with the same flags (--load DIR).
+struct FixtureArgs {
+  std::string file;                // DIR/args.txt, for the messages
+  std::vector<std::string> words;  // {"--heads", "2", "--norm-first"}
+
+  // Whether `flag` is one of the words ("--norm-first").
+  bool has(const std::string& flag) const {
+    return std::find(words.begin(), words.end(), flag) != words.end();
+  }
+
+  // The word after `flag` ("--heads 2" -> "2"); the test case stops if there is none.
+  std::string value(const std::string& flag) const {
+    const auto it = std::find(words.begin(), words.end(), flag);
+    if (it == words.end() || it + 1 == words.end()) FAIL(fmt::format("{}: no value after {}", file, flag));
+    return *(it + 1);
+  }
+
+  // The value after `flag` as a whole number ("--heads 2" -> 2) or as a number ("--lr 0.01" -> 0.01).
+  std::size_t count(const std::string& flag) const {
+    const std::string v = value(flag);
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+      FAIL(fmt::format("{}: {} {} is not a whole number", file, flag, v));
+    }
+    return std::stoul(v);
+  }
+  double number(const std::string& flag) const { return std::stod(value(flag)); }
+};
+
+// Reads DIR/args.txt (it may be empty: a case with the program's defaults); the test case stops if it
+// is missing.
+inline FixtureArgs fixture_args(const std::string& dir) {
+  FixtureArgs args;
+  args.file = dir + "/args.txt";
+  std::ifstream in(args.file);
+  if (!in) FAIL(fmt::format("{}: cannot be read", args.file));
+  for (std::string w; in >> w;) args.words.push_back(w);
+  return args;
+}
+
+}  // namespace course::test

@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIELDS = {"nn", "slug", "title", "part", "depends", "exercises", "packages", "long_run", "libs"}
+FIELDS = {"nn", "slug", "title", "part", "depends", "exercises", "packages", "long_run", "libs", "load_fixtures"}
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Chapter:
     packages: list = field(default_factory=list)   # ["fortunes-zh"]
     long_run: bool = False
     libs: list = field(default_factory=list)
+    load_fixtures: list = field(default_factory=list)  # ["02"]: other chapters' fixtures it reads
 
     @property
     def name(self):  # 05_multi_head_attention: the folder under chapters/ and exercises/
@@ -99,10 +100,14 @@ def chapters(root=ROOT):
         long_run = entry.get("long_run", False)
         if not isinstance(long_run, bool):
             raise ManifestError(f"{where}: long_run must be true or false")
+        load_fixtures = _strings(entry, "load_fixtures", where, r"[0-9][0-9]")
+        for other in load_fixtures:
+            if other not in earlier:
+                raise ManifestError(f"{where}: load_fixtures names {other}, which is not an earlier chapter")
         found.append(Chapter(nn, slug, entry["title"], entry["part"], depends,
                              _strings(entry, "exercises", where, r"[a-z_][a-z0-9_]*"),
                              _strings(entry, "packages", where, r"[a-z0-9][a-z0-9.+-]*"),
-                             long_run, _strings(entry, "libs", where, r"[A-Za-z0-9_:]+")))
+                             long_run, _strings(entry, "libs", where, r"[A-Za-z0-9_:]+"), load_fixtures))
     if not found:
         raise ManifestError("chapters.toml lists no [[chapter]]")
     return found
@@ -133,6 +138,10 @@ def check_tree(root=ROOT):
         thrown = re.findall(r'not_implemented\("exercise [0-9]+: ([a-z_0-9]+)', stubs)
         if thrown != c.exercises:
             problems.append(f"chapter {c.nn}: exercises = {c.exercises} but the stubs throw for {thrown}")
+        by_nn = {other.nn: other for other in listed}
+        for other in c.load_fixtures:
+            if not os.path.isdir(os.path.join(root, "chapters", by_nn[other].name, "fixtures")):
+                problems.append(f"chapter {c.nn}: load_fixtures names {other}, which has no fixtures/ folder")
     for d in sorted(os.listdir(os.path.join(root, "chapters"))):
         if os.path.isdir(os.path.join(root, "chapters", d)) and d not in names:
             problems.append(f"chapters/{d} is not in chapters.toml")

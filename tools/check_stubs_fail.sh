@@ -3,7 +3,9 @@
 # Every test case in TEST_PROGRAM (the chapter's tests linked against exercises/NN_slug) must FAIL
 # while the exercise is the untouched stub: a test that passes against a stub asserts nothing.
 #
-# Whether the stub is untouched is decided by exercises/STUBS.sha256. If a student has edited the
+# Whether the stub is untouched is decided by exercises/STUBS.sha256, with the rule the runner uses
+# (tools/runner.py untouched: the exercise's source files are the ones recorded, each unchanged). If a
+# student has edited the
 # exercise there is nothing to check, so the test reports "skipped" (exit 77) — except under CI=true,
 # where an exercise that differs from STUBS.sha256 is an error (run tools/update_stub_hashes.sh after
 # changing a stub on purpose).
@@ -23,10 +25,8 @@ slug=$3
 cd "$source_dir" || exit 1
 
 manifest=${COURSE_STUBS_MANIFEST:-exercises/STUBS.sha256}
-listed=$(grep -c " exercises/$slug/" "$manifest" 2>/dev/null)
-present=$(find "exercises/$slug" -type f ! -name HINTS.md | wc -l)
-if [ "${listed:-0}" -eq 0 ] || [ "$listed" -ne "$present" ] ||
-   ! grep " exercises/$slug/" "$manifest" | sha256sum --check --status 2>/dev/null; then
+runner() { COURSE_ROOT=$PWD /usr/bin/python3 tools/runner.py "$@"; }
+if ! runner untouched --stubs "$manifest" "$slug"; then
   if [ "${CI:-}" = "true" ]; then
     echo "FAIL: exercises/$slug does not match $manifest; after changing a stub, run tools/update_stub_hashes.sh"
     exit 1
@@ -35,7 +35,10 @@ if [ "${listed:-0}" -eq 0 ] || [ "$listed" -ne "$present" ] ||
   exit 77
 fi
 
-cases=$("$program" --list-test-cases --no-colors=true --test-suite-exclude='given:*' 2>/dev/null | grep -v '^\[doctest\]' | grep -v '^=\+$' | grep -v '^$')
+listing=$(mktemp)
+trap 'rm -f "$listing"' EXIT
+"$program" --list-test-cases --reporters=xml --out="$listing" >/dev/null 2>&1
+cases=$(runner names "$listing" --not-given)
 if [ -z "$cases" ]; then
   echo "FAIL: $program lists no test cases"
   exit 1

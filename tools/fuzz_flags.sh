@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# tools/fuzz_flags.sh [--quick] [--bench] [--seeds N] [--only PROGRAM] [BIN_DIR]
+# tools/fuzz_flags.sh [--quick] [--bench] [--bad] [--seeds N] [--only PROGRAM] [BIN_DIR]
 #
-# Runs every chapter program in BIN_DIR (default build/bin) over a grid of flag values, to find the
-# flag values that break the programs' contract (README.md, "Every chapter program accepts"). The
-# grid is read from each program's --help, so a new chapter is covered without editing this script:
+# Runs every chapter program (the chapters of chapters.toml, built in BIN_DIR, default build/bin) over
+# a grid of flag values, to find the flag values that break the programs' contract (README.md, "Every
+# chapter program accepts"). The chapters come from the manifest and the grid from each program's
+# --help and fixtures, so a new chapter is covered without editing this script:
 # every `--flag INT:in [low - high]` (except --seed) is tried
 #   alone at low - 1, low, low + 1, 2 .. 9, 12, 16, its default, twice it, high / 100, high / 10,
 #   high / 3, high / 2, high - 1, high and high + 1, with each on/off flag (e.g. --causal) off and on;
 #   in pairs at low, low + 1, 3, the default, high / 2 and high;
 #   all at low together and all at high together;
-# and the small values again with seeds 0 .. N-1 (default 5). Flags that need --load are tried on the
-# PyTorch fixtures in chapters/NN_slug/fixtures (the hand-written list in load_cases below).
+# and the small values again with seeds 0 .. N-1 (default 5). Then --load runs on each PyTorch fixture
+# case of the chapter, chapters/NN_slug/fixtures/*/ (and those of the chapters its load_fixtures in
+# chapters.toml names; fixtures/bad/*/ too with --bad): the case with its args.txt flags, with each
+# on/off flag added, and with each int flag of --help set to low - 1, low, low + 1, 3, its default,
+# high and high + 1 in turn.
 #
 # Every run must either
 #   exit 0, print no FAILED self-check, no more nan/inf than the default run, nothing on stderr,
@@ -29,6 +33,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
 bench=0
 seeds=5
+bad=0
 only=""
 bin=$root/build/bin
 while [ $# -gt 0 ]; do
@@ -36,6 +41,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --bench) bench=1 ;;
     --seeds) seeds=$2; shift ;;
+    --bad) bad=1 ;;
     --only) only=$2; shift ;;
     *) bin=$(cd "$1" && pwd) ;;  # absolute: the runs start in chapters/
   esac
@@ -113,62 +119,93 @@ values() {
   } | tr ' ' '\n' | awk -v h="$high" '$1 >= -1 && $1 <= h + 1' | sort -n -u
 }
 
-# Hand-written runs for flags that need --load, on the committed PyTorch fixtures.
+# The case folders chapter NN's program reads with --load, relative to chapters/: every
+# chapters/NN_slug/fixtures/*/ of its own and of the chapters its load_fixtures in chapters.toml
+# names; their bad/ cases too with --bad.
+fixture_cases() {
+  local c dir d
+  for c in "$1" $(/usr/bin/python3 "$root/tools/chapters.py" field "$1" load_fixtures); do
+    dir=${chapter_of[$c]}/fixtures
+    for d in "$dir"/*/; do
+      [ -d "$d" ] && [ "$d" != "$dir/bad/" ] && echo "$d"
+    done
+    if [ "$bad" -eq 1 ]; then
+      for d in "$dir"/bad/*/; do [ -d "$d" ] && echo "$d"; done
+    fi
+  done
+}
+
+# Values to try for a flag in [low, high] with a default, on a loaded case.
+load_values() {
+  local low=$1 high=$2 def=$3
+  printf '%s\n' $((low - 1)) "$low" $((low + 1)) 3 "$def" "$high" $((high + 1)) |
+    awk -v h="$high" '$1 >= -1 && $1 <= h + 1' | sort -n -u
+}
+
+# The words of a case's args.txt (in $case_args) with FLAG set to VALUE, replaced where args.txt has
+# it, else added: in $set_args.
+set_flag() {
+  local flag=$1 value=$2 i=0
+  set_args=()
+  while [ $i -lt ${#case_args[@]} ]; do
+    if [ "${case_args[$i]}" = "$flag" ]; then
+      i=$((i + 2))
+    else
+      set_args+=("${case_args[$i]}")
+      i=$((i + 1))
+    fi
+  done
+  set_args+=("$flag" "$value")
+}
+
+# Runs on the PyTorch fixture cases of chapter NN's program (fixture_cases): each case with the flags
+# its args.txt holds (the flags PyTorch's side was made with), then with each int flag of --help (but
+# --seed) set to each of load_values, and with each on/off flag added.
 load_cases() {
-  local exe=$1 name
-  name=$(basename "$exe")
-  case $name in
-    ch02_*) for d in 02_dot_product_attention/fixtures/*/; do run "$exe" --load "$d"; done ;;
-    ch04_*) for d in 04_masking/fixtures/*/; do run "$exe" --load "$d"; run "$exe" --load "$d" --heads 1; done ;;
-    ch05_*) for d in 05_multi_head_attention/fixtures/*/; do
-        for h in 1 2 3 4 8 16; do run "$exe" --load "$d" --heads $h; done
-      done ;;
-    ch09_*) for d in 09_attention_vs_cnn/fixtures/*/; do
-        for s in 1 2 3 100000; do for p in 0 1 5 1000 100000; do for l in 1 2 3 10 100000; do
-          run "$exe" --load "$d" --stride $s --padding $p --dilation $l
-        done; done; done
-      done ;;
-    ch10_*) for d in 10_attention_vs_rnn/fixtures/*/; do run "$exe" --load "$d"; done ;;
-    ch11_*) for d in 11_transformer_block/fixtures/*/; do
-        for h in 1 2 3 4 8; do run "$exe" --load "$d" --heads $h; run "$exe" --load "$d" --heads $h --norm-first; done
-      done ;;
-    ch12_*) for d in 02_dot_product_attention/fixtures/*/; do
-        for b in 1 2 3 64 100000; do run "$exe" --load "$d" --block-size $b; run "$exe" --load "$d" --block-size $b --causal; done
-      done ;;
-    ch13_*) for d in 13_backpropagation/fixtures/*/; do
-        for h in 1 2 3 4; do run "$exe" --load "$d" --heads $h; done
-        run "$exe" --load "$d" --causal
-      done ;;
-    ch14_*) for d in 14_training/fixtures/*/; do
-        for h in 1 2 3 4; do run "$exe" --load "$d" --heads $h; run "$exe" --load "$d" --heads $h --norm-first; done
-        for n in 1 2 100000; do run "$exe" --load "$d" --train-steps $n; done
-      done ;;
-    ch15_*) for d in 15_rnn_to_attention/fixtures/*/ 10_attention_vs_rnn/fixtures/*/; do run "$exe" --load "$d"; done ;;
-    ch16_*) for d in 16_tiny_gpt/fixtures/*/ 16_tiny_gpt/fixtures/bad/*/; do
-        for h in 1 2 3 4 8; do run "$exe" --load "$d" --heads $h; done
-      done ;;
-    ch17_*) for d in 17_fast_generation/fixtures/*/ 16_tiny_gpt/fixtures/bad/*/; do
-        for h in 1 2 3 4 8; do
-          run "$exe" --load "$d" --heads $h
-          for p in 0 1 5 6 7 100; do run "$exe" --load "$d" --heads $h --prefill $p; done
-        done
-      done ;;
-  esac
+  local exe=$1 d f flag low high def v b
+  local -a all_flags
+  mapfile -t all_flags < <(int_flags "$exe")
+  while read -r d; do
+    case_args=()
+    [ -f "$d/args.txt" ] && read -r -a case_args <"$d/args.txt"
+    run "$exe" --load "$d" "${case_args[@]}"
+    for b in "${bools[@]}"; do
+      [[ " ${case_args[*]} " == *" $b "* ]] || run "$exe" --load "$d" "${case_args[@]}" "$b"
+    done
+    for f in "${all_flags[@]}"; do
+      read -r flag low high def _ <<<"$f"
+      for v in $(load_values "$low" "$high" "$def"); do
+        set_flag "$flag" "$v"
+        run "$exe" --load "$d" "${set_args[@]}"
+      done
+    done
+  done < <(fixture_cases "$2")
 }
 
 cd "$fixtures" || exit 2  # the --load cases name fixture directories relative to it
-declare -A baseline
-for exe in "$bin"/ch[0-9][0-9]_* "$bin"/bench_*; do
-  [ -x "$exe" ] || continue
+declare -A baseline chapter_of
+mapfile -t chapters < <(/usr/bin/python3 "$root/tools/chapters.py" names) || exit 2
+[ ${#chapters[@]} -gt 0 ] || exit 2
+programs=()
+for c in "${chapters[@]}"; do
+  chapter_of[${c%%_*}]=$c
+  programs+=("$bin/ch$c")
+done
+for exe in "${programs[@]}" "$bin"/bench_*; do
   name=$(basename "$exe")
   [ -n "$only" ] && [[ $name != $only* ]] && continue
   [[ $name == bench_* ]] && [ "$bench" -eq 0 ] && continue
+  if [ ! -x "$exe" ]; then
+    [[ $name == ch* ]] && echo "note: $exe is not built"
+    continue
+  fi
   "$exe" >"$log/default" 2>/dev/null </dev/null
   baseline[$name]=$(nan_count "$log/default")
   mapfile -t flags < <(int_flags "$exe" | awk '$5 == 0')
   mapfile -t bools < <(bool_flags "$exe")
   [ ${#flags[@]} -gt 0 ] || [ ${#bools[@]} -gt 0 ] || echo "note: $name has no size flags in its --help"
   before=$runs
+  loaded=""
   # 1. each flag alone, with each on/off flag off and on; the small values with several seeds
   for f in "${flags[@]}"; do
     read -r flag low high def _ <<<"$f"
@@ -209,9 +246,11 @@ for exe in "$bin"/ch[0-9][0-9]_* "$bin"/bench_*; do
       for b in "${bools[@]}"; do run "$exe" "${lows[@]}" "$b"; run "$exe" "${highs[@]}" "$b"; done
     fi
     # 4. flags that need --load
-    load_cases "$exe"
+    loaded=$runs
+    [[ $name == ch* ]] && load_cases "$exe" "${name:2:2}"
+    loaded=$((runs - loaded))
   fi
-  echo "$name: $((runs - before)) runs"
+  echo "$name: $((runs - before)) runs${loaded:+ ($loaded with --load)}"
 done
 
 echo

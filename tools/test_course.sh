@@ -11,9 +11,11 @@
 #   hint            one hint at a time, remembered in .course/, per function, --all for all of them
 #   reset           refuses without a terminal or --yes; keeps a copy of the work it overwrites
 #   watch           checks the exercise whose files were saved (polling, and inotify if installed)
-#   check           a crash is reported without bash's "Segmentation fault" line, and traced to the
-#                   student's file and line; an index out of range likewise; failures are short,
-#                   with the real exercise number in "./course check NN --all"
+#   stubs           one rule for an untouched stub in ./course and tools/check_stubs_fail.sh
+#   check           (doctest's XML report, read by tools/runner.py) a crash is reported without
+#                   bash's "Segmentation fault" line, and traced to the student's file and line; an
+#                   index out of range likewise; failures are short, with the real exercise number
+#                   in "./course check NN --all"; per function, which passed (tools/runner.py results)
 #   CHECK_CLOSE     (FAILURE_OUTPUT_DEMO) names the result that differs, the first differing index
 #                   with both values, short excerpts; no doctest internals; CHECK_NEAR and
 #                   CHECK_GRADIENT print both values; a captured const char* prints as text
@@ -124,6 +126,19 @@ else
   sed 's/^/    | /' "$out"
 fi
 
+# --- the untouched stub: one rule for ./course and tools/check_stubs_fail.sh ----------------------
+printf '#!/usr/bin/env bash\nexit 1\n' >"$tmp/fails"
+chmod +x "$tmp/fails"
+[ "$(bash -c 'source ./course; state_of 01_tensors')" = not-started ] &&
+  ok "an untouched exercise is not started" || bad "exercise 01 as in git is not 'not-started'"
+echo "// a helper of mine" >exercises/01_tensors/mine.hpp
+[ "$(bash -c 'source ./course; state_of 01_tensors')" = in-progress ] &&
+  ok "an exercise with a file added is in progress" || bad "exercise 01 with a file added is not 'in-progress'"
+CI= bash tools/check_stubs_fail.sh "$tmp/fails" . 01_tensors >"$err" 2>&1
+[ $? -eq 77 ] && ok "check_stubs_fail.sh: ... and is no longer the stub there either" ||
+  { bad "check_stubs_fail.sh with a file added:" && sed 's/^/    | /' "$err"; }
+rm -f exercises/01_tensors/mine.hpp
+
 # --- watch: the exercise whose files change is the one checked -------------------------------------
 # check() is replaced by a stand-in that only logs which exercise it was asked to check.
 watch_test() { # MODE (poll or inotify)
@@ -164,8 +179,20 @@ watch_test poll
 if command -v inotifywait >/dev/null; then watch_test inotify; fi
 
 # --- check: failures, crashes and indices out of range, with stand-in programs --------------------
-# The builds are replaced by stand-ins: build-check/bin/test_NN_exercise prints what doctest prints
-# and crashes; build-check-asan/bin/test_NN_exercise prints what AddressSanitizer prints.
+# The builds are replaced by stand-ins: build-check/bin/test_NN_exercise writes the XML report doctest
+# writes (--reporters=course-xml --out=FILE) and crashes; build-check-asan/bin/test_NN_exercise prints what
+# AddressSanitizer prints.
+# standin PROGRAM ENDING: PROGRAM becomes a stand-in that writes the report on stdin to the file its
+# --out= names, then ends with the shell command ENDING ("exit 1", "kill -SEGV \$\$").
+standin() {
+  {
+    printf '#!/usr/bin/env bash\nfor a; do case $a in --out=*) out=${a#--out=} ;; esac; done\n'
+    printf 'cat >"$out" <<'"'"'REPORT'"'"'\n'
+    cat
+    printf 'REPORT\n%s\n' "$2"
+  } >"$1"
+  chmod +x "$1"
+}
 mkdir -p build-check/bin build-check-asan/bin
 touch build-check/build.ninja build-check-asan/build.ninja
 tensors=exercises/01_tensors/tensors.cpp
@@ -174,22 +201,12 @@ run_check() { # NN [--all]: ./course check with the builds replaced; output in $
   bash -c 'source ./course; build_in() { return 0; }; check "$(slug_of "$1")" "" "${2:+all}"' _ "$@" \
     >"$out" 2>"$err" </dev/null
 }
-cat >build-check/bin/test_01_exercise <<EOF
-#!/usr/bin/env bash
-cat <<'REPORT'
-===============================================================================
-$course/chapters/01_tensors/test.cpp:40:
-TEST SUITE: 01 tensors
-TEST CASE:  matmul worked by hand
-
-$course/chapters/01_tensors/test.cpp:40: ERROR: test case CRASHED: SIGSEGV - Segmentation violation signal
-
-===============================================================================
-[doctest] test cases: 1 | 0 passed | 1 failed | 3 skipped
-[doctest] assertions: 0 | 0 passed | 0 failed |
-[doctest] Status: FAILURE!
-REPORT
-kill -SEGV \$\$
+# (a crash can end the report before doctest closes it: the test case it ends in is the one that crashed)
+standin build-check/bin/test_01_exercise 'kill -SEGV $$' <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<doctest binary="test_01_exercise">
+  <TestSuite name="01 tensors">
+    <TestCase name="matmul worked by hand" filename="$course/chapters/01_tensors/test.cpp" line="40">
 EOF
 cat >build-check-asan/bin/test_01_exercise <<EOF
 #!/usr/bin/env bash
@@ -212,7 +229,7 @@ SUMMARY: AddressSanitizer: heap-buffer-overflow $course/$tensors:$crash_line:18 
 REPORT
 exit 1
 EOF
-chmod +x build-check/bin/test_01_exercise build-check-asan/bin/test_01_exercise
+chmod +x build-check-asan/bin/test_01_exercise
 run_check 01
 expect "$out" 'exercise 01 crashed \(signal 11, SIGSEGV\)' "check: a crash is reported as that exercise crashing"
 refuse "$err" 'Segmentation fault|line [0-9]+:' "check: bash's own 'Segmentation fault' line does not leak"
@@ -224,23 +241,13 @@ expect "$out" '^  called from chapters/01_tensors/test.cpp:44 \(the test "matmul
 refuse "$out" 'xassign.hpp|doctest.h|test_main.cpp|allocated by' "check: library frames stay out"
 
 # an index out of range, caught by xtensor's bounds check in build-check/
-cat >build-check/bin/test_01_exercise <<EOF
-#!/usr/bin/env bash
-cat <<'REPORT'
-===============================================================================
-$course/chapters/01_tensors/test.cpp:50:
-TEST SUITE: 01 tensors
-TEST CASE:  softmax_rows, each row is its own softmax
-
-$course/chapters/01_tensors/test.cpp:50: ERROR: test case THREW exception: /usr/include/xtensor/xcontainer.hpp:438: check failed
-	index 3 is out of bounds for axis 1 with size 3
-
-===============================================================================
-[doctest] test cases: 4 | 3 passed | 1 failed | 0 skipped
-[doctest] assertions: 9 | 9 passed | 0 failed |
-[doctest] Status: FAILURE!
-REPORT
-exit 1
+standin build-check/bin/test_01_exercise 'exit 1' <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<doctest binary="test_01_exercise"><TestSuite name="01 tensors">
+<TestCase name="softmax_rows, each row is its own softmax" filename="$course/chapters/01_tensors/test.cpp" line="50">
+<Exception crash="false">/usr/include/xtensor/xcontainer.hpp:438: check failed
+	index 3 is out of bounds for axis 1 with size 3</Exception></TestCase>
+</TestSuite></doctest>
 EOF
 cat >build-check-asan/bin/test_01_exercise <<EOF
 #!/usr/bin/env bash
@@ -263,10 +270,8 @@ expect "$out" "^  at exercises/01_tensors/tensors.cpp:$crash_line \(your code, i
 
 # a long failure report: only the first check of each test case, three test cases, the real NN
 "$demo" --no-colors=true --no-intro=true --no-version=true >"$tmp/demo.txt" 2>&1
-{
-  printf '#!/usr/bin/env bash\ncat %q\nexit 1\n' "$tmp/demo.txt"
-} >build-check/bin/test_07_exercise
-chmod +x build-check/bin/test_07_exercise
+"$demo" --reporters=course-xml --out="$tmp/demo.xml" >/dev/null 2>&1
+standin build-check/bin/test_07_exercise 'exit 1' <"$tmp/demo.xml"
 run_check 07
 expect "$out" 'and 2 more failing checks in this test case: \./course check 07 --all' \
   "check: more failing checks of a test case are counted, with the real exercise number"
@@ -280,45 +285,22 @@ run_check 07 --all
 
 # the closing lines say which function failed how: here grouped_query_attention gives a wrong result and
 # decode_step is still the stub (a test case of the given code fails too)
-cat >build-check/bin/test_17_exercise <<EOF
-#!/usr/bin/env bash
-cat <<'REPORT'
-===============================================================================
-$course/chapters/17_fast_generation/test.cpp:86:
-TEST SUITE: 17 fast generation
-TEST CASE:  grouped_query_attention worked by hand: six query heads share two K/V heads
-
-$course/chapters/17_fast_generation/test.cpp:97: ERROR: grouped_query_attention(q, k, v, 6, 2, query_at_1) differs from Matrix({{5.0, 4.0, 5.0, 20.0, 25.0, 20.0}}) (tolerance 1e-14): 2 of 6 values differ
-
-===============================================================================
-$course/chapters/17_fast_generation/test.cpp:170:
-TEST SUITE: 17 fast generation
-TEST CASE:  decode_step: position counts up; exactly n_ctx tokens fit, the next one throws
-
-$course/chapters/17_fast_generation/test.cpp:170: ERROR: test case THREW exception: not implemented yet: exercise 17: decode_step
-
-===============================================================================
-$course/chapters/17_fast_generation/test.cpp:190:
-TEST SUITE: 17 fast generation
-TEST CASE:  KV cache: prefill P, then decode_step, gives chapter 16's logits for every P from 0 to T
-
-$course/chapters/17_fast_generation/test.cpp:190: ERROR: test case THREW exception: not implemented yet: exercise 17: decode_step
-
-===============================================================================
-$course/chapters/17_fast_generation/test.cpp:300:
-TEST SUITE: given: 17 fast generation
-TEST CASE:  grouped K/V heads: the cached decoder equals the full forward for G = 1, 2, 3
-
-$course/chapters/17_fast_generation/test.cpp:305: ERROR: cached_logits(m, ids, 2, 0) differs from recompute_logits(m, ids) (tolerance 1e-12): 9 of 9 values differ
-
-===============================================================================
-[doctest] test cases: 12 | 8 passed | 4 failed | 0 skipped
-[doctest] assertions: 40 | 38 passed | 2 failed |
-[doctest] Status: FAILURE!
-REPORT
-exit 1
+# (one element a line here; doctest indents them, and writes the totals, which the runner does not read)
+f17=$course/chapters/17_fast_generation/test.cpp
+standin build-check/bin/test_17_exercise 'exit 1' <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<doctest binary="test_17_exercise"><TestSuite name="17 fast generation">
+<TestCase name="grouped_query_attention worked by hand: six query heads share two K/V heads" filename="$f17" line="86">
+<Message type="ERROR" filename="$f17" line="97"><Text>grouped_query_attention(q, k, v, 6, 2, query_at_1) differs from Matrix({{5.0, 4.0, 5.0, 20.0, 25.0, 20.0}}) (tolerance 1e-14): 2 of 6 values differ</Text></Message></TestCase>
+<TestCase name="decode_step: position counts up; exactly n_ctx tokens fit, the next one throws" filename="$f17" line="170">
+<Exception crash="false">not implemented yet: exercise 17: decode_step</Exception><Info>G := 1</Info><Info>W := 0</Info></TestCase>
+<TestCase name="KV cache: prefill P, then decode_step, gives chapter 16's logits for every P from 0 to T" filename="$f17" line="190">
+<Exception crash="false">not implemented yet: exercise 17: decode_step</Exception></TestCase>
+</TestSuite><TestSuite name="given: 17 fast generation">
+<TestCase name="grouped K/V heads: the cached decoder equals the full forward for G = 1, 2, 3" filename="$f17" line="300">
+<Message type="ERROR" filename="$f17" line="305"><Text>cached_logits(m, ids, 2, 0) differs from recompute_logits(m, ids) (tolerance 1e-12): 9 of 9 values differ</Text></Message></TestCase>
+</TestSuite></doctest>
 EOF
-chmod +x build-check/bin/test_17_exercise
 run_check 17
 expect "$out" '^  grouped_query_attention: a wrong result in 1 test case, the first: "grouped_query_attention worked by hand' \
   "check: the closing lines name the function with a wrong result"
@@ -326,31 +308,41 @@ expect "$out" '^  decode_step: still throws not_implemented \(2 test cases\)$' "
 expect "$out" '^  and 1 other test case that uses these functions, the first: "grouped K/V heads' \
   "check: ... and count the test cases that are no one function's"
 refuse "$out" 'a function still throws' "check: no closing line that blames no function"
+grep -A2 'THREW exception: not implemented yet: exercise 17: decode_step' "$out" | tr '\n' '|' |
+  grep -q '|  logged: G := 1|          W := 0|' && ok "check: what a test case logged before it threw is shown" ||
+  { bad "check: the CAPTURE lines of a test case that threw:" && sed 's/^/    | /' "$out"; }
+# the same results per function, for a grader: tools/runner.py results (JSON)
+/usr/bin/python3 tools/runner.py results .course/last_results.xml 17 >"$out" 2>&1
+/usr/bin/python3 - "$out" <<'EOF' && ok "results: per function, passed or failed and how, with the failing test cases" ||
+import json, sys
+r = json.load(open(sys.argv[1]))
+g, d = r["grouped_query_attention"], r["decode_step"]
+assert not g["passed"] and g["how"] == "wrong" and g["failed_cases"][0].startswith("grouped_query_attention worked")
+assert "chapters/17_fast_generation/test.cpp:97: ERROR: grouped_query_attention(q, k, v" in g["messages"][0]
+assert not d["passed"] and d["how"] == "todo" and len(d["failed_cases"]) == 2
+EOF
+  { bad "results 17:" && sed 's/^/    | /' "$out"; }
 # an exercise of one function: its own test cases are that function's, whatever their names
-printf 'TEST SUITE: 02 dot product attention\nTEST CASE:  one query and two keys worked by hand\n\nt.cpp:3: ERROR: r.weights differs\n' >"$tmp/one_function.txt"
-bash -c 'source ./course; failure_summary "$1" exercises/02_dot_product_attention/HINTS.md' _ "$tmp/one_function.txt" >"$out" 2>&1
+cat >"$tmp/one_function.xml" <<'EOF'
+<doctest><TestSuite name="02 dot product attention">
+  <TestCase name="one query and two keys worked by hand" filename="t.cpp" line="1">
+    <Message type="ERROR" filename="t.cpp" line="3"><Text>r.weights differs</Text></Message>
+  </TestCase>
+</TestSuite></doctest>
+EOF
+/usr/bin/python3 tools/runner.py functions "$tmp/one_function.xml" 02 >"$out" 2>&1
 expect "$out" '^  scaled_dot_product_attention: a wrong result in 1 test case, the first: "one query and two keys' \
   "check: in an exercise of one function, its test cases are its own"
 
 # an exception from a course helper (matmul's shape error) is traced to the student's line that called it
 backprop=exercises/13_backpropagation/backpropagation.cpp
 call_line=$(grep -n 'throw not_implemented' "$backprop" | tail -1 | cut -d: -f1)
-cat >build-check/bin/test_13_exercise <<EOF
-#!/usr/bin/env bash
-cat <<'REPORT'
-===============================================================================
-$course/chapters/13_backpropagation/test.cpp:150:
-TEST SUITE: 13 backpropagation
-TEST CASE:  attention_backward worked by hand: one query, two keys, d_k = 4
-
-$course/chapters/13_backpropagation/test.cpp:150: ERROR: test case THREW exception: matmul: a is (1, 2) and b is (1, 4); a's columns must equal b's rows
-
-===============================================================================
-[doctest] test cases: 10 | 9 passed | 1 failed | 0 skipped
-[doctest] assertions: 30 | 30 passed | 0 failed |
-[doctest] Status: FAILURE!
-REPORT
-exit 1
+standin build-check/bin/test_13_exercise 'exit 1' <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<doctest binary="test_13_exercise"><TestSuite name="13 backpropagation">
+<TestCase name="attention_backward worked by hand: one query, two keys, d_k = 4" filename="$course/chapters/13_backpropagation/test.cpp" line="150">
+<Exception crash="false">matmul: a is (1, 2) and b is (1, 4); a&apos;s columns must equal b&apos;s rows</Exception></TestCase>
+</TestSuite></doctest>
 EOF
 cat >build-check-asan/bin/test_13_exercise <<EOF
 #!/usr/bin/env bash
@@ -370,7 +362,7 @@ course: exception thrown: matmul: a is (1, 2) and b is (1, 4); a's columns must 
 REPORT
 exit 1
 EOF
-chmod +x build-check/bin/test_13_exercise build-check-asan/bin/test_13_exercise
+chmod +x build-check-asan/bin/test_13_exercise
 run_check 13
 expect "$out" '^thrown: matmul: a is \(1, 2\) and b is \(1, 4\)' "check: an exception is traced (the one that ended the test case)"
 expect "$out" '^  at chapters/01_tensors/solution/tensors.cpp:13 \(the reference, in course::matmul\)' "check: ... to the helper that threw it"

@@ -13,7 +13,8 @@ build=${1:-build}
 manifest=exercises/STUBS.sha256
 new=$(mktemp)
 trap 'rm -f "$new"' EXIT
-find exercises -mindepth 2 -type f ! -name HINTS.md | LC_ALL=C sort | xargs sha256sum >"$new"
+# the exercises' source files and their checksums, as tools/runner.py untouched compares them
+/usr/bin/python3 tools/runner.py stub-hashes >"$new"
 
 # The chapters whose files differ from the recorded ones (added, changed or removed).
 changed=$(diff <(cat "$manifest" 2>/dev/null || true) "$new" |

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 02 (scaled dot-product attention).
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/02_dot_product_attention/make_fixtures.py
 
@@ -18,14 +18,15 @@ run (fixed seed).
 """
 import math
 import os
-import shutil
+import sys
 
 import numpy as np
 import torch
 
-ROOT = os.path.join("tests", "fixtures")
-CASES = os.path.join(ROOT, "02_dot_product_attention")
-BAD = os.path.join(ROOT, "bad_02")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
+
+CASES, BAD = fx.fixture_dirs(__file__)
 
 
 def attention(query, key, value):
@@ -35,22 +36,15 @@ def attention(query, key, value):
 
 def save_case(name, query, key, value, dtype=np.float64):
     """Inputs are saved as `dtype`; PyTorch computes in float64 from exactly the saved values."""
+    q, k, v = (fx.exactly(t, dtype) for t in (query, key, value))
+    output, weights = attention(q, k, v)
     d = os.path.join(CASES, name)
-    os.makedirs(d, exist_ok=True)
-    q, k, v = (t.numpy().astype(dtype) for t in (query, key, value))
-    output, weights = attention(*(torch.from_numpy(a.astype(np.float64)) for a in (q, k, v)))
-    np.save(os.path.join(d, "query.npy"), q)
-    np.save(os.path.join(d, "key.npy"), k)
-    np.save(os.path.join(d, "value.npy"), v)
-    np.save(os.path.join(d, "output.npy"), output.numpy())
-    np.save(os.path.join(d, "weights.npy"), weights.numpy())
+    fx.save_all(d, [("query", q), ("key", k), ("value", v)], dtype)
+    fx.save_all(d, [("output", output), ("weights", weights)])
 
 
 def main():
-    torch.manual_seed(2)
-    torch.set_default_dtype(torch.float64)
-    shutil.rmtree(CASES, ignore_errors=True)
-    shutil.rmtree(BAD, ignore_errors=True)
+    fx.begin(2, CASES)
     # L queries, S keys of width E, values of width Ev
     save_case("small", torch.randn(3, 4), torch.randn(5, 4), torch.randn(5, 2))
     save_case("one_query", torch.randn(1, 8), torch.randn(6, 8), torch.randn(6, 3))
@@ -62,27 +56,15 @@ def main():
     save_case("float32_inputs", torch.randn(3, 5), torch.randn(4, 5), torch.randn(4, 2), np.float32)
 
     # Malformed inputs: the small case with one thing wrong each.
-    good = os.path.join(CASES, "small")
-
     def bad(name, change):
-        d = os.path.join(BAD, name)
-        shutil.copytree(good, d)
-        for f in ("output.npy", "weights.npy"):
-            os.remove(os.path.join(d, f))
-        change(d)
+        fx.bad_case(BAD, name, os.path.join(CASES, "small"), change, leave_out=("output.npy", "weights.npy"))
 
-    bad("missing_key", lambda d: os.remove(os.path.join(d, "key.npy")))
-    bad("key_wrong_width", lambda d: np.save(os.path.join(d, "key.npy"), np.zeros((5, 3))))
-    bad("value_wrong_length", lambda d: np.save(os.path.join(d, "value.npy"), np.zeros((4, 2))))
-    bad("query_rank_3", lambda d: np.save(os.path.join(d, "query.npy"), np.zeros((1, 3, 4))))
-    bad("query_int64", lambda d: np.save(os.path.join(d, "query.npy"), np.zeros((3, 4), dtype=np.int64)))
-
-    def truncate(d):
-        path = os.path.join(d, "value.npy")
-        data = open(path, "rb").read()
-        open(path, "wb").write(data[:-8])
-
-    bad("value_truncated", truncate)
+    bad("missing_key", fx.remove("key"))
+    bad("key_wrong_width", fx.put("key", np.zeros((5, 3))))
+    bad("value_wrong_length", fx.put("value", np.zeros((4, 2))))
+    bad("query_rank_3", fx.put("query", np.zeros((1, 3, 4))))
+    bad("query_int64", fx.put("query", np.zeros((3, 4), dtype=np.int64)))
+    bad("value_truncated", fx.truncate("value", 8))
     bad("query_not_npy", lambda d: open(os.path.join(d, "query.npy"), "w").write("query\n"))
     print("wrote", CASES, "and", BAD)
 

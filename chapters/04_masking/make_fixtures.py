@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 04 (masking).
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/04_masking/make_fixtures.py
 
@@ -14,14 +14,15 @@ attn_output_weights.npy (1, L, S), all float64. No case masks a whole row: PyTor
 the course gives zeros (tested by hand instead). Malformed inputs go to chapters/04_masking/fixtures/bad/.
 """
 import os
-import shutil
+import sys
 
 import numpy as np
 import torch
 
-ROOT = os.path.join("tests", "fixtures")
-CASES = os.path.join(ROOT, "04_masking")
-BAD = os.path.join(ROOT, "bad_04")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
+
+CASES, BAD = fx.fixture_dirs(__file__)
 E = 6
 
 
@@ -35,23 +36,15 @@ def make_case(name, L, S, attn_mask=None, key_padding_mask=None):
         out, weights = mha(query, key, value, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                            average_attn_weights=False)
     d = os.path.join(CASES, name)
-    os.makedirs(d, exist_ok=True)
-    for n, t in [("query", query), ("key", key), ("value", value), ("attn_output", out),
-                 ("attn_output_weights", weights)]:
-        np.save(os.path.join(d, n + ".npy"), t.numpy())
-    for key_name, value_t in mha.state_dict().items():
-        np.save(os.path.join(d, key_name + ".npy"), value_t.numpy())
-    if attn_mask is not None:
-        np.save(os.path.join(d, "attn_mask.npy"), attn_mask.numpy())
-    if key_padding_mask is not None:
-        np.save(os.path.join(d, "key_padding_mask.npy"), key_padding_mask.numpy())
+    fx.save_all(d, [("query", query), ("key", key), ("value", value), ("attn_output", out),
+                    ("attn_output_weights", weights)])
+    fx.save_all(d, mha.state_dict())
+    fx.save_all(d, [(n, m) for n, m in [("attn_mask", attn_mask), ("key_padding_mask", key_padding_mask)]
+                    if m is not None])
 
 
 def main():
-    torch.manual_seed(4)
-    torch.set_default_dtype(torch.float64)
-    shutil.rmtree(CASES, ignore_errors=True)
-    shutil.rmtree(BAD, ignore_errors=True)
+    fx.begin(4, CASES)
     causal5 = torch.triu(torch.ones(5, 5, dtype=torch.bool), diagonal=1)
     make_case("no_mask", L=4, S=6)
     make_case("causal", L=5, S=5, attn_mask=causal5)
@@ -64,29 +57,21 @@ def main():
     make_case("causal_rectangular", L=3, S=5, attn_mask=prefix,
               key_padding_mask=torch.tensor([True, False, False, False, False]))
 
-    good = os.path.join(CASES, "causal")
-
     def bad(name, change):
-        d = os.path.join(BAD, name)
-        shutil.copytree(good, d)
-        for f in ("attn_output.npy", "attn_output_weights.npy"):
-            os.remove(os.path.join(d, f))
-        change(d)
+        fx.bad_case(BAD, name, os.path.join(CASES, "causal"), change,
+                    leave_out=("attn_output.npy", "attn_output_weights.npy"))
 
-    bad("mask_float64", lambda d: np.save(os.path.join(d, "attn_mask.npy"), np.triu(np.ones((5, 5)), 1)))
-    bad("mask_wrong_shape", lambda d: np.save(os.path.join(d, "attn_mask.npy"), np.zeros((5, 4), dtype=bool)))
-    bad("padding_wrong_length",
-        lambda d: np.save(os.path.join(d, "key_padding_mask.npy"), np.zeros(4, dtype=bool)))
-    bad("in_proj_weight_wrong_shape",
-        lambda d: np.save(os.path.join(d, "in_proj_weight.npy"), np.zeros((12, 6))))
-    bad("missing_query", lambda d: os.remove(os.path.join(d, "query.npy")))
-    bad("padding_float64",
-        lambda d: np.save(os.path.join(d, "key_padding_mask.npy"), np.array([0.0, 0.0, 0.0, 1.0, 1.0])))
+    bad("mask_float64", fx.put("attn_mask", np.triu(np.ones((5, 5)), 1)))
+    bad("mask_wrong_shape", fx.put("attn_mask", np.zeros((5, 4), dtype=bool)))
+    bad("padding_wrong_length", fx.put("key_padding_mask", np.zeros(4, dtype=bool)))
+    bad("in_proj_weight_wrong_shape", fx.put("in_proj_weight", np.zeros((12, 6))))
+    bad("missing_query", fx.remove("query"))
+    bad("padding_float64", fx.put("key_padding_mask", np.array([0.0, 0.0, 0.0, 1.0, 1.0])))
     # PyTorch's older uint8 masks, and its 3-D (N * H, L, S) attn_mask: neither is taken here
-    bad("mask_uint8", lambda d: np.save(os.path.join(d, "attn_mask.npy"), np.triu(np.ones((5, 5), np.uint8), 1)))
-    bad("mask_3d", lambda d: np.save(os.path.join(d, "attn_mask.npy"), np.triu(np.ones((1, 5, 5), bool), 1)))
-    bad("value_wrong_length", lambda d: np.save(os.path.join(d, "value.npy"), np.zeros((4, 6))))
-    bad("query_no_rows", lambda d: np.save(os.path.join(d, "query.npy"), np.zeros((0, 6))))
+    bad("mask_uint8", fx.put("attn_mask", np.triu(np.ones((5, 5), np.uint8), 1)))
+    bad("mask_3d", fx.put("attn_mask", np.triu(np.ones((1, 5, 5), bool), 1)))
+    bad("value_wrong_length", fx.put("value", np.zeros((4, 6))))
+    bad("query_no_rows", fx.put("query", np.zeros((0, 6))))
 
     def nan_value(d):
         v = np.load(os.path.join(d, "value.npy"))
@@ -94,13 +79,7 @@ def main():
         np.save(os.path.join(d, "value.npy"), v)
 
     bad("value_nan", nan_value)
-
-    def truncate(d):
-        path = os.path.join(d, "attn_mask.npy")
-        data = open(path, "rb").read()
-        open(path, "wb").write(data[:-3])
-
-    bad("mask_truncated", truncate)
+    bad("mask_truncated", fx.truncate("attn_mask", 3))
     print("wrote", CASES, "and", BAD)
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 05 (multi-head attention).
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/05_multi_head_attention/make_fixtures.py
 
@@ -14,12 +14,15 @@ args.txt (`--heads H`), and PyTorch's attn_output.npy (L, E) and attn_output_wei
 and weights are float32 and whose expected outputs PyTorch computed in float64 from those values.
 """
 import os
-import shutil
+import sys
 
 import numpy as np
 import torch
 
-CASES = os.path.join("tests", "fixtures", "05_multi_head_attention")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
+
+CASES, _ = fx.fixture_dirs(__file__)
 
 
 def make_case(name, L, S, E, H, self_attention=False, attn_mask=None, key_padding_mask=None, dtype=np.float64):
@@ -27,34 +30,26 @@ def make_case(name, L, S, E, H, self_attention=False, attn_mask=None, key_paddin
     with torch.no_grad():  # biases are zero at init; make every term count
         for p in mha.parameters():
             p.add_(0.1 * torch.randn_like(p))
-            p.copy_(torch.from_numpy(p.numpy().astype(dtype).astype(np.float64)))
-    query = torch.from_numpy(torch.randn(L, E).numpy().astype(dtype).astype(np.float64))
+            p.copy_(fx.exactly(p, dtype))
+    query = fx.exactly(torch.randn(L, E), dtype)
     if self_attention:
         key = value = query
     else:
-        key = torch.from_numpy(torch.randn(S, E).numpy().astype(dtype).astype(np.float64))
-        value = torch.from_numpy(torch.randn(S, E).numpy().astype(dtype).astype(np.float64))
+        key = fx.exactly(torch.randn(S, E), dtype)
+        value = fx.exactly(torch.randn(S, E), dtype)
     with torch.no_grad():
         out, weights = mha(query, key, value, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                            average_attn_weights=False)
     d = os.path.join(CASES, name)
-    os.makedirs(d, exist_ok=True)
-    for n, t in [("query", query), ("key", key), ("value", value)] + list(mha.state_dict().items()):
-        np.save(os.path.join(d, n + ".npy"), t.numpy().astype(dtype))
-    np.save(os.path.join(d, "attn_output.npy"), out.numpy())
-    np.save(os.path.join(d, "attn_output_weights.npy"), weights.numpy())
-    if attn_mask is not None:
-        np.save(os.path.join(d, "attn_mask.npy"), attn_mask.numpy())
-    if key_padding_mask is not None:
-        np.save(os.path.join(d, "key_padding_mask.npy"), key_padding_mask.numpy())
-    with open(os.path.join(d, "args.txt"), "w") as f:
-        f.write(f"--heads {H}\n")
+    fx.save_all(d, [("query", query), ("key", key), ("value", value)] + list(mha.state_dict().items()), dtype)
+    fx.save_all(d, [("attn_output", out), ("attn_output_weights", weights)])
+    fx.save_all(d, [(n, m) for n, m in [("attn_mask", attn_mask), ("key_padding_mask", key_padding_mask)]
+                    if m is not None])
+    fx.write_args(d, f"--heads {H}")
 
 
 def main():
-    torch.manual_seed(5)
-    torch.set_default_dtype(torch.float64)
-    shutil.rmtree(CASES, ignore_errors=True)
+    fx.begin(5, CASES)
     make_case("self_attention", L=5, S=5, E=8, H=2, self_attention=True)
     make_case("l_differs_from_s", L=3, S=7, E=8, H=4)
     make_case("causal", L=6, S=6, E=6, H=3, self_attention=True,

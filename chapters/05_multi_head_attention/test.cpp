@@ -6,7 +6,6 @@
 #include "rng.hpp"
 #include "test_util.hpp"
 
-#include <fstream>
 #include <stdexcept>
 
 using namespace course;
@@ -21,10 +20,7 @@ MultiHeadWeights weights_of(const AttentionLayerFiles& f) {
 // PyTorch's result for one fixture case (args.txt holds "--heads H").
 void check_pytorch_case(const std::string& name) {
   const std::string dir = fixtures + name;
-  std::ifstream args(dir + "/args.txt");
-  std::string flag;
-  std::size_t heads = 0;
-  args >> flag >> heads;
+  const std::size_t heads = test::fixture_args(dir).count("--heads");
   REQUIRE(heads > 0);
   const AttentionLayerFiles f = load_attention_layer(dir);
   const MultiHeadResult r = multi_head_attention(f.query, f.key, f.value, weights_of(f), heads, f.mask);

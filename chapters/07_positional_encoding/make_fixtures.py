@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the fixtures of chapter 07 (positional encoding).
 
-Run from the repository root (numpy; torch is used for the formula as PyTorch code writes it):
+Run with numpy and torch (torch is used for the formula as PyTorch code writes it):
 
     /usr/bin/python3 chapters/07_positional_encoding/make_fixtures.py
 
@@ -16,12 +16,14 @@ and args.txt with the program's flags (--seq-len L --d-model D).
 """
 import math
 import os
-import shutil
+import sys
 
-import numpy as np
 import torch
 
-CASES = os.path.join("tests", "fixtures", "07_positional_encoding")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
+
+CASES, _ = fx.fixture_dirs(__file__)
 
 
 def make_case(L, D):
@@ -31,14 +33,12 @@ def make_case(L, D):
     pe[:, 0::2] = torch.sin(position * div_term)
     pe[:, 1::2] = torch.cos(position * div_term)
     d = os.path.join(CASES, f"L{L}_D{D}")
-    os.makedirs(d, exist_ok=True)
-    np.save(os.path.join(d, "pe.npy"), pe.numpy())
-    with open(os.path.join(d, "args.txt"), "w") as f:
-        f.write(f"--seq-len {L} --d-model {D}\n")
+    fx.save(d, "pe", pe)
+    fx.write_args(d, f"--seq-len {L} --d-model {D}")
 
 
 def main():
-    shutil.rmtree(CASES, ignore_errors=True)
+    fx.begin(7, CASES)  # no random numbers: the seed changes nothing
     make_case(50, 16)
     make_case(7, 6)
     make_case(128, 64)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 08 (attention for images).
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/08_attention_for_images/make_fixtures.py
 
@@ -11,12 +11,14 @@ chapters/08_attention_for_images/fixtures/<case>/ holding image.npy (C, H, W), t
 flattened to one row per patch, patches in row-major order (PyTorch: conv(image).flatten(1).T).
 """
 import os
-import shutil
+import sys
 
-import numpy as np
 import torch
 
-CASES = os.path.join("tests", "fixtures", "08_attention_for_images")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
+
+CASES, _ = fx.fixture_dirs(__file__)
 
 
 def make_case(name, C, H, W, P, D):
@@ -25,19 +27,12 @@ def make_case(name, C, H, W, P, D):
     with torch.no_grad():
         tokens = conv(image.unsqueeze(0))[0].flatten(1).T  # (N, D)
     d = os.path.join(CASES, name)
-    os.makedirs(d, exist_ok=True)
-    np.save(os.path.join(d, "image.npy"), image.numpy())
-    np.save(os.path.join(d, "weight.npy"), conv.weight.detach().numpy())
-    np.save(os.path.join(d, "bias.npy"), conv.bias.detach().numpy())
-    np.save(os.path.join(d, "tokens.npy"), np.ascontiguousarray(tokens.numpy()))
-    with open(os.path.join(d, "args.txt"), "w") as f:
-        f.write(f"--patch {P}\n")
+    fx.save_all(d, [("image", image), ("weight", conv.weight), ("bias", conv.bias), ("tokens", tokens)])
+    fx.write_args(d, f"--patch {P}")
 
 
 def main():
-    torch.manual_seed(8)
-    torch.set_default_dtype(torch.float64)
-    shutil.rmtree(CASES, ignore_errors=True)
+    fx.begin(8, CASES)
     make_case("rgb_8x8_patch_4", C=3, H=8, W=8, P=4, D=5)
     make_case("rgb_6x9_patch_3", C=3, H=6, W=9, P=3, D=4)
     make_case("two_channels_4x4_patch_2", C=2, H=4, W=4, P=2, D=3)

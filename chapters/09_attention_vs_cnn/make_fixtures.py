@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 09 (attention vs CNN).
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/09_attention_vs_cnn/make_fixtures.py
 
@@ -12,21 +12,16 @@ torch.nn.functional.conv1d / conv2d on the unbatched input, float64. Malformed i
 chapters/09_attention_vs_cnn/fixtures/bad/.
 """
 import os
-import shutil
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.join("tests", "fixtures")
-CASES = os.path.join(ROOT, "09_attention_vs_cnn")
-BAD = os.path.join(ROOT, "bad_09")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
 
-
-def save(d, **arrays):
-    os.makedirs(d, exist_ok=True)
-    for name, a in arrays.items():
-        np.save(os.path.join(d, name + ".npy"), np.ascontiguousarray(a.numpy()))
+CASES, BAD = fx.fixture_dirs(__file__)
 
 
 def make_case(name, input_shape, weight_shape, stride=1, padding=0, dilation=1, bias=True):
@@ -36,16 +31,16 @@ def make_case(name, input_shape, weight_shape, stride=1, padding=0, dilation=1, 
     conv = F.conv1d if len(input_shape) == 2 else F.conv2d
     out = conv(x.unsqueeze(0), w, b, stride=stride, padding=padding, dilation=dilation)[0]
     d = os.path.join(CASES, name)
-    save(d, input=x, weight=w, output=out, **({"bias": b} if bias else {}))
-    with open(os.path.join(d, "args.txt"), "w") as f:
-        f.write(f"--stride {stride} --padding {padding} --dilation {dilation}\n")
+    fx.save_all(d, dict(input=x, weight=w, output=out, **({"bias": b} if bias else {})))
+    fx.write_args(d, f"--stride {stride} --padding {padding} --dilation {dilation}")
+
+
+def bad(name, **arrays):
+    fx.save_all(os.path.join(BAD, name), arrays)
 
 
 def main():
-    torch.manual_seed(9)
-    torch.set_default_dtype(torch.float64)
-    shutil.rmtree(CASES, ignore_errors=True)
-    shutil.rmtree(BAD, ignore_errors=True)
+    fx.begin(9, CASES)
     make_case("conv1d_plain", (2, 10), (3, 2, 3))
     make_case("conv1d_stride_padding", (3, 11), (2, 3, 4), stride=2, padding=2)
     make_case("conv1d_dilation_no_bias", (1, 12), (2, 1, 3), dilation=3, padding=1, bias=False)
@@ -54,22 +49,15 @@ def main():
     make_case("conv2d_dilation", (2, 9, 9), (2, 2, 3, 3), dilation=2, padding=2)
     make_case("conv2d_1x1_no_bias", (4, 5, 5), (2, 4, 1, 1), bias=False)
 
-    os.makedirs(BAD)
-    save(os.path.join(BAD, "kernel_too_large"), input=torch.randn(1, 3), weight=torch.randn(1, 1, 5))
-    save(os.path.join(BAD, "channels_differ"), input=torch.randn(2, 6, 6), weight=torch.randn(1, 3, 3, 3))
-    save(os.path.join(BAD, "weight_rank_mismatch"), input=torch.randn(2, 6, 6), weight=torch.randn(1, 2, 3))
-    save(os.path.join(BAD, "bias_wrong_length"), input=torch.randn(2, 8), weight=torch.randn(3, 2, 3),
-         bias=torch.randn(2))
-    save(os.path.join(BAD, "missing_input"), weight=torch.randn(1, 1, 3))
-    d = os.path.join(BAD, "input_int_dtype")
-    os.makedirs(d)
-    np.save(os.path.join(d, "input.npy"), np.arange(16, dtype=np.int64).reshape(2, 8))
-    np.save(os.path.join(d, "weight.npy"), np.ones((1, 2, 3)))
-    save(os.path.join(BAD, "input_rank_1"), input=torch.randn(8), weight=torch.randn(1, 1, 3))
-    d = os.path.join(BAD, "input_truncated")
-    save(d, input=torch.randn(2, 8), weight=torch.randn(3, 2, 3))
-    data = open(os.path.join(d, "input.npy"), "rb").read()
-    open(os.path.join(d, "input.npy"), "wb").write(data[:-16])
+    bad("kernel_too_large", input=torch.randn(1, 3), weight=torch.randn(1, 1, 5))
+    bad("channels_differ", input=torch.randn(2, 6, 6), weight=torch.randn(1, 3, 3, 3))
+    bad("weight_rank_mismatch", input=torch.randn(2, 6, 6), weight=torch.randn(1, 2, 3))
+    bad("bias_wrong_length", input=torch.randn(2, 8), weight=torch.randn(3, 2, 3), bias=torch.randn(2))
+    bad("missing_input", weight=torch.randn(1, 1, 3))
+    bad("input_int_dtype", input=np.arange(16, dtype=np.int64).reshape(2, 8), weight=np.ones((1, 2, 3)))
+    bad("input_rank_1", input=torch.randn(8), weight=torch.randn(1, 1, 3))
+    bad("input_truncated", input=torch.randn(2, 8), weight=torch.randn(3, 2, 3))
+    fx.truncate("input", 16)(os.path.join(BAD, "input_truncated"))
     print("wrote", CASES, "and", BAD)
 
 

@@ -7,7 +7,6 @@
 #include "rng.hpp"
 #include "test_util.hpp"
 
-#include <fstream>
 #include <stdexcept>
 
 using namespace course;
@@ -18,10 +17,11 @@ const Vector no_bias = Vector::from_shape({0});
 
 // args.txt holds "--stride S --padding P --dilation D"
 ConvSpec spec_of(const std::string& dir) {
-  std::ifstream in(dir + "/args.txt");
-  std::string flag;
+  const test::FixtureArgs args = test::fixture_args(dir);
   ConvSpec spec;
-  in >> flag >> spec.stride >> flag >> spec.padding >> flag >> spec.dilation;
+  spec.stride = args.count("--stride");
+  spec.padding = args.count("--padding");
+  spec.dilation = args.count("--dilation");
   return spec;
 }
 

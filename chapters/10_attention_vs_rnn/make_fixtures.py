@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 10 (attention vs RNN).
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/10_attention_vs_rnn/make_fixtures.py
 
@@ -13,14 +13,15 @@ The "float32" case stores its inputs as float32 (PyTorch's output is computed in
 those values). Malformed inputs go to chapters/10_attention_vs_rnn/fixtures/bad/<case>/.
 """
 import os
-import shutil
+import sys
 
 import numpy as np
 import torch
 
-ROOT = os.path.join("tests", "fixtures")
-CASES = os.path.join(ROOT, "10_attention_vs_rnn")
-BAD = os.path.join(ROOT, "bad_10")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
+
+CASES, BAD = fx.fixture_dirs(__file__)
 
 
 def make_case(name, L, H_in, H, with_h0, float32=False):
@@ -37,55 +38,34 @@ def make_case(name, L, H_in, H, with_h0, float32=False):
     with torch.no_grad():
         out, h_n = rnn(x, h0) if with_h0 else rnn(x)
     d = os.path.join(CASES, name)
-    os.makedirs(d, exist_ok=True)
-    arrays = {"input": x, "output": out, "h_n": h_n}
-    arrays.update(rnn.state_dict())
-    if with_h0:
-        arrays["h0"] = h0
-    for n, t in arrays.items():
-        a = np.ascontiguousarray(t.detach().numpy())
-        if float32 and n not in ("output", "h_n"):
-            a = a.astype(np.float32)
-        np.save(os.path.join(d, n + ".npy"), a)
+    inputs = [("input", x)] + list(rnn.state_dict().items()) + ([("h0", h0)] if with_h0 else [])
+    fx.save_all(d, inputs, np.float32 if float32 else None)
+    fx.save_all(d, [("output", out), ("h_n", h_n)])
 
 
 def main():
-    torch.manual_seed(10)
-    torch.set_default_dtype(torch.float64)
-    shutil.rmtree(CASES, ignore_errors=True)
-    shutil.rmtree(BAD, ignore_errors=True)
+    fx.begin(10, CASES)
+
+    # a malformed case: the valid with_h0 case with one thing wrong (and no outputs)
+    def bad(name, change):
+        fx.bad_case(BAD, name, os.path.join(CASES, "with_h0"), change, leave_out=("output.npy", "h_n.npy"))
+
     make_case("zero_h0", L=6, H_in=3, H=4, with_h0=False)
     make_case("with_h0", L=5, H_in=2, H=3, with_h0=True)
     make_case("long", L=40, H_in=4, H=8, with_h0=True)
     make_case("one_step", L=1, H_in=5, H=2, with_h0=False)
     make_case("float32", L=7, H_in=3, H=5, with_h0=True, float32=True)
-
-    good = os.path.join(CASES, "with_h0")
-
-    def bad(name, change):
-        d = os.path.join(BAD, name)
-        shutil.copytree(good, d)
-        for f in ("output.npy", "h_n.npy"):
-            os.remove(os.path.join(d, f))
-        change(d)
-
-    bad("weight_hh_wrong_shape", lambda d: np.save(os.path.join(d, "weight_hh_l0.npy"), np.zeros((3, 2))))
-    bad("input_wrong_width", lambda d: np.save(os.path.join(d, "input.npy"), np.zeros((5, 4))))
-    bad("h0_wrong_shape", lambda d: np.save(os.path.join(d, "h0.npy"), np.zeros((3,))))
-    bad("missing_bias_hh", lambda d: os.remove(os.path.join(d, "bias_hh_l0.npy")))
-
-    def truncate(d):
-        path = os.path.join(d, "weight_ih_l0.npy")
-        data = open(path, "rb").read()
-        open(path, "wb").write(data[:-1])
-
-    bad("weight_ih_truncated", truncate)
-    bad("missing_input", lambda d: os.remove(os.path.join(d, "input.npy")))
-    bad("weight_ih_wrong_rank", lambda d: np.save(os.path.join(d, "weight_ih_l0.npy"), np.zeros((3, 2, 1))))
-    bad("bias_ih_wrong_rank", lambda d: np.save(os.path.join(d, "bias_ih_l0.npy"), np.zeros((1, 3))))
-    bad("input_bool", lambda d: np.save(os.path.join(d, "input.npy"), np.zeros((5, 2), dtype=bool)))
-    bad("input_int64", lambda d: np.save(os.path.join(d, "input.npy"), np.zeros((5, 2), dtype=np.int64)))
-    bad("empty_input", lambda d: np.save(os.path.join(d, "input.npy"), np.zeros((0, 2))))
+    bad("weight_hh_wrong_shape", fx.put("weight_hh_l0", np.zeros((3, 2))))
+    bad("input_wrong_width", fx.put("input", np.zeros((5, 4))))
+    bad("h0_wrong_shape", fx.put("h0", np.zeros((3,))))
+    bad("missing_bias_hh", fx.remove("bias_hh_l0"))
+    bad("weight_ih_truncated", fx.truncate("weight_ih_l0", 1))
+    bad("missing_input", fx.remove("input"))
+    bad("weight_ih_wrong_rank", fx.put("weight_ih_l0", np.zeros((3, 2, 1))))
+    bad("bias_ih_wrong_rank", fx.put("bias_ih_l0", np.zeros((1, 3))))
+    bad("input_bool", fx.put("input", np.zeros((5, 2), dtype=bool)))
+    bad("input_int64", fx.put("input", np.zeros((5, 2), dtype=np.int64)))
+    bad("empty_input", fx.put("input", np.zeros((0, 2))))
     print("wrote", CASES, "and", BAD)
 
 

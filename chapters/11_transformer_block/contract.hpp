@@ -10,6 +10,10 @@
 
 namespace course {
 
+// torch.nn.LayerNorm's eps (and TransformerEncoderLayer's layer_norm_eps) by default: every layer norm
+// of the course's models uses it, as PyTorch's do.
+constexpr double kLayerNormEps = 1e-5;
+
 // layer_norm — torch.nn.LayerNorm(E, eps) over each row (Ba, Kiros & Hinton 2016):
 //   x (n, E), gamma (E), beta (E), eps  ->  y (n, E)
 //   mu_i = mean of row i,  var_i = mean of (x[i][j] - mu_i)^2  (divided by E, not E - 1)

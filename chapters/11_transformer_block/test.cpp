@@ -6,8 +6,6 @@
 #include "rng.hpp"
 #include "test_util.hpp"
 
-#include <fstream>
-
 using namespace course;
 
 namespace {
@@ -67,13 +65,9 @@ TEST_SUITE("11 transformer block") {
       const std::string dir = fixtures + name;
       const Matrix src = load_matrix(dir, "src", "(L, E)");
       const Matrix expected = load_matrix(dir, "output", "(L, E)");
-      std::ifstream args(dir + "/args.txt");
-      std::string flag, norm_first_flag;
-      std::size_t heads = 0;
-      args >> flag >> heads >> norm_first_flag;
-      const bool norm_first = norm_first_flag == "--norm-first";
-      const Matrix got =
-          encoder_layer(src, load_encoder_layer(dir), heads, norm_first, no_mask(src.shape(0), src.shape(0)));
+      const test::FixtureArgs args = test::fixture_args(dir);
+      const Matrix got = encoder_layer(src, load_encoder_layer(dir), args.count("--heads"),
+                                       args.has("--norm-first"), no_mask(src.shape(0), src.shape(0)));
       CHECK_CLOSE(got, expected, 1e-9);
     }
   }

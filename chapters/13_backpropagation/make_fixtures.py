@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 13 (backpropagation): gradients from PyTorch's autograd.
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/13_backpropagation/make_fixtures.py
 
@@ -31,28 +31,20 @@ Same output on every run (fixed seed).
 """
 import math
 import os
-import shutil
+import sys
 
 import numpy as np
 import torch
 
-ROOT = os.path.join("tests", "fixtures")
-CASES = os.path.join(ROOT, "13_backpropagation")
-BAD = os.path.join(ROOT, "bad_13")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
+from fixturelib import exactly  # noqa: E402
 
-
-def exactly(t, dtype):
-    """t rounded to dtype and back to float64: the numbers the saved file holds."""
-    return torch.from_numpy(t.detach().numpy().astype(dtype).astype(np.float64))
-
-
-def save(d, name, t, dtype=np.float64):
-    np.save(os.path.join(d, name + ".npy"), t.detach().numpy().astype(dtype))
+CASES, BAD = fx.fixture_dirs(__file__)
 
 
 def sdpa_case(name, L, S, E, Ev, causal=False, scale=1.0, dtype=np.float64):
     d = os.path.join(CASES, name)
-    os.makedirs(d, exist_ok=True)
     query = exactly(scale * torch.randn(L, E), dtype).requires_grad_()
     key = exactly(scale * torch.randn(S, E), dtype).requires_grad_()
     value = exactly(torch.randn(S, Ev), dtype).requires_grad_()
@@ -63,18 +55,15 @@ def sdpa_case(name, L, S, E, Ev, causal=False, scale=1.0, dtype=np.float64):
     weights = torch.softmax(scores, dim=-1)
     output = weights @ value
     output.backward(grad_output)
-    for n, t in [("query", query), ("key", key), ("value", value), ("grad_output", grad_output)]:
-        save(d, n, t, dtype)
-    for n, t in [("output", output), ("weights", weights), ("query.grad", query.grad), ("key.grad", key.grad),
-                 ("value.grad", value.grad)]:
-        save(d, n, t)
-    with open(os.path.join(d, "args.txt"), "w") as f:
-        f.write("--causal\n" if causal else "\n")
+    inputs = [("query", query), ("key", key), ("value", value)]
+    fx.save_all(d, inputs + [("grad_output", grad_output)], dtype)
+    fx.save_all(d, [("output", output), ("weights", weights)])
+    fx.save_grads(d, inputs)
+    fx.write_args(d, "--causal" if causal else "")
 
 
 def mha_case(name, L, S, E, H, self_attention=False, attn_mask=None, key_padding_mask=None, dtype=np.float64):
     d = os.path.join(CASES, name)
-    os.makedirs(d, exist_ok=True)
     mha = torch.nn.MultiheadAttention(E, H)
     with torch.no_grad():  # biases are zero at init; make every term count
         for p in mha.parameters():
@@ -88,26 +77,18 @@ def mha_case(name, L, S, E, H, self_attention=False, attn_mask=None, key_padding
         t.requires_grad_()
     output, _ = mha(query, key, value, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False)
     output.backward(grad_output)
-    inputs = [("query", query), ("key", key), ("value", value), ("grad_output", grad_output)]
+    inputs = [("query", query), ("key", key), ("value", value)]
     params = list(mha.named_parameters())  # in_proj_weight, in_proj_bias, out_proj.weight, out_proj.bias
-    for n, t in inputs + params:
-        save(d, n, t, dtype)
-    save(d, "attn_output", output)
-    for n, t in inputs[:3] + params:
-        save(d, n + ".grad", t.grad)
-    if attn_mask is not None:
-        np.save(os.path.join(d, "attn_mask.npy"), attn_mask.numpy())
-    if key_padding_mask is not None:
-        np.save(os.path.join(d, "key_padding_mask.npy"), key_padding_mask.numpy())
-    with open(os.path.join(d, "args.txt"), "w") as f:
-        f.write(f"--heads {H}\n")
+    fx.save_all(d, inputs + [("grad_output", grad_output)] + params, dtype)
+    fx.save(d, "attn_output", output)
+    fx.save_grads(d, inputs + params)
+    fx.save_all(d, [(n, m) for n, m in [("attn_mask", attn_mask), ("key_padding_mask", key_padding_mask)]
+                    if m is not None])
+    fx.write_args(d, f"--heads {H}")
 
 
 def main():
-    torch.manual_seed(13)
-    torch.set_default_dtype(torch.float64)
-    shutil.rmtree(CASES, ignore_errors=True)
-    shutil.rmtree(BAD, ignore_errors=True)
+    fx.begin(13, CASES)
     # scaled dot-product attention: L queries, S keys of width E, values of width Ev
     sdpa_case("sdpa_small", L=3, S=5, E=4, Ev=2)
     sdpa_case("sdpa_one_query", L=1, S=6, E=8, Ev=3)
@@ -126,27 +107,17 @@ def main():
 
     # Malformed inputs: a good case with one thing wrong each (its expected results removed).
     def bad(name, good, change):
-        d = os.path.join(BAD, name)
-        shutil.copytree(os.path.join(CASES, good), d)
-        for f in os.listdir(d):
-            if f.endswith(".grad.npy") or f in ("output.npy", "weights.npy", "attn_output.npy", "args.txt"):
-                os.remove(os.path.join(d, f))
-        change(d)
+        fx.bad_case(BAD, name, os.path.join(CASES, good), change,
+                    leave_out=("*.grad.npy", "output.npy", "weights.npy", "attn_output.npy", "args.txt"))
 
-    def remove(f):
-        return lambda d: os.remove(os.path.join(d, f))
-
-    def put(f, array):
-        return lambda d: np.save(os.path.join(d, f), array)
-
-    bad("sdpa_missing_grad_output", "sdpa_small", remove("grad_output.npy"))
-    bad("sdpa_grad_output_wrong_rows", "sdpa_small", put("grad_output.npy", np.zeros((4, 2))))
-    bad("sdpa_grad_output_wrong_cols", "sdpa_small", put("grad_output.npy", np.zeros((3, 4))))
-    bad("sdpa_grad_output_nan", "sdpa_small", put("grad_output.npy", np.full((3, 2), np.nan)))
-    bad("sdpa_query_inf", "sdpa_small", put("query.npy", np.full((3, 4), np.inf)))
-    bad("mha_missing_grad_output", "mha_one_head", remove("grad_output.npy"))
-    bad("mha_grad_output_wrong_shape", "mha_one_head", put("grad_output.npy", np.zeros((4, 3))))
-    bad("mha_grad_output_rank_1", "mha_one_head", put("grad_output.npy", np.zeros(16)))
+    bad("sdpa_missing_grad_output", "sdpa_small", fx.remove("grad_output"))
+    bad("sdpa_grad_output_wrong_rows", "sdpa_small", fx.put("grad_output", np.zeros((4, 2))))
+    bad("sdpa_grad_output_wrong_cols", "sdpa_small", fx.put("grad_output", np.zeros((3, 4))))
+    bad("sdpa_grad_output_nan", "sdpa_small", fx.put("grad_output", np.full((3, 2), np.nan)))
+    bad("sdpa_query_inf", "sdpa_small", fx.put("query", np.full((3, 4), np.inf)))
+    bad("mha_missing_grad_output", "mha_one_head", fx.remove("grad_output"))
+    bad("mha_grad_output_wrong_shape", "mha_one_head", fx.put("grad_output", np.zeros((4, 3))))
+    bad("mha_grad_output_rank_1", "mha_one_head", fx.put("grad_output", np.zeros(16)))
 
     # Valid inputs at the loaders' bound (every |x| <= 1e15, the largest exactly 1e15): the gradients
     # stay finite and the program's self-checks pass (not PyTorch cases: nothing to compare).

@@ -10,7 +10,6 @@
 #include "rng.hpp"
 #include "test_util.hpp"
 
-#include <fstream>
 #include <functional>
 #include <stdexcept>
 
@@ -18,14 +17,6 @@ using namespace course;
 
 namespace {
 const std::string fixtures = std::string(COURSE_CHAPTERS_DIR) + "/13_backpropagation/fixtures/";
-
-// The words of the fixture's args.txt ("--causal", "--heads 2").
-std::vector<std::string> args_of(const std::string& dir) {
-  std::ifstream in(dir + "/args.txt");
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  return words;
-}
 
 // L = ⟨masked_attention(q, k, v, mask).output, dO⟩: the loss whose gradient attention_backward computes.
 double attention_loss(const Matrix& q, const Matrix& k, const Matrix& v, const BoolMatrix& mask,
@@ -82,9 +73,7 @@ MultiHeadCase load_multi_head_case(const std::string& dir) {
   MultiHeadCase c;
   c.files = load_attention_layer(dir);
   c.w = {c.files.in_proj_weight, c.files.in_proj_bias, c.files.out_proj_weight, c.files.out_proj_bias};
-  const std::vector<std::string> args = args_of(dir);
-  REQUIRE(args.size() == 2);
-  c.heads = std::stoul(args[1]);
+  c.heads = test::fixture_args(dir).count("--heads");
   c.grad_output = load_matrix(dir, "grad_output", "(L, E)");
   return c;
 }
@@ -97,14 +86,14 @@ void check_multi_head_gradients(Matrix query, Matrix key, Matrix value, MultiHea
   const std::function<double()> loss = [&] {
     return sum_of_products(multi_head_attention(query, key, value, w, heads, mask).output, grad_output);
   };
-  const double eps = 1e-6;
-  CHECK_GRADIENT(g.query, numerical_gradient_in_place(query, loss, eps), 1e-8);
-  CHECK_GRADIENT(g.key, numerical_gradient_in_place(key, loss, eps), 1e-8);
-  CHECK_GRADIENT(g.value, numerical_gradient_in_place(value, loss, eps), 1e-8);
-  CHECK_GRADIENT(g.in_proj_weight, numerical_gradient_in_place(w.in_proj_weight, loss, eps), 1e-8);
-  CHECK_GRADIENT(g.in_proj_bias, numerical_gradient_in_place(w.in_proj_bias, loss, eps), 1e-8);
-  CHECK_GRADIENT(g.out_proj_weight, numerical_gradient_in_place(w.out_proj_weight, loss, eps), 1e-8);
-  CHECK_GRADIENT(g.out_proj_bias, numerical_gradient_in_place(w.out_proj_bias, loss, eps), 1e-8);
+  test::check_gradients(loss, 1e-8,
+                        {{"query", g.query, query},
+                         {"key", g.key, key},
+                         {"value", g.value, value},
+                         {"in_proj_weight", g.in_proj_weight, w.in_proj_weight},
+                         {"in_proj_bias", g.in_proj_bias, w.in_proj_bias},
+                         {"out_proj_weight", g.out_proj_weight, w.out_proj_weight},
+                         {"out_proj_bias", g.out_proj_bias, w.out_proj_bias}});
 }
 }  // namespace
 
@@ -285,16 +274,13 @@ TEST_SUITE("13 backpropagation") {
       const AttentionInputs in = load_attention_inputs(dir);
       const Matrix grad_output = load_matrix(dir, "grad_output", "(L, Ev)");
       const std::size_t L = in.query.shape(0), S = in.key.shape(0);
-      const std::vector<std::string> args = args_of(dir);
-      const bool causal = !args.empty() && args[0] == "--causal";
+      const bool causal = test::fixture_args(dir).has("--causal");
       const AttentionResult forward =
           masked_attention(in.query, in.key, in.value, causal ? causal_mask(L) : no_mask(L, S));
       CHECK_CLOSE(forward.weights, load_matrix(dir, "weights", "(L, S)"), 1e-12);
       const AttentionGradients g =
           attention_backward(in.query, in.key, in.value, forward.weights, grad_output);
-      CHECK_CLOSE(g.q, load_matrix(dir, "query.grad", "(L, E)"), 1e-9);
-      CHECK_CLOSE(g.k, load_matrix(dir, "key.grad", "(S, E)"), 1e-9);
-      CHECK_CLOSE(g.v, load_matrix(dir, "value.grad", "(S, Ev)"), 1e-9);
+      test::check_pytorch_gradients(dir, 1e-9, {{"query", g.q}, {"key", g.k}, {"value", g.v}});
     }
   }
 
@@ -352,13 +338,14 @@ TEST_SUITE("13 backpropagation") {
           multi_head_attention_forward(f.query, f.key, f.value, c.w, c.heads, f.mask);
       CHECK_CLOSE(forward.output, load_matrix(dir, "attn_output", "(L, E)"), 1e-12);
       const MultiHeadGradients g = multi_head_attention_backward(forward.saved, c.w, c.grad_output);
-      CHECK_CLOSE(g.query, load_matrix(dir, "query.grad", "(L, E)"), 1e-9);
-      CHECK_CLOSE(g.key, load_matrix(dir, "key.grad", "(S, E)"), 1e-9);
-      CHECK_CLOSE(g.value, load_matrix(dir, "value.grad", "(S, E)"), 1e-9);
-      CHECK_CLOSE(g.in_proj_weight, load_matrix(dir, "in_proj_weight.grad", "(3E, E)"), 1e-9);
-      CHECK_CLOSE(g.in_proj_bias, load_vector(dir, "in_proj_bias.grad", "(3E,)"), 1e-9);
-      CHECK_CLOSE(g.out_proj_weight, load_matrix(dir, "out_proj.weight.grad", "(E, E)"), 1e-9);
-      CHECK_CLOSE(g.out_proj_bias, load_vector(dir, "out_proj.bias.grad", "(E,)"), 1e-9);
+      test::check_pytorch_gradients(dir, 1e-9,
+                                    {{"query", g.query},
+                                     {"key", g.key},
+                                     {"value", g.value},
+                                     {"in_proj_weight", g.in_proj_weight},
+                                     {"in_proj_bias", g.in_proj_bias},
+                                     {"out_proj.weight", g.out_proj_weight},
+                                     {"out_proj.bias", g.out_proj_bias}});
     }
   }
 }  // TEST_SUITE
@@ -387,9 +374,7 @@ TEST_SUITE("given: 13 backpropagation") {
     const Matrix grad_y = rng.normal_matrix(4, 5);
     const LinearGradients g = linear_backward(x, w, grad_y);
     const std::function<double()> loss = [&] { return sum_of_products(linear(x, w, b), grad_y); };
-    CHECK_GRADIENT(g.x, numerical_gradient_in_place(x, loss, 1e-6), 1e-9);
-    CHECK_GRADIENT(g.weight, numerical_gradient_in_place(w, loss, 1e-6), 1e-9);
-    CHECK_GRADIENT(g.bias, numerical_gradient_in_place(b, loss, 1e-6), 1e-9);
+    test::check_gradients(loss, 1e-9, {{"x", g.x, x}, {"weight", g.weight, w}, {"bias", g.bias, b}});
   }
 
   TEST_CASE("linear_backward refuses shapes that do not fit") {

@@ -20,21 +20,23 @@ struct LayerNormGradients {
 };
 
 // layer_norm_backward — the backward of chapter 11's layer_norm, row by row (Ba, Kiros & Hinton 2016):
-//   x (n, E), gamma γ (E), eps, grad_y g (n, E) = dL/dy   ->   dx (n, E), dγ (E), dβ (E)
-// The forward, for one row:  μ = mean(x),  σ = sqrt(mean((x − μ)²) + eps),  x̂ = (x − μ) / σ,
-//                            y = γ ⊙ x̂ + β
+//   x (n, E), mean μ (n), rstd (n), gamma γ (E), grad_y g (n, E) = dL/dy  ->  dx (n, E), dγ (E), dβ (E)
+// The forward, for one row i (layer_norm_forward in chapters/14_training/given.hpp, which keeps μ and
+// rstd for this function):
+//   μ = mean(x),  rstd = 1 / sqrt(mean((x − μ)²) + eps),  x̂ = (x − μ) · rstd,  y = γ ⊙ x̂ + β
 // Backward, for one row (every mean over the row's E entries):
 //   dβ += g                                   β was added to every row
 //   dγ += g ⊙ x̂                               γ multiplied every row's x̂
 //   ĝ   = g ⊙ γ                               dL/dx̂
-//   dx  = (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂)) / σ
-// The two means are what μ and σ depend on: moving one entry of x moves the row's mean and spread,
-// and so every x̂ of the row. β itself is not needed; μ and σ are recomputed from x.
-// Source: the chain rule through the three steps; karpathy/llm.c train_gpt2.c, layernorm_backward,
-// computes the same per row. Throws std::invalid_argument when gamma is not E long or grad_y is not
+//   dx  = (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂)) · rstd
+// The two means are what μ and rstd depend on: moving one entry of x moves the row's mean and spread,
+// and so every x̂ of the row. β itself is not needed, nor eps (it is inside rstd); x̂ comes from x and
+// the forward's μ and rstd, as in karpathy/llm.c's train_gpt2.c, whose layernorm_forward saves mean
+// and rstd for its layernorm_backward. Source: the chain rule through the three steps.
+// Throws std::invalid_argument when mean or rstd is not n long, gamma is not E long or grad_y is not
 // x's shape.
-LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, double eps,
-                                       const Matrix& grad_y);
+LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& mean, const Vector& rstd,
+                                       const Vector& gamma, const Matrix& grad_y);
 
 // torch.optim.AdamW's hyperparameters, with its defaults (Loshchilov & Hutter 2019).
 struct AdamWOptions {

@@ -5,9 +5,9 @@
 // embedding's backward, named parameters and the AdamW optimizer, and the helpers of a training loop
 // (argmax, accuracy).
 #pragma once
-#include "14_training/contract.hpp"
 #include "11_transformer_block/given.hpp"  // EncoderLayerWeights, random_encoder_layer
 #include "13_backpropagation/given.hpp"    // linear_backward, attention_backward
+#include "14_training/contract.hpp"
 #include "rng.hpp"
 
 #include <cstddef>
@@ -28,24 +28,86 @@ enum class Activation { relu, gelu };
 Matrix activate(const Matrix& x, Activation act);
 Matrix activation_derivative(const Matrix& x, Activation act);
 
-// What the encoder layer's backward needs from its forward pass. The layer runs on B sequences of
-// length L at once, stacked into (B·L, E): every step but attention works on each row alone, so one
-// matrix product serves the whole batch (the projections too); attention mixes rows only within a
-// sequence, so it runs sequence by sequence and head by head.
-struct EncoderLayerActivations {
+// The encoder layer is written as llm.c writes GPT-2: each step a forward and a backward side by side,
+// the forward filling a struct of what the backward needs (its *Activations), the backward reading
+// it. The layer runs on B sequences of length L at once, stacked into (B·L, E): every step but
+// attention works on each row alone, so one matrix product serves the whole batch (the projections
+// too); attention mixes rows only within a sequence, so it runs sequence by sequence and head by head.
+
+// layer_norm_forward — chapter 11's layer_norm, y = γ ⊙ (x − μ) · rstd + β row by row, keeping what
+// layer_norm_backward (your exercise) reads: x, and each row's μ and rstd = 1 / sqrt(var + eps)
+//   x (n, E), gamma (E), beta (E)  ->  y (n, E);  saved: x (n, E), mean (n), rstd (n)
+// The same numbers as chapter 11's layer_norm, to the bit. Throws std::invalid_argument when gamma or
+// beta is not E long.
+struct LayerNormActivations {
+  Matrix x;     // (n, E): what was normalised
+  Vector mean;  // (n): μ of each row
+  Vector rstd;  // (n): 1 / σ of each row, σ = sqrt(mean((x − μ)²) + eps)
+};
+Matrix layer_norm_forward(const Matrix& x, const Vector& gamma, const Vector& beta,
+                          LayerNormActivations& saved, double eps = kLayerNormEps);
+// layer_norm_backward on what layer_norm_forward saved:  g (n, E)  ->  dx, dγ, dβ
+LayerNormGradients layer_norm_backward(const LayerNormActivations& saved, const Vector& gamma,
+                                       const Matrix& grad_y);
+
+// self_attention_forward — chapter 05's multi-head self-attention within each sequence of x:
+//   x (B·L, E), L = seq_len, H = n_heads, mask (L, L) (true = may not attend) -> out (B·L, E)
+//   qkv = x in_proj_weightᵀ + in_proj_bias (B·L, 3E), Q | K | V side by side, in one product;
+//   head h of sequence b: P = softmax(q kᵀ / √d + mask) (L, L), d = E / H, its output P v into
+//   columns [h d, (h + 1) d) of merged (a fully masked row: zeros); out = merged out_projᵀ + out_proj.bias
+// Shapes are checked by the caller (encoder_layer_forward).
+struct SelfAttentionActivations {
   std::size_t seq_len = 0;  // L
   std::size_t n_heads = 0;  // H
-  bool norm_first = false;
+  Matrix x;                 // (B·L, E): what the projections read
+  Matrix qkv;               // (B·L, 3E): Q | K | V side by side
+  Tensor4 weights;          // (B, H, L, L): the attention weights P of every sequence and head
+  Matrix merged;            // (B·L, E): the heads' outputs side by side, what out_proj read
+};
+Matrix self_attention_forward(const Matrix& x, const MultiHeadWeights& w, std::size_t seq_len,
+                              std::size_t n_heads, const BoolMatrix& mask, SelfAttentionActivations& saved);
+// The gradients of self-attention's input and its four weights (in_proj_weight, ... as stored).
+struct SelfAttentionGradients {
+  Matrix x;                  // (B·L, E)
+  MultiHeadWeights weights;  // (3E, E), (3E), (E, E), (E)
+};
+// self_attention_backward — chapter 13's steps (multi_head_attention_backward's) on the whole batch:
+// linear_backward of out_proj, attention_backward (chapter 13's exercise) per sequence and head,
+// linear_backward of in_proj with dQ | dK | dV side by side. Query, key and value are the same x, so
+// its gradient dQ W_q + dK W_k + dV W_v is the sum of the three.  d out (B·L, E) -> dx, d weights
+SelfAttentionGradients self_attention_backward(const SelfAttentionActivations& saved,
+                                               const MultiHeadWeights& w, const Matrix& grad_output);
+
+// feed_forward_forward — FF(x) = linear2(act(linear1(x))), chapter 01's linear twice:
+//   x (n, E), linear1 (F, E) and (F), linear2 (E, F) and (E)  ->  (n, E)
+struct FeedForwardActivations {
   Activation activation = Activation::relu;
-  Matrix norm1_input;  // (B·L, E): what norm1 normalised (post-norm: x + SA(x); pre-norm: x)
-  Matrix attn_input;   // (B·L, E): what self-attention read (post-norm: x; pre-norm: norm1(x))
-  Matrix qkv;          // (B·L, 3E): attn_input in_proj_weightᵀ + in_proj_bias, Q | K | V side by side
-  Tensor4 weights;     // (B, H, L, L): the attention weights P of every sequence and head
-  Matrix merged;       // (B·L, E): the heads' outputs side by side, what out_proj read
-  Matrix norm2_input;  // (B·L, E): what norm2 normalised (post-norm: x1 + FF(x1); pre-norm: x1)
-  Matrix ff_input;     // (B·L, E): what linear1 read (post-norm: x1 = norm1(...); pre-norm: norm2(x1))
-  Matrix hidden_pre;   // (B·L, F): linear1's output, before the activation
-  Matrix hidden;       // (B·L, F): after it
+  Matrix x;           // (n, E): what linear1 read
+  Matrix hidden_pre;  // (n, F): linear1's output, before the activation
+  Matrix hidden;      // (n, F): after it, what linear2 read
+};
+Matrix feed_forward_forward(const Matrix& x, const Matrix& linear1_weight, const Vector& linear1_bias,
+                            const Matrix& linear2_weight, const Vector& linear2_bias, Activation act,
+                            FeedForwardActivations& saved);
+// The gradients of the feed-forward network's input and four parameters.
+struct FeedForwardGradients {
+  Matrix x;               // (n, E)
+  Matrix linear1_weight;  // (F, E)
+  Vector linear1_bias;    // (F)
+  Matrix linear2_weight;  // (E, F)
+  Vector linear2_bias;    // (E)
+};
+// feed_forward_backward — linear_backward of linear2, times act'(hidden_pre), linear_backward of linear1
+FeedForwardGradients feed_forward_backward(const FeedForwardActivations& saved, const Matrix& linear1_weight,
+                                           const Matrix& linear2_weight, const Matrix& grad_output);
+
+// What the encoder layer's backward needs from its forward pass: its steps' activations.
+struct EncoderLayerActivations {
+  bool norm_first = false;
+  LayerNormActivations norm1;           // post-norm: x + SA(x);    pre-norm: x
+  SelfAttentionActivations attention;   // post-norm: x;            pre-norm: norm1(x)
+  LayerNormActivations norm2;           // post-norm: x1 + FF(x1);  pre-norm: x1
+  FeedForwardActivations feed_forward;  // post-norm: x1;           pre-norm: norm2(x1)
 };
 
 struct EncoderLayerForward {
@@ -58,9 +120,7 @@ struct EncoderLayerForward {
 //   attend; no_mask(L, L) for none), the same for every sequence
 //   post-norm (norm_first = false):  x1 = norm1(x + SA(x)),   out = norm2(x1 + FF(x1))
 //   pre-norm  (norm_first = true):   x1 = x + SA(norm1(x)),   out = x1 + FF(norm2(x1))
-//   SA = chapter 05's multi-head self-attention within each sequence: the in_proj and out_proj
-//   products over the whole batch at once, the heads' softmax(q kᵀ / √d) v sequence by sequence;
-//   FF(x) = linear2(act(linear1(x)))
+//   SA = self_attention_forward, FF = feed_forward_forward, each norm layer_norm_forward
 // With one sequence (seq_len = rows of src) and ReLU it is chapter 11's encoder_layer (equal to
 // rounding: the products here go through common/linalg.hpp). Throws std::invalid_argument when
 // seq_len is 0 or does not divide the rows, or a shape does not fit.
@@ -77,12 +137,6 @@ struct EncoderLayerGradients {
 
 // encoder_layer_backward — the forward's steps undone in reverse order, given dL/d(output) (B·L, E):
 //   a residual x + f(x) sends its gradient both ways: dx = d(out) + (f's backward of d(out))
-//   a norm: layer_norm_backward (your exercise) on what it normalised
-//   FF: linear_backward of linear2, times act'(hidden_pre), linear_backward of linear1
-//   SA: chapter 13's steps (multi_head_attention_backward's) on the whole batch: linear_backward of
-//       out_proj, attention_backward (chapter 13's exercise) per sequence and head, linear_backward of
-//       in_proj with dQ | dK | dV side by side; query, key and value are the same tensor, so its
-//       gradient dQ W_q + dK W_k + dV W_v is the sum of the three
 //   post-norm: d h2 = norm2'(d out); dx1 = d h2 + FF'(d h2); d h1 = norm1'(dx1); dx = d h1 + SA'(d h1)
 //   pre-norm:  dx1 = d out + norm2'(FF'(d out));  dx = dx1 + norm1'(SA'(dx1))
 // Throws std::invalid_argument when grad_output is not the output's shape or w does not fit.
@@ -99,6 +153,31 @@ struct NamedTensor {
   double* data = nullptr;          // row-major entries
   std::size_t size = 0;            // product of the shape
 };
+
+// named_tensor — one tensor of any rank (Matrix, Vector, ...) with its state_dict key.
+template <class T>
+NamedTensor named_tensor(const std::string& name, T& t) {
+  return {name, {t.shape().begin(), t.shape().end()}, t.data(), t.size()};
+}
+
+// add_weight_and_bias — appends <module>.weight and <module>.bias, the two tensors of a Linear (a
+// matrix and a vector) or a LayerNorm (two vectors), in PyTorch's state_dict order.
+template <class Weight>
+void add_weight_and_bias(std::vector<NamedTensor>& tensors, const std::string& module, Weight& weight,
+                         Vector& bias) {
+  tensors.push_back(named_tensor(module + ".weight", weight));
+  tensors.push_back(named_tensor(module + ".bias", bias));
+}
+
+// parameter_count — the number of parameters (entries) of a model: the sizes of its named_tensors
+// added up. For the TinyEncoder below, and the models of chapters 15 and 16.
+template <class Model>
+std::size_t parameter_count(const Model& model) {
+  Model copy = model;  // named_tensors points into the model it is given
+  std::size_t n = 0;
+  for (const NamedTensor& t : named_tensors(copy)) n += t.size;
+  return n;
+}
 
 // The twelve tensors of an EncoderLayerWeights in PyTorch's state_dict order (self_attn.in_proj_weight,
 // self_attn.in_proj_bias, self_attn.out_proj.weight, self_attn.out_proj.bias, linear1.weight,
@@ -243,9 +322,6 @@ std::vector<NamedTensor> named_tensors(TinyEncoder& model);
 // caller. Any problem is a usage_error naming the file.
 TinyEncoder load_tiny_encoder(const std::string& dir, std::size_t n_heads, bool norm_first,
                               std::size_t seq_len);
-
-// The number of parameters (entries).
-std::size_t parameter_count(const TinyEncoder& model);
 
 struct TinyEncoderForward {
   Matrix logits;                            // (B·L, V)

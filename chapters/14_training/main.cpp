@@ -15,14 +15,16 @@
 // The program's shape: Options (the flags); compute_* fill named structs; show_* print them, draw()
 // writes the figures (nothing without --svg), self_checks() checks every claim; run() calls them in
 // that order. run_loaded() does the same for --load.
+#include "11_transformer_block/given.hpp"  // load_encoder_layer
+#include "14_training/given.hpp"
 #include "cli.hpp"
 #include "figures.hpp"
 #include "files.hpp"  // read_text_file
-#include "14_training/given.hpp"
 #include "npy.hpp"
 #include "print.hpp"
-#include "11_transformer_block/given.hpp"  // load_encoder_layer
+#include "results.hpp"
 #include "rng.hpp"
+#include "timing.hpp"  // seconds_since
 
 #include <fmt/ranges.h>
 
@@ -60,24 +62,12 @@ struct RunConfig {
 };
 
 RunConfig run_config(const Options& opt) {
+  //                 vocab, seq_len, d_model, n_heads, d_ff, n_layers
+  const TinyEncoderConfig full{10, 16, 32, 2, 64, 2}, small{10, 6, 16, 2, 32, 1};
   RunConfig r;
-  r.model.vocab = 10;
-  r.model.n_heads = 2;
-  if (opt.full) {
-    r.model.seq_len = 16;
-    r.model.d_model = 32;
-    r.model.d_ff = 64;
-    r.model.n_layers = 2;
-    r.steps = 300;
-    r.held_out = 500;
-  } else {
-    r.model.seq_len = 6;
-    r.model.d_model = 16;
-    r.model.d_ff = 32;
-    r.model.n_layers = 1;
-    r.steps = 400;
-    r.held_out = 500;
-  }
+  r.model = opt.full ? full : small;
+  r.steps = opt.full ? 300 : 400;
+  r.held_out = 500;
   if (opt.train_steps_given) r.steps = static_cast<std::size_t>(opt.train_steps);
   r.report_every = std::max<std::size_t>(1, r.steps / 10);
   return r;
@@ -169,7 +159,7 @@ TrainingRun train(const RunConfig& r, const TinyEncoderConfig& model_config, con
   t.report_steps.push_back(steps);
   t.final_accuracy = evaluate(t.model, held_out);
   t.held_out_token_acc.push_back(t.final_accuracy.per_token());
-  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  t.seconds = seconds_since(start);
   return t;
 }
 
@@ -256,7 +246,7 @@ Example compute(const Options& opt) {
   const TinyEncoderForward f = tiny_encoder_forward(e.with_positions.model, held.inputs);
   const std::size_t L = mc.seq_len;
   for (const EncoderLayerForward& layer : f.layers) {
-    const Tensor4& p = layer.saved.weights;  // (B, H, L, L)
+    const Tensor4& p = layer.saved.attention.weights;  // (B, H, L, L)
     e.maps.push_back(xt::view(p, 0, xt::all(), xt::all(), xt::all()));
     std::vector<double> mirror(mc.n_heads, 0.0);
     for (std::size_t b = 0; b < p.shape(0); ++b)
@@ -463,6 +453,24 @@ std::string flags_differing_from_args_txt(const std::string& dir, const Options&
   return fmt::format("{}", fmt::join(differ, ", "));
 }
 
+// The loss before each step, beside PyTorch's (expected) when `compare`; else why not compared.
+void show_first_losses(const Vector& losses, const Vector& expected, bool compare,
+                       const std::string& differ) {
+  print_section("The loss before each step");
+  if (compare) {
+    // 12 decimals and the difference as a bound: the last bits depend on the BLAS kernel of the CPU
+    fmt::print("{:>4}  {:>16}  {:>16}  {:>9}\n", "step", "C++", "PyTorch", "|diff|");
+    for (std::size_t s = 0; s < losses.size(); ++s) {
+      const double diff = std::abs(losses(s) - expected(s));
+      fmt::print("{:>4}  {:>16.12f}  {:>16.12f}  {:>9}\n", s, losses(s), expected(s),
+                 diff < 1e-12 ? "< 1e-12" : sci(diff));
+    }
+  } else {
+    for (std::size_t s = 0; s < losses.size(); ++s) fmt::print("{:>4}  {:.15f}\n", s, losses(s));
+    if (!differ.empty()) fmt::print("not compared with losses.npy: PyTorch made it {} (args.txt)\n", differ);
+  }
+}
+
 // The tiny encoder's first steps against PyTorch's losses (fixture first_steps).
 int run_first_steps(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
@@ -520,32 +528,16 @@ int run_first_steps(const Options& opt) {
     }
     losses(s) = train_step(model, optimizer, b);
   }
-  require_finite_result("the losses", losses);
-  print_section("The loss before each step");
-  double worst = 0.0;
-  if (compare) {
-    // 12 decimals and the difference as a bound: the last bits depend on the BLAS kernel of the CPU
-    fmt::print("{:>4}  {:>16}  {:>16}  {:>9}\n", "step", "C++", "PyTorch", "|diff|");
-    for (std::size_t s = 0; s < N; ++s) {
-      const double diff = std::abs(losses(s) - expected(s));
-      worst = std::max(worst, diff);
-      fmt::print("{:>4}  {:>16.12f}  {:>16.12f}  {:>9}\n", s, losses(s), expected(s),
-                 diff < 1e-12 ? "< 1e-12" : sci(diff));
-    }
-  } else {
-    for (std::size_t s = 0; s < N; ++s) fmt::print("{:>4}  {:.15f}\n", s, losses(s));
-    if (!differ.empty()) fmt::print("not compared with losses.npy: PyTorch made it {} (args.txt)\n", differ);
-  }
-  if (!opt.common.save_dir.empty()) {
-    save_npy(opt.common.save_dir, "losses", losses);
-    save_named_tensors(opt.common.save_dir, named_tensors(model));
-  }
+  std::vector<NamedResult> results = {
+      named_result("losses", losses, [&] { show_first_losses(losses, expected, compare, differ); })};
+  append_named(results, named_tensors(model));
+  report_results(results, opt.common.save_dir);
   print_section("Self-checks");
   SelfChecks checks;
   if (compare) {
     // relative to the losses' size (about ln V)
     const double scale = std::max(1.0, std::abs(expected(0)));
-    checks.below("every loss equals PyTorch's losses.npy", worst / scale, 1e-9);
+    checks.below("every loss equals PyTorch's losses.npy", max_abs_diff(losses, expected) / scale, 1e-9);
   }
   checks.expect("every loss is finite", true);
   return checks.exit_code();
@@ -586,19 +578,16 @@ int run_encoder_layer(const Options& opt) {
     require_no_unread_files(dir, outputs, "an encoder layer's files with grad_output.npy");
     const EncoderLayerForward f = encoder_layer_forward(src, L, w, H, opt.norm_first, Activation::relu, mask);
     EncoderLayerGradients g = encoder_layer_backward(f.saved, w, grad_output);
-    require_finite_result("the output", f.output);
-    require_finite_result("src's gradient", g.src);
-    for (const NamedTensor& t : named_tensors(g.weights))
-      require_finite_result(t.name + "'s gradient", t.data, t.size);
     print_section("The gradient of sum(output ⊙ grad_output)");
-    print_matrix("src.grad (L, E)", g.src);
-    fmt::print(
-        "and the gradients of the twelve state_dict entries (--save DIR writes them as <key>.grad.npy)\n");
-    if (!opt.common.save_dir.empty()) {
-      save_npy(opt.common.save_dir, "output", f.output);
-      save_npy(opt.common.save_dir, "src.grad", g.src);
-      save_named_tensors(opt.common.save_dir, named_tensors(g.weights), ".grad");
-    }
+    std::vector<NamedResult> results = {
+        named_result("output", f.output), named_result("src.grad", g.src, [&g] {
+          print_matrix("src.grad (L, E)", g.src);
+          fmt::print(
+              "and the gradients of the twelve state_dict entries (--save DIR "
+              "writes them as <key>.grad.npy)\n");
+        })};
+    append_named(results, named_tensors(g.weights), ".grad");
+    report_results(results, opt.common.save_dir);
     print_section("Self-checks");
     // the forward is chapter 11's encoder_layer
     const Matrix reference = encoder_layer(src, w, H, opt.norm_first, mask);
@@ -619,14 +608,12 @@ int run_encoder_layer(const Options& opt) {
       EncoderLayerGradients g = encoder_layer_backward(f.saved, w, loss.grad);
       optimizer.step(named_tensors(w), named_tensors(g.weights));
     }
-    require_finite_result("the losses", losses);
-    for (const NamedTensor& t : named_tensors(w)) require_finite_result(t.name, t.data, t.size);
-    print_section(fmt::format("mean((layer(src) − target)²) before each of {} AdamW steps", steps));
-    for (std::size_t s = 0; s < steps; ++s) fmt::print("{:>5}  {:.12f}\n", s, losses(s));
-    if (!opt.common.save_dir.empty()) {
-      save_npy(opt.common.save_dir, "losses", losses);
-      save_named_tensors(opt.common.save_dir, named_tensors(w));
-    }
+    std::vector<NamedResult> results = {named_result("losses", losses, [&losses, steps] {
+      print_section(fmt::format("mean((layer(src) − target)²) before each of {} AdamW steps", steps));
+      for (std::size_t s = 0; s < steps; ++s) fmt::print("{:>5}  {:.12f}\n", s, losses(s));
+    })};
+    append_named(results, named_tensors(w));
+    report_results(results, opt.common.save_dir);
     print_section("Self-checks");
     checks.expect("every loss is finite", true);
   }
@@ -640,33 +627,27 @@ int run_loaded(const Options& opt) {
 }
 
 int run(const Options& opt) {
+  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   if (!opt.common.load_dir.empty()) return run_loaded(opt);
-  if (opt.heads_given || opt.norm_first) {
-    throw usage_error("--heads and --norm-first describe --load files; the trained model's sizes are fixed");
-  }
-  require_load_for_save(opt.common);
+  require_load_for(opt.common, opt.heads_given || opt.norm_first,
+                   "--heads and --norm-first describe --load files; the trained model's sizes are fixed");
   return run_default(opt);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   CLI::App app{"Chapter 14: Training", "ch14_training"};
   Options opt;
   app.add_flag("--full", opt.full,
                "Train the larger model (16 digits, 2 layers, E = 32) for 300 steps (about 20 s)");
-  app.add_option("--train-steps", opt.train_steps,
-                 "Training steps (400; 300 with --full; 10 on --load target.npy)")
-      ->check(whole_number_in(1, 1000000))
-      ->capture_default_str();
+  add_size_option(app, "--train-steps", opt.train_steps,
+                  "Training steps (400; 300 with --full; 10 on --load target.npy)", 1000000);
   app.add_option("--lr", opt.lr, "AdamW's learning rate (default 1e-3)")
       ->check(finite_in(1e-12, 1.0, "a larger step throws the weights about"));
   app.add_option("--weight-decay", opt.weight_decay, "AdamW's decoupled weight decay (default 0.01)")
       ->check(finite_in(0.0, 100.0, "0 for none"));
-  app.add_option("--heads", opt.heads, "Heads H of the --load files")
-      ->check(whole_number_in(1, 4096))
-      ->capture_default_str();
+  add_size_option(app, "--heads", opt.heads, "Heads H of the --load files", 4096);
   app.add_flag("--norm-first", opt.norm_first, "The --load files are a pre-norm layer (norm_first=True)");
   add_common_options(app, opt.common, /*interop=*/true);
   return run_program(app, argc, argv, opt.common, [&] {

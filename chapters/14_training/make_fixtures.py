@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 14 (training).
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/14_training/make_fixtures.py
 
@@ -26,31 +26,17 @@ Everything is float64, from fixed seeds (the same files on every run), under cha
 and malformed cases under chapters/14_training/fixtures/bad/ for the error tests.
 """
 import os
-import shutil
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.join("tests", "fixtures")
-OUT = os.path.join(ROOT, "14_training")
-BAD = os.path.join(ROOT, "bad_14")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
+from fixturelib import save  # noqa: E402
 
-
-def save(d, name, t):
-    os.makedirs(d, exist_ok=True)
-    a = t.detach().numpy() if torch.is_tensor(t) else np.asarray(t)
-    np.save(os.path.join(d, name + ".npy"), a)
-
-
-def save_state(d, module, suffix=""):
-    for key, value in module.state_dict().items():
-        save(d, key + suffix, value)
-
-
-def args(d, text):
-    with open(os.path.join(d, "args.txt"), "w") as f:
-        f.write(text + "\n")
+OUT, BAD = fx.fixture_dirs(__file__)
 
 
 def perturbed_layer(E, H, Fd, norm_first):
@@ -70,10 +56,9 @@ def layer_norm_case():
     g = torch.randn(5, 7)
     y = F.layer_norm(x, (7,), w, b, 1e-5)
     y.backward(g)
-    for name, t in [("x", x), ("weight", w), ("bias", b), ("grad_output", g)]:
-        save(d, name, t)
-    for name, t in [("x", x), ("weight", w), ("bias", b)]:
-        save(d, name + ".grad", t.grad)
+    inputs = [("x", x), ("weight", w), ("bias", b)]
+    fx.save_all(d, inputs + [("grad_output", g)])
+    fx.save_grads(d, inputs)
 
 
 def adamw_case(name, lr, betas, eps, wd, steps):
@@ -104,13 +89,11 @@ def grad_case(name, L, E, H, Fd, norm_first):
     output = layer(src)
     output.backward(grad_output)
     save(d, "src", src)
-    save_state(d, layer)
+    fx.save_all(d, layer.state_dict())
     save(d, "grad_output", grad_output)
     save(d, "output", output)
-    save(d, "src.grad", src.grad)
-    for key, p in layer.named_parameters():
-        save(d, key + ".grad", p.grad)
-    args(d, f"--heads {H}" + (" --norm-first" if norm_first else ""))
+    fx.save_grads(d, [("src", src)] + list(layer.named_parameters()))
+    fx.write_args(d, f"--heads {H}" + (" --norm-first" if norm_first else ""))
 
 
 def train_case(name, L, E, H, Fd, norm_first, steps, lr, wd):
@@ -120,7 +103,7 @@ def train_case(name, L, E, H, Fd, norm_first, steps, lr, wd):
     target = torch.randn(L, E)
     save(d, "src", src)
     save(d, "target", target)
-    save_state(d, layer)
+    fx.save_all(d, layer.state_dict())
     opt = torch.optim.AdamW(layer.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=wd,
                             foreach=False)
     losses = []
@@ -132,9 +115,9 @@ def train_case(name, L, E, H, Fd, norm_first, steps, lr, wd):
         opt.step()
     e = os.path.join(d, "expected")
     save(e, "losses", torch.tensor(losses))
-    save_state(e, layer)
-    args(d, f"--heads {H}" + (" --norm-first" if norm_first else "") +
-         f" --train-steps {steps} --lr {lr} --weight-decay {wd}")
+    fx.save_all(e, layer.state_dict())
+    fx.write_args(d, f"--heads {H}" + (" --norm-first" if norm_first else "") +
+                  f" --train-steps {steps} --lr {lr} --weight-decay {wd}")
 
 
 class TinyEncoder(torch.nn.Module):
@@ -159,7 +142,7 @@ class TinyEncoder(torch.nn.Module):
 def first_steps(V=10, L=6, E=16, H=2, Fd=32, n_layers=2, steps=5, B=4, lr=3e-3, wd=0.01):
     d = os.path.join(OUT, "first_steps")
     model = TinyEncoder(V, L, E, H, Fd, n_layers, norm_first=False).train()
-    save_state(d, model)
+    fx.save_all(d, model.state_dict())
     inputs = torch.randint(0, V, (steps, B, L))
     targets = torch.flip(inputs, dims=[2])  # the reversal task
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=wd,
@@ -176,44 +159,33 @@ def first_steps(V=10, L=6, E=16, H=2, Fd=32, n_layers=2, steps=5, B=4, lr=3e-3, 
     save(d, "targets", targets)
     save(d, "losses", torch.tensor(losses))              # read by the program, shown side by side
     save(os.path.join(d, "expected"), "losses", torch.tensor(losses))  # compared by the test
-    save_state(os.path.join(d, "expected"), model)
-    args(d, f"--heads {H} --lr {lr} --weight-decay {wd}")
+    fx.save_all(os.path.join(d, "expected"), model.state_dict())
+    fx.write_args(d, f"--heads {H} --lr {lr} --weight-decay {wd}")
 
 
 def bad_cases():
     def bad(name, source, change):
-        d = os.path.join(BAD, name)
-        shutil.copytree(os.path.join(OUT, source), d, ignore=shutil.ignore_patterns("expected"))
-        change(d)
+        fx.bad_case(BAD, name, os.path.join(OUT, source), change, leave_out=("expected",))
 
-    def rm(d, name):
-        os.remove(os.path.join(d, name))
-
-    bad("grad_output_wrong_shape", "grad_post_norm", lambda d: save(d, "grad_output", np.zeros((5, 9))))
-    bad("grad_output_rank_1", "grad_post_norm", lambda d: save(d, "grad_output", np.zeros(8)))
-    bad("grad_output_nan", "grad_post_norm", lambda d: save(d, "grad_output", np.full((5, 8), np.nan)))
-    bad("target_wrong_shape", "train_post_norm", lambda d: save(d, "target", np.zeros((4, 8))))
-    bad("neither_grad_output_nor_target", "grad_post_norm", lambda d: rm(d, "grad_output.npy"))
-    bad("both_grad_output_and_target", "grad_post_norm", lambda d: save(d, "target", np.zeros((5, 8))))
-    bad("norm2_bias_wrong_length", "grad_post_norm", lambda d: save(d, "norm2.bias", np.zeros(7)))
-    bad("inputs_id_too_large", "first_steps",
-        lambda d: save(d, "inputs", np.full((5, 4, 6), 10, dtype=np.int64)))
-    bad("inputs_float", "first_steps", lambda d: save(d, "inputs", np.zeros((5, 4, 6))))
-    bad("targets_wrong_shape", "first_steps",
-        lambda d: save(d, "targets", np.zeros((5, 4, 5), dtype=np.int64)))
-    bad("inputs_wrong_length", "first_steps",
-        lambda d: save(d, "inputs", np.zeros((5, 4, 7), dtype=np.int64)))
-    bad("missing_layer_key", "first_steps", lambda d: rm(d, "layers.1.linear2.bias.npy"))
-    bad("head_weight_wrong_vocab", "first_steps", lambda d: save(d, "head.weight", np.zeros((9, 16))))
-    bad("losses_wrong_length", "first_steps", lambda d: save(d, "losses", np.zeros(4)))
+    bad("grad_output_wrong_shape", "grad_post_norm", fx.put("grad_output", np.zeros((5, 9))))
+    bad("grad_output_rank_1", "grad_post_norm", fx.put("grad_output", np.zeros(8)))
+    bad("grad_output_nan", "grad_post_norm", fx.put("grad_output", np.full((5, 8), np.nan)))
+    bad("target_wrong_shape", "train_post_norm", fx.put("target", np.zeros((4, 8))))
+    bad("neither_grad_output_nor_target", "grad_post_norm", fx.remove("grad_output"))
+    bad("both_grad_output_and_target", "grad_post_norm", fx.put("target", np.zeros((5, 8))))
+    bad("norm2_bias_wrong_length", "grad_post_norm", fx.put("norm2.bias", np.zeros(7)))
+    bad("inputs_id_too_large", "first_steps", fx.put("inputs", np.full((5, 4, 6), 10, dtype=np.int64)))
+    bad("inputs_float", "first_steps", fx.put("inputs", np.zeros((5, 4, 6))))
+    bad("targets_wrong_shape", "first_steps", fx.put("targets", np.zeros((5, 4, 5), dtype=np.int64)))
+    bad("inputs_wrong_length", "first_steps", fx.put("inputs", np.zeros((5, 4, 7), dtype=np.int64)))
+    bad("missing_layer_key", "first_steps", fx.remove("layers.1.linear2.bias"))
+    bad("head_weight_wrong_vocab", "first_steps", fx.put("head.weight", np.zeros((9, 16))))
+    bad("losses_wrong_length", "first_steps", fx.put("losses", np.zeros(4)))
 
 
 def main():
-    torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
-    shutil.rmtree(OUT, ignore_errors=True)
-    shutil.rmtree(BAD, ignore_errors=True)
-    torch.manual_seed(14)
+    fx.begin(14, OUT)
     layer_norm_case()
     adamw_case("adamw_default", lr=1e-3, betas=(0.9, 0.999), eps=1e-8, wd=0.01, steps=6)
     adamw_case("adamw_custom", lr=0.05, betas=(0.8, 0.95), eps=1e-6, wd=0.3, steps=6)

@@ -4,12 +4,11 @@
 // and the training step are given code built on your two functions, so their tests fail until both
 // work. Tests of given code that does not call them (the losses, the forward pass, accuracy) are in
 // the "given:" suite.
-#include "14_training/given.hpp"
 #include "11_transformer_block/given.hpp"  // load_encoder_layer
+#include "14_training/given.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 
-#include <fstream>
 #include <functional>
 #include <stdexcept>
 
@@ -17,26 +16,6 @@ using namespace course;
 
 namespace {
 const std::string fixtures = std::string(COURSE_CHAPTERS_DIR) + "/14_training/fixtures/";
-
-// The words of a fixture's args.txt.
-std::vector<std::string> args_of(const std::string& dir) {
-  std::ifstream in(dir + "/args.txt");
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  return words;
-}
-
-bool has_word(const std::vector<std::string>& words, const std::string& word) {
-  return std::find(words.begin(), words.end(), word) != words.end();
-}
-
-// The value after a flag in args.txt ("--heads 2" -> "2").
-std::string value_of(const std::vector<std::string>& words, const std::string& flag) {
-  const auto it = std::find(words.begin(), words.end(), flag);
-  REQUIRE(it != words.end());
-  REQUIRE(it + 1 != words.end());
-  return *(it + 1);
-}
 
 // Every gradient of the encoder layer (src and the twelve parameters) against central differences of
 // ⟨encoder_layer_forward(src).output, dY⟩, on B sequences stacked.
@@ -53,13 +32,9 @@ void check_encoder_layer_gradients(std::size_t B, std::size_t L, std::size_t E, 
     return sum_of_products(encoder_layer_forward(src, L, w, H, norm_first, act, mask).output, grad_output);
   };
   CHECK_GRADIENT(g.src, numerical_gradient_in_place(src, loss, 1e-6), 1e-7);
-  const std::vector<NamedTensor> params = named_tensors(w), grads = named_tensors(g.weights);
+  const std::vector<NamedTensor> params = named_tensors(w);
   REQUIRE(params.size() == 12);
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    CAPTURE(params[i].name);
-    REQUIRE(grads[i].size == params[i].size);
-    CHECK_GRADIENT(flat_entries(grads[i]), numerical_gradient_in_place(params[i], loss, 1e-6), 1e-7);
-  }
+  test::check_named_gradients(params, named_tensors(g.weights), loss, 1e-7);
 }
 
 // A PyTorch encoder-layer case (grad_*): weights, src, grad_output and the flags.
@@ -75,9 +50,9 @@ GradCase load_grad_case(const std::string& dir) {
   c.w = load_encoder_layer(dir);
   c.src = load_matrix(dir, "src", "(L, E)");
   c.grad_output = load_matrix(dir, "grad_output", "(L, E)");
-  const std::vector<std::string> args = args_of(dir);
-  c.heads = std::stoul(value_of(args, "--heads"));
-  c.norm_first = has_word(args, "--norm-first");
+  const test::FixtureArgs args = test::fixture_args(dir);
+  c.heads = args.count("--heads");
+  c.norm_first = args.has("--norm-first");
   return c;
 }
 
@@ -115,13 +90,20 @@ std::vector<double> train_losses(std::uint64_t seed, std::size_t steps) {
 TEST_SUITE("14 training") {
   // --- layer_norm_backward ----------------------------------------------------------------------
 
+  // layer_norm_backward on the μ and rstd that layer_norm_forward (given code) keeps for x
+  LayerNormGradients backward_of(const Matrix& x, const Vector& gamma, double eps, const Matrix& grad_y) {
+    LayerNormActivations saved;
+    layer_norm_forward(x, gamma, Vector(xt::zeros<double>({gamma.size()})), saved, eps);
+    return layer_norm_backward(x, saved.mean, saved.rstd, gamma, grad_y);
+  }
+
   TEST_CASE("layer_norm_backward worked by hand: x = (1, 2, 3), g = (1, 0, 0), eps = 0") {
     // μ = 2, σ = √(2/3), x̂ = (−√1.5, 0, √1.5); ĝ = g (γ = 1): mean(ĝ) = 1/3, mean(ĝ ⊙ x̂) = −√1.5 / 3
     // dx = (ĝ − 1/3 − x̂ (−√1.5 / 3)) / σ = ((1 − 1/3 − 1/2), −1/3, (−1/3 + 1/2)) √1.5
     //    = (1/6, −1/3, 1/6) √1.5
     const double s = std::sqrt(1.5);
     const LayerNormGradients g =
-        layer_norm_backward(Matrix({{1, 2, 3}}), Vector({1, 1, 1}), 0.0, Matrix({{1, 0, 0}}));
+        backward_of(Matrix({{1, 2, 3}}), Vector({1, 1, 1}), 0.0, Matrix({{1, 0, 0}}));
     REQUIRE_SHAPE(g.x, {1, 3});
     CHECK_CLOSE(g.x, Matrix({{s / 6, -s / 3, s / 6}}), 1e-15);
     CHECK_CLOSE(g.weight, Vector({-s, 0, 0}), 1e-15);
@@ -132,8 +114,8 @@ TEST_SUITE("14 training") {
     // two equal rows: dβ and dγ are twice one row's; γ = 2 doubles dx (ĝ = 2 g)
     const Matrix x = {{1, 2, 3}, {1, 2, 3}};
     const Matrix g = {{1, 0, 0}, {1, 0, 0}};
-    const LayerNormGradients one = layer_norm_backward(x, Vector({1, 1, 1}), 0.0, g);
-    const LayerNormGradients two = layer_norm_backward(x, Vector({2, 2, 2}), 0.0, g);
+    const LayerNormGradients one = backward_of(x, Vector({1, 1, 1}), 0.0, g);
+    const LayerNormGradients two = backward_of(x, Vector({2, 2, 2}), 0.0, g);
     CHECK_CLOSE(two.x, Matrix(2.0 * one.x), 1e-15);
     CHECK_CLOSE(one.bias, Vector({2, 0, 0}), 0.0);
     CHECK_CLOSE(one.weight, Vector({-2 * std::sqrt(1.5), 0, 0}), 1e-14);
@@ -147,7 +129,7 @@ TEST_SUITE("14 training") {
     Vector beta = xt::view(rng.uniform_matrix(1, 6, -0.5, 0.5), 0);
     const Matrix g = rng.normal_matrix(4, 6);
     const double eps = 1e-5;
-    const LayerNormGradients a = layer_norm_backward(x, gamma, eps, g);
+    const LayerNormGradients a = backward_of(x, gamma, eps, g);
     const std::function<double()> loss = [&] { return sum_of_products(layer_norm(x, gamma, beta, eps), g); };
     CHECK_GRADIENT(a.x, numerical_gradient_in_place(x, loss, 1e-6), 1e-8);
     CHECK_GRADIENT(a.weight, numerical_gradient_in_place(gamma, loss, 1e-6), 1e-8);
@@ -162,8 +144,8 @@ TEST_SUITE("14 training") {
     const Matrix shifted = x + 1e8;
     const Vector gamma = {1.5, 0.5, 1};
     const Matrix g = {{1, -2, 0.5}, {0.25, 1, -1}};
-    const LayerNormGradients a = layer_norm_backward(x, gamma, 1e-5, g);
-    const LayerNormGradients b = layer_norm_backward(shifted, gamma, 1e-5, g);
+    const LayerNormGradients a = backward_of(x, gamma, 1e-5, g);
+    const LayerNormGradients b = backward_of(shifted, gamma, 1e-5, g);
     // x − μ is exact at 1e8 but μ = 1e8 + 2/3 is rounded (by at most 7.5e-9): agreement to 1e-7
     CHECK_CLOSE(b.x, a.x, 1e-7);
     CHECK_CLOSE(b.weight, a.weight, 1e-7);
@@ -174,11 +156,11 @@ TEST_SUITE("14 training") {
     Rng rng(2);
     const Matrix x = rng.normal_matrix(5, 7);
     const Vector gamma = xt::view(rng.uniform_matrix(1, 7, 0.5, 1.5), 0);
-    const LayerNormGradients a = layer_norm_backward(x, gamma, 1e-5, rng.normal_matrix(5, 7));
+    const LayerNormGradients a = backward_of(x, gamma, 1e-5, rng.normal_matrix(5, 7));
     const Vector sums = xt::sum(a.x, {1});
     CHECK_CLOSE(sums, Vector(xt::zeros<double>({5})), 1e-14);
     // with eps = 0, scaling a row changes nothing either: each row of dx is orthogonal to its x − μ
-    const LayerNormGradients b = layer_norm_backward(x, gamma, 0.0, rng.normal_matrix(5, 7));
+    const LayerNormGradients b = backward_of(x, gamma, 0.0, rng.normal_matrix(5, 7));
     for (std::size_t i = 0; i < 5; ++i) {
       double mean = 0.0, dot = 0.0;
       for (std::size_t j = 0; j < 7; ++j) mean += x(i, j) / 7.0;
@@ -190,20 +172,23 @@ TEST_SUITE("14 training") {
   TEST_CASE("layer_norm_backward matches PyTorch's autograd (torch.nn.functional.layer_norm)") {
     const std::string dir = fixtures + "layer_norm";
     const Matrix x = load_matrix(dir, "x", "(n, E)");
-    const LayerNormGradients a = layer_norm_backward(x, load_vector(dir, "weight", "(E)"), 1e-5,
-                                                     load_matrix(dir, "grad_output", "(n, E)"));
+    const LayerNormGradients a =
+        backward_of(x, load_vector(dir, "weight", "(E)"), 1e-5, load_matrix(dir, "grad_output", "(n, E)"));
     CHECK_CLOSE(a.x, load_matrix(dir, "x.grad", "(n, E)"), 1e-9);
     CHECK_CLOSE(a.weight, load_vector(dir, "weight.grad", "(E)"), 1e-9);
     CHECK_CLOSE(a.bias, load_vector(dir, "bias.grad", "(E)"), 1e-9);
   }
 
-  TEST_CASE("layer_norm_backward refuses a γ or a grad_y that does not fit x") {
+  TEST_CASE("layer_norm_backward refuses a μ, rstd, γ or grad_y that does not fit x") {
     const Matrix x = {{1, 2, 3}, {4, 5, 7}};
-    const Vector gamma = {1, 1, 1};
-    CHECK_THROWS_AS(layer_norm_backward(x, Vector({1, 1}), 1e-5, x), std::invalid_argument);
-    CHECK_THROWS_AS(layer_norm_backward(x, Vector({1, 1, 1, 1}), 1e-5, x), std::invalid_argument);
-    CHECK_THROWS_AS(layer_norm_backward(x, gamma, 1e-5, Matrix({{1, 2, 3}})), std::invalid_argument);
-    CHECK_THROWS_AS(layer_norm_backward(x, gamma, 1e-5, Matrix({{1, 2}, {3, 4}})), std::invalid_argument);
+    const Vector gamma = {1, 1, 1}, mean = {2, 16.0 / 3}, rstd = {1, 1};
+    CHECK_THROWS_AS(layer_norm_backward(x, mean, rstd, Vector({1, 1}), x), std::invalid_argument);
+    CHECK_THROWS_AS(layer_norm_backward(x, mean, rstd, Vector({1, 1, 1, 1}), x), std::invalid_argument);
+    CHECK_THROWS_AS(layer_norm_backward(x, mean, rstd, gamma, Matrix({{1, 2, 3}})), std::invalid_argument);
+    CHECK_THROWS_AS(layer_norm_backward(x, mean, rstd, gamma, Matrix({{1, 2}, {3, 4}})),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(layer_norm_backward(x, Vector({2}), rstd, gamma, x), std::invalid_argument);
+    CHECK_THROWS_AS(layer_norm_backward(x, mean, Vector({1, 1, 1}), gamma, x), std::invalid_argument);
   }
 
   // --- adamw_step -------------------------------------------------------------------------------
@@ -372,13 +357,8 @@ TEST_SUITE("14 training") {
     for (const bool norm_first : {false, true}) {
       CAPTURE(norm_first);
       Rng rng(8);
-      TinyEncoderConfig config;
-      config.vocab = 5;
-      config.seq_len = 3;
-      config.d_model = 4;
-      config.d_ff = 6;
-      config.n_layers = 2;
-      config.norm_first = norm_first;
+      // vocab, seq_len, d_model, n_heads, d_ff, n_layers, norm_first
+      const TinyEncoderConfig config{5, 3, 4, 2, 6, 2, norm_first};
       TinyEncoder model = random_tiny_encoder(rng, config);
       const Batch batch = reversal_batch(rng, 2, 3);
       Batch small = batch;
@@ -389,27 +369,21 @@ TEST_SUITE("14 training") {
       const std::function<double()> loss = [&] {
         return softmax_cross_entropy(tiny_encoder_forward(model, small.inputs).logits, small.targets).loss;
       };
-      const std::vector<NamedTensor> params = named_tensors(model), grads = named_tensors(g);
-      REQUIRE(params.size() == grads.size());
-      for (std::size_t i = 0; i < params.size(); ++i) {
-        CAPTURE(params[i].name);
-        CHECK_GRADIENT(flat_entries(grads[i]), numerical_gradient_in_place(params[i], loss, 1e-6), 1e-7);
-      }
+      test::check_named_gradients(named_tensors(model), named_tensors(g), loss, 1e-7);
     }
   }
 
   TEST_CASE("the first training steps' losses equal PyTorch's to 1e-9, the weights after them to 1e-8") {
     const std::string dir = fixtures + "first_steps";
-    const std::vector<std::string> args = args_of(dir);
-    TinyEncoder model = load_tiny_encoder(dir, std::stoul(value_of(args, "--heads")), false, 0);
+    const test::FixtureArgs args = test::fixture_args(dir);
+    TinyEncoder model = load_tiny_encoder(dir, args.count("--heads"), false, 0);
     const NpyArray inputs = read_npy(dir + "/inputs.npy", "inputs.npy");
     const NpyArray targets = read_npy(dir + "/targets.npy", "targets.npy");
     const Vector losses = load_vector(dir, "losses", "(N)");
     REQUIRE(inputs.shape.size() == 3);
     const std::size_t N = inputs.shape[0], n = inputs.shape[1] * inputs.shape[2];
     REQUIRE(losses.size() == N);
-    AdamW optimizer(AdamWOptions{std::stod(value_of(args, "--lr")), 0.9, 0.999, 1e-8,
-                                 std::stod(value_of(args, "--weight-decay"))});
+    AdamW optimizer(AdamWOptions{args.number("--lr"), 0.9, 0.999, 1e-8, args.number("--weight-decay")});
     for (std::size_t s = 0; s < N; ++s) {
       Batch b;
       for (std::size_t i = 0; i < n; ++i) {
@@ -436,6 +410,20 @@ TEST_SUITE("14 training") {
 }  // TEST_SUITE
 
 TEST_SUITE("given: 14 training") {
+  TEST_CASE("layer_norm_forward is chapter 11's layer_norm to the bit, and keeps each row's μ and rstd") {
+    Rng rng(3);
+    const Matrix x = 3.0 * rng.normal_matrix(4, 5) + 2.0;
+    const Vector gamma = xt::view(rng.uniform_matrix(1, 5, 0.5, 1.5), 0);
+    const Vector beta = xt::view(rng.uniform_matrix(1, 5, -0.5, 0.5), 0);
+    LayerNormActivations saved;
+    const Matrix y = layer_norm_forward(x, gamma, beta, saved);
+    CHECK_CLOSE(y, layer_norm(x, gamma, beta, kLayerNormEps), 0.0);
+    CHECK_CLOSE(saved.x, x, 0.0);
+    CHECK_CLOSE(saved.mean, Vector(xt::mean(x, {1})), 1e-15);
+    CHECK_CLOSE(saved.rstd, Vector(1.0 / xt::sqrt(xt::variance(x, {1}) + kLayerNormEps)), 1e-14);
+    CHECK_THROWS_AS(layer_norm_forward(x, Vector({1, 1}), beta, saved), std::invalid_argument);
+  }
+
   TEST_CASE("encoder_layer_forward on one sequence equals chapter 11's encoder_layer (post- and pre-norm)") {
     Rng rng(20);
     const EncoderLayerWeights w = random_encoder_layer(rng, 8, 12);

@@ -3,9 +3,9 @@
 // rnn_backward they are linked with: yours in ./course check 15, the reference in the program.
 #pragma once
 #include "02_dot_product_attention/contract.hpp"  // scaled_dot_product_attention
-#include "15_rnn_to_attention/contract.hpp"
 #include "13_backpropagation/given.hpp"  // attention_backward, softmax_backward, sum_of_products, gradcheck
 #include "14_training/given.hpp"         // AdamW, NamedTensor, softmax_cross_entropy, encoder_layer_forward
+#include "15_rnn_to_attention/contract.hpp"
 #include "rng.hpp"
 
 #include <cstddef>
@@ -91,7 +91,6 @@ Seq2SeqWeights zeros_like(const Seq2SeqWeights& w);
 // Every parameter as one flat array with a name (chapter 14's NamedTensor: for its AdamW, the gradient
 // check and the parameter count). The pointers stay valid while w lives and is not resized.
 std::vector<NamedTensor> named_tensors(Seq2SeqWeights& w);
-std::size_t parameter_count(const Seq2SeqWeights& w);
 
 // What one example's forward pass keeps for the backward.
 struct Seq2SeqForward {
@@ -159,10 +158,9 @@ struct DecoderLayerForward {
   Matrix output;                    // (T, E)
   MultiHeadForward self_attention;  // chapter 13's activations of the causal self-attention
   MultiHeadForward
-      cross_attention;        // ... and of the cross-attention; its weights (H, T, n) are the alignment
-  Matrix sum1, sum2, sum3;    // (T, E): what norm1, norm2, norm3 normalised
-  Matrix x1, x2;              // (T, E): norm1's and norm2's outputs
-  Matrix hidden_pre, hidden;  // (T, F): linear1's output, before and after the ReLU
+      cross_attention;  // ... and of the cross-attention; its weights (H, T, n) are the alignment
+  LayerNormActivations norm1, norm2, norm3;  // what each norm normalised, and its rows' μ and rstd
+  FeedForwardActivations feed_forward;       // (T, E) -> (T, F) -> (T, E), ReLU
 };
 
 // decoder_layer_forward — post-norm, as PyTorch's default (and chapter 14's encoder layer):
@@ -206,7 +204,6 @@ struct TransformerWeights {
 TransformerWeights init_transformer(std::size_t E, std::size_t F, std::size_t n_heads, Rng& rng);
 TransformerWeights zeros_like(const TransformerWeights& w);
 std::vector<NamedTensor> named_tensors(TransformerWeights& w);
-std::size_t parameter_count(const TransformerWeights& w);
 
 struct TransformerForward {
   std::vector<std::size_t> source, decoder_tokens;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 15 (from RNN to attention): gradients from PyTorch's autograd.
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/15_rnn_to_attention/make_fixtures.py
 
@@ -26,23 +26,19 @@ Malformed inputs for the error tests go under chapters/15_rnn_to_attention/fixtu
 seed). Everything is float64.
 """
 import os
-import shutil
+import sys
 
 import numpy as np
 import torch
 
-ROOT = os.path.join("tests", "fixtures")
-CASES = os.path.join(ROOT, "15_rnn_to_attention")
-BAD = os.path.join(ROOT, "bad_15")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
 
-
-def save(d, name, t, dtype=np.float64):
-    np.save(os.path.join(d, name + ".npy"), np.ascontiguousarray(t.detach().numpy()).astype(dtype))
+CASES, BAD = fx.fixture_dirs(__file__)
 
 
 def rnn_case(name, L, H_in, H, with_h0, float32=False):
     d = os.path.join(CASES, "rnn_" + name)
-    os.makedirs(d, exist_ok=True)
     rnn = torch.nn.RNN(H_in, H)
     x = torch.randn(L, H_in)
     h0 = torch.randn(1, H) if with_h0 else torch.zeros(1, H)
@@ -57,24 +53,16 @@ def rnn_case(name, L, H_in, H, with_h0, float32=False):
     out, h_n = rnn(x, h0)
     out.backward(grad_output)
     dtype = np.float32 if float32 else np.float64
-    save(d, "input", x, dtype)
-    for key, p in rnn.named_parameters():
-        save(d, key, p, dtype)
-        save(d, key + ".grad", p.grad)
-    if with_h0:
-        save(d, "h0", h0, dtype)
-    save(d, "grad_output", grad_output, dtype)
-    save(d, "output", out)
-    save(d, "h_n", h_n)
-    save(d, "input.grad", x.grad)
-    save(d, "h0.grad", h0.grad)
-    with open(os.path.join(d, "args.txt"), "w") as f:
-        f.write("\n")
+    params = list(rnn.named_parameters())
+    fx.save_all(d, [("input", x)] + params + ([("h0", h0)] if with_h0 else []) + [("grad_output", grad_output)],
+                dtype)
+    fx.save_all(d, [("output", out), ("h_n", h_n)])
+    fx.save_grads(d, params + [("input", x), ("h0", h0)])
+    fx.write_args(d)
 
 
 def additive_case(name, L, S, Dq, Dk, Dv, A, scale=1.0):
     d = os.path.join(CASES, "additive_" + name)
-    os.makedirs(d, exist_ok=True)
     t = {
         "queries": scale * torch.randn(L, Dq),
         "keys": scale * torch.randn(S, Dk),
@@ -90,19 +78,13 @@ def additive_case(name, L, S, Dq, Dk, Dv, A, scale=1.0):
     weights = torch.softmax(scores, dim=-1)
     output = weights @ t["values"]
     output.backward(grad_output)
-    for n, v in t.items():
-        save(d, n, v)
-        save(d, n + ".grad", v.grad)
-    save(d, "grad_output", grad_output)
-    save(d, "output", output)
-    save(d, "weights", weights)
+    fx.save_all(d, t)
+    fx.save_grads(d, t)
+    fx.save_all(d, [("grad_output", grad_output), ("output", output), ("weights", weights)])
 
 
 def main():
-    torch.manual_seed(15)
-    torch.set_default_dtype(torch.float64)
-    shutil.rmtree(CASES, ignore_errors=True)
-    shutil.rmtree(BAD, ignore_errors=True)
+    fx.begin(15, CASES)
     rnn_case("with_h0", L=5, H_in=3, H=4, with_h0=True)
     rnn_case("zero_h0", L=6, H_in=2, H=3, with_h0=False)
     rnn_case("one_step", L=1, H_in=4, H=2, with_h0=True)
@@ -112,23 +94,17 @@ def main():
     additive_case("one_key", L=4, S=1, Dq=3, Dk=3, Dv=2, A=2)
     additive_case("large_scores", L=2, S=6, Dq=3, Dk=5, Dv=4, A=3, scale=10.0)
 
-    good = os.path.join(CASES, "rnn_with_h0")
-
     def bad(name, change):
-        d = os.path.join(BAD, name)
-        shutil.copytree(good, d)
-        for f in os.listdir(d):
-            if f in ("output.npy", "h_n.npy") or f.endswith(".grad.npy"):
-                os.remove(os.path.join(d, f))
-        change(d)
+        fx.bad_case(BAD, name, os.path.join(CASES, "rnn_with_h0"), change,
+                    leave_out=("output.npy", "h_n.npy", "*.grad.npy"))
 
-    bad("missing_grad_output", lambda d: os.remove(os.path.join(d, "grad_output.npy")))
-    bad("grad_output_wrong_rows", lambda d: np.save(os.path.join(d, "grad_output.npy"), np.zeros((4, 4))))
-    bad("grad_output_wrong_cols", lambda d: np.save(os.path.join(d, "grad_output.npy"), np.zeros((5, 3))))
-    bad("grad_output_rank_1", lambda d: np.save(os.path.join(d, "grad_output.npy"), np.zeros((20,))))
-    bad("grad_output_nan", lambda d: np.save(os.path.join(d, "grad_output.npy"), np.full((5, 4), np.nan)))
-    bad("weight_hh_mismatched", lambda d: np.save(os.path.join(d, "weight_hh_l0.npy"), np.zeros((4, 3))))
-    bad("weight_ih_mismatched", lambda d: np.save(os.path.join(d, "weight_ih_l0.npy"), np.zeros((4, 2))))
+    bad("missing_grad_output", fx.remove("grad_output"))
+    bad("grad_output_wrong_rows", fx.put("grad_output", np.zeros((4, 4))))
+    bad("grad_output_wrong_cols", fx.put("grad_output", np.zeros((5, 3))))
+    bad("grad_output_rank_1", fx.put("grad_output", np.zeros((20,))))
+    bad("grad_output_nan", fx.put("grad_output", np.full((5, 4), np.nan)))
+    bad("weight_hh_mismatched", fx.put("weight_hh_l0", np.zeros((4, 3))))
+    bad("weight_ih_mismatched", fx.put("weight_ih_l0", np.zeros((4, 2))))
     print("wrote", CASES, "and", BAD)
 
 

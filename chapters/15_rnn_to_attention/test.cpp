@@ -199,13 +199,13 @@ TEST_SUITE("15 rnn to attention") {
     REQUIRE_SHAPE(g.bias_ih_l0, {H});
     REQUIRE_SHAPE(g.bias_hh_l0, {H});
     const std::function<double()> loss = [&] { return rnn_loss(x, w, h0, dO, dh_n); };
-    const double eps = 1e-6;
-    CHECK_GRADIENT(g.input, numerical_gradient_in_place(x, loss, eps), 1e-8);
-    CHECK_GRADIENT(g.h0, numerical_gradient_in_place(h0, loss, eps), 1e-8);
-    CHECK_GRADIENT(g.weight_ih_l0, numerical_gradient_in_place(w.weight_ih_l0, loss, eps), 1e-8);
-    CHECK_GRADIENT(g.weight_hh_l0, numerical_gradient_in_place(w.weight_hh_l0, loss, eps), 1e-8);
-    CHECK_GRADIENT(g.bias_ih_l0, numerical_gradient_in_place(w.bias_ih_l0, loss, eps), 1e-8);
-    CHECK_GRADIENT(g.bias_hh_l0, numerical_gradient_in_place(w.bias_hh_l0, loss, eps), 1e-8);
+    test::check_gradients(loss, 1e-8,
+                          {{"input", g.input, x},
+                           {"h0", g.h0, h0},
+                           {"weight_ih_l0", g.weight_ih_l0, w.weight_ih_l0},
+                           {"weight_hh_l0", g.weight_hh_l0, w.weight_hh_l0},
+                           {"bias_ih_l0", g.bias_ih_l0, w.bias_ih_l0},
+                           {"bias_hh_l0", g.bias_hh_l0, w.bias_hh_l0}});
   }
 
   TEST_CASE("rnn_backward: a gradient on h_n is the same as one on the last output row") {
@@ -234,12 +234,13 @@ TEST_SUITE("15 rnn to attention") {
       const RnnGradients g =
           rnn_backward(f.input, f.weights, f.h0, r.output, load_matrix(dir, "grad_output", "(L, H)"),
                        Matrix(xt::zeros<double>({std::size_t{1}, H})));
-      CHECK_CLOSE(g.input, load_matrix(dir, "input.grad", "(L, H_in)"), 1e-9);
-      CHECK_CLOSE(g.h0, load_matrix(dir, "h0.grad", "(1, H)"), 1e-9);
-      CHECK_CLOSE(g.weight_ih_l0, load_matrix(dir, "weight_ih_l0.grad", "(H, H_in)"), 1e-9);
-      CHECK_CLOSE(g.weight_hh_l0, load_matrix(dir, "weight_hh_l0.grad", "(H, H)"), 1e-9);
-      CHECK_CLOSE(g.bias_ih_l0, load_vector(dir, "bias_ih_l0.grad", "(H)"), 1e-9);
-      CHECK_CLOSE(g.bias_hh_l0, load_vector(dir, "bias_hh_l0.grad", "(H)"), 1e-9);
+      test::check_pytorch_gradients(dir, 1e-9,
+                                    {{"input", g.input},
+                                     {"h0", g.h0},
+                                     {"weight_ih_l0", g.weight_ih_l0},
+                                     {"weight_hh_l0", g.weight_hh_l0},
+                                     {"bias_ih_l0", g.bias_ih_l0},
+                                     {"bias_hh_l0", g.bias_hh_l0}});
     }
   }
 
@@ -292,12 +293,7 @@ TEST_SUITE("15 rnn to attention") {
         return softmax_cross_entropy(seq2seq_forward(kind, w, source, fed).logits, targets).loss;
       };
       Seq2SeqWeights analytic = g.weights;
-      const std::vector<NamedTensor> params = named_tensors(w), grads = named_tensors(analytic);
-      REQUIRE(params.size() == grads.size());
-      for (std::size_t p = 0; p < params.size(); ++p) {
-        CAPTURE(params[p].name);
-        CHECK_GRADIENT(flat_entries(grads[p]), numerical_gradient_in_place(params[p], loss, 1e-6), 1e-8);
-      }
+      test::check_named_gradients(named_tensors(w), named_tensors(analytic), loss, 1e-8);
     }
   }
 
@@ -363,12 +359,13 @@ TEST_SUITE("given: 15 rnn to attention") {
           load_matrix(dir, "queries", "(L, Dq)"), load_matrix(dir, "keys", "(S, Dk)"),
           load_matrix(dir, "values", "(S, Dv)"), load_additive_weights(dir),
           load_matrix(dir, "weights", "(L, S)"), load_matrix(dir, "grad_output", "(L, Dv)"));
-      CHECK_CLOSE(g.queries, load_matrix(dir, "queries.grad", "(L, Dq)"), 1e-9);
-      CHECK_CLOSE(g.keys, load_matrix(dir, "keys.grad", "(S, Dk)"), 1e-9);
-      CHECK_CLOSE(g.values, load_matrix(dir, "values.grad", "(S, Dv)"), 1e-9);
-      CHECK_CLOSE(g.W_q, load_matrix(dir, "W_q.grad", "(A, Dq)"), 1e-9);
-      CHECK_CLOSE(g.W_k, load_matrix(dir, "W_k.grad", "(A, Dk)"), 1e-9);
-      CHECK_CLOSE(g.w_v, load_vector(dir, "w_v.grad", "(A)"), 1e-9);
+      test::check_pytorch_gradients(dir, 1e-9,
+                                    {{"queries", g.queries},
+                                     {"keys", g.keys},
+                                     {"values", g.values},
+                                     {"W_q", g.W_q},
+                                     {"W_k", g.W_k},
+                                     {"w_v", g.w_v}});
     }
   }
 
@@ -429,14 +426,9 @@ TEST_SUITE("given: 15 rnn to attention") {
       return softmax_cross_entropy(transformer_forward(w, source, fed).logits, targets).loss;
     };
     TransformerWeights analytic = g.weights;
-    const std::vector<NamedTensor> params = named_tensors(w), grads = named_tensors(analytic);
-    REQUIRE(params.size() == grads.size());
+    const std::vector<NamedTensor> params = named_tensors(w);
     CHECK(params.size() == 1 + 12 + 1 + 18 + 2);
-    for (std::size_t p = 0; p < params.size(); ++p) {
-      CAPTURE(params[p].name);
-      REQUIRE(grads[p].size == params[p].size);
-      CHECK_GRADIENT(flat_entries(grads[p]), numerical_gradient_in_place(params[p], loss, 1e-6), 1e-7);
-    }
+    test::check_named_gradients(params, named_tensors(analytic), loss, 1e-7);
   }
 
   TEST_CASE(

@@ -5,8 +5,8 @@
 // mask, between token and position embeddings and a final norm and head), its state_dict, its
 // forward and backward, a training step, and generation.
 #pragma once
-#include "16_tiny_gpt/contract.hpp"
 #include "14_training/given.hpp"  // EncoderLayerForward, AdamW, NamedTensor, Batch
+#include "16_tiny_gpt/contract.hpp"
 #include "rng.hpp"
 
 #include <cstddef>
@@ -161,9 +161,6 @@ TinyGpt random_tiny_gpt(Rng& rng, const TinyGptConfig& config);
 // norm.weight, norm.bias, head.weight. Call it on the gradients too: same order.
 std::vector<NamedTensor> named_tensors(TinyGpt& model);
 
-// The number of parameters (entries).
-std::size_t parameter_count(const TinyGpt& model);
-
 // load_tiny_gpt — reads a TinyGPT's state_dict from DIR, one .npy per key: tok.weight (V, E),
 // pos.weight (n_ctx, E), blocks.N.<chapter 11's keys> for N = 0, 1, ... while
 // blocks.N.self_attn.in_proj_weight.npy exists (at least one), norm.weight, norm.bias (E), head.weight
@@ -175,14 +172,18 @@ TinyGpt load_tiny_gpt(const std::string& dir, std::size_t n_heads);
 // a usage_error naming the file and the entry otherwise (also for a wrong dtype or rank).
 std::vector<std::size_t> load_token_ids(const std::string& dir, const std::string& name, std::size_t vocab);
 
+// load_idx — DIR/idx.npy (load_token_ids), the T tokens a TinyGPT's --load files feed the model,
+// checked to be 1 <= T <= n_ctx of the config: a usage_error otherwise (chapters 16 and 17).
+std::vector<std::size_t> load_idx(const std::string& dir, const TinyGptConfig& config);
+
 // What the backward needs from the forward.
 struct TinyGptForward {
   Matrix logits;                            // (B·T, V)
   std::vector<std::size_t> ids;             // (B·T), the input
   std::size_t seq_len = 0;                  // T
   std::vector<EncoderLayerForward> blocks;  // each block's output and activations (weights: (B, H, T, T))
-  Matrix norm_input;                        // (B·T, E): the last block's output
-  Matrix normed;                            // (B·T, E): norm(norm_input), what the head read
+  LayerNormActivations norm;                // the final norm's: x (B·T, E) the last block's output
+  Matrix normed;                            // (B·T, E): norm(x), what the head read
 };
 
 // tiny_gpt_forward — B sequences of T tokens (ids (B·T), 1 <= T <= n_ctx)  ->  logits (B·T, V):
@@ -244,11 +245,19 @@ double learning_rate(const TrainingOptions& options, std::size_t t);
 // that the first logits, normed · tokᵀ, are of order 1 as with the untied head), head.weight = tok.weight.
 void tie_weights(TinyGpt& model);
 
+// How a training step gets a batch's loss and gradients: tiny_gpt_loss_and_gradients, or another
+// model's through the same TinyGpt (chapter 17's grouped_loss_and_gradients).
+using LossAndGradientsOf = TinyGptLossAndGradients (*)(const TinyGpt& model,
+                                                       const std::vector<std::size_t>& ids,
+                                                       const std::vector<std::size_t>& targets,
+                                                       std::size_t seq_len);
+
 // The training loop's optimizer: AdamW (chapter 14's adamw_step on every tensor) under the options.
 //   Trainer trainer(options);  trainer.step(model, batch, seq_len);   // once per training step
 class Trainer {
  public:
-  explicit Trainer(const TrainingOptions& options);
+  explicit Trainer(const TrainingOptions& options,
+                   LossAndGradientsOf loss_and_gradients = tiny_gpt_loss_and_gradients);
   // One step: the loss and gradients of the batch (tiny_gpt_loss_and_gradients), the tied table's two
   // gradients summed, clipping, then adamw_step on every parameter with lr_t and its weight decay.
   // Returns the loss before the step.
@@ -256,6 +265,7 @@ class Trainer {
 
  private:
   TrainingOptions options_;
+  LossAndGradientsOf loss_and_gradients_;
   std::size_t t_ = 0;
   std::vector<AdamWMoments> moments_;
 };
@@ -285,6 +295,13 @@ Window training_window(Rng& rng, const std::vector<std::size_t>& starts, std::si
 Batch training_batch(Rng& rng, const std::vector<std::size_t>& text, const std::vector<std::size_t>& starts,
                      std::size_t B, std::size_t seq_len);
 
+// train_steps — `steps` steps of trainer on model, each on a training_batch of B windows of text drawn
+// from rng (so a run split into stretches draws the same batches as one run). Returns the loss before
+// each step. Chapter 16's program runs it between its validation reports, chapter 17's in one go.
+std::vector<double> train_steps(TinyGpt& model, Trainer& trainer, Rng& rng,
+                                const std::vector<std::size_t>& text, const std::vector<std::size_t>& starts,
+                                std::size_t B, std::size_t seq_len, std::size_t steps);
+
 // evaluation_windows — the whole text in windows that each predict every character once (apart from
 // text[0], which has nothing before it): a window starts at a line start s and ends at the last line
 // start s' <= s + seq_len (whole lines; the next window starts at s', so s' is predicted by the first
@@ -313,5 +330,10 @@ std::vector<std::size_t> generate(const TinyGpt& model, const std::vector<std::s
 // The multiply-adds of one training step on B sequences of T tokens (forward, backward about twice
 // the forward, AdamW about 10 per parameter): per token each block 4E² + 2TE + 2EF, the head VE.
 double training_step_multiply_adds(const TinyGptConfig& config, std::size_t batch, std::size_t seq_len);
+
+// The memory a training step needs on `rows` positions (B·T), estimated for cli.hpp's limits: a few
+// dozen (rows, F) activations per block and the (rows, V) logits with their gradient, 8 bytes each:
+//   8 · rows · (40 F · layers + 3 V)
+double training_memory_bytes(const TinyGptConfig& config, double rows);
 
 }  // namespace course

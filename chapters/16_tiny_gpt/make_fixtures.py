@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 16 (a tiny GPT).
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/16_tiny_gpt/make_fixtures.py
 
@@ -12,19 +12,22 @@ Everything is float64, from fixed seeds (the same files on every run), under cha
             cross-entropy of the logits against the targets, and <key>.grad.npy, what loss.backward()
             leaves in each parameter's .grad; args.txt holds the program's flags (--heads H)
 
-and malformed cases under chapters/16_tiny_gpt/fixtures/bad/ for the error tests (bad_16/data/, the --data
+and malformed cases under chapters/16_tiny_gpt/fixtures/bad/ for the error tests (bad/data/, the --data
 files that are not the poems, are written by hand and kept: this script leaves them alone).
 """
 import os
 import shutil
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.join("tests", "fixtures")
-OUT = os.path.join(ROOT, "16_tiny_gpt")
-BAD = os.path.join(ROOT, "bad_16")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
+from fixturelib import save  # noqa: E402
+
+OUT, BAD = fx.fixture_dirs(__file__)
 
 
 # The model of chapters 16 and 17, verbatim.
@@ -48,19 +51,8 @@ class TinyGPT(torch.nn.Module):
         return self.head(self.norm(x))                        # logits (T, vocab)
 
 
-def save(d, name, t):
-    os.makedirs(d, exist_ok=True)
-    a = t.detach().numpy() if torch.is_tensor(t) else np.asarray(t)
-    np.save(os.path.join(d, name + ".npy"), a)
-
-
-def args(d, text):
-    with open(os.path.join(d, "args.txt"), "w") as f:
-        f.write(text + "\n")
-
-
-def model_case(name, V, n_ctx, E, H, Fd, layers, T, targets=True):
-    d = os.path.join(OUT, name)
+def model_case(d, V, n_ctx, E, H, Fd, layers, T, targets=True, flags=""):
+    """Writes the case folder d (chapter 17 calls this too); `flags` go to args.txt after --heads H."""
     shutil.rmtree(d, ignore_errors=True)
     model = TinyGPT(V, n_ctx, E, H, Fd, layers).double()
     # away from PyTorch's init (zero biases and identity norms would hide mistakes in those terms)
@@ -68,8 +60,7 @@ def model_case(name, V, n_ctx, E, H, Fd, layers, T, targets=True):
         for p in model.parameters():
             p.add_(0.2 * torch.randn_like(p))
     model.eval()
-    for key, value in model.state_dict().items():
-        save(d, key, value)
+    fx.save_all(d, model.state_dict())
     idx = torch.randint(0, V, (T,), dtype=torch.int64)
     idx[0] = V - 1  # the last token id is used
     save(d, "idx", idx)
@@ -82,9 +73,8 @@ def model_case(name, V, n_ctx, E, H, Fd, layers, T, targets=True):
         loss = F.cross_entropy(logits, y)
         loss.backward()
         save(d, "loss", loss.detach().reshape(()))
-        for key, p in model.named_parameters():
-            save(d, key + ".grad", p.grad)
-    args(d, f"--heads {H}")
+        fx.save_grads(d, model.named_parameters())
+    fx.write_args(d, f"--heads {H}" + flags)
     return d
 
 
@@ -94,12 +84,7 @@ def bad_cases(src):
             shutil.rmtree(os.path.join(BAD, name))
 
     def copy(name):
-        d = os.path.join(BAD, name)
-        shutil.copytree(src, d)
-        for f in os.listdir(d):
-            if f == "logits.npy" or f == "loss.npy" or f.endswith(".grad.npy"):
-                os.remove(os.path.join(d, f))
-        return d
+        return fx.bad_case(BAD, name, src, lambda d: None, leave_out=("logits.npy", "loss.npy", "*.grad.npy"))
 
     idx = np.load(os.path.join(src, "idx.npy"))
     V = np.load(os.path.join(src, "tok.weight.npy")).shape[0]
@@ -149,13 +134,15 @@ def bad_cases(src):
 
 
 def main():
+    # not fx.begin: the model is made in float32, PyTorch's default, then turned to float64 (.double()),
+    # and each case folder is replaced on its own (bad/data/ is kept)
     torch.manual_seed(16)
-    model_case("one_layer", V=11, n_ctx=8, E=8, H=2, Fd=16, layers=1, T=6)
-    model_case("two_layers", V=13, n_ctx=7, E=12, H=3, Fd=20, layers=2, T=7)
-    model_case("four_heads_short", V=9, n_ctx=10, E=8, H=4, Fd=12, layers=1, T=3)
-    model_case("logits_only", V=10, n_ctx=6, E=8, H=2, Fd=8, layers=2, T=5, targets=False)
+    model_case(os.path.join(OUT, "one_layer"), V=11, n_ctx=8, E=8, H=2, Fd=16, layers=1, T=6)
+    model_case(os.path.join(OUT, "two_layers"), V=13, n_ctx=7, E=12, H=3, Fd=20, layers=2, T=7)
+    model_case(os.path.join(OUT, "four_heads_short"), V=9, n_ctx=10, E=8, H=4, Fd=12, layers=1, T=3)
+    model_case(os.path.join(OUT, "logits_only"), V=10, n_ctx=6, E=8, H=2, Fd=8, layers=2, T=5, targets=False)
     # the malformed cases start from a model of the smallest sizes (a few kB per case)
-    small = model_case("bad_base", V=6, n_ctx=5, E=4, H=2, Fd=4, layers=1, T=4)
+    small = model_case(os.path.join(OUT, "bad_base"), V=6, n_ctx=5, E=4, H=2, Fd=4, layers=1, T=4)
     bad_cases(small)
     shutil.rmtree(small)
 

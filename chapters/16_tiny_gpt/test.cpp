@@ -12,23 +12,12 @@
 #include "test_util.hpp"
 
 #include <cmath>
-#include <fstream>
 #include <stdexcept>
 
 using namespace course;
 
 namespace {
 const std::string fixtures = std::string(COURSE_CHAPTERS_DIR) + "/16_tiny_gpt/fixtures/";
-
-// The --heads value of a fixture's args.txt.
-std::size_t heads_of(const std::string& dir) {
-  std::ifstream in(dir + "/args.txt");
-  std::string flag;
-  std::size_t heads = 0;
-  in >> flag >> heads;
-  REQUIRE(flag == "--heads");
-  return heads;
-}
 
 std::vector<std::size_t> ids_of(const std::string& dir, const std::string& name) {
   const Int64Vector v = load_int64_vector(dir, name, "(T,)");
@@ -53,13 +42,7 @@ std::vector<double> frequencies(const Vector& logits, const SamplingOptions& o, 
 // A small TinyGPT with its norms away from 1 and 0.
 TinyGpt small_model(std::size_t layers, std::uint64_t seed) {
   Rng rng(seed);
-  TinyGptConfig c;
-  c.vocab = 7;
-  c.n_ctx = 6;
-  c.d_model = 6;
-  c.n_heads = 3;
-  c.d_ff = 8;
-  c.n_layers = layers;
+  const TinyGptConfig c{7, 6, 6, 3, 8, layers};  // vocab, n_ctx, d_model, n_heads, d_ff, n_layers
   TinyGpt m = random_tiny_gpt(rng, c);
   for (EncoderLayerWeights& b : m.blocks) {
     b = random_encoder_layer(rng, c.d_model, c.d_ff);
@@ -75,14 +58,8 @@ void tiny_gpt_gradcheck(std::size_t layers, const std::vector<std::size_t>& ids,
                         const std::vector<std::size_t>& targets, std::size_t T) {
   TinyGpt m = small_model(layers, 3 + layers);
   TinyGptLossAndGradients a = tiny_gpt_loss_and_gradients(m, ids, targets, T);
-  const std::vector<NamedTensor> params = named_tensors(m), grads = named_tensors(a.grads);
-  REQUIRE(params.size() == grads.size());
-  auto loss = [&] { return softmax_cross_entropy(tiny_gpt_forward(m, ids, T).logits, targets).loss; };
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    CAPTURE(params[k].name);
-    const std::vector<double> numerical = numerical_gradient_in_place(params[k], loss, 1e-6);
-    CHECK_GRADIENT(flat_entries(grads[k]), numerical, 1e-7);
-  }
+  const auto loss = [&] { return softmax_cross_entropy(tiny_gpt_forward(m, ids, T).logits, targets).loss; };
+  test::check_named_gradients(named_tensors(m), named_tensors(a.grads), loss, 1e-7);
 }
 }  // namespace
 
@@ -235,7 +212,7 @@ TEST_SUITE("16 tiny GPT") {
     for (const char* name : {"one_layer", "two_layers", "four_heads_short"}) {
       CAPTURE(name);
       const std::string dir = fixtures + name;
-      const TinyGpt m = load_tiny_gpt(dir, heads_of(dir));
+      const TinyGpt m = load_tiny_gpt(dir, test::fixture_args(dir).count("--heads"));
       const std::vector<std::size_t> ids = ids_of(dir, "idx"), targets = ids_of(dir, "targets");
       TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(m, ids, targets, ids.size());
       CHECK_NEAR(r.loss, load_scalar(dir, "loss"), 1e-9);
@@ -502,7 +479,7 @@ TEST_SUITE("given: 16 tiny GPT") {
     for (const char* name : {"one_layer", "two_layers", "four_heads_short", "logits_only"}) {
       CAPTURE(name);
       const std::string dir = fixtures + name;
-      const TinyGpt m = load_tiny_gpt(dir, heads_of(dir));
+      const TinyGpt m = load_tiny_gpt(dir, test::fixture_args(dir).count("--heads"));
       const std::vector<std::size_t> ids = ids_of(dir, "idx");
       const Matrix want = load_matrix(dir, "logits", "(T, V)");
       CHECK_CLOSE(tiny_gpt_forward(m, ids, ids.size()).logits, want, 1e-9);

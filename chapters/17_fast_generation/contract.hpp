@@ -55,8 +55,8 @@ struct KvCache;  // chapters/17_fast_generation/given.hpp
 //   p = cache.length  (the token's position; p < n_ctx = model.config.n_ctx, else throws: there is no
 //                      row p of pos.weight)
 //   x = tok[token] + pos[p]                                            (1, E)
-//   every layer_norm(x, norm) below is layer_norm(x, norm.weight, norm.bias, 1e-5), chapter 11's with
-//   PyTorch's default eps = 1e-5 (another eps gives logits off by about 1e-6, and no other clue)
+//   every layer_norm(x, norm) below is layer_norm(x, norm.weight, norm.bias, kLayerNormEps), chapter
+//   11's with PyTorch's default eps = 1e-5 (another eps gives logits off by about 1e-6, and no other clue)
 //   for each block l:
 //     h = layer_norm(x, norm1);  [q | k | v] = h in_proj_weightᵀ + in_proj_bias   (1, E | G·d_k | G·d_k)
 //     cache.store(l, p, k, v)                          (the block's cache now holds positions ≤ p)

@@ -5,8 +5,8 @@
 // recomputation with a band mask that the cache is checked against, TinyGPTs with grouped K/V heads
 // (G of them, dividing H), and their training.
 #pragma once
-#include "17_fast_generation/contract.hpp"
 #include "16_tiny_gpt/given.hpp"  // TinyGpt, tiny_gpt_forward, train_step, mean_loss, generate
+#include "17_fast_generation/contract.hpp"
 #include "rng.hpp"
 
 #include <cstddef>
@@ -49,16 +49,13 @@ TinyGpt expand_kv_heads(const TinyGpt& model);
 //   grads: tiny_gpt_backward's of expand_kv_heads(model)  ->  gradients shaped like model
 TinyGpt fold_kv_gradients(const TinyGpt& expanded_grads, std::size_t n_heads, std::size_t n_kv_heads);
 
-// The loss and gradients of a grouped model: chapter 16's tiny_gpt_loss_and_gradients on the
-// expansion, folded. Training computes every K/V head H/G times (as multi-head attention): grouping
-// saves memory at generation time, not work here.
+// grouped_loss_and_gradients — the loss and gradients of a grouped model: chapter 16's
+// tiny_gpt_loss_and_gradients on the expansion, folded. Training computes every K/V head H/G times (as
+// multi-head attention): grouping saves memory at generation time, not work here. Chapter 16's
+// Trainer trains a grouped model with it: Trainer trainer(options, grouped_loss_and_gradients).
 TinyGptLossAndGradients grouped_loss_and_gradients(const TinyGpt& model, const std::vector<std::size_t>& ids,
                                                    const std::vector<std::size_t>& targets,
                                                    std::size_t seq_len);
-
-// grouped_train_step — chapter 16's train_step for any G: grouped_loss_and_gradients, then
-// optimizer.step. Returns the loss before the step.
-double grouped_train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::size_t seq_len);
 
 // grouped_mean_loss — chapter 16's mean_loss (nats per character on a text's windows) for any G.
 TextLoss grouped_mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,
@@ -116,6 +113,19 @@ struct KvCache {
 // make_kv_cache — an empty cache for model (G from n_kv_heads_of) with a window of W (0: none).
 // Throws std::invalid_argument for a model without its position table (n_ctx rows).
 KvCache make_kv_cache(const TinyGpt& model, std::size_t window = 0);
+
+// The two halves of a pre-norm block around its attention, for rows x (n, E) of a model with G K/V
+// heads of d_k (width = G·d_k), as prefill and decode_step use them:
+//   grouped_qkv:            h = layer_norm(x, norm1) (kLayerNormEps), qkv = linear(h, in_proj), cut into
+//                           q = qkv[:, 0:E] (n, E), k = qkv[:, E:E+width], v = qkv[:, E+width:E+2·width]
+//   feed_forward_residual:  x + linear2(gelu(linear1(layer_norm(x, norm2))))      (n, E)
+struct GroupedQkv {
+  Matrix q;  // (n, E): H query heads
+  Matrix k;  // (n, G·d_k)
+  Matrix v;  // (n, G·d_k)
+};
+GroupedQkv grouped_qkv(const Matrix& x, const EncoderLayerWeights& w, std::size_t width);
+Matrix feed_forward_residual(const Matrix& x, const EncoderLayerWeights& w);
 
 // prefill — the prompt's P tokens in one forward pass (all positions at once, as recompute_logits
 // does), storing every block's K and V in the cache on the way:

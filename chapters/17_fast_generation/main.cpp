@@ -15,11 +15,12 @@
 // writes the figures (nothing without --svg), self_checks() checks every claim; run() calls them in
 // that order. run_loaded() does the same for --load. Timings change from run to run: --no-timing
 // leaves them out (the docs' output block uses it; the docs show one timed run as plain text).
+#include "17_fast_generation/given.hpp"
 #include "cli.hpp"
 #include "figures.hpp"
-#include "17_fast_generation/given.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 #include <algorithm>
@@ -62,12 +63,7 @@ struct RunConfig {
 
 RunConfig run_config(const Options& opt, std::size_t vocab) {
   RunConfig r;
-  r.model.vocab = vocab;
-  r.model.n_ctx = 32;
-  r.model.d_model = 32;
-  r.model.n_heads = 4;
-  r.model.d_ff = 64;
-  r.model.n_layers = 2;
+  r.model = {vocab, 32, 32, 4, 64, 2};  // vocab, n_ctx, d_model, n_heads, d_ff, n_layers
   r.steps = static_cast<std::size_t>(opt.train_steps);
   return r;
 }
@@ -89,8 +85,7 @@ Cost cost_of(const RunConfig& r, std::size_t held_out_chars, bool timing) {
     for (std::size_t n : r.timing_lengths)
       work += (r.timing_rounds + 1) * 2.0 * recomputed_token_multiply_adds(t, n);
   }
-  const double rows = 64.0 * m.n_ctx;
-  return {8.0 * rows * (40.0 * m.d_ff * m.n_layers + 3.0 * m.vocab), kOverhead * work};
+  return {training_memory_bytes(m, 64.0 * m.n_ctx), kOverhead * work};
 }
 
 // ---- training ---------------------------------------------------------------------------------------
@@ -118,12 +113,12 @@ TrainingRun train(const RunConfig& r, std::size_t G, std::uint64_t seed, const T
   t.kv_heads = G;
   t.model = random_grouped_gpt(rng, r.model, G);
   t.parameters = parameter_count(t.model);
-  AdamW optimizer(AdamWOptions{r.lr, 0.9, 0.999, 1e-8, r.weight_decay});
-  const std::size_t T = r.model.n_ctx;
-  for (std::size_t step = 0; step < steps; ++step) {
-    t.losses.push_back(grouped_train_step(t.model, optimizer,
-                                          training_batch(rng, x.train_ids, x.train_starts, r.batch, T), T));
-  }
+  TrainingOptions options;  // chapter 16's Trainer: AdamW at a constant lr, decay on every tensor
+  options.lr = r.lr;
+  options.weight_decay = r.weight_decay;
+  options.steps = steps;
+  Trainer trainer(options, grouped_loss_and_gradients);
+  t.losses = train_steps(t.model, trainer, rng, x.train_ids, x.train_starts, r.batch, r.model.n_ctx, steps);
   const TextLoss held = grouped_mean_loss(t.model, x.held_ids, x.held_windows);
   t.held_out_bits = held.loss / std::log(2.0);
   t.predicted = held.predicted_positions;
@@ -646,13 +641,8 @@ int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
   TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
   const TinyGptConfig& c = model.config;
-  const std::vector<std::size_t> ids = load_token_ids(dir, "idx", c.vocab);
+  const std::vector<std::size_t> ids = load_idx(dir, c);
   const std::size_t T = ids.size();
-  if (T == 0) throw usage_error("idx.npy is empty");
-  if (T > c.n_ctx) {
-    throw usage_error(fmt::format(
-        "idx.npy has {} tokens, longer than the context n_ctx = {} of pos.weight.npy", T, c.n_ctx));
-  }
   const std::size_t P = opt.prefill < 0 ? T / 2 : static_cast<std::size_t>(opt.prefill);
   if (P > T) throw usage_error(fmt::format("--prefill {} is more than the {} tokens of idx.npy", P, T));
   // a chapter 16 directory serves as it is: its targets.npy is ignored here, and its outputs (loss.npy,
@@ -668,11 +658,9 @@ int run_loaded(const Options& opt) {
                                      dir, c.vocab, c.n_ctx, c.d_model, c.n_heads, c.d_ff, c.n_layers, T));
   print_config("decoding", fmt::format("prefill of P = {} tokens, then {} decode steps", P, T - P));
   const Matrix logits = cached_logits(model, ids, P);
-  require_finite_result("the logits", logits);
   const Matrix full = tiny_gpt_forward(model, ids, T).logits;
   print_section("logits (T, V), from the cache");
-  print_matrix("logits", logits);
-  if (!opt.common.save_dir.empty()) save_npy(opt.common.save_dir, "logits", logits);
+  report_results({shown_matrix("logits", logits, "logits")}, opt.common.save_dir);
   print_section("Self-checks");
   SelfChecks checks;
   const double scale = std::max(1.0, static_cast<double>(xt::amax(xt::abs(full))()));
@@ -682,43 +670,31 @@ int run_loaded(const Options& opt) {
 }
 
 int run(const Options& opt) {
+  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   if (!opt.common.load_dir.empty()) {
     if (opt.kv_heads_given || opt.window_given)
       throw usage_error(
           "--kv-heads and --window describe the trained model; PyTorch's TinyGPT has G = H, no window");
     return run_loaded(opt);
   }
-  if (opt.heads_given || opt.prefill >= 0)
-    throw usage_error("--heads and --prefill describe --load files; give --load DIR too");
-  require_load_for_save(opt.common);
+  require_load_for(opt.common, opt.heads_given || opt.prefill >= 0,
+                   "--heads and --prefill describe --load files; give --load DIR too");
   return run_default(opt);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
   CLI::App app{"Chapter 17: Fast generation", "ch17_fast_generation"};
   Options opt;
-  app.add_option("--train-steps", opt.train_steps, "Training steps of each model (about 70 fit the limits)")
-      ->check(whole_number_in(1, 1000000))
-      ->capture_default_str();
-  app.add_option("--kv-heads", opt.kv_heads, "K/V heads G of the model trained beside G = H = 4")
-      ->check(whole_number_in(1, 4096))
-      ->capture_default_str();
-  app.add_option("--window", opt.window, "Sliding window W, at most n_ctx = 32")
-      ->check(whole_number_in(1, 4096))
-      ->capture_default_str();
-  app.add_option("--temperature", opt.temperature, "Sampling temperature in (0, 100] (default 0.8)")
-      ->check(positive_up_to(100.0));
-  app.add_option("--top-k", opt.top_k, "Top-k of the sample")
-      ->check(whole_number_in(1, 100000))
-      ->capture_default_str();
+  add_size_option(app, "--train-steps", opt.train_steps,
+                  "Training steps of each model (about 70 fit the limits)", 1000000);
+  add_size_option(app, "--kv-heads", opt.kv_heads, "K/V heads G of the model trained beside G = H = 4", 4096);
+  add_size_option(app, "--window", opt.window, "Sliding window W, at most n_ctx = 32", 4096);
+  add_sampling_options(app, opt.temperature, opt.top_k);
   app.add_flag("--no-timing", opt.no_timing, "Leave the timings out (their numbers change from run to run)");
   app.add_option("--data", opt.data, "The poems (default Debian's fortunes-zh tang300)");
-  app.add_option("--heads", opt.heads, "Heads H of the --load files")
-      ->check(whole_number_in(1, 4096))
-      ->capture_default_str();
+  add_size_option(app, "--heads", opt.heads, "Heads H of the --load files", 4096);
   app.add_option("--prefill", opt.prefill,
                  "Tokens P prefilled at once with --load (0 <= P <= T; default T/2)")
       ->check(whole_number_in(0, 1 << 30));

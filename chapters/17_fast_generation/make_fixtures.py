@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Writes the PyTorch fixtures of chapter 17 (fast generation).
 
-Run from the repository root with Debian's PyTorch (apt-get install python3-torch):
+Run with Debian's PyTorch (apt-get install python3-torch):
 
     /usr/bin/python3 chapters/17_fast_generation/make_fixtures.py
 
 Everything is float64, from fixed seeds (the same files on every run), under
 chapters/17_fast_generation/fixtures/:
 
-  <case>/     chapter 16's TinyGPT (the class and writer of chapters/16_tiny_gpt/make_fixtures.py, imported): its
+  <case>/     chapter 16's TinyGPT (the class and model_case of chapters/16_tiny_gpt/make_fixtures.py, loaded): its
               state_dict as <key>.npy, idx.npy (T,) int64 and logits.npy (T, V), PyTorch's full forward;
               args.txt holds the program's flags (--heads H, and --prefill P but in the default case).
               The program must give the same logits from its KV cache: a prefill of P tokens, then one
@@ -29,20 +29,15 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import make_fixtures_16 as f16  # noqa: E402  (TinyGPT, save, model_case)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fixturelib as fx  # noqa: E402
 
-OUT = os.path.join("tests", "fixtures", "17_fast_generation")
+OUT, _ = fx.fixture_dirs(__file__)
+f16 = fx.chapter_script("16")  # TinyGPT and model_case
 
 
 def tiny_gpt_case(name, prefill, **sizes):
-    f16.OUT = OUT  # model_case writes under f16.OUT
-    d = f16.model_case(name, **sizes)
-    with open(os.path.join(d, "args.txt")) as f:
-        flags = f.read().strip()
-    if prefill is not None:
-        flags += f" --prefill {prefill}"
-    f16.args(d, flags)
+    f16.model_case(os.path.join(OUT, name), flags="" if prefill is None else f" --prefill {prefill}", **sizes)
 
 
 def gqa_case(name, H, G, d, T, S, first, window):
@@ -63,13 +58,12 @@ def gqa_case(name, H, G, d, T, S, first, window):
         weights = torch.softmax(scores.masked_fill(masked, float("-inf")), dim=-1)
         heads.append(weights @ vh[:, h, :])
     output = torch.cat(heads, dim=1)
-    for key, value in [("q", q), ("k", k), ("v", v), ("output", output)]:
-        f16.save(out, key, value)
-    f16.save(out, "sizes", np.array([[H, G, first, window]], dtype=np.float64))
+    fx.save_all(out, [("q", q), ("k", k), ("v", v), ("output", output)])
+    fx.save(out, "sizes", np.array([[H, G, first, window]], dtype=np.float64))
 
 
 def main():
-    torch.manual_seed(17)
+    torch.manual_seed(17)  # not fx.begin: as in chapter 16, the models are made in float32, then .double()
     tiny_gpt_case("prefill_zero", 0, V=11, n_ctx=8, E=8, H=2, Fd=16, layers=1, T=6, targets=False)
     tiny_gpt_case("prefill_one", 1, V=13, n_ctx=7, E=12, H=3, Fd=20, layers=2, T=7, targets=False)
     tiny_gpt_case("prefill_default", None, V=9, n_ctx=10, E=8, H=4, Fd=12, layers=2, T=9, targets=True)
@@ -78,6 +72,7 @@ def main():
     gqa_case("gqa", H=6, G=2, d=2, T=4, S=6, first=2, window=0)
     gqa_case("mha", H=3, G=3, d=2, T=2, S=4, first=2, window=0)
     gqa_case("gqa_window", H=4, G=2, d=2, T=5, S=5, first=0, window=2)
+    print("wrote", OUT)
 
 
 if __name__ == "__main__":

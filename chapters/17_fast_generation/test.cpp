@@ -354,15 +354,9 @@ TEST_SUITE("given: 17 fast generation") {
     TinyGpt m = base;
     const TinyGptLossAndGradients a = grouped_loss_and_gradients(m, ids, targets, 5);
     TinyGpt grads = a.grads;
-    const std::vector<NamedTensor> params = named_tensors(m), g = named_tensors(grads);
-    REQUIRE(params.size() == g.size());
     const auto loss = [&] {
       return softmax_cross_entropy(tiny_gpt_forward(expand_kv_heads(m), ids, 5).logits, targets).loss;
     };
-    for (std::size_t k = 0; k < params.size(); ++k) {
-      CAPTURE(params[k].name);
-      REQUIRE(params[k].shape == g[k].shape);
-      CHECK_GRADIENT(flat_entries(g[k]), numerical_gradient_in_place(params[k], loss, 1e-6), 1e-7);
-    }
+    test::check_named_gradients(named_tensors(m), named_tensors(grads), loss, 1e-7);
   }
 }  // TEST_SUITE

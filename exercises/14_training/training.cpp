@@ -8,11 +8,11 @@
 
 namespace course {
 
-// dx, dγ, dβ for y = layer_norm(x, γ, β, eps) and g = dL/dy, row by row
-LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, double eps,
-                                       const Matrix& grad_y) {
-  // TODO: refuse a gamma or grad_y that does not fit x (std::invalid_argument)
-  // TODO: per row, recompute what the forward computed; dγ and dβ are sums over the rows; for dx,
+// dx, dγ, dβ for y = layer_norm(x, γ, β, eps) and g = dL/dy, row by row, on the forward's μ and rstd
+LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& mean, const Vector& rstd,
+                                       const Vector& gamma, const Matrix& grad_y) {
+  // TODO: refuse a mean, rstd, gamma or grad_y that does not fit x (std::invalid_argument)
+  // TODO: per row, x̂ from the forward's μ and rstd; dγ and dβ are sums over the rows; for dx,
   //       remember that moving one x_j moves the row's mean and σ too
   throw not_implemented("exercise 14: layer_norm_backward");
 }

@@ -41,7 +41,7 @@ Matrix self_attention_block(const Matrix& x, const EncoderLayerWeights& w, std::
 
 Matrix encoder_layer(const Matrix& src, const EncoderLayerWeights& w, std::size_t n_heads, bool norm_first,
                      const BoolMatrix& mask) {
-  const double eps = 1e-5;  // PyTorch's layer_norm_eps default
+  const double eps = kLayerNormEps;
   Matrix x = src;
   if (norm_first) {
     // pre-norm: normalise what goes into each sublayer; the residual path stays untouched

@@ -1,6 +1,8 @@
-// Chapter 14 — given code (declared in chapters/14_training/given.hpp): the encoder layer's forward pass
-// keeping its activations, and its backward pass on the exercise's layer_norm_backward and chapter 13's
-// multi-head backward.
+// Chapter 14 — given code (declared in chapters/14_training/given.hpp): the encoder layer's steps (layer
+// norm, multi-head self-attention, the feed-forward network), each a forward that keeps what its
+// backward needs and that backward, side by side; then the layer built from them. The backwards run on
+// the exercise's layer_norm_backward and chapter 13's attention_backward.
+#include "01_tensors/given.hpp"  // linear
 #include "14_training/given.hpp"
 #include "gradcheck.hpp"
 #include "linalg.hpp"
@@ -14,16 +16,6 @@
 namespace course {
 
 namespace {
-
-constexpr double kNormEps = 1e-5;  // PyTorch's layer_norm_eps default
-
-// y = x Wᵀ + b:  x (n, in), w (out, in), b (out)  ->  (n, out)
-Matrix affine(const Matrix& x, const Matrix& w, const Vector& b) {
-  Matrix y = product_nt(x, w);
-  for (std::size_t i = 0; i < y.shape(0); ++i)
-    for (std::size_t o = 0; o < y.shape(1); ++o) y(i, o) += b(o);
-  return y;
-}
 
 void require_layer_fits(const EncoderLayerWeights& w, std::size_t E, const char* who) {
   const std::size_t F = w.linear1_weight.shape(0);
@@ -65,25 +57,166 @@ Matrix activation_derivative(const Matrix& x, Activation act) {
   return d;
 }
 
+// --- layer norm -----------------------------------------------------------------------------------------
+
+// per row: μ = Σ x / E,  rstd = 1 / sqrt(Σ (x − μ)² / E + eps),  y = (x − μ) · rstd · γ + β
+Matrix layer_norm_forward(const Matrix& x, const Vector& gamma, const Vector& beta,
+                          LayerNormActivations& saved, double eps) {
+  const std::size_t n = x.shape(0), E = x.shape(1);
+  if (gamma.size() != E || beta.size() != E) {
+    throw std::invalid_argument(
+        fmt::format("layer_norm_forward: x is {} but gamma has {} and beta {} entries", shape_of(x),
+                    gamma.size(), beta.size()));
+  }
+  saved.x = x;
+  saved.mean = Vector::from_shape({n});
+  saved.rstd = Vector::from_shape({n});
+  Matrix y = Matrix::from_shape({n, E});
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* row = &x(i, 0);
+    double sum = 0.0, squares = 0.0;
+    for (std::size_t j = 0; j < E; ++j) sum += row[j];
+    const double mu = sum / static_cast<double>(E);
+    for (std::size_t j = 0; j < E; ++j) squares += (row[j] - mu) * (row[j] - mu);
+    const double rstd = 1.0 / std::sqrt(squares / static_cast<double>(E) + eps);
+    for (std::size_t j = 0; j < E; ++j) y(i, j) = (row[j] - mu) * rstd * gamma(j) + beta(j);
+    saved.mean(i) = mu;
+    saved.rstd(i) = rstd;
+  }
+  return y;
+}
+
+LayerNormGradients layer_norm_backward(const LayerNormActivations& saved, const Vector& gamma,
+                                       const Matrix& grad_y) {
+  return layer_norm_backward(saved.x, saved.mean, saved.rstd, gamma, grad_y);
+}
+
+// --- multi-head self-attention ----------------------------------------------------------------------------
+
+// qkv = x W_inᵀ + b_in;  per sequence and head: P = softmax(q kᵀ / √d), merged = P v;  out = merged W_outᵀ + b_out
+Matrix self_attention_forward(const Matrix& x, const MultiHeadWeights& w, std::size_t seq_len,
+                              std::size_t n_heads, const BoolMatrix& mask, SelfAttentionActivations& a) {
+  const std::size_t L = seq_len, H = n_heads, E = x.shape(1), B = x.shape(0) / L, d = E / H;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  a.seq_len = L;
+  a.n_heads = H;
+  a.x = x;
+  // 1. Q | K | V (B·L, 3E) in one product
+  a.qkv = linear(x, w.in_proj_weight, w.in_proj_bias);
+  a.weights = xt::zeros<double>({B, H, L, L});
+  a.merged = xt::zeros<double>({B * L, E});
+  std::vector<double> scores(L);
+  for (std::size_t b = 0; b < B; ++b) {
+    for (std::size_t h = 0; h < H; ++h) {
+      // 2. head h of sequence b: columns [h d, (h + 1) d) of Q, K and V, rows [b L, (b + 1) L)
+      const std::size_t q0 = h * d, k0 = E + h * d, v0 = 2 * E + h * d, r0 = b * L;
+      for (std::size_t i = 0; i < L; ++i) {
+        // 3. scores q_i · k_j / √d, -inf where masked, and their softmax (all masked: zeros)
+        const double* q_i = &a.qkv(r0 + i, q0);  // rows are contiguous: q_i[c] = Q[r0 + i][q0 + c]
+        double max = -INFINITY;
+        for (std::size_t j = 0; j < L; ++j) {
+          const double* k_j = &a.qkv(r0 + j, k0);
+          double s = 0.0;
+          for (std::size_t c = 0; c < d; ++c) s += q_i[c] * k_j[c];
+          scores[j] = mask(i, j) ? -INFINITY : s * scale;
+          max = std::max(max, scores[j]);
+        }
+        if (max == -INFINITY) continue;
+        double sum = 0.0;
+        for (std::size_t j = 0; j < L; ++j) {
+          scores[j] = std::exp(scores[j] - max);
+          sum += scores[j];
+        }
+        // 4. the weights, and the head's output into its columns of the merged heads: Σ_j P_ij v_j
+        double* out_i = &a.merged(r0 + i, q0);
+        for (std::size_t j = 0; j < L; ++j) {
+          const double p = scores[j] / sum;
+          a.weights(b, h, i, j) = p;
+          const double* v_j = &a.qkv(r0 + j, v0);
+          for (std::size_t c = 0; c < d; ++c) out_i[c] += p * v_j[c];
+        }
+      }
+    }
+  }
+  // 5. out_proj, in one product
+  return linear(a.merged, w.out_proj_weight, w.out_proj_bias);
+}
+
+// out_proj's backward, each sequence's heads (chapter 13's attention_backward), in_proj's backward
+SelfAttentionGradients self_attention_backward(const SelfAttentionActivations& a, const MultiHeadWeights& w,
+                                               const Matrix& grad_output) {
+  const std::size_t L = a.seq_len, H = a.n_heads, E = a.x.shape(1), d = E / H, B = a.weights.shape(0);
+  SelfAttentionGradients grad;
+  const LinearGradients out = linear_backward(a.merged, w.out_proj_weight, grad_output);
+  grad.weights.out_proj_weight = out.weight;
+  grad.weights.out_proj_bias = out.bias;
+  Matrix d_qkv = Matrix::from_shape({B * L, 3 * E});
+  Matrix q = Matrix::from_shape({L, d}), k = q, v = q, d_o = q, p = Matrix::from_shape({L, L});
+  for (std::size_t b = 0; b < B; ++b) {  // in order: the same sums on every run
+    for (std::size_t h = 0; h < H; ++h) {
+      const std::size_t q0 = h * d, k0 = E + h * d, v0 = 2 * E + h * d, r0 = b * L;
+      for (std::size_t i = 0; i < L; ++i) {
+        for (std::size_t c = 0; c < d; ++c) {
+          q(i, c) = a.qkv(r0 + i, q0 + c);
+          k(i, c) = a.qkv(r0 + i, k0 + c);
+          v(i, c) = a.qkv(r0 + i, v0 + c);
+          d_o(i, c) = out.x(r0 + i, q0 + c);
+        }
+        for (std::size_t j = 0; j < L; ++j) p(i, j) = a.weights(b, h, i, j);
+      }
+      const AttentionGradients g = attention_backward(q, k, v, p, d_o);
+      for (std::size_t i = 0; i < L; ++i) {
+        for (std::size_t c = 0; c < d; ++c) {
+          d_qkv(r0 + i, q0 + c) = g.q(i, c);
+          d_qkv(r0 + i, k0 + c) = g.k(i, c);
+          d_qkv(r0 + i, v0 + c) = g.v(i, c);
+        }
+      }
+    }
+  }
+  const LinearGradients in = linear_backward(a.x, w.in_proj_weight, d_qkv);
+  grad.weights.in_proj_weight = in.weight;
+  grad.weights.in_proj_bias = in.bias;
+  grad.x = in.x;
+  return grad;
+}
+
+// --- the feed-forward network ---------------------------------------------------------------------------
+
+// FF(x) = linear2(act(linear1(x)))
+Matrix feed_forward_forward(const Matrix& x, const Matrix& linear1_weight, const Vector& linear1_bias,
+                            const Matrix& linear2_weight, const Vector& linear2_bias, Activation act,
+                            FeedForwardActivations& a) {
+  a.activation = act;
+  a.x = x;
+  a.hidden_pre = linear(x, linear1_weight, linear1_bias);
+  a.hidden = activate(a.hidden_pre, act);
+  return linear(a.hidden, linear2_weight, linear2_bias);
+}
+
+// linear2's backward, times act'(hidden_pre), linear1's backward
+FeedForwardGradients feed_forward_backward(const FeedForwardActivations& a, const Matrix& linear1_weight,
+                                           const Matrix& linear2_weight, const Matrix& grad_output) {
+  const LinearGradients l2 = linear_backward(a.hidden, linear2_weight, grad_output);
+  const Matrix d_hidden_pre = l2.x * activation_derivative(a.hidden_pre, a.activation);
+  const LinearGradients l1 = linear_backward(a.x, linear1_weight, d_hidden_pre);
+  return {l1.x, l1.weight, l1.bias, l2.weight, l2.bias};
+}
+
+// --- the encoder layer ------------------------------------------------------------------------------------
+
 // post-norm: x1 = norm1(x + SA(x)), out = norm2(x1 + FF(x1))
 // pre-norm:  x1 = x + SA(norm1(x)),  out = x1 + FF(norm2(x1))
 EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len,
                                           const EncoderLayerWeights& w, std::size_t n_heads, bool norm_first,
                                           Activation act, const BoolMatrix& mask) {
-  const std::size_t rows_total = src.shape(0), E = src.shape(1);
+  const std::size_t rows_total = src.shape(0), E = src.shape(1), H = n_heads;
   if (seq_len == 0 || rows_total % seq_len != 0) {
     throw std::invalid_argument(
         fmt::format("encoder_layer_forward: src has {} rows, not a whole number of sequences of {}",
                     rows_total, seq_len));
   }
   require_layer_fits(w, E, "encoder_layer_forward");
-  const std::size_t B = rows_total / seq_len;
-  EncoderLayerForward f;
-  EncoderLayerActivations& a = f.saved;
-  a.seq_len = seq_len;
-  a.norm_first = norm_first;
-  a.activation = act;
-  const std::size_t H = n_heads;
   if (H == 0 || E % H != 0) {
     throw std::invalid_argument(fmt::format("encoder_layer_forward: {} heads do not divide E = {}", H, E));
   }
@@ -98,69 +231,25 @@ EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len
         fmt::format("encoder_layer_forward: the mask is {} but must be (L, L) = ({}, {})", shape_of(mask),
                     seq_len, seq_len));
   }
-  a.n_heads = H;
-  // multi-head self-attention within each sequence (chapter 05's steps, the projections batched)
-  const auto self_attention = [&](const Matrix& x) {
-    const std::size_t L = seq_len, d = E / H;
-    const double scale = 1.0 / std::sqrt(static_cast<double>(d));
-    a.attn_input = x;
-    // 1. Q | K | V (B·L, 3E) in one product
-    a.qkv = affine(x, w.self_attn.in_proj_weight, w.self_attn.in_proj_bias);
-    a.weights = xt::zeros<double>({B, H, L, L});
-    a.merged = xt::zeros<double>({B * L, E});
-    std::vector<double> scores(L);
-    for (std::size_t b = 0; b < B; ++b) {
-      for (std::size_t h = 0; h < H; ++h) {
-        // 2. head h of sequence b: columns [h d, (h + 1) d) of Q, K and V, rows [b L, (b + 1) L)
-        const std::size_t q0 = h * d, k0 = E + h * d, v0 = 2 * E + h * d, r0 = b * L;
-        for (std::size_t i = 0; i < L; ++i) {
-          // 3. scores q_i · k_j / √d, -inf where masked, and their softmax (all masked: zeros)
-          const double* q_i = &a.qkv(r0 + i, q0);  // rows are contiguous: q_i[c] = Q[r0 + i][q0 + c]
-          double max = -INFINITY;
-          for (std::size_t j = 0; j < L; ++j) {
-            const double* k_j = &a.qkv(r0 + j, k0);
-            double s = 0.0;
-            for (std::size_t c = 0; c < d; ++c) s += q_i[c] * k_j[c];
-            scores[j] = mask(i, j) ? -INFINITY : s * scale;
-            max = std::max(max, scores[j]);
-          }
-          if (max == -INFINITY) continue;
-          double sum = 0.0;
-          for (std::size_t j = 0; j < L; ++j) {
-            scores[j] = std::exp(scores[j] - max);
-            sum += scores[j];
-          }
-          // 4. the weights, and the head's output into its columns of the merged heads: Σ_j P_ij v_j
-          double* out_i = &a.merged(r0 + i, q0);
-          for (std::size_t j = 0; j < L; ++j) {
-            const double p = scores[j] / sum;
-            a.weights(b, h, i, j) = p;
-            const double* v_j = &a.qkv(r0 + j, v0);
-            for (std::size_t c = 0; c < d; ++c) out_i[c] += p * v_j[c];
-          }
-        }
-      }
-    }
-    // 5. out_proj, in one product
-    return affine(a.merged, w.self_attn.out_proj_weight, w.self_attn.out_proj_bias);
-  };
-  // FF(x) = linear2(act(linear1(x))), keeping linear1's output and the activation's
-  const auto feed_forward = [&](const Matrix& x) {
-    a.ff_input = x;
-    a.hidden_pre = affine(x, w.linear1_weight, w.linear1_bias);
-    a.hidden = activate(a.hidden_pre, act);
-    return affine(a.hidden, w.linear2_weight, w.linear2_bias);
-  };
+  EncoderLayerForward f;
+  EncoderLayerActivations& a = f.saved;
+  a.norm_first = norm_first;
   if (norm_first) {
-    a.norm1_input = src;
-    const Matrix x1 = src + self_attention(layer_norm(src, w.norm1_weight, w.norm1_bias, kNormEps));
-    a.norm2_input = x1;
-    f.output = x1 + feed_forward(layer_norm(x1, w.norm2_weight, w.norm2_bias, kNormEps));
+    // x1 = x + SA(norm1(x))
+    const Matrix h1 = layer_norm_forward(src, w.norm1_weight, w.norm1_bias, a.norm1);
+    const Matrix x1 = src + self_attention_forward(h1, w.self_attn, seq_len, H, mask, a.attention);
+    // out = x1 + FF(norm2(x1))
+    const Matrix h2 = layer_norm_forward(x1, w.norm2_weight, w.norm2_bias, a.norm2);
+    f.output = x1 + feed_forward_forward(h2, w.linear1_weight, w.linear1_bias, w.linear2_weight,
+                                         w.linear2_bias, act, a.feed_forward);
   } else {
-    a.norm1_input = src + self_attention(src);
-    const Matrix x1 = layer_norm(a.norm1_input, w.norm1_weight, w.norm1_bias, kNormEps);
-    a.norm2_input = x1 + feed_forward(x1);
-    f.output = layer_norm(a.norm2_input, w.norm2_weight, w.norm2_bias, kNormEps);
+    // x1 = norm1(x + SA(x))
+    const Matrix h1 = src + self_attention_forward(src, w.self_attn, seq_len, H, mask, a.attention);
+    const Matrix x1 = layer_norm_forward(h1, w.norm1_weight, w.norm1_bias, a.norm1);
+    // out = norm2(x1 + FF(x1))
+    const Matrix h2 = x1 + feed_forward_forward(x1, w.linear1_weight, w.linear1_bias, w.linear2_weight,
+                                                w.linear2_bias, act, a.feed_forward);
+    f.output = layer_norm_forward(h2, w.norm2_weight, w.norm2_bias, a.norm2);
   }
   return f;
 }
@@ -168,109 +257,59 @@ EncoderLayerForward encoder_layer_forward(const Matrix& src, std::size_t seq_len
 // the forward's steps undone, the last one first; a residual adds the gradients of its two paths
 EncoderLayerGradients encoder_layer_backward(const EncoderLayerActivations& saved,
                                              const EncoderLayerWeights& w, const Matrix& grad_output) {
-  const std::size_t E = saved.norm1_input.shape(1), L = saved.seq_len;
-  if (grad_output.shape() != saved.norm1_input.shape()) {
+  const std::size_t E = saved.norm1.x.shape(1);
+  if (grad_output.shape() != saved.norm1.x.shape()) {
     throw std::invalid_argument(fmt::format("encoder_layer_backward: grad_output is {} but the output is {}",
-                                            shape_of(grad_output), shape_of(saved.norm1_input)));
+                                            shape_of(grad_output), shape_of(saved.norm1.x)));
   }
   require_layer_fits(w, E, "encoder_layer_backward");
   EncoderLayerGradients g;
-  EncoderLayerWeights& gw = g.weights;
-  // FF's backward: d(FF output) -> d(FF input), and linear1's and linear2's gradients
-  const auto feed_forward_backward = [&](const Matrix& d_out) {
-    const LinearGradients l2 = linear_backward(saved.hidden, w.linear2_weight, d_out);
-    const Matrix d_hidden_pre = l2.x * activation_derivative(saved.hidden_pre, saved.activation);
-    const LinearGradients l1 = linear_backward(saved.ff_input, w.linear1_weight, d_hidden_pre);
-    gw.linear2_weight = l2.weight;
-    gw.linear2_bias = l2.bias;
-    gw.linear1_weight = l1.weight;
-    gw.linear1_bias = l1.bias;
-    return l1.x;
-  };
-  // SA's backward: out_proj, each sequence's heads (chapter 13's attention_backward), in_proj
-  const auto self_attention_backward = [&](const Matrix& d_out) {
-    const std::size_t H = saved.n_heads, d = E / H, B = saved.weights.shape(0);
-    const LinearGradients out = linear_backward(saved.merged, w.self_attn.out_proj_weight, d_out);
-    gw.self_attn.out_proj_weight = out.weight;
-    gw.self_attn.out_proj_bias = out.bias;
-    Matrix d_qkv = Matrix::from_shape({B * L, 3 * E});
-    Matrix q = Matrix::from_shape({L, d}), k = q, v = q, d_o = q, p = Matrix::from_shape({L, L});
-    for (std::size_t b = 0; b < B; ++b) {  // in order: the same sums on every run
-      for (std::size_t h = 0; h < H; ++h) {
-        const std::size_t q0 = h * d, k0 = E + h * d, v0 = 2 * E + h * d, r0 = b * L;
-        for (std::size_t i = 0; i < L; ++i) {
-          for (std::size_t c = 0; c < d; ++c) {
-            q(i, c) = saved.qkv(r0 + i, q0 + c);
-            k(i, c) = saved.qkv(r0 + i, k0 + c);
-            v(i, c) = saved.qkv(r0 + i, v0 + c);
-            d_o(i, c) = out.x(r0 + i, q0 + c);
-          }
-          for (std::size_t j = 0; j < L; ++j) p(i, j) = saved.weights(b, h, i, j);
-        }
-        const AttentionGradients g = attention_backward(q, k, v, p, d_o);
-        for (std::size_t i = 0; i < L; ++i) {
-          for (std::size_t c = 0; c < d; ++c) {
-            d_qkv(r0 + i, q0 + c) = g.q(i, c);
-            d_qkv(r0 + i, k0 + c) = g.k(i, c);
-            d_qkv(r0 + i, v0 + c) = g.v(i, c);
-          }
-        }
-      }
-    }
-    const LinearGradients in = linear_backward(saved.attn_input, w.self_attn.in_proj_weight, d_qkv);
-    gw.self_attn.in_proj_weight = in.weight;
-    gw.self_attn.in_proj_bias = in.bias;
-    return in.x;
-  };
-  const auto norm_backward = [&](const Matrix& x, const Vector& gamma, const Matrix& d_out, Vector& d_weight,
-                                 Vector& d_bias) {
-    LayerNormGradients n = layer_norm_backward(x, gamma, kNormEps, d_out);
-    d_weight = std::move(n.weight);
-    d_bias = std::move(n.bias);
-    return n.x;
-  };
+  LayerNormGradients norm1, norm2;
+  SelfAttentionGradients attention;
+  FeedForwardGradients ff;
   if (saved.norm_first) {
     // out = x1 + FF(norm2(x1)):  dx1 = d out + norm2'(FF'(d out))
-    const Matrix d_norm2_out = feed_forward_backward(grad_output);
-    const Matrix dx1 = grad_output + norm_backward(saved.norm2_input, w.norm2_weight, d_norm2_out,
-                                                   gw.norm2_weight, gw.norm2_bias);
+    ff = feed_forward_backward(saved.feed_forward, w.linear1_weight, w.linear2_weight, grad_output);
+    norm2 = layer_norm_backward(saved.norm2, w.norm2_weight, ff.x);
+    const Matrix dx1 = grad_output + norm2.x;
     // x1 = x + SA(norm1(x)):  dx = dx1 + norm1'(SA'(dx1))
-    const Matrix d_norm1_out = self_attention_backward(dx1);
-    g.src =
-        dx1 + norm_backward(saved.norm1_input, w.norm1_weight, d_norm1_out, gw.norm1_weight, gw.norm1_bias);
+    attention = self_attention_backward(saved.attention, w.self_attn, dx1);
+    norm1 = layer_norm_backward(saved.norm1, w.norm1_weight, attention.x);
+    g.src = dx1 + norm1.x;
   } else {
     // out = norm2(h2), h2 = x1 + FF(x1):  d h2 = norm2'(d out);  dx1 = d h2 + FF'(d h2)
-    const Matrix d_h2 =
-        norm_backward(saved.norm2_input, w.norm2_weight, grad_output, gw.norm2_weight, gw.norm2_bias);
-    const Matrix dx1 = d_h2 + feed_forward_backward(d_h2);
+    norm2 = layer_norm_backward(saved.norm2, w.norm2_weight, grad_output);
+    ff = feed_forward_backward(saved.feed_forward, w.linear1_weight, w.linear2_weight, norm2.x);
+    const Matrix dx1 = norm2.x + ff.x;
     // x1 = norm1(h1), h1 = x + SA(x):  d h1 = norm1'(dx1);  dx = d h1 + SA'(d h1)
-    const Matrix d_h1 = norm_backward(saved.norm1_input, w.norm1_weight, dx1, gw.norm1_weight, gw.norm1_bias);
-    g.src = d_h1 + self_attention_backward(d_h1);
+    norm1 = layer_norm_backward(saved.norm1, w.norm1_weight, dx1);
+    attention = self_attention_backward(saved.attention, w.self_attn, norm1.x);
+    g.src = norm1.x + attention.x;
   }
+  // the twelve parameters' gradients, as the parameters are stored
+  g.weights.self_attn = std::move(attention.weights);
+  g.weights.linear1_weight = std::move(ff.linear1_weight);
+  g.weights.linear1_bias = std::move(ff.linear1_bias);
+  g.weights.linear2_weight = std::move(ff.linear2_weight);
+  g.weights.linear2_bias = std::move(ff.linear2_bias);
+  g.weights.norm1_weight = std::move(norm1.weight);
+  g.weights.norm1_bias = std::move(norm1.bias);
+  g.weights.norm2_weight = std::move(norm2.weight);
+  g.weights.norm2_bias = std::move(norm2.bias);
   return g;
 }
 
 // the twelve tensors in state_dict order
 std::vector<NamedTensor> named_tensors(EncoderLayerWeights& w, const std::string& prefix) {
   std::vector<NamedTensor> t;
-  const auto add_matrix = [&](const std::string& name, Matrix& m) {
-    t.push_back({prefix + name, {m.shape(0), m.shape(1)}, m.data(), m.size()});
-  };
-  const auto add_vector = [&](const std::string& name, Vector& v) {
-    t.push_back({prefix + name, {v.size()}, v.data(), v.size()});
-  };
-  add_matrix("self_attn.in_proj_weight", w.self_attn.in_proj_weight);
-  add_vector("self_attn.in_proj_bias", w.self_attn.in_proj_bias);
-  add_matrix("self_attn.out_proj.weight", w.self_attn.out_proj_weight);
-  add_vector("self_attn.out_proj.bias", w.self_attn.out_proj_bias);
-  add_matrix("linear1.weight", w.linear1_weight);
-  add_vector("linear1.bias", w.linear1_bias);
-  add_matrix("linear2.weight", w.linear2_weight);
-  add_vector("linear2.bias", w.linear2_bias);
-  add_vector("norm1.weight", w.norm1_weight);
-  add_vector("norm1.bias", w.norm1_bias);
-  add_vector("norm2.weight", w.norm2_weight);
-  add_vector("norm2.bias", w.norm2_bias);
+  t.push_back(named_tensor(prefix + "self_attn.in_proj_weight", w.self_attn.in_proj_weight));
+  t.push_back(named_tensor(prefix + "self_attn.in_proj_bias", w.self_attn.in_proj_bias));
+  t.push_back(named_tensor(prefix + "self_attn.out_proj.weight", w.self_attn.out_proj_weight));
+  t.push_back(named_tensor(prefix + "self_attn.out_proj.bias", w.self_attn.out_proj_bias));
+  add_weight_and_bias(t, prefix + "linear1", w.linear1_weight, w.linear1_bias);
+  add_weight_and_bias(t, prefix + "linear2", w.linear2_weight, w.linear2_bias);
+  add_weight_and_bias(t, prefix + "norm1", w.norm1_weight, w.norm1_bias);
+  add_weight_and_bias(t, prefix + "norm2", w.norm2_weight, w.norm2_bias);
   return t;
 }
 

@@ -1,8 +1,9 @@
 // Chapter 14 — given code (declared in chapters/14_training/given.hpp): the tiny encoder the program
 // trains, forward and backward.
+#include "01_tensors/given.hpp"            // linear
+#include "11_transformer_block/given.hpp"  // load_encoder_layer
 #include "14_training/given.hpp"
 #include "linalg.hpp"
-#include "11_transformer_block/given.hpp"  // load_encoder_layer
 #include "pytorch.hpp"  // count_numbered_layers
 
 #include <fmt/format.h>
@@ -31,16 +32,13 @@ TinyEncoder random_tiny_encoder(Rng& rng, const TinyEncoderConfig& c) {
 
 std::vector<NamedTensor> named_tensors(TinyEncoder& m) {
   std::vector<NamedTensor> t;
-  t.push_back({"tok.weight", {m.tok.shape(0), m.tok.shape(1)}, m.tok.data(), m.tok.size()});
-  if (m.config.positions) t.push_back({"pos", {m.pos.shape(0), m.pos.shape(1)}, m.pos.data(), m.pos.size()});
+  t.push_back(named_tensor("tok.weight", m.tok));
+  if (m.config.positions) t.push_back(named_tensor("pos", m.pos));
   for (std::size_t l = 0; l < m.layers.size(); ++l) {
     for (NamedTensor& n : named_tensors(m.layers[l], fmt::format("layers.{}.", l))) t.push_back(std::move(n));
   }
-  t.push_back({"head.weight",
-               {m.head_weight.shape(0), m.head_weight.shape(1)},
-               m.head_weight.data(),
-               m.head_weight.size()});
-  t.push_back({"head.bias", {m.head_bias.size()}, m.head_bias.data(), m.head_bias.size()});
+  t.push_back(named_tensor("head.weight", m.head_weight));
+  t.push_back(named_tensor("head.bias", m.head_bias));
   return t;
 }
 
@@ -83,13 +81,6 @@ TinyEncoder load_tiny_encoder(const std::string& dir, std::size_t n_heads, bool 
   return m;
 }
 
-std::size_t parameter_count(const TinyEncoder& model) {
-  TinyEncoder copy = model;
-  std::size_t n = 0;
-  for (const NamedTensor& t : named_tensors(copy)) n += t.size;
-  return n;
-}
-
 // x = tok[ids] + pos;  each layer;  logits = x head.weightᵀ + head.bias
 TinyEncoderForward tiny_encoder_forward(const TinyEncoder& model, const std::vector<std::size_t>& ids) {
   const TinyEncoderConfig& c = model.config;
@@ -118,9 +109,7 @@ TinyEncoderForward tiny_encoder_forward(const TinyEncoder& model, const std::vec
   }
   // 3. the read-out, the same linear map at every position
   f.head_input = x;
-  f.logits = product_nt(x, model.head_weight);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t v = 0; v < c.vocab; ++v) f.logits(i, v) += model.head_bias(v);
+  f.logits = linear(x, model.head_weight, model.head_bias);
   return f;
 }
 

@@ -8,14 +8,14 @@
 
 namespace course {
 
-// dx = (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂)) / σ with ĝ = g ⊙ γ;  dγ = Σ_rows g ⊙ x̂;  dβ = Σ_rows g
-LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, double eps,
-                                       const Matrix& grad_y) {
+// dx = (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂)) · rstd with ĝ = g ⊙ γ;  dγ = Σ_rows g ⊙ x̂;  dβ = Σ_rows g
+LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& mean, const Vector& rstd,
+                                       const Vector& gamma, const Matrix& grad_y) {
   const std::size_t n = x.shape(0), E = x.shape(1);
-  if (gamma.size() != E || grad_y.shape() != x.shape()) {
+  if (mean.size() != n || rstd.size() != n || gamma.size() != E || grad_y.shape() != x.shape()) {
     throw std::invalid_argument(
-        fmt::format("layer_norm_backward: x is {}, gamma has {} entries, grad_y is {}", shape_of(x),
-                    gamma.size(), shape_of(grad_y)));
+        fmt::format("layer_norm_backward: x is {}, mean has {} entries, rstd {}, gamma {}, grad_y is {}",
+                    shape_of(x), mean.size(), rstd.size(), gamma.size(), shape_of(grad_y)));
   }
   LayerNormGradients g;
   g.x = Matrix::from_shape({n, E});
@@ -23,18 +23,10 @@ LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, dou
   g.bias = xt::zeros<double>({E});
   std::vector<double> x_hat(E), g_hat(E);
   for (std::size_t i = 0; i < n; ++i) {
-    // 1. the forward's μ, σ and x̂ of this row, again
-    double mean = 0.0;
-    for (std::size_t j = 0; j < E; ++j) mean += x(i, j);
-    mean /= static_cast<double>(E);
-    double var = 0.0;
-    for (std::size_t j = 0; j < E; ++j) var += (x(i, j) - mean) * (x(i, j) - mean);
-    var /= static_cast<double>(E);
-    const double inv_std = 1.0 / std::sqrt(var + eps);
-    for (std::size_t j = 0; j < E; ++j) x_hat[j] = (x(i, j) - mean) * inv_std;
-    // 2. β and γ collect the row's gradient; ĝ = g ⊙ γ and its two means
+    // 1. β and γ collect the row's gradient; x̂ from the forward's μ and rstd; ĝ = g ⊙ γ and its two means
     double mean_g_hat = 0.0, mean_g_hat_x_hat = 0.0;
     for (std::size_t j = 0; j < E; ++j) {
+      x_hat[j] = (x(i, j) - mean(i)) * rstd(i);
       g.bias(j) += grad_y(i, j);
       g.weight(j) += grad_y(i, j) * x_hat[j];
       g_hat[j] = grad_y(i, j) * gamma(j);
@@ -43,9 +35,9 @@ LayerNormGradients layer_norm_backward(const Matrix& x, const Vector& gamma, dou
     }
     mean_g_hat /= static_cast<double>(E);
     mean_g_hat_x_hat /= static_cast<double>(E);
-    // 3. dx
+    // 2. dx
     for (std::size_t j = 0; j < E; ++j)
-      g.x(i, j) = (g_hat[j] - mean_g_hat - x_hat[j] * mean_g_hat_x_hat) * inv_std;
+      g.x(i, j) = (g_hat[j] - mean_g_hat - x_hat[j] * mean_g_hat_x_hat) * rstd(i);
   }
   return g;
 }

@@ -148,7 +148,7 @@ Seq2SeqWeights zeros_like(const Seq2SeqWeights& w) {
 std::vector<NamedTensor> named_tensors(Seq2SeqWeights& w) {
   std::vector<NamedTensor> spans;
   const auto add = [&](const std::string& name, auto& t) {
-    if (t.size() > 0) spans.push_back({name, {t.shape().begin(), t.shape().end()}, t.data(), t.size()});
+    if (t.size() > 0) spans.push_back(named_tensor(name, t));
   };
   add("embed_in", w.embed_in);
   add("encoder.weight_ih_l0", w.encoder.weight_ih_l0);
@@ -166,13 +166,6 @@ std::vector<NamedTensor> named_tensors(Seq2SeqWeights& w) {
   add("W_out", w.W_out);
   add("b_out", w.b_out);
   return spans;
-}
-
-std::size_t parameter_count(const Seq2SeqWeights& w) {
-  Seq2SeqWeights copy = w;
-  std::size_t n = 0;
-  for (const NamedTensor& p : named_tensors(copy)) n += p.size;
-  return n;
 }
 
 Seq2SeqForward seq2seq_forward(ContextKind kind, const Seq2SeqWeights& w,

@@ -1,9 +1,9 @@
 // Chapter 15 — given code (declared in chapters/15_rnn_to_attention/given.hpp): model (d), a transformer
 // encoder–decoder built from chapter 14's encoder layer and a decoder layer of chapter 13's pieces.
+#include "01_tensors/given.hpp"                 // linear
 #include "04_masking/contract.hpp"              // causal_mask
+#include "05_multi_head_attention/given.hpp"    // random_multi_head_weights
 #include "07_positional_encoding/contract.hpp"  // sinusoidal_encoding
-#include "11_transformer_block/contract.hpp"    // layer_norm
-#include "05_multi_head_attention/given.hpp"     // random_multi_head_weights
 #include "15_rnn_to_attention/given.hpp"
 #include "linalg.hpp"
 
@@ -14,16 +14,6 @@
 namespace course {
 
 namespace {
-
-constexpr double kNormEps = 1e-5;  // PyTorch's layer_norm_eps
-
-// x Wᵀ + b on common/linalg.hpp's product (not chapter 01's loop linear):  x (n, in), W (out, in), b (out)  ->  (n, out)
-Matrix affine(const Matrix& x, const Matrix& W, const Vector& b) {
-  Matrix y = product_nt(x, W);
-  for (std::size_t i = 0; i < y.shape(0); ++i)
-    for (std::size_t j = 0; j < y.shape(1); ++j) y(i, j) += b(j);
-  return y;
-}
 
 // table[ids[i]] + PE(i), row by row:  (n, E)
 Matrix embed(const Matrix& table, const std::vector<std::size_t>& ids, std::size_t vocab, const char* what) {
@@ -54,18 +44,11 @@ Vector filled(std::size_t n, double value) {
   return Vector(xt::zeros<double>({n}) + value);
 }
 
-void add_named(std::vector<NamedTensor>& out, const std::string& name, Matrix& m) {
-  out.push_back({name, {m.shape(0), m.shape(1)}, m.data(), m.size()});
-}
-void add_named(std::vector<NamedTensor>& out, const std::string& name, Vector& v) {
-  out.push_back({name, {v.size()}, v.data(), v.size()});
-}
-
 void add_attention(std::vector<NamedTensor>& out, const std::string& prefix, MultiHeadWeights& w) {
-  add_named(out, prefix + "in_proj_weight", w.in_proj_weight);
-  add_named(out, prefix + "in_proj_bias", w.in_proj_bias);
-  add_named(out, prefix + "out_proj.weight", w.out_proj_weight);
-  add_named(out, prefix + "out_proj.bias", w.out_proj_bias);
+  out.push_back(named_tensor(prefix + "in_proj_weight", w.in_proj_weight));
+  out.push_back(named_tensor(prefix + "in_proj_bias", w.in_proj_bias));
+  out.push_back(named_tensor(prefix + "out_proj.weight", w.out_proj_weight));
+  out.push_back(named_tensor(prefix + "out_proj.bias", w.out_proj_bias));
 }
 
 MultiHeadWeights attention_gradients(const MultiHeadGradients& g) {
@@ -84,16 +67,13 @@ DecoderLayerForward decoder_layer_forward(const Matrix& y, const Matrix& memory,
         "decoder_layer_forward: y {} and memory {} do not fit the weights", shape_of(y), shape_of(memory)));
   DecoderLayerForward f;
   f.self_attention = multi_head_attention_forward(y, y, y, w.self_attn, n_heads, causal_mask(T));
-  f.sum1 = y + f.self_attention.output;
-  f.x1 = layer_norm(f.sum1, w.norm1_weight, w.norm1_bias, kNormEps);
+  const Matrix x1 = layer_norm_forward(y + f.self_attention.output, w.norm1_weight, w.norm1_bias, f.norm1);
   f.cross_attention =
-      multi_head_attention_forward(f.x1, memory, memory, w.multihead_attn, n_heads, no_mask(T, n));
-  f.sum2 = f.x1 + f.cross_attention.output;
-  f.x2 = layer_norm(f.sum2, w.norm2_weight, w.norm2_bias, kNormEps);
-  f.hidden_pre = affine(f.x2, w.linear1_weight, w.linear1_bias);
-  f.hidden = activate(f.hidden_pre, Activation::relu);
-  f.sum3 = f.x2 + affine(f.hidden, w.linear2_weight, w.linear2_bias);
-  f.output = layer_norm(f.sum3, w.norm3_weight, w.norm3_bias, kNormEps);
+      multi_head_attention_forward(x1, memory, memory, w.multihead_attn, n_heads, no_mask(T, n));
+  const Matrix x2 = layer_norm_forward(x1 + f.cross_attention.output, w.norm2_weight, w.norm2_bias, f.norm2);
+  const Matrix ff = feed_forward_forward(x2, w.linear1_weight, w.linear1_bias, w.linear2_weight,
+                                         w.linear2_bias, Activation::relu, f.feed_forward);
+  f.output = layer_norm_forward(x2 + ff, w.norm3_weight, w.norm3_bias, f.norm3);
   return f;
 }
 
@@ -103,28 +83,27 @@ DecoderLayerGradients decoder_layer_backward(const DecoderLayerForward& f, const
     throw std::invalid_argument(fmt::format("decoder_layer_backward: grad_output is {}, the output {}",
                                             shape_of(grad_output), shape_of(f.output)));
   DecoderLayerGradients g;
-  // out = norm3(sum3), sum3 = x2 + linear2(relu(linear1(x2)))
-  const LayerNormGradients n3 = layer_norm_backward(f.sum3, w.norm3_weight, kNormEps, grad_output);
-  const LinearGradients l2 = linear_backward(f.hidden, w.linear2_weight, n3.x);
-  const Matrix d_hidden_pre = l2.x * activation_derivative(f.hidden_pre, Activation::relu);
-  const LinearGradients l1 = linear_backward(f.x2, w.linear1_weight, d_hidden_pre);
-  const Matrix d_x2 = n3.x + l1.x;
-  // x2 = norm2(sum2), sum2 = x1 + CA(x1, memory)
-  const LayerNormGradients n2 = layer_norm_backward(f.sum2, w.norm2_weight, kNormEps, d_x2);
+  // out = norm3(x2 + FF(x2))
+  const LayerNormGradients n3 = layer_norm_backward(f.norm3, w.norm3_weight, grad_output);
+  const FeedForwardGradients ff =
+      feed_forward_backward(f.feed_forward, w.linear1_weight, w.linear2_weight, n3.x);
+  const Matrix d_x2 = n3.x + ff.x;
+  // x2 = norm2(x1 + CA(x1, memory))
+  const LayerNormGradients n2 = layer_norm_backward(f.norm2, w.norm2_weight, d_x2);
   const MultiHeadGradients ca =
       multi_head_attention_backward(f.cross_attention.saved, w.multihead_attn, n2.x);
   const Matrix d_x1 = n2.x + ca.query;
   g.memory = ca.key + ca.value;
-  // x1 = norm1(sum1), sum1 = y + SA(y)
-  const LayerNormGradients n1 = layer_norm_backward(f.sum1, w.norm1_weight, kNormEps, d_x1);
+  // x1 = norm1(y + SA(y))
+  const LayerNormGradients n1 = layer_norm_backward(f.norm1, w.norm1_weight, d_x1);
   const MultiHeadGradients sa = multi_head_attention_backward(f.self_attention.saved, w.self_attn, n1.x);
   g.y = n1.x + sa.query + sa.key + sa.value;
   g.weights.self_attn = attention_gradients(sa);
   g.weights.multihead_attn = attention_gradients(ca);
-  g.weights.linear1_weight = l1.weight;
-  g.weights.linear1_bias = l1.bias;
-  g.weights.linear2_weight = l2.weight;
-  g.weights.linear2_bias = l2.bias;
+  g.weights.linear1_weight = ff.linear1_weight;
+  g.weights.linear1_bias = ff.linear1_bias;
+  g.weights.linear2_weight = ff.linear2_weight;
+  g.weights.linear2_bias = ff.linear2_bias;
   g.weights.norm1_weight = n1.weight;
   g.weights.norm1_bias = n1.bias;
   g.weights.norm2_weight = n2.weight;
@@ -165,32 +144,20 @@ TransformerWeights zeros_like(const TransformerWeights& w) {
 
 std::vector<NamedTensor> named_tensors(TransformerWeights& w) {
   std::vector<NamedTensor> out;
-  add_named(out, "embed_in", w.embed_in);
+  out.push_back(named_tensor("embed_in", w.embed_in));
   for (const NamedTensor& t : named_tensors(w.encoder, "encoder.")) out.push_back(t);
-  add_named(out, "embed_out", w.embed_out);
+  out.push_back(named_tensor("embed_out", w.embed_out));
   DecoderLayerWeights& d = w.decoder;
   add_attention(out, "decoder.self_attn.", d.self_attn);
   add_attention(out, "decoder.multihead_attn.", d.multihead_attn);
-  add_named(out, "decoder.linear1.weight", d.linear1_weight);
-  add_named(out, "decoder.linear1.bias", d.linear1_bias);
-  add_named(out, "decoder.linear2.weight", d.linear2_weight);
-  add_named(out, "decoder.linear2.bias", d.linear2_bias);
-  add_named(out, "decoder.norm1.weight", d.norm1_weight);
-  add_named(out, "decoder.norm1.bias", d.norm1_bias);
-  add_named(out, "decoder.norm2.weight", d.norm2_weight);
-  add_named(out, "decoder.norm2.bias", d.norm2_bias);
-  add_named(out, "decoder.norm3.weight", d.norm3_weight);
-  add_named(out, "decoder.norm3.bias", d.norm3_bias);
-  add_named(out, "W_out", w.W_out);
-  add_named(out, "b_out", w.b_out);
+  add_weight_and_bias(out, "decoder.linear1", d.linear1_weight, d.linear1_bias);
+  add_weight_and_bias(out, "decoder.linear2", d.linear2_weight, d.linear2_bias);
+  add_weight_and_bias(out, "decoder.norm1", d.norm1_weight, d.norm1_bias);
+  add_weight_and_bias(out, "decoder.norm2", d.norm2_weight, d.norm2_bias);
+  add_weight_and_bias(out, "decoder.norm3", d.norm3_weight, d.norm3_bias);
+  out.push_back(named_tensor("W_out", w.W_out));
+  out.push_back(named_tensor("b_out", w.b_out));
   return out;
-}
-
-std::size_t parameter_count(const TransformerWeights& w) {
-  TransformerWeights copy = w;
-  std::size_t n = 0;
-  for (const NamedTensor& t : named_tensors(copy)) n += t.size;
-  return n;
 }
 
 TransformerForward transformer_forward(const TransformerWeights& w, const std::vector<std::size_t>& source,
@@ -204,7 +171,7 @@ TransformerForward transformer_forward(const TransformerWeights& w, const std::v
       encoder_layer_forward(f.encoder_input, n, w.encoder, w.n_heads, false, Activation::relu, no_mask(n, n));
   f.decoder_input = embed(w.embed_out, decoder_input, kDigits + 1, "the decoder input");
   f.decoder = decoder_layer_forward(f.decoder_input, f.encoder.output, w.decoder, w.n_heads);
-  f.logits = affine(f.decoder.output, w.W_out, w.b_out);
+  f.logits = linear(f.decoder.output, w.W_out, w.b_out);
   return f;
 }
 

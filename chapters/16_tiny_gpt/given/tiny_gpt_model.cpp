@@ -1,11 +1,11 @@
 // Chapter 16 — given code (declared in chapters/16_tiny_gpt/given.hpp): the TinyGPT, forward and
 // backward, its state_dict, a training step and generation.
-#include "cli.hpp"                   // usage_error
-#include "04_masking/contract.hpp"  // causal_mask
+#include "04_masking/contract.hpp"         // causal_mask
+#include "11_transformer_block/given.hpp"  // load_encoder_layer
 #include "16_tiny_gpt/given.hpp"
+#include "cli.hpp"  // usage_error
 #include "linalg.hpp"
 #include "npy.hpp"
-#include "11_transformer_block/given.hpp"  // load_encoder_layer
 #include "pytorch.hpp"  // count_numbered_layers
 
 #include <fmt/format.h>
@@ -15,10 +15,6 @@
 #include <stdexcept>
 
 namespace course {
-
-namespace {
-constexpr double kLayerNormEps = 1e-5;  // torch.nn.LayerNorm's default
-}
 
 // tok ~ N(0, 1), pos ~ N(0, 1), blocks as random_encoder_layer with norms 1 and 0, norm 1 and 0,
 // head ±1/√E
@@ -42,26 +38,14 @@ TinyGpt random_tiny_gpt(Rng& rng, const TinyGptConfig& c) {
 
 std::vector<NamedTensor> named_tensors(TinyGpt& m) {
   std::vector<NamedTensor> t;
-  t.push_back({"tok.weight", {m.tok.shape(0), m.tok.shape(1)}, m.tok.data(), m.tok.size()});
-  if (m.config.positions)
-    t.push_back({"pos.weight", {m.pos.shape(0), m.pos.shape(1)}, m.pos.data(), m.pos.size()});
+  t.push_back(named_tensor("tok.weight", m.tok));
+  if (m.config.positions) t.push_back(named_tensor("pos.weight", m.pos));
   for (std::size_t l = 0; l < m.blocks.size(); ++l) {
     for (NamedTensor& n : named_tensors(m.blocks[l], fmt::format("blocks.{}.", l))) t.push_back(std::move(n));
   }
-  t.push_back({"norm.weight", {m.norm_weight.size()}, m.norm_weight.data(), m.norm_weight.size()});
-  t.push_back({"norm.bias", {m.norm_bias.size()}, m.norm_bias.data(), m.norm_bias.size()});
-  t.push_back({"head.weight",
-               {m.head_weight.shape(0), m.head_weight.shape(1)},
-               m.head_weight.data(),
-               m.head_weight.size()});
+  add_weight_and_bias(t, "norm", m.norm_weight, m.norm_bias);
+  t.push_back(named_tensor("head.weight", m.head_weight));
   return t;
-}
-
-std::size_t parameter_count(const TinyGpt& model) {
-  TinyGpt copy = model;
-  std::size_t n = 0;
-  for (const NamedTensor& t : named_tensors(copy)) n += t.size;
-  return n;
 }
 
 std::vector<std::size_t> load_token_ids(const std::string& dir, const std::string& name, std::size_t vocab) {
@@ -147,8 +131,7 @@ void forward_to_head(const TinyGpt& model, const std::vector<std::size_t>& ids, 
     x = f.blocks.back().output;
   }
   // 3. the final norm
-  f.norm_input = x;
-  f.normed = layer_norm(x, model.norm_weight, model.norm_bias, kLayerNormEps);
+  f.normed = layer_norm_forward(x, model.norm_weight, model.norm_bias, f.norm);
 }
 }  // namespace
 
@@ -176,8 +159,7 @@ TinyGpt tiny_gpt_backward(const TinyGpt& model, const TinyGptForward& forward, c
   g.head_weight = product_tn(grad_logits, forward.normed);
   const Matrix d_normed = product(grad_logits, model.head_weight);
   // the final norm (chapter 14's layer_norm_backward)
-  LayerNormGradients norm =
-      layer_norm_backward(forward.norm_input, model.norm_weight, kLayerNormEps, d_normed);
+  LayerNormGradients norm = layer_norm_backward(forward.norm, model.norm_weight, d_normed);
   g.norm_weight = std::move(norm.weight);
   g.norm_bias = std::move(norm.bias);
   // 2. the blocks, last first
@@ -231,7 +213,8 @@ void tie_weights(TinyGpt& m) {
   m.head_weight = m.tok;
 }
 
-Trainer::Trainer(const TrainingOptions& options) : options_(options) {}
+Trainer::Trainer(const TrainingOptions& options, LossAndGradientsOf loss_and_gradients)
+    : options_(options), loss_and_gradients_(loss_and_gradients) {}
 
 namespace {
 // minGPT's groups: biases, norms' weights and the embeddings are not decayed
@@ -244,7 +227,7 @@ bool decayed(const std::string& name) {
 
 // loss and gradients; tied: tok's gradient += head's; clip; AdamW with lr_t on each tensor
 double Trainer::step(TinyGpt& model, const Batch& batch, std::size_t T) {
-  TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(model, batch.inputs, batch.targets, T);
+  TinyGptLossAndGradients r = loss_and_gradients_(model, batch.inputs, batch.targets, T);
   if (options_.tie) r.grads.tok += r.grads.head_weight;
   std::vector<NamedTensor> params = named_tensors(model), grads = named_tensors(r.grads);
   if (options_.tie) {  // head.weight is the last tensor: tok.weight stands for both
@@ -309,6 +292,16 @@ Batch training_batch(Rng& rng, const std::vector<std::size_t>& text, const std::
     }
   }
   return b;
+}
+
+// a batch drawn, a step taken, `steps` times
+std::vector<double> train_steps(TinyGpt& model, Trainer& trainer, Rng& rng,
+                                const std::vector<std::size_t>& text, const std::vector<std::size_t>& starts,
+                                std::size_t B, std::size_t T, std::size_t steps) {
+  std::vector<double> losses;
+  for (std::size_t step = 0; step < steps; ++step)
+    losses.push_back(trainer.step(model, training_batch(rng, text, starts, B, T), T));
+  return losses;
 }
 
 std::vector<Window> evaluation_windows(const std::vector<std::size_t>& text, std::size_t newline,
@@ -382,6 +375,10 @@ double training_step_multiply_adds(const TinyGptConfig& c, std::size_t batch, st
   const double params = V * E + (c.positions ? c.n_ctx * E : 0.0) +
                         c.n_layers * (4.0 * E * E + 4.0 * E + 2.0 * E * F + F + 5.0 * E) + 2.0 * E + V * E;
   return 3.0 * per_token * static_cast<double>(batch) * L + 10.0 * params;
+}
+
+double training_memory_bytes(const TinyGptConfig& c, double rows) {
+  return 8.0 * rows * (40.0 * c.d_ff * c.n_layers + 3.0 * c.vocab);
 }
 
 }  // namespace course

@@ -10,7 +10,6 @@
 namespace course {
 
 namespace {
-constexpr double kLayerNormEps = 1e-5;  // torch.nn.LayerNorm's default
 
 // copies d_k rows (and bias entries) of head `from` starting at row `from_base` of (w, b) to head `to`
 // starting at row `to_base` of (out_w, out_b); add = true adds them instead
@@ -139,12 +138,6 @@ TinyGptLossAndGradients grouped_loss_and_gradients(const TinyGpt& model, const s
   TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(expand_kv_heads(model), ids, targets, T);
   r.grads = fold_kv_gradients(r.grads, model.config.n_heads, G);
   return r;
-}
-
-double grouped_train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::size_t T) {
-  TinyGptLossAndGradients r = grouped_loss_and_gradients(model, batch.inputs, batch.targets, T);
-  optimizer.step(named_tensors(model), named_tensors(r.grads));
-  return r.loss;
 }
 
 TextLoss grouped_mean_loss(const TinyGpt& model, const std::vector<std::size_t>& text,

@@ -2,6 +2,7 @@
 // buffer, prefill, the cached forward and generation, and the counts of multiply-adds per token.
 #include "17_fast_generation/given.hpp"
 #include "linalg.hpp"
+#include "timing.hpp"  // median, seconds_since
 
 #include <fmt/format.h>
 
@@ -13,7 +14,6 @@
 namespace course {
 
 namespace {
-constexpr double kLayerNormEps = 1e-5;  // torch.nn.LayerNorm's default
 
 // the first `rows` rows of a buffer, copied
 Matrix first_rows(const Matrix& buffer, std::size_t rows) {
@@ -92,6 +92,22 @@ KvCache make_kv_cache(const TinyGpt& model, std::size_t window) {
   return cache;
 }
 
+// h = norm1(x), qkv = h W_inᵀ + b_in, cut into Q | K | V
+GroupedQkv grouped_qkv(const Matrix& x, const EncoderLayerWeights& w, std::size_t width) {
+  const std::size_t E = x.shape(1);
+  const Matrix h = layer_norm(x, w.norm1_weight, w.norm1_bias, kLayerNormEps);
+  const Matrix qkv = linear(h, w.self_attn.in_proj_weight, w.self_attn.in_proj_bias);
+  return {xt::view(qkv, xt::all(), xt::range(0, E)), xt::view(qkv, xt::all(), xt::range(E, E + width)),
+          xt::view(qkv, xt::all(), xt::range(E + width, E + 2 * width))};
+}
+
+// x + FF(norm2(x)), FF = linear2(gelu(linear1(·)))
+Matrix feed_forward_residual(const Matrix& x, const EncoderLayerWeights& w) {
+  const Matrix h = layer_norm(x, w.norm2_weight, w.norm2_bias, kLayerNormEps);
+  return x + linear(activate(linear(h, w.linear1_weight, w.linear1_bias), Activation::gelu), w.linear2_weight,
+                    w.linear2_bias);
+}
+
 // x = tok[ids] + pos[t]; per block: norm1, [q | k | v], store k and v, attention, out_proj, residual,
 // norm2, feed-forward, residual; final norm and head: all P positions at once
 Matrix prefill(const TinyGpt& model, KvCache& cache, const std::vector<std::size_t>& ids) {
@@ -118,23 +134,17 @@ Matrix prefill(const TinyGpt& model, KvCache& cache, const std::vector<std::size
   for (std::size_t l = 0; l < model.blocks.size(); ++l) {
     const EncoderLayerWeights& w = model.blocks[l];
     // 2. norm1 and the projections: Q (P, E), K and V (P, G·d_k)
-    const Matrix h = layer_norm(x, w.norm1_weight, w.norm1_bias, kLayerNormEps);
-    const Matrix qkv = linear(h, w.self_attn.in_proj_weight, w.self_attn.in_proj_bias);
-    const Matrix q = xt::view(qkv, xt::all(), xt::range(0, E));
-    const Matrix k = xt::view(qkv, xt::all(), xt::range(E, E + width));
-    const Matrix v = xt::view(qkv, xt::all(), xt::range(E + width, E + 2 * width));
+    const GroupedQkv qkv = grouped_qkv(x, w, width);
     // 3. every position's K and V into the cache, in order
     for (std::size_t t = 0; t < P; ++t) {
-      cache.store(l, t, xt::view(k, xt::range(t, t + 1), xt::all()),
-                  xt::view(v, xt::range(t, t + 1), xt::all()));
+      cache.store(l, t, xt::view(qkv.k, xt::range(t, t + 1), xt::all()),
+                  xt::view(qkv.v, xt::range(t, t + 1), xt::all()));
     }
     // 4. attention (causal, with the cache's window), out_proj, residual
-    const Matrix a = grouped_query_attention(q, k, v, H, G, positions);
+    const Matrix a = grouped_query_attention(qkv.q, qkv.k, qkv.v, H, G, positions);
     x = x + linear(a, w.self_attn.out_proj_weight, w.self_attn.out_proj_bias);
     // 5. norm2, feed-forward with exact GELU, residual
-    const Matrix h2 = layer_norm(x, w.norm2_weight, w.norm2_bias, kLayerNormEps);
-    x = x + linear(activate(linear(h2, w.linear1_weight, w.linear1_bias), Activation::gelu), w.linear2_weight,
-                   w.linear2_bias);
+    x = feed_forward_residual(x, w);
   }
   cache.length = P;
   // 6. the final norm and the head
@@ -191,17 +201,6 @@ double recomputed_token_multiply_adds(const TinyGptConfig& c, std::size_t n) {
   const double block = N * (4.0 * E * E + 2.0 * E * F) + 2.0 * E * N * N;  // every (i, j) pair scored
   return c.n_layers * block + V * E;
 }
-
-namespace {
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 == 1 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-}  // namespace
 
 // per round, per length: a decode step from a copied cache, then a recomputation
 TokenTimes time_per_token(const TinyGpt& model, const std::vector<std::size_t>& ids,

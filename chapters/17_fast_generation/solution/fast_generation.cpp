@@ -89,25 +89,20 @@ Vector decode_step(const TinyGpt& model, KvCache& cache, std::size_t token) {
   for (std::size_t j = 0; j < E; ++j) x(0, j) = model.tok(token, j) + model.pos(p, j);
   for (std::size_t l = 0; l < model.blocks.size(); ++l) {
     const EncoderLayerWeights& w = model.blocks[l];
-    // 3. norm1 and the projections of this one row: q (1, E), k and v (1, G·d_k)
-    const Matrix h = layer_norm(x, w.norm1_weight, w.norm1_bias, 1e-5);
-    const Matrix qkv = linear(h, w.self_attn.in_proj_weight, w.self_attn.in_proj_bias);
-    const Matrix q = xt::view(qkv, xt::all(), xt::range(0, E));
-    const Matrix k = xt::view(qkv, xt::all(), xt::range(E, E + width));
-    const Matrix v = xt::view(qkv, xt::all(), xt::range(E + width, E + 2 * width));
+    // 3. norm1 and the projections of this one row: q (1, E), k and v (1, G·d_k) (given code)
+    const GroupedQkv qkv = grouped_qkv(x, w, width);
     // 4. append k and v, then attend over every cached position (this one included)
-    cache.store(l, p, k, v);
-    const Matrix a = grouped_query_attention(q, cache.keys(l), cache.values(l), H, G, cache.positions_for(p));
-    // 5. out_proj and the residual; norm2, feed-forward (exact GELU) and the residual
+    cache.store(l, p, qkv.k, qkv.v);
+    const Matrix a =
+        grouped_query_attention(qkv.q, cache.keys(l), cache.values(l), H, G, cache.positions_for(p));
+    // 5. out_proj and the residual; norm2, feed-forward (exact GELU) and the residual (given code)
     x = x + linear(a, w.self_attn.out_proj_weight, w.self_attn.out_proj_bias);
-    const Matrix h2 = layer_norm(x, w.norm2_weight, w.norm2_bias, 1e-5);
-    x = x + linear(activate(linear(h2, w.linear1_weight, w.linear1_bias), Activation::gelu), w.linear2_weight,
-                   w.linear2_bias);
+    x = feed_forward_residual(x, w);
   }
   // 6. the final norm and the head; one more token in the cache
   // (the head has no bias: product_nt of common/linalg.hpp, x headᵀ through OpenBLAS, as chapter 16's)
   const Matrix logits =
-      product_nt(layer_norm(x, model.norm_weight, model.norm_bias, 1e-5), model.head_weight);
+      product_nt(layer_norm(x, model.norm_weight, model.norm_bias, kLayerNormEps), model.head_weight);
   cache.length = p + 1;
   return xt::view(logits, 0, xt::all());
 }
