@@ -19,8 +19,8 @@ directory (--bin, default build/bin) and its flags; it must exit 0, or N when th
   short   a command without --full: a few seconds, checked by every ./course test (chNN.docs_output;
           COURSE_DOCS_TIMEOUT seconds each, default 60)
   long    a command with --full: the chapter's full experiment, minutes; only the chapters that
-          chapters.toml marks long_run = true have one, and they must (chNN.docs_full, label full,
-          15 minutes)
+          chapters.toml marks long_run = true have one, and they must (chNN.docs_full, label full;
+          COURSE_DOCS_LONG_TIMEOUT seconds each, default 900)
   figures a command with --svg DIR (DIR relative to the repository root) also writes figures: DIR
           holds exactly the .svg files it writes. It runs with a temporary directory in DIR's place,
           and where its output names that directory the block shows DIR.
@@ -51,7 +51,6 @@ ROOT = manifest.ROOT
 BLAS_KERNEL = os.path.join(ROOT, "tools", "blas_kernel.sh")
 MARKER = re.compile(rb"^<!-- output: (.*) -->$")
 END = b"<!-- end output -->"
-LONG_TIMEOUT = 900
 
 
 class Block:
@@ -117,7 +116,10 @@ def compare_figures(written, figures, wanted, mode, problems, notes):
 def block_text(block, bin_dir, mode, problems, notes):
     """What the block's command prints now, as the block's lines; with --svg DIR, its figures too."""
     program = os.path.join(bin_dir, block.words[0])
-    timeout = LONG_TIMEOUT if block.long else int(os.environ.get("COURSE_DOCS_TIMEOUT", "60"))
+    if block.long:
+        timeout = int(os.environ.get("COURSE_DOCS_LONG_TIMEOUT", "900"))
+    else:
+        timeout = int(os.environ.get("COURSE_DOCS_TIMEOUT", "60"))
     with tempfile.TemporaryDirectory() as tmp:
         argv = [program, *block.words[1:]]
         if block.svg_dir:
