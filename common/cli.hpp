@@ -152,6 +152,19 @@ int largest_within_limits(int Options::*flag, Cost (*cost_of)(const Options&), i
   return low;
 }
 
+// A size flag for the field `member` of Options, from `low` up to the largest value whose run fits the
+// limits with every other flag at its default (largest_within_limits); `why`, if given, says why the
+// range starts at low (as for add_size_option):
+//   add_size_flag(app, "--rows", opt, &Options::rows, "Rows of the score matrix", cost_of);
+template <class Options>
+CLI::Option* add_size_flag(CLI::App& app, const std::string& flag, Options& opt, int Options::*member,
+                           const std::string& help, Cost (*cost_of)(const Options&), int low = 1,
+                           const std::string& why = "") {
+  const int high = largest_within_limits(member, cost_of, low);
+  if (low == 1 && why.empty()) return add_size_option(app, flag, opt.*member, help, high);
+  return add_size_option(app, flag, opt.*member, help, low, high, why);
+}
+
 // Parses argv with the error contract above, turns colour on or off, sets OpenBLAS to one thread
 // (use_one_blas_thread, common/linalg.hpp: the same sums in the same order on every run), runs body
 // and maps exceptions to exit codes. Returns what main() should return.

@@ -95,6 +95,29 @@ std::string left_out(std::size_t rows, std::size_t cols) {
   if (more_cols > 0) what += fmt::format("{} more columns", more_cols);
   return "  ... " + what + " not shown\n";
 }
+
+// The labels of the rows and columns of m that are shown: the given ones (or r0.., c0..), cut to at
+// most kShownRows and kShownCols.
+struct ShownLabels {
+  Labels rows, cols;
+};
+ShownLabels shown_labels(const Matrix& m, const Labels& rows, const Labels& cols) {
+  const std::size_t n_rows = std::min(m.shape(0), kShownRows), n_cols = std::min(m.shape(1), kShownCols);
+  ShownLabels shown{rows.empty() ? numbered("r", n_rows) : rows, cols.empty() ? numbered("c", n_cols) : cols};
+  shown.rows.resize(n_rows);
+  shown.cols.resize(n_cols);
+  return shown;
+}
+
+// "label (rows, cols)" in bold, then the column labels, each right-aligned in `cell` columns after the
+// `row_width` columns of the row labels.
+void print_header(const std::string& label, const Matrix& m, const Labels& cols, std::size_t row_width,
+                  std::size_t cell) {
+  fmt::print("{}{}{} {}\n", bold(), label, reset(), shape_of(m));
+  std::string header = std::string(row_width, ' ');
+  for (const auto& name : cols) header += pad_left(name, cell);
+  fmt::print("  {}\n", header);
+}
 }  // namespace
 
 void print_title(const std::string& title) {
@@ -111,11 +134,8 @@ void print_config(const std::string& key, const std::string& value) {
 
 void print_matrix(const std::string& label, const Matrix& m, const Labels& rows, const Labels& cols,
                   int decimals) {
-  const std::size_t n_rows = std::min(m.shape(0), kShownRows), n_cols = std::min(m.shape(1), kShownCols);
-  Labels r = rows.empty() ? numbered("r", n_rows) : rows;
-  Labels c = cols.empty() ? numbered("c", n_cols) : cols;
-  r.resize(n_rows);
-  c.resize(n_cols);
+  const auto [r, c] = shown_labels(m, rows, cols);
+  const std::size_t n_rows = r.size(), n_cols = c.size();
   // Cell width: enough for "-123.4567" style numbers of what is shown and for every column label.
   double largest = 0.0;
   for (std::size_t i = 0; i < n_rows; ++i)
@@ -124,10 +144,7 @@ void print_matrix(const std::string& label, const Matrix& m, const Labels& rows,
   const std::size_t cell = std::max(int_digits + decimals + 3, widest(c) + 1);
   const std::size_t row_width = widest(r);
 
-  fmt::print("{}{}{} {}\n", bold(), label, reset(), shape_of(m));
-  std::string header = std::string(row_width, ' ');
-  for (const auto& name : c) header += pad_left(name, cell);
-  fmt::print("  {}\n", header);
+  print_header(label, m, c, row_width, cell);
   for (std::size_t i = 0; i < n_rows; ++i) {
     std::string line = pad_right(r[i], row_width);
     for (std::size_t j = 0; j < n_cols; ++j) {
@@ -167,18 +184,12 @@ void print_vector(const std::string& label, const Vector& v, const Labels& names
 
 void print_heatmap(const std::string& label, const Matrix& m, const Labels& rows, const Labels& cols) {
   static const char* const bars[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-  const std::size_t n_rows = std::min(m.shape(0), kShownRows), n_cols = std::min(m.shape(1), kShownCols);
-  Labels r = rows.empty() ? numbered("r", n_rows) : rows;
-  Labels c = cols.empty() ? numbered("c", n_cols) : cols;
-  r.resize(n_rows);
-  c.resize(n_cols);
+  const auto [r, c] = shown_labels(m, rows, cols);
+  const std::size_t n_rows = r.size(), n_cols = c.size();
   const std::size_t row_width = widest(r);
   const std::size_t cell = std::max<std::size_t>(6, widest(c) + 1);
 
-  fmt::print("{}{}{} {}\n", bold(), label, reset(), shape_of(m));
-  std::string header = std::string(row_width, ' ');
-  for (const auto& name : c) header += pad_left(name, cell);
-  fmt::print("  {}\n", header);
+  print_header(label, m, c, row_width, cell);
   for (std::size_t i = 0; i < n_rows; ++i) {
     std::string line = pad_right(r[i], row_width);
     for (std::size_t j = 0; j < n_cols; ++j) {

@@ -10,6 +10,23 @@ namespace course {
 void use_one_blas_thread();
 }
 
+// The reporter `./course check` reads (--reporters=course-xml): doctest's XML reporter, plus what a
+// test case had logged (CAPTURE, INFO) when it ended with an exception or a crash, as <Info> elements
+// after the <Exception>. doctest's console shows those lines; its XML reporter leaves them out.
+namespace doctest {
+struct CourseXmlReporter : XmlReporter {
+  using XmlReporter::XmlReporter;
+  void test_case_exception(const TestCaseException& e) override {
+    XmlReporter::test_case_exception(e);
+    const String* logged = get_stringified_contexts();
+    for (int i = get_num_stringified_contexts(); i > 0; --i) {
+      xml.scopedElement("Info").writeText(logged[i - 1].c_str());  // outermost first, as the console
+    }
+  }
+};
+REGISTER_REPORTER("course-xml", 0, CourseXmlReporter);
+}  // namespace doctest
+
 int main(int argc, char** argv) {
   course::use_one_blas_thread();
   return doctest::Context(argc, argv).run();

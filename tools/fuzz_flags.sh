@@ -192,19 +192,20 @@ for c in "${chapters[@]}"; do
   programs+=("$bin/ch$c")
 done
 for exe in "${programs[@]}" "$bin"/bench_*; do
-  if [ ! -x "$exe" ]; then
-    [[ $(basename "$exe") == ch* ]] && echo "note: $exe is not built"
-    continue
-  fi
   name=$(basename "$exe")
   [ -n "$only" ] && [[ $name != $only* ]] && continue
   [[ $name == bench_* ]] && [ "$bench" -eq 0 ] && continue
+  if [ ! -x "$exe" ]; then
+    [[ $name == ch* ]] && echo "note: $exe is not built"
+    continue
+  fi
   "$exe" >"$log/default" 2>/dev/null </dev/null
   baseline[$name]=$(nan_count "$log/default")
   mapfile -t flags < <(int_flags "$exe" | awk '$5 == 0')
   mapfile -t bools < <(bool_flags "$exe")
   [ ${#flags[@]} -gt 0 ] || [ ${#bools[@]} -gt 0 ] || echo "note: $name has no size flags in its --help"
   before=$runs
+  loaded=""
   # 1. each flag alone, with each on/off flag off and on; the small values with several seeds
   for f in "${flags[@]}"; do
     read -r flag low high def _ <<<"$f"
@@ -245,9 +246,11 @@ for exe in "${programs[@]}" "$bin"/bench_*; do
       for b in "${bools[@]}"; do run "$exe" "${lows[@]}" "$b"; run "$exe" "${highs[@]}" "$b"; done
     fi
     # 4. flags that need --load
+    loaded=$runs
     [[ $name == ch* ]] && load_cases "$exe" "${name:2:2}"
+    loaded=$((runs - loaded))
   fi
-  echo "$name: $((runs - before)) runs"
+  echo "$name: $((runs - before)) runs${loaded:+ ($loaded with --load)}"
 done
 
 echo

@@ -2,8 +2,8 @@
 """The course runner's reading half: what ./course (bash) asks of the files it does not write.
 
 It reads, so that the runner never scrapes text:
-  - a test program's results, from doctest's XML reporter (test_NN_exercise --reporters=xml
-    --out=FILE): which test cases failed and how, which exercise functions pass, and the failures
+  - a test program's results, from doctest's XML reporter (test_NN_exercise --reporters=course-xml
+    --out=FILE: common/test_main.cpp adds what a test case logged before it threw): which test cases failed and how, which exercise functions pass, and the failures
     shown to the student in doctest's own console form (file:line: ERROR: ...);
   - an exercise's HINTS.md: one "## function" heading per function, numbered hints under each;
   - a sanitizer report (AddressSanitizer, UBSan, or the stacks test_main.cpp prints for a thrown
@@ -11,8 +11,8 @@ It reads, so that the runner never scrapes text:
   - exercises/STUBS.sha256: the one rule for "this exercise is the untouched stub", shared by the
     runner, tools/check_stubs_fail.sh and tools/update_stub_hashes.sh.
 
-As a module: results(report, chapter) -> {function: FunctionResult} is what a grader builds on. As a
-command (the runner's bash calls it; tools/test_course.sh tests it through ./course):
+As a module: exercise_results(nn, report) -> {function: FunctionResult} (passed or not, how, the test
+cases and their failures) is what a grader builds on. As a command (the runner's bash calls it; tools/test_course.sh tests it through ./course):
 
     runner.py results XML NN                 per function: passed/failed, how, the test cases (JSON)
     runner.py failures XML NN [--all]        the failing test cases as the student sees them
@@ -28,7 +28,8 @@ command (the runner's bash calls it; tools/test_course.sh tests it through ./cou
     runner.py stub-hashes                    the lines of exercises/STUBS.sha256 for today's files
     runner.py first-difference YOURS REFERENCE   "N<TAB>your line<TAB>the reference's", or nothing
 
-Paths printed are relative to the repository root (the folder above tools/, or COURSE_ROOT).
+Paths printed are relative to the repository root (the folder above tools/, or COURSE_ROOT). With
+COURSE_COLORS=1, `failures` is colored as doctest colors its console.
 """
 import hashlib
 import json
@@ -108,9 +109,9 @@ def _expression_text(e):
     return f"{head} is NOT correct!\n  values: {kind}( {_text(e.find('Expanded'))} )"
 
 
-def _logged(e):
-    """INFO and CAPTURE lines logged with a failure, as the console shows them."""
-    return "".join(f"\n  logged: {_text(info)}" for info in e.findall("Info"))
+def _logged(infos):
+    """INFO and CAPTURE lines logged with a failure (<Info> elements), as the console shows them."""
+    return "".join(f"\n{'  logged: ' if i == 0 else ' ' * 10}{_text(info)}" for i, info in enumerate(infos))
 
 
 def read_report(path):
@@ -126,10 +127,17 @@ def read_report(path):
         pass  # cut short: the events so far are what happened
     except OSError:
         return []
-    cases, suite, subcases, current = [], "", [], None
+    cases, suite, subcases, current, logged, open_tags = [], "", [], None, [], []
     try:
         for event, e in parser.read_events():
             tag = e.tag
+            if event == "start":
+                open_tags.append(tag)
+            else:
+                open_tags.pop()
+            if logged and tag != "Info":  # what the test case had logged when it threw, all of it
+                current.failures[-1].text += _logged(logged)
+                logged = []
             if event == "start" and tag == "TestSuite":
                 suite = e.get("name", "")
             elif event == "start" and tag == "TestCase" and e.get("skipped") != "true":
@@ -143,12 +151,13 @@ def read_report(path):
                 subcases.append(e.get("name", ""))
             elif event == "end" and tag == "SubCase":
                 subcases.pop()
-            elif event == "end" and tag == "Expression" and e.get("success") == "false":
+            elif event == "end" and tag == "Expression" and e.get("success") == "false" and \
+                    not e.get("type", "").startswith("WARN"):  # a WARN does not fail the test case
                 current.failures.append(Failure("check", relative(e.get("filename", "")), int(e.get("line", 0)),
-                                                relative(_expression_text(e)) + _logged(e), list(subcases)))
+                                                relative(_expression_text(e)) + _logged(e.findall("Info")), list(subcases)))
             elif event == "end" and tag == "Message" and e.get("type") in ("ERROR", "FATAL ERROR"):
                 current.failures.append(Failure("check", relative(e.get("filename", "")), int(e.get("line", 0)),
-                                                f"{e.get('type')}: {relative(_text(e.find('Text')))}" + _logged(e),
+                                                f"{e.get('type')}: {relative(_text(e.find('Text')))}" + _logged(e.findall("Info")),
                                                 list(subcases)))
             elif event == "end" and tag == "Exception" and e.get("crash") is not None:  # the test case's own
                 crash = e.get("crash") == "true"
@@ -156,10 +165,17 @@ def read_report(path):
                 current.failures.append(Failure("crash" if crash else "threw", current.file, current.line,
                                                 f"{'FATAL ERROR' if crash else 'ERROR'}: test case {words}"
                                                 f"{relative(_text(e))}", list(subcases)))
+            elif event == "end" and tag == "Info" and open_tags[-1] in ("TestCase", "SubCase") and current.failures:
+                logged.append(e)  # after the test case's <Exception> (the course-xml reporter)
+            elif event == "end" and tag == "OverallResultsAsserts" and e.get("test_case_success") == "false" \
+                    and not current.failures:  # failed by doctest's own rules, with nothing logged
+                current.failures.append(Failure("check", current.file, current.line, "ERROR: test case failed"))
             elif event == "end" and tag == "TestCase":
                 current.finished, current, subcases = True, None, []
     except ET.ParseError:
         pass
+    if logged:  # the report ends right after them
+        current.failures[-1].text += _logged(logged)
     return cases
 
 
@@ -223,6 +239,11 @@ def results(cases, functions):
     return out
 
 
+def exercise_results(nn, report):
+    """results() of exercise NN from its XML report (what test_NN_exercise --reporters=course-xml --out wrote)."""
+    return results(read_report(report), functions_of(nn))
+
+
 def totals(cases):
     ran = len(cases)
     passed = sum(c.passed for c in cases)
@@ -258,6 +279,14 @@ def show_failures(cases, nn, every=False):
         out += [f"  also failing: {name}" for name in more]
     out += [SEPARATOR, f"[doctest] {totals(cases)}"]
     return "\n".join(out)
+
+
+def colored(report):
+    """A report with doctest's console colors, for a terminal: separators and labels yellow, each
+    failure's severity red."""
+    yellow, red, reset = "\033[33m", "\033[31m", "\033[0m"
+    report = re.sub(r"^(={79}$|TEST SUITE:|TEST CASE:)", rf"{yellow}\1{reset}", report, flags=re.M)
+    return re.sub(r"^(\S+:[0-9]+: )(FATAL ERROR|ERROR):", rf"\1{red}\2{reset}:", report, flags=re.M)
 
 
 def show_functions(cases, functions):
@@ -486,10 +515,11 @@ def main(argv):
     try:
         command, args = (argv[0], argv[1:]) if argv else ("", [])
         if command == "results" and len(args) == 2:
-            found = results(read_report(args[0]), functions_of(args[1]))
+            found = exercise_results(args[1], args[0])
             print(json.dumps({f: vars(r) for f, r in found.items()}, indent=1, ensure_ascii=False))
         elif command == "failures" and len(args) in (2, 3) and args[2:] in ([], ["--all"]):
-            print(show_failures(read_report(args[0]), args[1], args[2:] == ["--all"]))
+            report = show_failures(read_report(args[0]), args[1], args[2:] == ["--all"])
+            print(colored(report) if os.environ.get("COURSE_COLORS") == "1" else report)
         elif command == "functions" and len(args) == 2:
             text = show_functions(read_report(args[0]), functions_of(args[1]))
             if text:

@@ -180,7 +180,7 @@ if command -v inotifywait >/dev/null; then watch_test inotify; fi
 
 # --- check: failures, crashes and indices out of range, with stand-in programs --------------------
 # The builds are replaced by stand-ins: build-check/bin/test_NN_exercise writes the XML report doctest
-# writes (--reporters=xml --out=FILE) and crashes; build-check-asan/bin/test_NN_exercise prints what
+# writes (--reporters=course-xml --out=FILE) and crashes; build-check-asan/bin/test_NN_exercise prints what
 # AddressSanitizer prints.
 # standin PROGRAM ENDING: PROGRAM becomes a stand-in that writes the report on stdin to the file its
 # --out= names, then ends with the shell command ENDING ("exit 1", "kill -SEGV \$\$").
@@ -270,7 +270,7 @@ expect "$out" "^  at exercises/01_tensors/tensors.cpp:$crash_line \(your code, i
 
 # a long failure report: only the first check of each test case, three test cases, the real NN
 "$demo" --no-colors=true --no-intro=true --no-version=true >"$tmp/demo.txt" 2>&1
-"$demo" --reporters=xml --out="$tmp/demo.xml" >/dev/null 2>&1
+"$demo" --reporters=course-xml --out="$tmp/demo.xml" >/dev/null 2>&1
 standin build-check/bin/test_07_exercise 'exit 1' <"$tmp/demo.xml"
 run_check 07
 expect "$out" 'and 2 more failing checks in this test case: \./course check 07 --all' \
@@ -293,7 +293,7 @@ standin build-check/bin/test_17_exercise 'exit 1' <<EOF
 <TestCase name="grouped_query_attention worked by hand: six query heads share two K/V heads" filename="$f17" line="86">
 <Message type="ERROR" filename="$f17" line="97"><Text>grouped_query_attention(q, k, v, 6, 2, query_at_1) differs from Matrix({{5.0, 4.0, 5.0, 20.0, 25.0, 20.0}}) (tolerance 1e-14): 2 of 6 values differ</Text></Message></TestCase>
 <TestCase name="decode_step: position counts up; exactly n_ctx tokens fit, the next one throws" filename="$f17" line="170">
-<Exception crash="false">not implemented yet: exercise 17: decode_step</Exception></TestCase>
+<Exception crash="false">not implemented yet: exercise 17: decode_step</Exception><Info>G := 1</Info><Info>W := 0</Info></TestCase>
 <TestCase name="KV cache: prefill P, then decode_step, gives chapter 16's logits for every P from 0 to T" filename="$f17" line="190">
 <Exception crash="false">not implemented yet: exercise 17: decode_step</Exception></TestCase>
 </TestSuite><TestSuite name="given: 17 fast generation">
@@ -308,6 +308,9 @@ expect "$out" '^  decode_step: still throws not_implemented \(2 test cases\)$' "
 expect "$out" '^  and 1 other test case that uses these functions, the first: "grouped K/V heads' \
   "check: ... and count the test cases that are no one function's"
 refuse "$out" 'a function still throws' "check: no closing line that blames no function"
+grep -A2 'THREW exception: not implemented yet: exercise 17: decode_step' "$out" | tr '\n' '|' |
+  grep -q '|  logged: G := 1|          W := 0|' && ok "check: what a test case logged before it threw is shown" ||
+  { bad "check: the CAPTURE lines of a test case that threw:" && sed 's/^/    | /' "$out"; }
 # the same results per function, for a grader: tools/runner.py results (JSON)
 /usr/bin/python3 tools/runner.py results .course/last_results.xml 17 >"$out" 2>&1
 /usr/bin/python3 - "$out" <<'EOF' && ok "results: per function, passed or failed and how, with the failing test cases" ||

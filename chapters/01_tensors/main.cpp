@@ -5,8 +5,8 @@
 //
 // Each section computes into a named result (compute_*), then prints and draws it (show_*); the
 // closing self_checks() read those results and nothing else.
-#include "cli.hpp"
 #include "01_tensors/contract.hpp"
+#include "cli.hpp"
 #include "figures.hpp"
 #include "linalg.hpp"  // product: the course's own product, OpenBLAS's dgemm
 #include "print.hpp"
@@ -49,6 +49,16 @@ Cost cost_of(const Options& opt) {
     }
   }
   return cost;
+}
+
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  add_size_flag(app, "--rows", opt, &Options::rows, "Rows of the random score matrix", cost_of);
+  add_size_flag(app, "--cols", opt, &Options::cols, "Columns of the random score matrix", cost_of);
+  app.add_flag("--speed", opt.speed,
+               "Also time matmul against BLAS on n x n products, n = 64 to 512, in GFLOP/s (timings vary "
+               "from run to run)");
+  add_common_options(app, opt.common, /*interop=*/false);
 }
 
 // 1. Shapes and broadcasting: a (2, 3) matrix plus a (3,) row and a (2, 1) column. Broadcasting lines
@@ -295,13 +305,6 @@ int run(const Options& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"Chapter 01: tensors, broadcasting, the matrix product and a stable softmax", "ch01_tensors"};
   Options opt;
-  add_size_option(app, "--rows", opt.rows, "Rows of the random score matrix",
-                  largest_within_limits(&Options::rows, cost_of));
-  add_size_option(app, "--cols", opt.cols, "Columns of the random score matrix",
-                  largest_within_limits(&Options::cols, cost_of));
-  app.add_flag("--speed", opt.speed,
-               "Also time matmul against BLAS on n x n products, n = 64 to 512, in GFLOP/s (timings vary "
-               "from run to run)");
-  add_common_options(app, opt.common, /*interop=*/false);
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

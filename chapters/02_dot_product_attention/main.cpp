@@ -7,13 +7,15 @@
 //
 // Each section computes into a named result (compute_*), then prints and draws it (show_*); the
 // closing self_checks() read those results and nothing else. With --load DIR, run_loaded() does the
-// same for the files: compute_loaded, show_loaded, save_loaded, loaded_self_checks.
-#include "cli.hpp"
+// same for the files: compute_loaded, then report_results (results.hpp: check, print, --save), then
+// loaded_self_checks.
 #include "02_dot_product_attention/contract.hpp"
+#include "cli.hpp"
 #include "figures.hpp"
 #include "npy.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 using namespace course;
@@ -41,6 +43,17 @@ Cost cost_of(const Options& opt) {
     work += opt.samples * ((opt.keys + 1.0) * d * normal_draw + opt.keys * d + 4.0 * opt.keys * math_call);
   }
   return {8.0 * opt.keys * opt.d_max, work};
+}
+
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  add_size_flag(app, "--samples", opt, &Options::samples,
+                "Random queries per d_k in the sqrt(d_k) experiment", cost_of, kMinSamples,
+                "at least 1000: fewer measure the variance too roughly for the self-checks");
+  add_size_flag(app, "--keys", opt, &Options::keys, "Keys per query in the sqrt(d_k) experiment", cost_of);
+  add_size_flag(app, "--d-max", opt, &Options::d_max, "Largest d_k in the sqrt(d_k) experiment", cost_of,
+                kMinDMax, "at least 4: the variance must be seen growing from d_k = 1 to 4");
+  add_common_options(app, opt.common, /*interop=*/true);
 }
 
 // 1. A hard dictionary returns the value of the one key that equals the query. Attention returns a
@@ -133,13 +146,9 @@ void show_sentence(const SentenceResult& r, Figures& figures) {
 
 // --save DIR in the walkthrough: the sentence's inputs and outputs, to check against PyTorch (see
 // docs/02-dot_product_attention.md).
-void save_sentence(const std::string& dir, const SentenceResult& r) {
-  save_npy(dir, "query", r.q);
-  save_npy(dir, "key", r.k);
-  save_npy(dir, "value", r.v);
-  save_npy(dir, "output", r.attention.output);
-  save_npy(dir, "weights", r.attention.weights);
-  fmt::print("\nwrote query, key, value, output and weights .npy to {}\n", dir);
+std::vector<NamedResult> sentence_files(const SentenceResult& r) {
+  return {named_result("query", r.q), named_result("key", r.k), named_result("value", r.v),
+          named_result("output", r.attention.output), named_result("weights", r.attention.weights)};
 }
 
 // 3. Why divide by sqrt(d_k): q.k = sum over c of q_c k_c is a sum of d_k products of variance 1, so
@@ -249,11 +258,9 @@ void show_scaling(const ScalingResult& r, Figures& figures) {
     top_raw.push_back(row.top_raw);
     top_scaled.push_back(row.top_scaled);
   }
-  PlotSpec spec;
-  spec.title = fmt::format("Largest softmax weight of {} random scores, mean of {} rows", r.keys, r.samples);
-  spec.x_label = "d_k";
-  spec.y_label = "largest weight";
-  spec.log2_x = true;
+  const PlotSpec spec{
+      fmt::format("Largest softmax weight of {} random scores, mean of {} rows", r.keys, r.samples), "d_k",
+      "largest weight", /*log2_x=*/true};
   figures.line_plot("02-saturation.svg", dims,
                     {{"softmax(q·k)", top_raw}, {"softmax(q·k / √d_k)", top_scaled}}, spec);
 }
@@ -307,8 +314,8 @@ struct LoadedResult {
   AttentionResult attention;  // weights (L, S), output (L, Ev)
 };
 
-// weights = softmax(query key^T / sqrt(E)), output = weights value; bad files and results that
-// overflow are bad input (usage_error), never a printed NaN.
+// weights = softmax(query key^T / sqrt(E)), output = weights value; bad files are bad input
+// (usage_error), and so are results that overflow (report_results checks them).
 LoadedResult compute_loaded(const std::string& dir) {
   LoadedResult r;
   r.inputs = load_attention_inputs(dir);
@@ -317,25 +324,13 @@ LoadedResult compute_loaded(const std::string& dir) {
   require_memory(8.0 * 3.0 * q.shape(0) * k.shape(0),
                  fmt::format("the ({}, {}) weights of these files", q.shape(0), k.shape(0)));
   r.attention = scaled_dot_product_attention(q, k, v);
-  require_finite_result("the weights", r.attention.weights);
-  require_finite_result("the output", r.attention.output);
   return r;
 }
 
-void show_loaded(const LoadedResult& r, const std::string& dir) {
-  print_title("Chapter 02 · Scaled dot-product attention on " + dir);
-  print_matrix("query " + shape_of(r.inputs.query), r.inputs.query);
-  print_matrix("key " + shape_of(r.inputs.key), r.inputs.key);
-  print_matrix("value " + shape_of(r.inputs.value), r.inputs.value);
-  print_matrix("weights = softmax(query key^T / sqrt(E))", r.attention.weights);
-  print_matrix("output = weights value", r.attention.output);
-}
-
-void save_loaded(const std::string& dir, const LoadedResult& r) {
-  save_npy(dir, "output", r.attention.output);
-  save_npy(dir, "weights", r.attention.weights);
-  fmt::print("wrote output.npy {} and weights.npy {} to {}\n", shape_of(r.attention.output),
-             shape_of(r.attention.weights), dir);
+// The results as PyTorch names them, printed after the inputs.
+std::vector<NamedResult> loaded_results(const LoadedResult& r) {
+  return {shown_matrix("weights", r.attention.weights, "weights = softmax(query key^T / sqrt(E))"),
+          shown_matrix("output", r.attention.output, "output = weights value")};
 }
 
 int loaded_self_checks(const LoadedResult& r) {
@@ -348,8 +343,11 @@ int loaded_self_checks(const LoadedResult& r) {
 
 int run_loaded(const Options& opt) {
   const LoadedResult r = compute_loaded(opt.common.load_dir);
-  show_loaded(r, opt.common.load_dir);
-  if (!opt.common.save_dir.empty()) save_loaded(opt.common.save_dir, r);
+  print_title("Chapter 02 · Scaled dot-product attention on " + opt.common.load_dir);
+  print_matrix("query " + shape_of(r.inputs.query), r.inputs.query);
+  print_matrix("key " + shape_of(r.inputs.key), r.inputs.key);
+  print_matrix("value " + shape_of(r.inputs.value), r.inputs.value);
+  report_results(loaded_results(r), opt.common.save_dir);
   return loaded_self_checks(r);
 }
 
@@ -371,7 +369,7 @@ int run(const Options& opt) {
   show_sentence(sentence, figures);
   const ScalingResult scaling = compute_scaling(opt, rng);
   show_scaling(scaling, figures);
-  if (!opt.common.save_dir.empty()) save_sentence(opt.common.save_dir, sentence);
+  if (!opt.common.save_dir.empty()) report_results(sentence_files(sentence), opt.common.save_dir);
 
   const int status = self_checks(sentence, scaling);
   figures.report();
@@ -384,14 +382,6 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 02: scaled dot-product attention, and why the scores are divided by sqrt(d_k)",
                "ch02_dot_product_attention"};
   Options opt;
-  add_size_option(app, "--samples", opt.samples, "Random queries per d_k in the sqrt(d_k) experiment",
-                  kMinSamples, largest_within_limits(&Options::samples, cost_of, kMinSamples),
-                  "at least 1000: fewer measure the variance too roughly for the self-checks");
-  add_size_option(app, "--keys", opt.keys, "Keys per query in the sqrt(d_k) experiment",
-                  largest_within_limits(&Options::keys, cost_of));
-  add_size_option(app, "--d-max", opt.d_max, "Largest d_k in the sqrt(d_k) experiment", kMinDMax,
-                  largest_within_limits(&Options::d_max, cost_of, kMinDMax),
-                  "at least 4: the variance must be seen growing from d_k = 1 to 4");
-  add_common_options(app, opt.common, /*interop=*/true);
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

@@ -6,8 +6,8 @@
 //
 // Each section computes into a named result (compute_*), then prints and draws it (show_*); the
 // closing self_checks() read those results and nothing else.
-#include "cli.hpp"
 #include "03_self_attention/contract.hpp"
+#include "cli.hpp"
 #include "figures.hpp"
 #include "print.hpp"
 #include "rng.hpp"
@@ -40,6 +40,13 @@ Cost cost_of(const Options& opt) {
   const double n = static_cast<double>(kTokens.size()), D = opt.d_model, K = opt.d_k;
   return {8.0 * (n * D + 3.0 * D * K + 5.0 * n * K),
           (n * D + 3.0 * D * K) * (normal_draw + fresh_double) + 9.0 * n * D * K * streamed_multiply_add};
+}
+
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  add_size_flag(app, "--d-model", opt, &Options::d_model, "Width of each token's embedding", cost_of);
+  add_size_flag(app, "--d-k", opt, &Options::d_k, "Width of queries, keys and values", cost_of);
+  add_common_options(app, opt.common, /*interop=*/false);
 }
 
 // print_matrix with two decimals and columns named prefix0, prefix1, ...; a matrix wider than
@@ -214,10 +221,6 @@ int run(const Options& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"Chapter 03: self-attention, and why it is blind to word order", "ch03_self_attention"};
   Options opt;
-  add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding",
-                  largest_within_limits(&Options::d_model, cost_of));
-  add_size_option(app, "--d-k", opt.d_k, "Width of queries, keys and values",
-                  largest_within_limits(&Options::d_k, cost_of));
-  add_common_options(app, opt.common, /*interop=*/false);
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

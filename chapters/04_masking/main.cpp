@@ -6,12 +6,14 @@
 //
 // Each section computes into a named result (compute_*), then prints and draws it (show_*); the
 // closing self_checks() read those results and nothing else. With --load DIR, run_loaded() does the
-// same for the files: compute_loaded, show_loaded, save_loaded, loaded_self_checks.
+// same for the files: compute_loaded, then report_results (results.hpp: check, print, --save), then
+// loaded_self_checks.
+#include "04_masking/given.hpp"
 #include "cli.hpp"
 #include "figures.hpp"
-#include "04_masking/given.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 using namespace course;
@@ -36,6 +38,13 @@ constexpr int kMaxDModel = 64;
 Cost cost_of(const Options& opt) {
   const double D = opt.d_model;
   return {8.0 * 16.0 * D, D * (14.0 * normal_draw + 600.0)};
+}
+
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding", 1, kMaxDModel,
+                  "at most 64: wider, each token attends almost only to itself and none reads the future");
+  add_common_options(app, opt.common, /*interop=*/true);
 }
 
 // A mask as a 0/1 matrix for printing: 1 = may not attend.
@@ -159,10 +168,8 @@ void show_future(const FutureResult& f, Figures& figures) {
 
   std::vector<double> positions;
   for (std::size_t t = 0; t < n; ++t) positions.push_back(static_cast<double>(t));
-  PlotSpec spec;
-  spec.title = "How much output t moves when the last token changes";
-  spec.x_label = "position t";
-  spec.y_label = "max |change| of output row t";
+  const PlotSpec spec{"How much output t moves when the last token changes", "position t",
+                      "max |change| of output row t"};
   figures.line_plot("04-future-leak.svg", positions, {{"no mask", f.unmasked}, {"causal mask", f.masked}},
                     spec);
 }
@@ -301,7 +308,8 @@ int self_checks(const CausalResult& causal, const FutureResult& future, const Pa
 // project again (one_head_layer in chapters/04_masking/given.hpp).
 struct LoadedResult {
   AttentionLayerFiles files;            // query (L, E), key and value (S, E), the weights, mask (L, S)
-  AttentionResult attention;            // output = attn_output (L, E), weights = attn_output_weights (L, S)
+  AttentionResult attention;            // output = attn_output (L, E), weights (L, S)
+  Tensor3 attn_output_weights;          // the weights as PyTorch returns them for one head: (1, L, S)
   std::vector<std::size_t> empty_rows;  // rows whose every key is masked
   double empty_error = 0;               // max |attn_output row - out_proj.bias| over those rows
 };
@@ -316,8 +324,8 @@ LoadedResult compute_loaded(const std::string& dir) {
   require_memory(8.0 * 4.0 * r.files.query.shape(0) * r.files.key.shape(0),
                  "the (L, S) weights of these files");
   r.attention = one_head_layer(r.files);
-  require_finite_result("attn_output_weights", r.attention.weights);  // an overflow is bad input, never a NaN
-  require_finite_result("attn_output", r.attention.output);
+  const Matrix& w = r.attention.weights;
+  r.attn_output_weights = xt::reshape_view(w, {std::size_t{1}, w.shape(0), w.shape(1)});
   for (std::size_t i = 0; i < mask.shape(0); ++i) {
     bool all_masked = true;
     for (std::size_t j = 0; j < mask.shape(1); ++j) all_masked = all_masked && mask(i, j);
@@ -329,25 +337,19 @@ LoadedResult compute_loaded(const std::string& dir) {
   return r;
 }
 
-void show_loaded(const LoadedResult& r, const std::string& dir) {
+// attn_output_weights (head 0) and attn_output, labelled by query and key, then the fully masked rows.
+std::vector<NamedResult> loaded_results(const LoadedResult& r) {
   const Labels queries = numbered("q", r.files.mask.shape(0)), keys = numbered("k", r.files.mask.shape(1));
-  print_title("Chapter 04 · One-head attention with masks on " + dir);
-  print_matrix("mask (attn_mask | key_padding_mask), 1 = may not attend", as_numbers(r.files.mask), queries,
-               keys, 0);
-  print_matrix("attn_output_weights (head 0)", r.attention.weights, queries, keys);
-  print_matrix("attn_output", r.attention.output, queries);
-  for (const std::size_t i : r.empty_rows)
-    fmt::print("row {} is fully masked: weights 0, attn_output row = out_proj.bias (PyTorch: NaN)\n", i);
-}
-
-// attn_output (L, E) and attn_output_weights as PyTorch returns them for one head: (1, L, S).
-void save_loaded(const std::string& dir, const LoadedResult& r) {
-  const Matrix& w = r.attention.weights;
-  const Tensor3 w3 = xt::reshape_view(w, {std::size_t{1}, w.shape(0), w.shape(1)});
-  save_npy(dir, "attn_output", r.attention.output);
-  save_npy(dir, "attn_output_weights", w3);
-  fmt::print("wrote attn_output.npy {} and attn_output_weights.npy {} to {}\n", shape_of(r.attention.output),
-             shape_of(w3), dir);
+  return {named_result("attn_output_weights", r.attn_output_weights,
+                       [&r, queries, keys] {
+                         print_matrix("attn_output_weights (head 0)", r.attention.weights, queries, keys);
+                       }),
+          named_result("attn_output", r.attention.output, [&r, queries] {
+            print_matrix("attn_output", r.attention.output, queries);
+            for (const std::size_t i : r.empty_rows)
+              fmt::print(
+                  "row {} is fully masked: weights 0, attn_output row = out_proj.bias (PyTorch: NaN)\n", i);
+          })};
 }
 
 int loaded_self_checks(const LoadedResult& r) {
@@ -363,8 +365,11 @@ int loaded_self_checks(const LoadedResult& r) {
 
 int run_loaded(const Options& opt) {
   const LoadedResult r = compute_loaded(opt.common.load_dir);
-  show_loaded(r, opt.common.load_dir);
-  if (!opt.common.save_dir.empty()) save_loaded(opt.common.save_dir, r);
+  const Labels queries = numbered("q", r.files.mask.shape(0)), keys = numbered("k", r.files.mask.shape(1));
+  print_title("Chapter 04 · One-head attention with masks on " + opt.common.load_dir);
+  print_matrix("mask (attn_mask | key_padding_mask), 1 = may not attend", as_numbers(r.files.mask), queries,
+               keys, 0);
+  report_results(loaded_results(r), opt.common.save_dir);
   return loaded_self_checks(r);
 }
 
@@ -399,8 +404,6 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 04: causal and padding masks, and why a decoder needs the causal mask",
                "ch04_masking"};
   Options opt;
-  add_size_option(app, "--d-model", opt.d_model, "Width of each token's embedding", 1, kMaxDModel,
-                  "at most 64: wider, each token attends almost only to itself and none reads the future");
-  add_common_options(app, opt.common, /*interop=*/true);
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

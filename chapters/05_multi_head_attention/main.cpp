@@ -9,11 +9,12 @@
 // Sections: 1. how d_model is cut into heads, 2. H heads on a sentence, 3. what heads cost. Each
 // section computes into a struct (compute_*), then prints and draws from it (show_*); self_checks()
 // checks the claims from those structs; run() calls them in order.
+#include "05_multi_head_attention/given.hpp"
 #include "cli.hpp"
 #include "figures.hpp"
-#include "05_multi_head_attention/given.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 using namespace course;
@@ -38,6 +39,14 @@ Cost cost_of(const Options& opt) {
   return {8.0 * 6.0 * E * E, E * E * (4.0 * uniform_draw + 11.0 * fresh_double + 4.0 * L + 2.0) +
                                  E * (L * printed_number + 4.0 * uniform_draw + 2.0 * L * L) +
                                  H * L * L * math_call};
+}
+
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  const int max_d_model = largest_within_limits(&Options::d_model, cost_of);
+  add_size_option(app, "--d-model", opt.d_model, "Width E of each token", max_d_model);
+  add_size_option(app, "--heads", opt.heads, "Number of heads H (must divide d_model)", max_d_model);
+  add_common_options(app, opt.common, /*interop=*/true);
 }
 
 // Head h's attention weights, weights[h] (L, S), as a matrix.
@@ -201,18 +210,14 @@ void show_cost(const CostResult& c) {
 }
 
 // --save DIR in the walkthrough: the example as PyTorch files, to check with
-// torch.nn.MultiheadAttention (see the docs).
-void save_example(const std::string& dir, const HeadsResult& r) {
-  save_npy(dir, "query", r.x);
-  save_npy(dir, "key", r.x);
-  save_npy(dir, "value", r.x);
-  save_npy(dir, "in_proj_weight", r.w.in_proj_weight);
-  save_npy(dir, "in_proj_bias", r.w.in_proj_bias);
-  save_npy(dir, "out_proj.weight", r.w.out_proj_weight);
-  save_npy(dir, "out_proj.bias", r.w.out_proj_bias);
-  save_npy(dir, "attn_output", r.attention.output);
-  save_npy(dir, "attn_output_weights", r.attention.weights);
-  fmt::print("\nwrote the example's inputs, weights and outputs as .npy to {}\n", dir);
+// torch.nn.MultiheadAttention (see the docs): query = key = value = x.
+std::vector<NamedResult> example_files(const HeadsResult& r) {
+  std::vector<NamedResult> files = {named_result("query", r.x), named_result("key", r.x),
+                                    named_result("value", r.x)};
+  for (const NamedResult& f : multi_head_weight_files(r.w)) files.push_back(f);
+  files.push_back(named_result("attn_output", r.attention.output));
+  files.push_back(named_result("attn_output_weights", r.attention.weights));
+  return files;
 }
 
 // The closing self-checks: every claim of the walkthrough, from the numbers it computed.
@@ -257,7 +262,7 @@ int run(const Options& opt) {
   show_heads(heads, figures);
   const CostResult cost = compute_cost(opt);
   show_cost(cost);
-  if (!opt.common.save_dir.empty()) save_example(opt.common.save_dir, heads);
+  if (!opt.common.save_dir.empty()) report_results(example_files(heads), opt.common.save_dir);
   const int status = self_checks(split, heads, cost);
   figures.report();
   return status;
@@ -265,7 +270,6 @@ int run(const Options& opt) {
 
 // --load DIR: torch.nn.MultiheadAttention(E, --heads) on PyTorch's files (pytorch.hpp names them).
 struct LoadedResult {
-  std::string dir;
   std::size_t heads = 0;
   MultiHeadResult attention;  // attn_output (L, E), attn_output_weights (H, L, S)
 };
@@ -278,33 +282,28 @@ LoadedResult compute_loaded(const Options& opt) {
   if (E % H != 0) throw usage_error(fmt::format("--heads {} does not divide E = {} of query.npy", H, E));
   require_memory(8.0 * (H + 3) * f.query.shape(0) * f.key.shape(0), "the (H, L, S) weights of these files");
   LoadedResult r;
-  r.dir = opt.common.load_dir;
   r.heads = H;
   const MultiHeadWeights w = {f.in_proj_weight, f.in_proj_bias, f.out_proj_weight, f.out_proj_bias};
   r.attention = multi_head_attention(f.query, f.key, f.value, w, H, f.mask);
-  require_finite_result("attn_output_weights", r.attention.weights);  // an overflow is bad input,
-  require_finite_result("attn_output", r.attention.output);           // never a printed NaN
   return r;
 }
 
-void show_loaded(const LoadedResult& r) {
-  print_title(fmt::format("Chapter 05 · Multi-head attention ({} heads) on {}", r.heads, r.dir));
-  for (std::size_t h = 0; h < std::min<std::size_t>(r.heads, 4); ++h)
-    print_matrix(fmt::format("attn_output_weights, head {}", h), head_weights(r.attention, h));
-  print_matrix("attn_output", r.attention.output);
-}
-
-void save_loaded(const std::string& dir, const LoadedResult& r) {
-  save_npy(dir, "attn_output", r.attention.output);
-  save_npy(dir, "attn_output_weights", r.attention.weights);
-  fmt::print("wrote attn_output.npy {} and attn_output_weights.npy {} to {}\n", shape_of(r.attention.output),
-             shape_of(r.attention.weights), dir);
+// The weights of the first 4 heads, then attn_output.
+std::vector<NamedResult> loaded_results(const LoadedResult& r) {
+  return {named_result("attn_output_weights", r.attention.weights,
+                       [&r] {
+                         for (std::size_t h = 0; h < std::min<std::size_t>(r.heads, 4); ++h)
+                           print_matrix(fmt::format("attn_output_weights, head {}", h),
+                                        head_weights(r.attention, h));
+                       }),
+          shown_matrix("attn_output", r.attention.output, "attn_output")};
 }
 
 int run_loaded(const Options& opt) {
   const LoadedResult r = compute_loaded(opt);
-  show_loaded(r);
-  if (!opt.common.save_dir.empty()) save_loaded(opt.common.save_dir, r);
+  print_title(
+      fmt::format("Chapter 05 · Multi-head attention ({} heads) on {}", r.heads, opt.common.load_dir));
+  report_results(loaded_results(r), opt.common.save_dir);
   print_section("Self-checks");
   SelfChecks checks;
   checks.expect("no NaN", !xt::any(xt::isnan(r.attention.output)));
@@ -316,10 +315,7 @@ int run_loaded(const Options& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"Chapter 05: multi-head attention, and what heads cost", "ch05_multi_head_attention"};
   Options opt;
-  const int max_d_model = largest_within_limits(&Options::d_model, cost_of);
-  add_size_option(app, "--d-model", opt.d_model, "Width E of each token", max_d_model);
-  add_size_option(app, "--heads", opt.heads, "Number of heads H (must divide d_model)", max_d_model);
-  add_common_options(app, opt.common, /*interop=*/true);
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] {
     if (!opt.common.load_dir.empty()) return run_loaded(opt);
     return run(opt);

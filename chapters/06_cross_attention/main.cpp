@@ -8,11 +8,11 @@
 // self/cross and one/H heads, 4. reordering the source. Each section computes into a struct
 // (compute_*), then prints and draws from it (show_*); self_checks() checks the claims from those
 // structs; run() calls them in order.
-#include "cli.hpp"
 #include "03_self_attention/contract.hpp"
-#include "06_cross_attention/contract.hpp"
-#include "figures.hpp"
 #include "05_multi_head_attention/given.hpp"
+#include "06_cross_attention/contract.hpp"
+#include "cli.hpp"
+#include "figures.hpp"
 #include "print.hpp"
 #include "rng.hpp"
 

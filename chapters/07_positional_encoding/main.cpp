@@ -9,12 +9,13 @@
 // 4. a learned table, 5. RoPE. Each section computes into a struct (compute_*); run() computes them
 // all, saves pe.npy, then prints and draws from them (show_*); self_checks() checks the claims from
 // those structs.
-#include "cli.hpp"
 #include "03_self_attention/contract.hpp"
-#include "figures.hpp"
 #include "07_positional_encoding/given.hpp"
+#include "cli.hpp"
+#include "figures.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 using namespace course;
@@ -45,6 +46,16 @@ Cost cost_of(const Options& opt) {
   return {8.0 * (2.0 * L * D + 5.0 * D * D + 200.0 * D),
           D * D * (3.0 * (normal_draw + fresh_double) + 750.0) + rows * D * (2.0 * math_call + fresh_double) +
               figure};
+}
+
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  add_size_flag(app, "--seq-len", opt, &Options::seq_len, "Positions L in the encoding shown and saved",
+                cost_of);
+  add_size_flag(app, "--d-model", opt, &Options::d_model, "Width D of the encoding (even)", cost_of);
+  add_common_options(app, opt.common, /*interop=*/false);
+  app.add_option("--save", opt.common.save_dir, "Write pe.npy (L, D), the sinusoidal encoding, to DIR")
+      ->type_name("DIR");
 }
 
 // The flags' rules that a size range cannot say, and the cost limit; a usage_error (exit 2) if one fails.
@@ -328,7 +339,6 @@ int run(const Options& opt) {
   const RotationResult rotations = compute_rotation(opt);
   const LearnedResult learned = compute_learned(opt, rng);
   const RopeResult rope = compute_rope(opt, rng);
-  if (!opt.common.save_dir.empty()) save_npy(opt.common.save_dir, "pe", sinusoidal.pe);
 
   print_title("Chapter 07 · Positional encoding");
   print_config("sentences", "你不能不吃饭 and 不你不能吃饭 (6 characters each)");
@@ -341,8 +351,7 @@ int run(const Options& opt) {
   show_rotation(rotations);
   show_learned(learned);
   show_rope(rope);
-  if (!opt.common.save_dir.empty())
-    fmt::print("\nwrote pe.npy ({}, {}) to {}\n", opt.seq_len, opt.d_model, opt.common.save_dir);
+  if (!opt.common.save_dir.empty()) report_results({named_result("pe", sinusoidal.pe)}, opt.common.save_dir);
   const int status = self_checks(order, rotations, rope);
   figures.report();
   return status;
@@ -353,12 +362,6 @@ int run(const Options& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"Chapter 07: positional encoding: sinusoidal, learned and rotary", "ch07_positional_encoding"};
   Options opt;
-  add_size_option(app, "--seq-len", opt.seq_len, "Positions L in the encoding shown and saved",
-                  largest_within_limits(&Options::seq_len, cost_of));
-  add_size_option(app, "--d-model", opt.d_model, "Width D of the encoding (even)",
-                  largest_within_limits(&Options::d_model, cost_of));
-  add_common_options(app, opt.common, /*interop=*/false);
-  app.add_option("--save", opt.common.save_dir, "Write pe.npy (L, D), the sinusoidal encoding, to DIR")
-      ->type_name("DIR");
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

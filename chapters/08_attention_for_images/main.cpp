@@ -8,11 +8,11 @@
 // over the patches, 5. what attention over a feature map costs. Each section computes into a struct
 // (compute_*), then prints and draws from it (show_*); self_checks() checks the claims from those
 // structs; run() calls them in order.
-#include "cli.hpp"
 #include "03_self_attention/contract.hpp"
 #include "07_positional_encoding/contract.hpp"
-#include "figures.hpp"
 #include "08_attention_for_images/given.hpp"
+#include "cli.hpp"
+#include "figures.hpp"
 #include "print.hpp"
 #include "rng.hpp"
 
@@ -42,6 +42,15 @@ Cost cost_of(const Options& opt) {
   return {8.0 * 4.0 * N * N + 8.0 * 6.0 * 3.0 * n * n + (figure > 0 ? 200.0 * n * n : 0.0),
           45.0 * n * n + 3.0 * P * P * normal_draw + N * N * (24.0 + math_call + 4.0 * fresh_double) +
               N * printed_number + figure};
+}
+
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  const int max_size = largest_within_limits(&Options::size, cost_of, 4);
+  add_size_option(app, "--size", opt.size, "Side of the synthetic picture in pixels", 4, max_size,
+                  "a multiple of 4, at least 4: the scene is drawn in quarters");
+  add_size_option(app, "--patch", opt.patch, "Side of a patch in pixels (must divide --size / 4)", max_size);
+  add_common_options(app, opt.common, /*interop=*/false);
 }
 
 // The flags' rules that a size range cannot say, and the cost limit; a usage_error (exit 2) if one fails.
@@ -404,10 +413,6 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 08: attention for images: pixels, patches, 2-D positions",
                "ch08_attention_for_images"};
   Options opt;
-  const int max_size = largest_within_limits(&Options::size, cost_of, 4);
-  add_size_option(app, "--size", opt.size, "Side of the synthetic picture in pixels", 4, max_size,
-                  "a multiple of 4, at least 4: the scene is drawn in quarters");
-  add_size_option(app, "--patch", opt.patch, "Side of a patch in pixels (must divide --size / 4)", max_size);
-  add_common_options(app, opt.common, /*interop=*/false);
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

@@ -8,12 +8,13 @@
 //
 // Each section computes into a named result (compute_...), then prints and draws from it (show_...);
 // self_checks() checks the results; run() calls them in order.
-#include "cli.hpp"
 #include "04_masking/contract.hpp"
 #include "09_attention_vs_cnn/contract.hpp"
+#include "cli.hpp"
 #include "figures.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 using namespace course;
@@ -36,6 +37,22 @@ const Vector kNoBias = Vector::from_shape({0});
 Cost cost_of(const Options& opt) {
   const double n = opt.seq_len;
   return {8.0 * 5.0 * n * n, 60.0 * n * n * n + 6.0 * opt.depth * printed_number};
+}
+
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  add_size_flag(app, "--seq-len", opt, &Options::seq_len, "Positions n in the receptive-field experiment",
+                cost_of);
+  add_size_flag(app, "--depth", opt, &Options::depth, "Layers in the receptive-field table", cost_of);
+  CLI::Option* stride =
+      add_size_option(app, "--stride", opt.stride, "With --load: the convolution's stride", 100000);
+  CLI::Option* padding = app.add_option("--padding", opt.padding, "With --load: zeros added on both sides")
+                             ->check(whole_number_in(0, 100000))
+                             ->capture_default_str();
+  CLI::Option* dilation =
+      add_size_option(app, "--dilation", opt.dilation, "With --load: the gap between kernel taps", 100000);
+  add_common_options(app, opt.common, /*interop=*/true);
+  for (CLI::Option* o : {stride, padding, dilation}) o->needs(app.get_option("--load"));
 }
 
 // --- 1. Convolutions by hand ------------------------------------------------------------------------------
@@ -227,10 +244,8 @@ void show_receptive_fields(const ReceptiveFields& f, Figures& figures) {
   const std::size_t shown = std::max(f.depth, layers_to_see_all(f.conv3, f.n));
   std::vector<double> layers;
   for (std::size_t l = 1; l <= shown; ++l) layers.push_back(l);
-  PlotSpec spec;
-  spec.title = fmt::format("Receptive field of one output, n = {}", f.n);
-  spec.x_label = "layers";
-  spec.y_label = "inputs that can change the output";
+  const PlotSpec spec{fmt::format("Receptive field of one output, n = {}", f.n), "layers",
+                      "inputs that can change the output"};
   figures.line_plot("09-receptive-field.svg", layers,
                     {{"k = 3 / window +-1", first(f.conv3, shown)},
                      {"conv k = 5", first(f.conv5, shown)},
@@ -363,24 +378,20 @@ void show_cordonnier(const Cordonnier& c, Figures& figures) {
     alphas.push_back(row.alpha);
     errors.push_back(std::max(row.error, 1e-17));
   }
-  PlotSpec spec;
-  spec.title = "9-head attention against a 3 x 3 convolution";
-  spec.x_label = "alpha";
-  spec.y_label = "max |difference|";
-  spec.log2_x = true;
-  spec.log10_y = true;
+  const PlotSpec spec{"9-head attention against a 3 x 3 convolution", "alpha", "max |difference|",
+                      /*log2_x=*/true, /*log10_y=*/true};
   figures.line_plot("09-cordonnier-error.svg", alphas, {{"max error", errors}}, spec);
 }
 
 // --save DIR in the walkthrough: section 4's image and kernel as PyTorch would read them, with
 // conv2d's output: `--load DIR --padding 1` (or F.conv2d(x, w, b, padding=1)) reproduces it.
 void save_example(const std::string& dir, const Cordonnier& c) {
-  save_npy(dir, "input", c.image);
-  save_npy(dir, "weight", c.weight);
-  save_npy(dir, "bias", c.bias);
-  save_npy(dir, "output", conv2d(c.image, c.weight, c.bias, {1, 1, 1}));
+  const Tensor3 output = conv2d(c.image, c.weight, c.bias, {1, 1, 1});
+  report_results({named_result("input", c.image), named_result("weight", c.weight),
+                  named_result("bias", c.bias), named_result("output", output)},
+                 dir);
   write_text_file(dir, "args.txt", "--stride 1 --padding 1 --dilation 1\n");
-  fmt::print("\nwrote input, weight, bias, output .npy and args.txt (padding 1) to {}\n", dir);
+  fmt::print("wrote args.txt (--padding 1) to {}\n", dir);
 }
 
 // --- Self-checks: every claim of the walkthrough, from the numbers it computed --------------------------
@@ -483,7 +494,6 @@ LoadedConv compute_loaded(const Options& opt) {
     check(probe.shape, {weight.shape(0), weight.shape(1), weight.shape(2)});
     require_no_unread_files(dir, {"output"}, "conv1d's files (input, weight, bias)");
     r.output1d = convolve([&] { return conv1d(input, weight, bias, spec); });
-    require_finite_result("the output", r.output1d);  // an overflow is bad input, never a printed NaN
   } else if (probe.shape.size() == 3) {
     const Tensor3 input = load_tensor3(dir, "input", "(C_in, H, W)");
     const Tensor4 weight = load_tensor4(dir, "weight", "(C_out, C_in, KH, KW) for a (C_in, H, W) input");
@@ -492,7 +502,6 @@ LoadedConv compute_loaded(const Options& opt) {
     require_no_unread_files(dir, {"output"}, "conv2d's files (input, weight, bias)");
     r.two_d = true;
     r.output2d = convolve([&] { return conv2d(input, weight, bias, spec); });
-    require_finite_result("the output", r.output2d);  // an overflow is bad input, never a printed NaN
   } else {
     throw usage_error(
         fmt::format("input.npy has shape ({}); expected (C_in, L) for conv1d or (C_in, H, W) for conv2d",
@@ -501,27 +510,21 @@ LoadedConv compute_loaded(const Options& opt) {
   return r;
 }
 
-// Prints the output (its first rows and columns; the first 4 channels of conv2d's); --save DIR writes
-// all of it to output.npy.
-int run_loaded(const Options& opt) {
-  const LoadedConv r = compute_loaded(opt);
-  if (r.two_d) {
-    print_title("Chapter 09 · conv2d on " + opt.common.load_dir);
+// output.npy: its first rows and columns are printed (the first 4 channels of conv2d's); --save DIR
+// writes all of it.
+NamedResult loaded_output(const LoadedConv& r) {
+  if (!r.two_d) return named_result("output", r.output1d, [&r] { print_preview("output", r.output1d); });
+  return named_result("output", r.output2d, [&r] {
     fmt::print("output {}\n", shape_of(r.output2d));
     for (std::size_t o = 0; o < std::min<std::size_t>(r.output2d.shape(0), 4); ++o)
       print_preview(fmt::format("channel {}", o), Matrix(xt::view(r.output2d, o, xt::all(), xt::all())));
-  } else {
-    print_title("Chapter 09 · conv1d on " + opt.common.load_dir);
-    print_preview("output", r.output1d);
-  }
-  if (!opt.common.save_dir.empty()) {
-    if (r.two_d) {
-      save_npy(opt.common.save_dir, "output", r.output2d);
-    } else {
-      save_npy(opt.common.save_dir, "output", r.output1d);
-    }
-    fmt::print("wrote output.npy to {}\n", opt.common.save_dir);
-  }
+  });
+}
+
+int run_loaded(const Options& opt) {
+  const LoadedConv r = compute_loaded(opt);
+  print_title(fmt::format("Chapter 09 · {} on {}", r.two_d ? "conv2d" : "conv1d", opt.common.load_dir));
+  report_results({loaded_output(r)}, opt.common.save_dir);
   return 0;
 }
 
@@ -555,18 +558,6 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 09: attention vs CNN: convolutions, receptive fields, 9 heads as a 3x3 conv",
                "ch09_attention_vs_cnn"};
   Options opt;
-  add_size_option(app, "--seq-len", opt.seq_len, "Positions n in the receptive-field experiment",
-                  largest_within_limits(&Options::seq_len, cost_of));
-  add_size_option(app, "--depth", opt.depth, "Layers in the receptive-field table",
-                  largest_within_limits(&Options::depth, cost_of));
-  CLI::Option* stride =
-      add_size_option(app, "--stride", opt.stride, "With --load: the convolution's stride", 100000);
-  CLI::Option* padding = app.add_option("--padding", opt.padding, "With --load: zeros added on both sides")
-                             ->check(whole_number_in(0, 100000))
-                             ->capture_default_str();
-  CLI::Option* dilation =
-      add_size_option(app, "--dilation", opt.dilation, "With --load: the gap between kernel taps", 100000);
-  add_common_options(app, opt.common, /*interop=*/true);
-  for (CLI::Option* o : {stride, padding, dilation}) o->needs(app.get_option("--load"));
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

@@ -8,12 +8,13 @@
 //
 // Each section computes into a named result (compute_...), then prints and draws from it (show_...);
 // self_checks() checks the results; run() calls them in order.
-#include "cli.hpp"
 #include "03_self_attention/contract.hpp"
 #include "10_attention_vs_rnn/given.hpp"  // load_rnn
+#include "cli.hpp"
 #include "figures.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 #include <functional>
@@ -481,11 +482,8 @@ void show_sensitivity(const Sensitivity& s, Figures& figures) {
     rnn.push_back(std::max(s.rnn(t), 1e-17));
     attention.push_back(std::max(s.attention(t), 1e-17));
   }
-  PlotSpec spec;
-  spec.title = fmt::format("How much output t depends on input 0 (n = {}, d = {})", s.n, s.d);
-  spec.x_label = "t";
-  spec.y_label = "|d output_t / d x_0|";
-  spec.log10_y = true;
+  const PlotSpec spec{fmt::format("How much output t depends on input 0 (n = {}, d = {})", s.n, s.d), "t",
+                      "|d output_t / d x_0|", /*log2_x=*/false, /*log10_y=*/true};
   figures.line_plot("10-sensitivity.svg", steps, {{"RNN", rnn}, {"self-attention", attention}}, spec);
 }
 
@@ -540,23 +538,25 @@ Cost cost_of(const Options& opt) {
   return {bytes, table_work(opt.seq_len, opt.d_model, opt.kernel) + 2.0 * 10000 * 2.0 * d * d + section3};
 }
 
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  add_size_flag(app, "--seq-len", opt, &Options::seq_len, "Positions n", cost_of, 3,
+                "at least 3: section 3 compares outputs 1 .. n-1");
+  add_size_flag(app, "--d-model", opt, &Options::d_model, "Width d of every position", cost_of);
+  add_size_flag(app, "--kernel", opt, &Options::kernel, "Kernel width k of the (causal) convolution", cost_of,
+                2, "at least 2: a convolution of width 1 never connects two positions");
+  add_common_options(app, opt.common, /*interop=*/true);
+}
+
 // --load DIR: torch.nn.RNN on PyTorch's files; --save DIR writes output.npy and h_n.npy.
 int run_loaded(const Options& opt) {
   const RnnFiles f = load_rnn(opt.common.load_dir);
   require_no_unread_files(opt.common.load_dir, {"output", "h_n"}, "torch.nn.RNN's files");
   const RnnResult r = rnn_forward(f.input, f.weights, f.h0);
-  require_finite_result("output", r.output);  // an overflow is bad input, never a printed NaN
-  require_finite_result("h_n", r.h_n);
-
   print_title("Chapter 10 · torch.nn.RNN on " + opt.common.load_dir);
-  print_matrix("output (L, H)", r.output);
-  print_matrix("h_n (1, H)", r.h_n);
-  if (!opt.common.save_dir.empty()) {
-    save_npy(opt.common.save_dir, "output", r.output);
-    save_npy(opt.common.save_dir, "h_n", r.h_n);
-    fmt::print("wrote output.npy {} and h_n.npy {} to {}\n", shape_of(r.output), shape_of(r.h_n),
-               opt.common.save_dir);
-  }
+  report_results(
+      {shown_matrix("output", r.output, "output (L, H)"), shown_matrix("h_n", r.h_n, "h_n (1, H)")},
+      opt.common.save_dir);
   return 0;
 }
 
@@ -587,14 +587,6 @@ int run(const Options& opt) {
 int main(int argc, char** argv) {
   CLI::App app{"Chapter 10: attention vs RNN: Table 1 measured, and fading memory", "ch10_attention_vs_rnn"};
   Options opt;
-  add_size_option(app, "--seq-len", opt.seq_len, "Positions n", 3,
-                  largest_within_limits(&Options::seq_len, cost_of, 3),
-                  "at least 3: section 3 compares outputs 1 .. n-1");
-  add_size_option(app, "--d-model", opt.d_model, "Width d of every position",
-                  largest_within_limits(&Options::d_model, cost_of));
-  add_size_option(app, "--kernel", opt.kernel, "Kernel width k of the (causal) convolution", 2,
-                  largest_within_limits(&Options::kernel, cost_of, 2),
-                  "at least 2: a convolution of width 1 never connects two positions");
-  add_common_options(app, opt.common, /*interop=*/true);
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

@@ -7,12 +7,14 @@
 //
 // Each section computes into a named result (compute_...), then prints and draws from it (show_...);
 // self_checks() checks the results; run() calls them in order.
-#include "cli.hpp"
+#include "05_multi_head_attention/given.hpp"  // multi_head_weight_files
 #include "07_positional_encoding/contract.hpp"
-#include "figures.hpp"
 #include "11_transformer_block/given.hpp"
+#include "cli.hpp"
+#include "figures.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 using namespace course;
@@ -61,6 +63,20 @@ Cost cost_of(const Options& opt) {
   return {8.0 * (4.0 * H * L * L + 8.0 * L * (E + F) + (depth + 1) * parameters),
           (depth + 1) * parameters * uniform_draw + (2.0 * depth + 2.0) * layer_work(L, E, F, H) +
               2.0 * L * E * (normal_draw + printed_number) + 6.0 * E * printed_number + 5e6};
+}
+
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  add_size_flag(app, "--seq-len", opt, &Options::seq_len, "Tokens in the example sequence (L)", cost_of);
+  const int max_d_model = largest_within_limits(&Options::d_model, cost_of, 2);
+  add_size_option(app, "--d-model", opt.d_model, "Width of each token (E)", 2, max_d_model,
+                  "at least 2: layer norm of one number is always 0, its own mean");
+  add_size_option(app, "--heads", opt.heads, "Attention heads (must divide d_model)", max_d_model);
+  add_size_flag(app, "--d-ff", opt, &Options::d_ff, "Hidden width of the feed-forward network (F)", cost_of);
+  add_size_flag(app, "--depth", opt, &Options::depth, "Layers in the post-norm vs pre-norm experiment",
+                cost_of);
+  app.add_flag("--norm-first", opt.norm_first, "Pre-norm (PyTorch's norm_first=True) instead of post-norm");
+  add_common_options(app, opt.common, /*interop=*/true);
 }
 
 // Root mean square of all entries: the typical size of a number in x.
@@ -245,10 +261,7 @@ void show_depth(const DepthResult& r, Figures& figures) {
   fmt::print("Post-norm ends every layer with a LayerNorm: the stream stays at RMS about 1.\n");
   fmt::print("Pre-norm only adds to the stream: it grows with depth, and the input keeps a direct path to\n");
   fmt::print("the output (the sum of residuals), which is what keeps deep pre-norm stacks easy to train.\n");
-  PlotSpec spec;
-  spec.title = "Size of the residual stream through the layers";
-  spec.x_label = "layer";
-  spec.y_label = "RMS of x";
+  const PlotSpec spec{"Size of the residual stream through the layers", "layer", "RMS of x"};
   figures.line_plot("11-residual-stream.svg", layers, {{"post-norm", r.post}, {"pre-norm", r.pre}}, spec);
 }
 
@@ -290,12 +303,8 @@ void show_embedding_scale(const EmbeddingScale& s, Figures& figures) {
   fmt::print(
       "Under that assumption, unscaled positions are sqrt(d_model / 2) times larger than the tokens\n"
       "and drown them out; times sqrt(d_model) the tokens have RMS about 1, the positions 1/sqrt(2).\n");
-  PlotSpec spec;
-  spec.title = "Token embeddings vs sinusoidal positions";
-  spec.x_label = "d_model";
-  spec.y_label = "RMS of one entry";
-  spec.log2_x = true;
-  spec.log10_y = true;
+  const PlotSpec spec{"Token embeddings vs sinusoidal positions", "d_model", "RMS of one entry",
+                      /*log2_x=*/true, /*log10_y=*/true};
   figures.line_plot(
       "11-embedding-scale.svg", s.d_model,
       {{"embedding", s.embedding}, {"positions", s.positions}, {"sqrt(d) * embedding", s.scaled_embedding}},
@@ -334,22 +343,19 @@ int self_checks(const Options& opt, const LayerNormExample& norm, const FeedForw
 
 // --save DIR: section 3's src, the layer as PyTorch's state_dict keys (one .npy per key) and its output;
 // `--load DIR` (or torch.nn.TransformerEncoderLayer with that state_dict) reproduces the output.
-void save_example(const std::string& dir, const EncoderExample& e, const EncoderLayerWeights& w) {
-  save_npy(dir, "src", e.src);
-  save_npy(dir, "self_attn.in_proj_weight", w.self_attn.in_proj_weight);
-  save_npy(dir, "self_attn.in_proj_bias", w.self_attn.in_proj_bias);
-  save_npy(dir, "self_attn.out_proj.weight", w.self_attn.out_proj_weight);
-  save_npy(dir, "self_attn.out_proj.bias", w.self_attn.out_proj_bias);
-  save_npy(dir, "linear1.weight", w.linear1_weight);
-  save_npy(dir, "linear1.bias", w.linear1_bias);
-  save_npy(dir, "linear2.weight", w.linear2_weight);
-  save_npy(dir, "linear2.bias", w.linear2_bias);
-  save_npy(dir, "norm1.weight", w.norm1_weight);
-  save_npy(dir, "norm1.bias", w.norm1_bias);
-  save_npy(dir, "norm2.weight", w.norm2_weight);
-  save_npy(dir, "norm2.bias", w.norm2_bias);
-  save_npy(dir, "output", e.out);
-  fmt::print("wrote src.npy, the layer's state_dict (*.npy) and output.npy to {}\n", dir);
+std::vector<NamedResult> example_files(const EncoderExample& e, const EncoderLayerWeights& w) {
+  std::vector<NamedResult> files = {named_result("src", e.src)};
+  for (const NamedResult& f : multi_head_weight_files(w.self_attn, "self_attn.")) files.push_back(f);
+  files.push_back(named_result("linear1.weight", w.linear1_weight));
+  files.push_back(named_result("linear1.bias", w.linear1_bias));
+  files.push_back(named_result("linear2.weight", w.linear2_weight));
+  files.push_back(named_result("linear2.bias", w.linear2_bias));
+  files.push_back(named_result("norm1.weight", w.norm1_weight));
+  files.push_back(named_result("norm1.bias", w.norm1_bias));
+  files.push_back(named_result("norm2.weight", w.norm2_weight));
+  files.push_back(named_result("norm2.bias", w.norm2_bias));
+  files.push_back(named_result("output", e.out));
+  return files;
 }
 
 // --load DIR: the layer on PyTorch's weights (state_dict keys, one .npy each) and src.npy (L, E);
@@ -374,19 +380,21 @@ int run_loaded(const Options& opt) {
                                     E, w.linear1_weight.shape(0), opt.heads));
   const std::size_t L = src.shape(0);
   const Matrix out = encoder_layer(src, w, opt.heads, opt.norm_first, no_mask(L, L));
-  require_finite_result("the output", out);  // an overflow is bad input, never a printed NaN
 
   print_title("Chapter 11 · TransformerEncoderLayer on loaded weights");
   print_config("loaded from", dir);
   print_config("shapes",
                fmt::format("L = {}, E = {}, F = {}, heads = {}, {}", L, E, w.linear1_weight.shape(0),
                            opt.heads, opt.norm_first ? "pre-norm" : "post-norm"));
-  print_matrix("output", Matrix(xt::view(out, xt::range(0, std::min<std::size_t>(L, 8)))), {}, {}, 6);
-  if (L > 8) fmt::print("(first 8 of {} rows)\n", L);
-  if (!opt.common.save_dir.empty()) {
-    save_npy(opt.common.save_dir, "output", out);
-    fmt::print("wrote {}/output.npy\n", opt.common.save_dir);
-  }
+  // its first 8 rows, with 6 decimals
+  report_results(
+      {named_result("output", out,
+                    [&out, L] {
+                      print_matrix("output", Matrix(xt::view(out, xt::range(0, std::min<std::size_t>(L, 8)))),
+                                   {}, {}, 6);
+                      if (L > 8) fmt::print("(first 8 of {} rows)\n", L);
+                    })},
+      opt.common.save_dir);
   return 0;
 }
 
@@ -419,7 +427,7 @@ int run(const Options& opt) {
   const EmbeddingScale embedding = compute_embedding_scale(opt);
   show_embedding_scale(embedding, figures);
   const int status = self_checks(opt, norm, ff, layer, depth);
-  if (!opt.common.save_dir.empty()) save_example(opt.common.save_dir, layer, w);
+  if (!opt.common.save_dir.empty()) report_results(example_files(layer, w), opt.common.save_dir);
   figures.report();
   return status;
 }
@@ -430,17 +438,6 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 11: layer norm, feed-forward, residuals and the transformer encoder layer",
                "ch11_transformer_block"};
   Options opt;
-  add_size_option(app, "--seq-len", opt.seq_len, "Tokens in the example sequence (L)",
-                  largest_within_limits(&Options::seq_len, cost_of));
-  const int max_d_model = largest_within_limits(&Options::d_model, cost_of, 2);
-  add_size_option(app, "--d-model", opt.d_model, "Width of each token (E)", 2, max_d_model,
-                  "at least 2: layer norm of one number is always 0, its own mean");
-  add_size_option(app, "--heads", opt.heads, "Attention heads (must divide d_model)", max_d_model);
-  add_size_option(app, "--d-ff", opt.d_ff, "Hidden width of the feed-forward network (F)",
-                  largest_within_limits(&Options::d_ff, cost_of));
-  add_size_option(app, "--depth", opt.depth, "Layers in the post-norm vs pre-norm experiment",
-                  largest_within_limits(&Options::depth, cost_of));
-  app.add_flag("--norm-first", opt.norm_first, "Pre-norm (PyTorch's norm_first=True) instead of post-norm");
-  add_common_options(app, opt.common, /*interop=*/true);
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

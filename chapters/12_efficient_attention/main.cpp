@@ -8,14 +8,15 @@
 //
 // Each section computes into a named result (compute_...), then prints and draws from it (show_...);
 // self_checks() checks the results; run() calls them in order.
-#include "cli.hpp"
 #include "04_masking/contract.hpp"
 #include "12_efficient_attention/contract.hpp"
+#include "cli.hpp"
 #include "figures.hpp"
 #include "memory_meter.hpp"
 #include "npy.hpp"
 #include "print.hpp"
 #include "pytorch.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 using namespace course;
@@ -43,6 +44,15 @@ Cost cost_of(const Options& opt) {
   };
   return {8.0 * (4.0 * n * n + 4.0 * n * d + B * (B + d + 2.0)),
           both(n) + B * B * fresh_double + 5.0 * both(m)};
+}
+
+// The flags, each setting a field of Options (the sizes up to what fits the limits, cost_of).
+void add_flags(CLI::App& app, Options& opt) {
+  add_size_flag(app, "--seq-len", opt, &Options::seq_len, "Tokens n (queries = keys = n)", cost_of);
+  add_size_flag(app, "--d-k", opt, &Options::d_k, "Width d of queries, keys and values", cost_of);
+  add_size_flag(app, "--block-size", opt, &Options::block_size, "Block size B of tiled attention", cost_of);
+  app.add_flag("--causal", opt.causal, "Each query attends to itself and earlier keys only");
+  add_common_options(app, opt.common, /*interop=*/true);
 }
 
 // Naive attention, the way chapters 02 and 04 compute it: the whole (L, S) matrix of weights.
@@ -110,12 +120,8 @@ void show_memory_table(const MemoryTable& t, Figures& figures) {
     inputs.y.push_back(r.inputs_and_output);
     tiled.y.push_back(r.tiled_extra);
   }
-  PlotSpec spec;
-  spec.title = fmt::format("Memory of attention, d = {}, B = {} (bytes, log scale)", t.d, t.B);
-  spec.x_label = "n (tokens)";
-  spec.y_label = "bytes";
-  spec.log2_x = true;
-  spec.log10_y = true;
+  const PlotSpec spec{fmt::format("Memory of attention, d = {}, B = {} (bytes, log scale)", t.d, t.B),
+                      "n (tokens)", "bytes", /*log2_x=*/true, /*log10_y=*/true};
   figures.line_plot("12-memory.svg", ns, {naive, inputs, tiled}, spec);
 }
 
@@ -293,23 +299,18 @@ int run_loaded(const Options& opt) {
   require_memory(8.0 * 3.0 * q.shape(0) * k.shape(0),
                  fmt::format("the naive ({}, {}) weights to check against", q.shape(0), k.shape(0)));
   const Matrix out = tiled_attention(q, k, v, opt.block_size, opt.causal);
-  require_finite_result("the output", out);  // an overflow is bad input, never a printed NaN
-  const double error = max_abs_diff(out, naive_attention(q, k, v, opt.causal));
+  print_title("Chapter 12 · Tiled attention on " + dir);
+  report_results({shown_matrix("output", out,
+                               fmt::format("tiled_attention(query, key, value), B = {}{}", opt.block_size,
+                                           opt.causal ? ", causal" : ""))},
+                 opt.common.save_dir);
+  print_section("Self-checks");
+  SelfChecks checks;
   // Each output row is a weighted average of value rows, so rounding errors scale with max |value|
   // (up to 1e15 is valid input, see npy.hpp): the tolerance is relative to it.
   const double scale = std::max(1.0, xt::amax(xt::abs(v))());
-
-  print_title("Chapter 12 · Tiled attention on " + dir);
-  print_matrix(fmt::format("tiled_attention(query, key, value), B = {}{}", opt.block_size,
-                           opt.causal ? ", causal" : ""),
-               out);
-  if (!opt.common.save_dir.empty()) {
-    save_npy(opt.common.save_dir, "output", out);
-    fmt::print("wrote output.npy {} to {}\n", shape_of(out), opt.common.save_dir);
-  }
-  print_section("Self-checks");
-  SelfChecks checks;
-  checks.close("equals naive attention", error, 1e-12 * scale);
+  checks.close("equals naive attention", max_abs_diff(out, naive_attention(q, k, v, opt.causal)),
+               1e-12 * scale);
   return checks.exit_code();
 }
 
@@ -345,13 +346,6 @@ int main(int argc, char** argv) {
   CLI::App app{"Chapter 12: attention that fits in memory: online softmax and tiled attention",
                "ch12_efficient_attention"};
   Options opt;
-  add_size_option(app, "--seq-len", opt.seq_len, "Tokens n (queries = keys = n)",
-                  largest_within_limits(&Options::seq_len, cost_of));
-  add_size_option(app, "--d-k", opt.d_k, "Width d of queries, keys and values",
-                  largest_within_limits(&Options::d_k, cost_of));
-  add_size_option(app, "--block-size", opt.block_size, "Block size B of tiled attention",
-                  largest_within_limits(&Options::block_size, cost_of));
-  app.add_flag("--causal", opt.causal, "Each query attends to itself and earlier keys only");
-  add_common_options(app, opt.common, /*interop=*/true);
+  add_flags(app, opt);
   return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
 }

@@ -10,15 +10,19 @@
 //
 // The program's shape: Options (the flags); one compute_* per section fills a named struct; show_*
 // prints it, draw() writes the figures (nothing without --svg), self_checks() checks every claim;
-// run() calls them in that order. run_loaded() does the same for --load.
+// run() calls them in that order. With --load, run_loaded_attention() and run_loaded_multi_head() do the
+// same: compute_loaded_* fills a named struct, report_results (results.hpp) checks, prints and saves
+// its results, then the self-checks.
+#include "04_masking/given.hpp"               // load_attention_layer
+#include "05_multi_head_attention/given.hpp"  // multi_head_weight_files
+#include "13_backpropagation/given.hpp"
 #include "cli.hpp"
 #include "figures.hpp"
-#include "13_backpropagation/given.hpp"
 #include "linalg.hpp"  // product, product_nt: the products the course's layers use
 #include "npy.hpp"
 #include "print.hpp"
-#include "04_masking/given.hpp"  // load_attention_layer
 #include "pytorch.hpp"  // load_attention_inputs
+#include "results.hpp"
 #include "rng.hpp"
 
 #include <algorithm>
@@ -541,12 +545,8 @@ void draw(const MaskedExample& m, const VCurve& v, Figures& figures) {
                                kTokens, "query", "key")
                       .with_range(-largest, largest)
                       .with_decimals(3));
-  PlotSpec spec;
-  spec.title = "Central differences against attention_backward: error against ε";
-  spec.x_label = "ε (log scale)";
-  spec.y_label = "max |numerical − analytic|";
-  spec.log2_x = true;
-  spec.log10_y = true;
+  const PlotSpec spec{"Central differences against attention_backward: error against ε", "ε (log scale)",
+                      "max |numerical − analytic|", /*log2_x=*/true, /*log10_y=*/true};
   figures.line_plot("13-v-curve.svg", v.eps, {{"measured", v.error}, {"C₁ε² + C₂u/ε", v.model}}, spec);
 }
 
@@ -637,7 +637,13 @@ double weights_sum_error(const Matrix& weights) {
 }
 
 // Scaled dot-product files: query, key, value, grad_output.
-int run_loaded_attention(const Options& opt) {
+struct LoadedAttention {
+  std::size_t S = 0;             // keys
+  AttentionResult forward;       // output (L, Ev), weights (L, S)
+  AttentionGradients gradients;  // q (L, E), k (S, E), v (S, Ev)
+};
+
+LoadedAttention compute_loaded_attention(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
   if (opt.heads_given)
     throw usage_error(
@@ -653,54 +659,61 @@ int run_loaded_attention(const Options& opt) {
     throw usage_error(fmt::format("--causal needs as many queries as keys, but L = {} and S = {}", L, S));
   require_within_limits(attention_files_cost(L, S, E, Ev),
                         fmt::format("the backward of attention on ({}, {}) scores", L, S));
-  print_title(fmt::format("Chapter 13 · Attention backward on {}{}", dir, opt.causal ? " (causal)" : ""));
-  const AttentionResult r =
-      masked_attention(in.query, in.key, in.value, opt.causal ? causal_mask(L) : no_mask(L, S));
-  const AttentionGradients g = attention_backward(in.query, in.key, in.value, r.weights, grad_output);
-  // an overflow is bad input, never a printed NaN
-  require_finite_result("the output", r.output);
-  require_finite_result("query.grad", g.q);
-  require_finite_result("key.grad", g.k);
-  require_finite_result("value.grad", g.v);
-  print_result("output = softmax(query keyᵀ / √E) value", r.output);
-  print_result("query.grad", g.q);
-  print_result("key.grad", g.k);
-  print_result("value.grad", g.v);
-  if (!opt.common.save_dir.empty()) {
-    const std::string& out = opt.common.save_dir;
-    save_npy(out, "output", r.output);
-    save_npy(out, "weights", r.weights);
-    save_npy(out, "query.grad", g.q);
-    save_npy(out, "key.grad", g.k);
-    save_npy(out, "value.grad", g.v);
-    fmt::print("wrote output, weights, query.grad, key.grad and value.grad .npy to {}\n", out);
-  }
+  LoadedAttention r;
+  r.S = S;
+  r.forward = masked_attention(in.query, in.key, in.value, opt.causal ? causal_mask(L) : no_mask(L, S));
+  r.gradients = attention_backward(in.query, in.key, in.value, r.forward.weights, grad_output);
+  return r;
+}
+
+int run_loaded_attention(const Options& opt) {
+  const LoadedAttention r = compute_loaded_attention(opt);
+  print_title(fmt::format("Chapter 13 · Attention backward on {}{}", opt.common.load_dir,
+                          opt.causal ? " (causal)" : ""));
+  const AttentionGradients& g = r.gradients;
+  report_results({shown_result("output", r.forward.output, "output = softmax(query keyᵀ / √E) value"),
+                  named_result("weights", r.forward.weights), shown_result("query.grad", g.q),
+                  shown_result("key.grad", g.k), shown_result("value.grad", g.v)},
+                 opt.common.save_dir);
   print_section("Self-checks");
   SelfChecks checks;
-  checks.below("weights: each row sums to 1 (0 where fully masked)", weights_sum_error(r.weights),
-               1e-15 * static_cast<double>(S) + 1e-13);
+  checks.below("weights: each row sums to 1 (0 where fully masked)", weights_sum_error(r.forward.weights),
+               1e-15 * static_cast<double>(r.S) + 1e-13);
   return checks.exit_code();
 }
 
-// Writes attn_output and the seven gradients as PyTorch names them.
-void save_multi_head_results(const std::string& out, const Matrix& output, const MultiHeadGradients& g) {
-  save_npy(out, "attn_output", output);
-  save_npy(out, "query.grad", g.query);
-  save_npy(out, "key.grad", g.key);
-  save_npy(out, "value.grad", g.value);
-  save_npy(out, "in_proj_weight.grad", g.in_proj_weight);
-  save_npy(out, "in_proj_bias.grad", g.in_proj_bias);
-  save_npy(out, "out_proj.weight.grad", g.out_proj_weight);
-  save_npy(out, "out_proj.bias.grad", g.out_proj_bias);
+// attn_output and the seven gradients as PyTorch names them; `print` shows attn_output and the
+// gradients of the inputs and of the two weight matrices.
+std::vector<NamedResult> multi_head_results(const Matrix& output, const MultiHeadGradients& g, bool print) {
+  const auto result = [print](const std::string& name, const Matrix& m) {
+    return print ? shown_result(name, m) : named_result(name, m);
+  };
+  return {result("attn_output", output),
+          result("query.grad", g.query),
+          result("key.grad", g.key),
+          result("value.grad", g.value),
+          result("in_proj_weight.grad", g.in_proj_weight),
+          named_result("in_proj_bias.grad", g.in_proj_bias),
+          result("out_proj.weight.grad", g.out_proj_weight),
+          named_result("out_proj.bias.grad", g.out_proj_bias)};
 }
 
 // torch.nn.MultiheadAttention files (chapter 05's) plus grad_output.
-int run_loaded_multi_head(const Options& opt) {
+struct LoadedMultiHead {
+  AttentionLayerFiles files;     // query (L, E), key and value (S, E), the weights, mask (L, S)
+  std::size_t heads = 0;         // H
+  MultiHeadForward forward;      // output = attn_output (L, E), saved.weights (H, L, S)
+  MultiHeadGradients gradients;  // of the inputs and the four weights
+};
+
+LoadedMultiHead compute_loaded_multi_head(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
   if (opt.causal)
     throw usage_error(
         "--causal applies to query/key/value files; for multi-head files, save the mask as attn_mask.npy");
-  const AttentionLayerFiles f = load_attention_layer(dir);
+  LoadedMultiHead r;
+  r.files = load_attention_layer(dir);
+  const AttentionLayerFiles& f = r.files;
   const std::size_t L = f.query.shape(0), S = f.key.shape(0), E = f.query.shape(1);
   const std::size_t H =
       opt.heads_given ? static_cast<std::size_t>(opt.heads) : 1;  // PyTorch's default: 1 head
@@ -713,60 +726,43 @@ int run_loaded_multi_head(const Options& opt) {
                           "torch.nn.MultiheadAttention's files");
   require_within_limits(multi_head_files_cost(L, S, E, H),
                         fmt::format("the backward of {} heads on ({}, {}) scores with E = {}", H, L, S, E));
-  print_title(
-      fmt::format("Chapter 13 · Multi-head attention backward ({} head{}) on {}", H, H == 1 ? "" : "s", dir));
+  r.heads = H;
   const MultiHeadWeights w{f.in_proj_weight, f.in_proj_bias, f.out_proj_weight, f.out_proj_bias};
-  const MultiHeadForward forward = multi_head_attention_forward(f.query, f.key, f.value, w, H, f.mask);
-  const MultiHeadGradients g = multi_head_attention_backward(forward.saved, w, grad_output);
-  // an overflow is bad input, never a printed NaN
-  require_finite_result("attn_output", forward.output);
-  require_finite_result("query.grad", g.query);
-  require_finite_result("key.grad", g.key);
-  require_finite_result("value.grad", g.value);
-  require_finite_result("in_proj_weight.grad", g.in_proj_weight);
-  require_finite_result("in_proj_bias.grad", g.in_proj_bias);
-  require_finite_result("out_proj.weight.grad", g.out_proj_weight);
-  require_finite_result("out_proj.bias.grad", g.out_proj_bias);
-  print_result("attn_output", forward.output);
-  print_result("query.grad", g.query);
-  print_result("key.grad", g.key);
-  print_result("value.grad", g.value);
-  print_result("in_proj_weight.grad", g.in_proj_weight);
-  print_result("out_proj.weight.grad", g.out_proj_weight);
-  if (!opt.common.save_dir.empty()) {
-    save_multi_head_results(opt.common.save_dir, forward.output, g);
-    fmt::print(
-        "wrote attn_output and the .grad.npy of query, key, value, in_proj_weight, in_proj_bias,\n"
-        "out_proj.weight and out_proj.bias to {}\n",
-        opt.common.save_dir);
-  }
+  r.forward = multi_head_attention_forward(f.query, f.key, f.value, w, H, f.mask);
+  r.gradients = multi_head_attention_backward(r.forward.saved, w, grad_output);
+  return r;
+}
+
+int run_loaded_multi_head(const Options& opt) {
+  const LoadedMultiHead r = compute_loaded_multi_head(opt);
+  print_title(fmt::format("Chapter 13 · Multi-head attention backward ({} head{}) on {}", r.heads,
+                          r.heads == 1 ? "" : "s", opt.common.load_dir));
+  report_results(multi_head_results(r.forward.output, r.gradients, /*print=*/true), opt.common.save_dir);
   print_section("Self-checks");
   SelfChecks checks;
+  const AttentionLayerFiles& f = r.files;
   double worst = 0;
-  for (std::size_t h = 0; h < H; ++h)
-    worst =
-        std::max(worst, weights_sum_error(Matrix(xt::view(forward.saved.weights, h, xt::all(), xt::all()))));
+  for (std::size_t h = 0; h < r.heads; ++h)
+    worst = std::max(worst,
+                     weights_sum_error(Matrix(xt::view(r.forward.saved.weights, h, xt::all(), xt::all()))));
   checks.below("every head's weights: each row sums to 1 (0 where fully masked)", worst,
-               1e-15 * static_cast<double>(S) + 1e-13);
-  checks.expect("attn_output is chapter 05's multi_head_attention, bit for bit",
-                max_abs_diff(forward.output,
-                             multi_head_attention(f.query, f.key, f.value, w, H, f.mask).output) == 0.0);
+               1e-15 * static_cast<double>(f.key.shape(0)) + 1e-13);
+  const MultiHeadWeights w{f.in_proj_weight, f.in_proj_bias, f.out_proj_weight, f.out_proj_bias};
+  checks.expect(
+      "attn_output is chapter 05's multi_head_attention, bit for bit",
+      max_abs_diff(r.forward.output,
+                   multi_head_attention(f.query, f.key, f.value, w, r.heads, f.mask).output) == 0.0);
   return checks.exit_code();
 }
 
 // --save DIR without --load: section 4's example as PyTorch files, inputs and results.
-void save_example(const std::string& out, const MultiHeadExample& e) {
-  save_npy(out, "query", e.query);
-  save_npy(out, "key", e.key);
-  save_npy(out, "value", e.value);
-  save_npy(out, "grad_output", e.grad_output);
-  save_npy(out, "in_proj_weight", e.w.in_proj_weight);
-  save_npy(out, "in_proj_bias", e.w.in_proj_bias);
-  save_npy(out, "out_proj.weight", e.w.out_proj_weight);
-  save_npy(out, "out_proj.bias", e.w.out_proj_bias);
-  save_multi_head_results(out, e.forward.output, e.g);
-  fmt::print("\nwrote section 4's inputs, weights, attn_output and gradients as .npy to {} (--heads {})\n",
-             out, e.heads);
+std::vector<NamedResult> example_files(const MultiHeadExample& e) {
+  std::vector<NamedResult> files = {named_result("query", e.query), named_result("key", e.key),
+                                    named_result("value", e.value),
+                                    named_result("grad_output", e.grad_output)};
+  for (const NamedResult& f : multi_head_weight_files(e.w)) files.push_back(f);
+  for (const NamedResult& f : multi_head_results(e.forward.output, e.g, /*print=*/false)) files.push_back(f);
+  return files;
 }
 
 int run(const Options& opt) {
@@ -801,7 +797,7 @@ int run(const Options& opt) {
   show_multi_head(mh);
   show_v_curve(v);
   show_cost(cost);
-  if (!opt.common.save_dir.empty()) save_example(opt.common.save_dir, mh);
+  if (!opt.common.save_dir.empty()) report_results(example_files(mh), opt.common.save_dir);
   Figures figures(opt.common);
   draw(masked, v, figures);
   const SelfChecks checks = self_checks(lin, sm, masked, mh, v, cost);

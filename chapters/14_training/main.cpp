@@ -22,6 +22,7 @@
 #include "files.hpp"  // read_text_file
 #include "npy.hpp"
 #include "print.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 #include "timing.hpp"  // seconds_since
 
@@ -452,6 +453,24 @@ std::string flags_differing_from_args_txt(const std::string& dir, const Options&
   return fmt::format("{}", fmt::join(differ, ", "));
 }
 
+// The loss before each step, beside PyTorch's (expected) when `compare`; else why not compared.
+void show_first_losses(const Vector& losses, const Vector& expected, bool compare,
+                       const std::string& differ) {
+  print_section("The loss before each step");
+  if (compare) {
+    // 12 decimals and the difference as a bound: the last bits depend on the BLAS kernel of the CPU
+    fmt::print("{:>4}  {:>16}  {:>16}  {:>9}\n", "step", "C++", "PyTorch", "|diff|");
+    for (std::size_t s = 0; s < losses.size(); ++s) {
+      const double diff = std::abs(losses(s) - expected(s));
+      fmt::print("{:>4}  {:>16.12f}  {:>16.12f}  {:>9}\n", s, losses(s), expected(s),
+                 diff < 1e-12 ? "< 1e-12" : sci(diff));
+    }
+  } else {
+    for (std::size_t s = 0; s < losses.size(); ++s) fmt::print("{:>4}  {:.15f}\n", s, losses(s));
+    if (!differ.empty()) fmt::print("not compared with losses.npy: PyTorch made it {} (args.txt)\n", differ);
+  }
+}
+
 // The tiny encoder's first steps against PyTorch's losses (fixture first_steps).
 int run_first_steps(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
@@ -509,32 +528,16 @@ int run_first_steps(const Options& opt) {
     }
     losses(s) = train_step(model, optimizer, b);
   }
-  require_finite_result("the losses", losses);
-  print_section("The loss before each step");
-  double worst = 0.0;
-  if (compare) {
-    // 12 decimals and the difference as a bound: the last bits depend on the BLAS kernel of the CPU
-    fmt::print("{:>4}  {:>16}  {:>16}  {:>9}\n", "step", "C++", "PyTorch", "|diff|");
-    for (std::size_t s = 0; s < N; ++s) {
-      const double diff = std::abs(losses(s) - expected(s));
-      worst = std::max(worst, diff);
-      fmt::print("{:>4}  {:>16.12f}  {:>16.12f}  {:>9}\n", s, losses(s), expected(s),
-                 diff < 1e-12 ? "< 1e-12" : sci(diff));
-    }
-  } else {
-    for (std::size_t s = 0; s < N; ++s) fmt::print("{:>4}  {:.15f}\n", s, losses(s));
-    if (!differ.empty()) fmt::print("not compared with losses.npy: PyTorch made it {} (args.txt)\n", differ);
-  }
-  if (!opt.common.save_dir.empty()) {
-    save_npy(opt.common.save_dir, "losses", losses);
-    save_named_tensors(opt.common.save_dir, named_tensors(model));
-  }
+  std::vector<NamedResult> results = {
+      named_result("losses", losses, [&] { show_first_losses(losses, expected, compare, differ); })};
+  append_named(results, named_tensors(model));
+  report_results(results, opt.common.save_dir);
   print_section("Self-checks");
   SelfChecks checks;
   if (compare) {
     // relative to the losses' size (about ln V)
     const double scale = std::max(1.0, std::abs(expected(0)));
-    checks.below("every loss equals PyTorch's losses.npy", worst / scale, 1e-9);
+    checks.below("every loss equals PyTorch's losses.npy", max_abs_diff(losses, expected) / scale, 1e-9);
   }
   checks.expect("every loss is finite", true);
   return checks.exit_code();
@@ -575,19 +578,16 @@ int run_encoder_layer(const Options& opt) {
     require_no_unread_files(dir, outputs, "an encoder layer's files with grad_output.npy");
     const EncoderLayerForward f = encoder_layer_forward(src, L, w, H, opt.norm_first, Activation::relu, mask);
     EncoderLayerGradients g = encoder_layer_backward(f.saved, w, grad_output);
-    require_finite_result("the output", f.output);
-    require_finite_result("src's gradient", g.src);
-    for (const NamedTensor& t : named_tensors(g.weights))
-      require_finite_result(t.name + "'s gradient", t.data, t.size);
     print_section("The gradient of sum(output ⊙ grad_output)");
-    print_matrix("src.grad (L, E)", g.src);
-    fmt::print(
-        "and the gradients of the twelve state_dict entries (--save DIR writes them as <key>.grad.npy)\n");
-    if (!opt.common.save_dir.empty()) {
-      save_npy(opt.common.save_dir, "output", f.output);
-      save_npy(opt.common.save_dir, "src.grad", g.src);
-      save_named_tensors(opt.common.save_dir, named_tensors(g.weights), ".grad");
-    }
+    std::vector<NamedResult> results = {
+        named_result("output", f.output), named_result("src.grad", g.src, [&g] {
+          print_matrix("src.grad (L, E)", g.src);
+          fmt::print(
+              "and the gradients of the twelve state_dict entries (--save DIR "
+              "writes them as <key>.grad.npy)\n");
+        })};
+    append_named(results, named_tensors(g.weights), ".grad");
+    report_results(results, opt.common.save_dir);
     print_section("Self-checks");
     // the forward is chapter 11's encoder_layer
     const Matrix reference = encoder_layer(src, w, H, opt.norm_first, mask);
@@ -608,14 +608,12 @@ int run_encoder_layer(const Options& opt) {
       EncoderLayerGradients g = encoder_layer_backward(f.saved, w, loss.grad);
       optimizer.step(named_tensors(w), named_tensors(g.weights));
     }
-    require_finite_result("the losses", losses);
-    for (const NamedTensor& t : named_tensors(w)) require_finite_result(t.name, t.data, t.size);
-    print_section(fmt::format("mean((layer(src) − target)²) before each of {} AdamW steps", steps));
-    for (std::size_t s = 0; s < steps; ++s) fmt::print("{:>5}  {:.12f}\n", s, losses(s));
-    if (!opt.common.save_dir.empty()) {
-      save_npy(opt.common.save_dir, "losses", losses);
-      save_named_tensors(opt.common.save_dir, named_tensors(w));
-    }
+    std::vector<NamedResult> results = {named_result("losses", losses, [&losses, steps] {
+      print_section(fmt::format("mean((layer(src) − target)²) before each of {} AdamW steps", steps));
+      for (std::size_t s = 0; s < steps; ++s) fmt::print("{:>5}  {:.12f}\n", s, losses(s));
+    })};
+    append_named(results, named_tensors(w));
+    report_results(results, opt.common.save_dir);
     print_section("Self-checks");
     checks.expect("every loss is finite", true);
   }

@@ -13,12 +13,13 @@
 // The program's shape: Options (the flags); one compute_* per section fills a named struct; show_*
 // prints it, draw() writes the figures (nothing without --svg), self_checks() checks every claim;
 // run() calls them in that order. run_loaded() does the same for --load.
+#include "10_attention_vs_rnn/given.hpp"  // load_rnn
+#include "15_rnn_to_attention/given.hpp"
 #include "cli.hpp"
 #include "figures.hpp"
-#include "15_rnn_to_attention/given.hpp"
 #include "npy.hpp"
 #include "print.hpp"
-#include "10_attention_vs_rnn/given.hpp"  // load_rnn
+#include "results.hpp"
 #include "rng.hpp"
 
 #include <algorithm>
@@ -569,8 +570,13 @@ Cost rnn_files_cost(double L, double H_in, double H) {
           8.0 * L * H * (H_in + H) + L * H * (math_call + 6.0 * fresh_double) + 8.0 * 64.0 * printed_number};
 }
 
-int run_loaded(const Options& opt) {
-  const std::string& dir = opt.common.load_dir;
+// torch.nn.RNN's files plus grad_output.
+struct LoadedRnn {
+  RnnResult forward;       // output (L, H), h_n (1, H)
+  RnnGradients gradients;  // of input, h0 and the four weights
+};
+
+LoadedRnn compute_loaded(const std::string& dir) {
   // The shared loaders refuse empty arrays, NaN, infinities and values above 1e15 (npy.hpp).
   const RnnFiles f = load_rnn(dir);
   const std::size_t L = f.input.shape(0), H_in = f.input.shape(1), H = f.h0.shape(1);
@@ -582,41 +588,29 @@ int run_loaded(const Options& opt) {
                           "torch.nn.RNN's files");
   require_within_limits(rnn_files_cost(L, H_in, H),
                         fmt::format("the backward of an RNN with L = {}, H_in = {}, H = {}", L, H_in, H));
-  print_title(fmt::format("Chapter 15 · RNN backward (BPTT) on {}", dir));
-  const RnnResult r = rnn_forward(f.input, f.weights, f.h0);
-  const RnnGradients g = rnn_backward(f.input, f.weights, f.h0, r.output, grad_output,
-                                      Matrix(xt::zeros<double>({std::size_t{1}, H})));
-  require_finite_result("the output", r.output);
-  require_finite_result("input.grad", g.input);
-  require_finite_result("h0.grad", g.h0);
-  require_finite_result("weight_ih_l0.grad", g.weight_ih_l0);
-  require_finite_result("weight_hh_l0.grad", g.weight_hh_l0);
-  require_finite_result("bias_ih_l0.grad", g.bias_ih_l0);
-  print_result("output", r.output);
-  print_result("input.grad", g.input);
-  print_result("h0.grad", g.h0);
-  print_result("weight_ih_l0.grad", g.weight_ih_l0);
-  print_result("weight_hh_l0.grad", g.weight_hh_l0);
-  print_vector("bias_ih_l0.grad (= bias_hh_l0.grad)", g.bias_ih_l0);
-  if (!opt.common.save_dir.empty()) {
-    const std::string& out = opt.common.save_dir;
-    save_npy(out, "output", r.output);
-    save_npy(out, "h_n", r.h_n);
-    save_npy(out, "input.grad", g.input);
-    save_npy(out, "h0.grad", g.h0);
-    save_npy(out, "weight_ih_l0.grad", g.weight_ih_l0);
-    save_npy(out, "weight_hh_l0.grad", g.weight_hh_l0);
-    save_npy(out, "bias_ih_l0.grad", g.bias_ih_l0);
-    save_npy(out, "bias_hh_l0.grad", g.bias_hh_l0);
-    fmt::print(
-        "wrote output, h_n and the .grad.npy of input, h0, weight_ih_l0, weight_hh_l0, bias_ih_l0 and\n"
-        "bias_hh_l0 to {}\n",
-        out);
-  }
+  LoadedRnn r;
+  r.forward = rnn_forward(f.input, f.weights, f.h0);
+  r.gradients = rnn_backward(f.input, f.weights, f.h0, r.forward.output, grad_output,
+                             Matrix(xt::zeros<double>({std::size_t{1}, H})));
+  return r;
+}
+
+int run_loaded(const Options& opt) {
+  const LoadedRnn r = compute_loaded(opt.common.load_dir);
+  const RnnGradients& g = r.gradients;
+  print_title(fmt::format("Chapter 15 · RNN backward (BPTT) on {}", opt.common.load_dir));
+  report_results(
+      {shown_result("output", r.forward.output), named_result("h_n", r.forward.h_n),
+       shown_result("input.grad", g.input), shown_result("h0.grad", g.h0),
+       shown_result("weight_ih_l0.grad", g.weight_ih_l0), shown_result("weight_hh_l0.grad", g.weight_hh_l0),
+       named_result("bias_ih_l0.grad", g.bias_ih_l0,
+                    [&g] { print_vector("bias_ih_l0.grad (= bias_hh_l0.grad)", g.bias_ih_l0); }),
+       named_result("bias_hh_l0.grad", g.bias_hh_l0)},
+      opt.common.save_dir);
   print_section("Self-checks");
   SelfChecks checks;
   bool bounded = true;
-  for (double h : r.output) bounded = bounded && std::abs(h) <= 1.0;
+  for (double h : r.forward.output) bounded = bounded && std::abs(h) <= 1.0;
   checks.expect("every hidden state lies in [-1, 1] (tanh)", bounded);
   checks.expect("db_ih = db_hh, exactly (both are added to every step's a_t)",
                 max_abs_diff(g.bias_ih_l0, g.bias_hh_l0) == 0.0);

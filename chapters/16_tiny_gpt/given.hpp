@@ -180,6 +180,10 @@ TinyGpt load_tiny_gpt(const std::string& dir, std::size_t n_heads);
 // a usage_error naming the file and the entry otherwise (also for a wrong dtype or rank).
 std::vector<std::size_t> load_token_ids(const std::string& dir, const std::string& name, std::size_t vocab);
 
+// load_idx — DIR/idx.npy (load_token_ids), the T tokens a TinyGPT's --load files feed the model,
+// checked to be 1 <= T <= n_ctx of the config: a usage_error otherwise (chapters 16 and 17).
+std::vector<std::size_t> load_idx(const std::string& dir, const TinyGptConfig& config);
+
 // What the backward needs from the forward.
 struct TinyGptForward {
   Matrix logits;                            // (B·T, V)

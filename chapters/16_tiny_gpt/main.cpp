@@ -22,6 +22,7 @@
 #include "figures.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 #include <algorithm>
@@ -808,29 +809,31 @@ int run_default(const Options& opt) {
 
 // ---- --load: PyTorch's TinyGPT files ---------------------------------------------------------------------
 
-int run_loaded(const Options& opt) {
+// A PyTorch TinyGPT's files: the model, idx.npy (T,) and, if given, targets.npy (T,).
+struct GptFiles {
+  TinyGpt model;                     // not const: named_tensors
+  std::vector<std::size_t> ids;      // (T,)
+  std::vector<std::size_t> targets;  // (T,), or empty without targets.npy
+};
+
+GptFiles load_gpt_files(const Options& opt) {
   if (opt.full || opt.train_steps_given || opt.validation_only)
     throw usage_error("--full, --train-steps and --validation-only train on the poems; not with --load");
   const std::string& dir = opt.common.load_dir;
-  TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
-  const TinyGptConfig& c = model.config;
-  const std::vector<std::size_t> ids = load_token_ids(dir, "idx", c.vocab);
-  const std::size_t T = ids.size();
-  if (T == 0) throw usage_error("idx.npy is empty");
-  if (T > c.n_ctx) {
-    throw usage_error(fmt::format(
-        "idx.npy has {} tokens, longer than the context n_ctx = {} of pos.weight.npy", T, c.n_ctx));
-  }
+  GptFiles f;
+  f.model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));
+  const TinyGptConfig& c = f.model.config;
+  f.ids = load_idx(dir, c);
+  const std::size_t T = f.ids.size();
   const bool with_targets = npy_exists(dir, "targets");
-  std::vector<std::size_t> targets;
   if (with_targets) {
-    targets = load_token_ids(dir, "targets", c.vocab);
-    if (targets.size() != T)
-      throw usage_error(fmt::format("targets.npy has {} entries but idx.npy has {}", targets.size(), T));
+    f.targets = load_token_ids(dir, "targets", c.vocab);
+    if (f.targets.size() != T)
+      throw usage_error(fmt::format("targets.npy has {} entries but idx.npy has {}", f.targets.size(), T));
   }
   std::vector<std::string> outputs = {"logits"};
   if (with_targets) {
-    outputs = tensor_names(named_tensors(model), ".grad");
+    outputs = tensor_names(named_tensors(f.model), ".grad");
     outputs.insert(outputs.end(), {"logits", "loss"});
   }
   require_no_unread_files(dir, outputs,
@@ -839,34 +842,37 @@ int run_loaded(const Options& opt) {
   require_within_limits(
       {8.0 * T * (60.0 * c.d_ff * c.n_layers + 3.0 * c.vocab), training_step_multiply_adds(one, 1, T)},
       "the --load files");
+  return f;
+}
+
+// Without targets.npy the logits (T, V); with it also the loss and the gradient of every state_dict
+// entry, as PyTorch's loss.backward() leaves them.
+int run_loaded(const Options& opt) {
+  GptFiles f = load_gpt_files(opt);
+  const TinyGptConfig& c = f.model.config;
+  const std::size_t T = f.ids.size();
   print_title("Chapter 16 · A tiny GPT — a PyTorch TinyGPT's files");
   print_config("loaded", fmt::format("{}: V = {}, n_ctx = {}, E = {}, H = {}, F = {}, {} block(s), T = {}",
-                                     dir, c.vocab, c.n_ctx, c.d_model, c.n_heads, c.d_ff, c.n_layers, T));
+                                     opt.common.load_dir, c.vocab, c.n_ctx, c.d_model, c.n_heads, c.d_ff,
+                                     c.n_layers, T));
   SelfChecks checks;
-  if (!with_targets) {
-    const TinyGptForward f = tiny_gpt_forward(model, ids, T);
-    require_finite_result("the logits", f.logits);
+  if (f.targets.empty()) {
+    const TinyGptForward forward = tiny_gpt_forward(f.model, f.ids, T);
     print_section("logits (T, V)");
-    print_matrix("logits", f.logits);
-    if (!opt.common.save_dir.empty()) save_npy(opt.common.save_dir, "logits", f.logits);
+    report_results({shown_matrix("logits", forward.logits, "logits")}, opt.common.save_dir);
     print_section("Self-checks");
     checks.expect("the logits are finite", true);
     return checks.exit_code();
   }
-  TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(model, ids, targets, T);
-  require_finite_result("the logits", r.forward.logits);
-  require_finite_result("the loss", &r.loss, 1);
-  for (const NamedTensor& g : named_tensors(r.grads))
-    require_finite_result(g.name + "'s gradient", g.data, g.size);
+  TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(f.model, f.ids, f.targets, T);
   print_section("logits (T, V) and the mean cross-entropy against targets.npy");
-  print_matrix("logits", r.forward.logits);
-  fmt::print("loss = {:.12f}\n", r.loss);
-  fmt::print("and the gradient of every state_dict entry (--save DIR writes them as <key>.grad.npy)\n");
-  if (!opt.common.save_dir.empty()) {
-    save_npy(opt.common.save_dir, "logits", r.forward.logits);
-    save_scalar(opt.common.save_dir, "loss", r.loss);
-    save_named_tensors(opt.common.save_dir, named_tensors(r.grads), ".grad");
-  }
+  std::vector<NamedResult> results = {
+      shown_matrix("logits", r.forward.logits, "logits"), scalar_result("loss", r.loss, [&r] {
+        fmt::print("loss = {:.12f}\n", r.loss);
+        fmt::print("and the gradient of every state_dict entry (--save DIR writes them as <key>.grad.npy)\n");
+      })};
+  append_named(results, named_tensors(r.grads), ".grad");
+  report_results(results, opt.common.save_dir);
   print_section("Self-checks");
   // the gradient of the head sums to 0 over the vocabulary (each row of dL/dlogits does)
   const Matrix& gh = r.grads.head_weight;

@@ -20,6 +20,7 @@
 #include "figures.hpp"
 #include "npy.hpp"
 #include "print.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
 #include <algorithm>
@@ -628,13 +629,8 @@ int run_loaded(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
   TinyGpt model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));  // not const: named_tensors
   const TinyGptConfig& c = model.config;
-  const std::vector<std::size_t> ids = load_token_ids(dir, "idx", c.vocab);
+  const std::vector<std::size_t> ids = load_idx(dir, c);
   const std::size_t T = ids.size();
-  if (T == 0) throw usage_error("idx.npy is empty");
-  if (T > c.n_ctx) {
-    throw usage_error(fmt::format(
-        "idx.npy has {} tokens, longer than the context n_ctx = {} of pos.weight.npy", T, c.n_ctx));
-  }
   const std::size_t P = opt.prefill < 0 ? T / 2 : static_cast<std::size_t>(opt.prefill);
   if (P > T) throw usage_error(fmt::format("--prefill {} is more than the {} tokens of idx.npy", P, T));
   // a chapter 16 directory serves as it is: its targets.npy is ignored here, and its outputs (loss.npy,
@@ -650,11 +646,9 @@ int run_loaded(const Options& opt) {
                                      dir, c.vocab, c.n_ctx, c.d_model, c.n_heads, c.d_ff, c.n_layers, T));
   print_config("decoding", fmt::format("prefill of P = {} tokens, then {} decode steps", P, T - P));
   const Matrix logits = cached_logits(model, ids, P);
-  require_finite_result("the logits", logits);
   const Matrix full = tiny_gpt_forward(model, ids, T).logits;
   print_section("logits (T, V), from the cache");
-  print_matrix("logits", logits);
-  if (!opt.common.save_dir.empty()) save_npy(opt.common.save_dir, "logits", logits);
+  report_results({shown_matrix("logits", logits, "logits")}, opt.common.save_dir);
   print_section("Self-checks");
   SelfChecks checks;
   const double scale = std::max(1.0, static_cast<double>(xt::amax(xt::abs(full))()));
