@@ -64,7 +64,8 @@ int run(const Options& opt) {
   const TinyGptConfig c = config_of(opt);
   if (c.n_heads % static_cast<std::size_t>(opt.kv_heads) != 0)
     throw usage_error(fmt::format("--kv-heads {} does not divide --heads {}", opt.kv_heads, c.n_heads));
-  if (opt.n_ctx < 64) throw usage_error("--n-ctx must be at least 64");
+  if (opt.n_ctx < 128)
+    throw usage_error("--n-ctx must be at least 128: two lengths, 64 and 128, to fit an exponent");
   require_within_limits(cost_of(opt), "these sizes", benchmark_limits);
   Rng rng(opt.common.seed);
   const TinyGpt mha = random_tiny_gpt(rng, c);

@@ -69,6 +69,14 @@ struct Corpus {
 };
 Corpus split_poems(const std::vector<Poem>& poems);
 
+// require_text_for_windows — for a program that trains on `data` in windows of n_ctx + 1 characters,
+// each starting where a line starts: a usage_error naming data unless the training text holds two
+// windows, each held-out part (its size in held_out_sizes) one, and some line of the training text
+// starts one ("DATA: too little text for windows of N characters", "DATA: no training line starts a
+// window of N characters"). Chapters 16 and 17 call it on their own splits before training.
+void require_text_for_windows(const std::string& data, const std::u32string& train,
+                              const std::vector<std::size_t>& held_out_sizes, std::size_t n_ctx);
+
 // The characters: every code point of every poem's text (training and held-out, so held-out text can
 // be written down) with '\n', sorted by code point; a character's id is its place in that order.
 struct Vocabulary {

@@ -351,10 +351,7 @@ HeadStatistics head_statistics(const TinyGpt& model, const Vocabulary& vocab,
 // A --data file too small to train on, or without a regular validation line to measure the heads on.
 void require_enough_text(const std::vector<Poem>& poems, std::size_t n_ctx, const std::string& data) {
   const PoemSplit split = split_tang300(poems);
-  if (split.train.size() < 2 * (n_ctx + 1) || split.validation.size() < n_ctx + 1 ||
-      split.test.size() < n_ctx + 1) {
-    throw usage_error(fmt::format("{}: too little text for windows of {} characters", data, n_ctx + 1));
-  }
+  require_text_for_windows(data, split.train, {split.validation.size(), split.test.size()}, n_ctx);
   bool regular = false;
   for (std::size_t p = 0; p < poems.size(); ++p)
     for (const std::u32string& line : poems[p].lines)

@@ -586,31 +586,19 @@ SelfChecks self_checks(const Example& e) {
   return checks;
 }
 
-void require_enough_text(const std::vector<Poem>& poems, std::size_t n_ctx, const std::string& data) {
-  const Corpus corpus = split_poems(poems);
-  if (corpus.train.size() < 2 * (n_ctx + 1) || corpus.held_out.size() < n_ctx + 1)
-    throw usage_error(fmt::format("{}: too little text for windows of {} characters", data, n_ctx + 1));
-  // a training window starts where a line starts (chapter 16): one must fit
-  const Vocabulary vocab = make_vocabulary(poems);
-  const std::vector<std::size_t> train = vocab.encode(corpus.train);
-  bool fits = false;
-  for (std::size_t s : line_starts(train, vocab.ids.at(U'\n'))) fits = fits || s + n_ctx + 1 <= train.size();
-  if (!fits)
-    throw usage_error(fmt::format("{}: no training line starts a window of {} characters", data, n_ctx + 1));
-}
-
 int run_default(const Options& opt) {
   const std::vector<Poem> poems = load_tang300(opt.data);
   const Vocabulary vocab = make_vocabulary(poems);
   const RunConfig r = run_config(opt, vocab.size());
   const TinyGptConfig& m = r.model;
-  require_enough_text(poems, m.n_ctx, opt.data);
+  const Corpus corpus = split_poems(poems);
+  require_text_for_windows(opt.data, corpus.train, {corpus.held_out.size()}, m.n_ctx);
   if (m.n_heads % static_cast<std::size_t>(opt.kv_heads) != 0)
     throw usage_error(
         fmt::format("--kv-heads {} does not divide the H = {} query heads", opt.kv_heads, m.n_heads));
   if (static_cast<std::size_t>(opt.window) > m.n_ctx)
     throw usage_error(fmt::format("--window {} is longer than the context n_ctx = {}", opt.window, m.n_ctx));
-  require_within_limits(cost_of(r, split_poems(poems).held_out.size(), !opt.no_timing),
+  require_within_limits(cost_of(r, corpus.held_out.size(), !opt.no_timing),
                         fmt::format("--train-steps {}", r.steps), Limits{memory_limit_bytes, 3 * work_limit});
   print_title("Chapter 17 · Fast generation");
   print_config("data", fmt::format("{} (Debian's fortunes-zh)", opt.data));

@@ -1,8 +1,8 @@
 // Chapter 16 — given code (declared in chapters/16_tiny_gpt/given.hpp): the poems of 唐诗三百首, their
 // characters, the split, and the n-gram baselines.
+#include "16_tiny_gpt/given.hpp"
 #include "cli.hpp"    // usage_error
 #include "files.hpp"  // read_text_file
-#include "16_tiny_gpt/given.hpp"
 
 #include <fmt/format.h>
 
@@ -301,6 +301,21 @@ double share_on(const std::vector<double>& losses, const std::vector<bool>& mark
   for (std::size_t i = 0; i < losses.size(); ++i)
     if (marked[i]) sum += losses[i];
   return sum / static_cast<double>(losses.size());
+}
+
+// two windows of training text, one of each held-out part, and a line start with room for one
+void require_text_for_windows(const std::string& data, const std::u32string& train,
+                              const std::vector<std::size_t>& held_out_sizes, std::size_t n_ctx) {
+  const std::size_t window = n_ctx + 1;
+  bool enough = train.size() >= 2 * window;
+  for (std::size_t size : held_out_sizes) enough = enough && size >= window;
+  if (!enough)
+    throw usage_error(fmt::format("{}: too little text for windows of {} characters", data, window));
+  bool fits = false;
+  for (std::size_t s = 0; s + window <= train.size(); ++s)
+    fits = fits || ((s == 0 || train[s - 1] == U'\n') && train[s] != U'\n');
+  if (!fits)
+    throw usage_error(fmt::format("{}: no training line starts a window of {} characters", data, window));
 }
 
 }  // namespace course

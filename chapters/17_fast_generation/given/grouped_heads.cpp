@@ -36,6 +36,25 @@ void rebuild_in_proj(MultiHeadWeights& a, std::size_t E, std::size_t G, std::siz
   a.in_proj_weight = std::move(w);
   a.in_proj_bias = std::move(b);
 }
+
+// A model with H heads (3E rows of in_proj) made into one with G K/V heads: K/V head g is the sum of
+// the first n heads of its group, g·(H/G) ... g·(H/G) + n − 1 (n = 1: that head alone; n = H/G: the
+// whole group, as a tied weight's gradient). Everything else is copied.
+TinyGpt sum_kv_heads(const TinyGpt& model, std::size_t G, std::size_t n) {
+  const std::size_t E = model.config.d_model, H = model.config.n_heads, d_k = E / H, group = H / G;
+  TinyGpt out = model;
+  for (EncoderLayerWeights& block : out.blocks) {
+    const Matrix w = block.self_attn.in_proj_weight;
+    const Vector b = block.self_attn.in_proj_bias;
+    rebuild_in_proj(block.self_attn, E, G, d_k,
+                    [&](int kind, std::size_t g, Matrix& out_w, Vector& out_b, std::size_t row) {
+                      for (std::size_t r = 0; r < n; ++r)
+                        copy_head(w, b, (kind == 0 ? E : 2 * E) + (g * group + r) * d_k, out_w, out_b, row,
+                                  d_k, true);
+                    });
+  }
+  return out;
+}
 }  // namespace
 
 // rows = E + 2 G d_k
@@ -63,24 +82,14 @@ std::size_t n_kv_heads_of(const TinyGpt& model) {
   return G;
 }
 
-// K/V head g keeps head g·(H/G) of the multi-head model
+// K/V head g keeps head g·(H/G) of the multi-head model, the first of its group
 TinyGpt group_kv_heads(const TinyGpt& model, std::size_t G) {
-  const std::size_t E = model.config.d_model, H = model.config.n_heads;
+  const std::size_t H = model.config.n_heads;
   if (n_kv_heads_of(model) != H) throw std::invalid_argument("group_kv_heads: the model is already grouped");
   if (G == 0 || H % G != 0)
     throw std::invalid_argument(fmt::format("group_kv_heads: G = {} does not divide H = {}", G, H));
   if (G == H) return model;
-  const std::size_t d_k = E / H, group = H / G;
-  TinyGpt out = model;
-  for (EncoderLayerWeights& block : out.blocks) {
-    const Matrix w = block.self_attn.in_proj_weight;
-    const Vector b = block.self_attn.in_proj_bias;
-    rebuild_in_proj(block.self_attn, E, G, d_k,
-                    [&](int kind, std::size_t g, Matrix& ow, Vector& ob, std::size_t row) {
-                      copy_head(w, b, (kind == 0 ? E : 2 * E) + g * group * d_k, ow, ob, row, d_k, false);
-                    });
-  }
-  return out;
+  return sum_kv_heads(model, G, 1);
 }
 
 TinyGpt random_grouped_gpt(Rng& rng, const TinyGptConfig& config, std::size_t G) {
@@ -117,19 +126,10 @@ TinyGpt fold_kv_gradients(const TinyGpt& grads, std::size_t H, std::size_t G) {
   if (G == 0 || H == 0 || H % G != 0 || E % H != 0 || H != grads.config.n_heads)
     throw std::invalid_argument(fmt::format("fold_kv_gradients: G = {} does not divide H = {}", G, H));
   if (G == H) return grads;
-  const std::size_t d_k = E / H, group = H / G;
-  TinyGpt out = grads;
-  for (EncoderLayerWeights& block : out.blocks) {
-    const Matrix w = block.self_attn.in_proj_weight;
-    const Vector b = block.self_attn.in_proj_bias;
-    if (w.shape(0) != 3 * E) throw std::invalid_argument("fold_kv_gradients: the gradients are not (3E, E)");
-    rebuild_in_proj(
-        block.self_attn, E, G, d_k, [&](int kind, std::size_t g, Matrix& ow, Vector& ob, std::size_t row) {
-          for (std::size_t r = 0; r < group; ++r)
-            copy_head(w, b, (kind == 0 ? E : 2 * E) + (g * group + r) * d_k, ow, ob, row, d_k, true);
-        });
-  }
-  return out;
+  for (const EncoderLayerWeights& block : grads.blocks)
+    if (block.self_attn.in_proj_weight.shape(0) != 3 * E)
+      throw std::invalid_argument("fold_kv_gradients: the gradients are not (3E, E)");
+  return sum_kv_heads(grads, G, H / G);
 }
 
 TinyGptLossAndGradients grouped_loss_and_gradients(const TinyGpt& model, const std::vector<std::size_t>& ids,
