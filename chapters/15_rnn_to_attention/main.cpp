@@ -345,16 +345,11 @@ struct Experiment {
   ReversalExample example;          // the first held-out string of n_max digits
 };
 
-ModelResult result_of(const std::string& name, std::size_t parameters, const std::vector<double>& losses,
-                      const std::vector<double>& grad_first_input,
-                      const std::vector<double>& grad_last_input) {
-  ModelResult r;
-  r.name = name;
-  r.parameters = parameters;
-  r.losses = losses;
-  r.grad_first_input = grad_first_input;
-  r.grad_last_input = grad_last_input;
-  return r;
+// What training gave a model (an RNN's TrainedModel or the TrainedTransformer), under NAME; its accuracy
+// and example are measured afterwards.
+template <class Trained>
+ModelResult result_of(const std::string& name, const Trained& m) {
+  return {name, parameter_count(m.weights), m.losses, m.grad_first_input, m.grad_last_input, {}, {}};
 }
 
 Experiment compute_experiment(const Options& opt) {
@@ -371,16 +366,14 @@ Experiment compute_experiment(const Options& opt) {
   const TrainedModels trained = train_models(e.config);
   // every model is tested on the same held-out strings
   for (const TrainedModel& m : trained.rnn) {
-    ModelResult r = result_of(context_name(m.kind), parameter_count(m.weights), m.losses, m.grad_first_input,
-                              m.grad_last_input);
+    ModelResult r = result_of(context_name(m.kind), m);
     for (const std::vector<ReversalExample>& strings : e.test)
       r.accuracy.push_back(evaluate_reversal(m.kind, m.weights, strings));
     r.example = seq2seq_greedy(m.kind, m.weights, e.example.source, e.config.n_max);
     e.models.push_back(std::move(r));
   }
   const TrainedTransformer& d = trained.transformer;
-  ModelResult r = result_of("(d) transformer encoder-decoder", parameter_count(d.weights), d.losses,
-                            d.grad_first_input, d.grad_last_input);
+  ModelResult r = result_of("(d) transformer encoder-decoder", d);
   for (const std::vector<ReversalExample>& strings : e.test)
     r.accuracy.push_back(evaluate_reversal(d.weights, strings));
   r.example = transformer_greedy(d.weights, e.example.source, e.config.n_max);
