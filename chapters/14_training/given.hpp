@@ -8,6 +8,8 @@
 #include "11_transformer_block/given.hpp"  // EncoderLayerWeights, random_encoder_layer
 #include "13_backpropagation/given.hpp"    // linear_backward, attention_backward
 #include "14_training/contract.hpp"
+#include "cli.hpp"    // CommonOptions, require_load_for
+#include "print.hpp"  // SelfChecks
 #include "rng.hpp"
 
 #include <cstddef>
@@ -362,6 +364,25 @@ double train_step(TinyEncoder& model, AdamW& optimizer, const Batch& batch);
 // without it) takes 2 to 3 times as long per step. Call it once, first thing in a program that
 // trains. It changes no number the program computes.
 void keep_freed_memory();
+
+// run_training_program — how chapters 14, 16 and 17 run (opt.common: their CommonOptions):
+// keep_freed_memory, then with --load DIR the
+// computation on PyTorch's files (run_loaded), without it the chapter's own training run (run_default),
+// after refusing the flags that only describe --load files (require_load_for: load_flags_given, why).
+template <class Options>
+int run_training_program(const Options& opt, bool load_flags_given, const std::string& why,
+                         int (*run_loaded)(const Options&), int (*run_default)(const Options&)) {
+  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
+  if (!opt.common.load_dir.empty()) return run_loaded(opt);
+  require_load_for(opt.common, load_flags_given, why);
+  return run_default(opt);
+}
+
+// check_training_run — a training program's first two self-checks: the first steps trained again from
+// the same seed (rerun) gave the run's losses to the last bit, and every number in `losses` and in each
+// of `others` (other runs' losses, validation scores) is finite.
+void check_training_run(SelfChecks& checks, const std::vector<double>& rerun,
+                        const std::vector<double>& losses, const std::vector<std::vector<double>>& others);
 
 // The multiply-adds of one training step (forward, backward, AdamW) on a batch of B sequences,
 // counted from the sizes: the products of the layers and the head, about three times the forward's.

@@ -346,14 +346,7 @@ SelfChecks self_checks(const Example& e, const Options& opt) {
   print_section("Self-checks");
   SelfChecks checks;
   const TrainingRun& t = e.with_positions;
-  bool same = e.rerun_losses.size() <= t.losses.size();
-  for (std::size_t i = 0; same && i < e.rerun_losses.size(); ++i) same = e.rerun_losses[i] == t.losses[i];
-  checks.expect("the same seed gives the same losses, to the last bit", same,
-                fmt::format("first {} steps trained twice", e.rerun_losses.size()));
-  bool finite = true;
-  for (double l : t.losses) finite = finite && std::isfinite(l);
-  for (double l : e.without_positions.losses) finite = finite && std::isfinite(l);
-  checks.expect("every loss is finite", finite);
+  check_training_run(checks, e.rerun_losses, t.losses, {e.without_positions.losses});
   // what the default and --full runs claim (other --train-steps, --lr, --weight-decay train other runs)
   const bool defaults = !opt.train_steps_given && opt.lr == 1e-3 && opt.weight_decay == 0.01;
   if (defaults) {
@@ -646,11 +639,10 @@ int run_loaded(const Options& opt) {
 }
 
 int run(const Options& opt) {
-  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
-  if (!opt.common.load_dir.empty()) return run_loaded(opt);
-  require_load_for(opt.common, opt.heads_given || opt.norm_first,
-                   "--heads and --norm-first describe --load files; the trained model's sizes are fixed");
-  return run_default(opt);
+  return run_training_program(
+      opt, opt.heads_given || opt.norm_first,
+      "--heads and --norm-first describe --load files; the trained model's sizes are fixed", run_loaded,
+      run_default);
 }
 
 }  // namespace

@@ -184,6 +184,14 @@ std::vector<std::size_t> load_token_ids(const std::string& dir, const std::strin
 // checked to be 1 <= T <= n_ctx of the config: a usage_error otherwise (chapters 16 and 17).
 std::vector<std::size_t> load_idx(const std::string& dir, const TinyGptConfig& config);
 
+// The model and the tokens of a TinyGPT's --load files: load_tiny_gpt, then load_idx (chapters 16 and
+// 17, whose files add targets.npy or a prefill length to these).
+struct GptPrompt {
+  TinyGpt model;                 // not const: named_tensors
+  std::vector<std::size_t> ids;  // (T,)
+};
+GptPrompt load_gpt_prompt(const std::string& dir, std::size_t n_heads);
+
 // What the backward needs from the forward.
 struct TinyGptForward {
   Matrix logits;                            // (B·T, V)

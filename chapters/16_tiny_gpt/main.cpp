@@ -737,15 +737,7 @@ SelfChecks self_checks(const Example& e, const Options& opt) {
   print_section("Self-checks");
   SelfChecks checks;
   const TrainingRun& t = e.with_positions;
-  bool same = e.rerun_losses.size() <= t.losses.size();
-  for (std::size_t i = 0; same && i < e.rerun_losses.size(); ++i) same = e.rerun_losses[i] == t.losses[i];
-  checks.expect("the same seed gives the same losses, to the last bit", same,
-                fmt::format("first {} steps trained twice", e.rerun_losses.size()));
-  bool finite = true;
-  for (double b : e.with_seeds.validation) finite = finite && std::isfinite(b);
-  for (double b : e.without_seeds.validation) finite = finite && std::isfinite(b);
-  for (double l : t.losses) finite = finite && std::isfinite(l);
-  checks.expect("every loss is finite", finite);
+  check_training_run(checks, e.rerun_losses, t.losses, {e.with_seeds.validation, e.without_seeds.validation});
   // the parts: whole poems, none in two parts, every poem in one
   checks.expect("the split is by whole poems: the parts' texts add up to every poem's",
                 e.text.train_ids.size() + e.text.validation_ids.size() + e.text.test_ids.size() ==
@@ -810,9 +802,7 @@ int run_default(const Options& opt) {
 // ---- --load: PyTorch's TinyGPT files ---------------------------------------------------------------------
 
 // A PyTorch TinyGPT's files: the model, idx.npy (T,) and, if given, targets.npy (T,).
-struct GptFiles {
-  TinyGpt model;                     // not const: named_tensors
-  std::vector<std::size_t> ids;      // (T,)
+struct GptFiles : GptPrompt {        // the model and idx.npy
   std::vector<std::size_t> targets;  // (T,), or empty without targets.npy
 };
 
@@ -820,10 +810,8 @@ GptFiles load_gpt_files(const Options& opt) {
   if (opt.full || opt.train_steps_given || opt.validation_only)
     throw usage_error("--full, --train-steps and --validation-only train on the poems; not with --load");
   const std::string& dir = opt.common.load_dir;
-  GptFiles f;
-  f.model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));
+  GptFiles f{load_gpt_prompt(dir, static_cast<std::size_t>(opt.heads)), {}};
   const TinyGptConfig& c = f.model.config;
-  f.ids = load_idx(dir, c);
   const std::size_t T = f.ids.size();
   const bool with_targets = npy_exists(dir, "targets");
   if (with_targets) {
@@ -883,11 +871,9 @@ int run_loaded(const Options& opt) {
 }
 
 int run(const Options& opt) {
-  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
-  if (!opt.common.load_dir.empty()) return run_loaded(opt);
-  require_load_for(opt.common, opt.heads_given,
-                   "--heads describes --load files; the trained model's sizes are fixed");
-  return run_default(opt);
+  return run_training_program(opt, opt.heads_given,
+                              "--heads describes --load files; the trained model's sizes are fixed",
+                              run_loaded, run_default);
 }
 
 }  // namespace

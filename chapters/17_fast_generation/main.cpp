@@ -586,6 +586,17 @@ SelfChecks self_checks(const Example& e) {
   return checks;
 }
 
+// The sections of the default run, in order.
+void show(const Example& e, const Options& opt) {
+  show_training(e);
+  show_cache(e);
+  show_timing(e);
+  show_bytes(e);
+  show_grouped(e);
+  show_window(e);
+  show_sample(e, opt);
+}
+
 int run_default(const Options& opt) {
   const std::vector<Poem> poems = load_tang300(opt.data);
   const Vocabulary vocab = make_vocabulary(poems);
@@ -609,13 +620,7 @@ int run_default(const Options& opt) {
   print_config("window", fmt::format("W = {} (--window)", opt.window));
   print_config("seed", std::to_string(opt.common.seed));
   const Example e = compute(opt, poems);
-  show_training(e);
-  show_cache(e);
-  show_timing(e);
-  show_bytes(e);
-  show_grouped(e);
-  show_window(e);
-  show_sample(e, opt);
+  show(e, opt);
   Figures figures(opt.common);
   draw(e, figures);
   const SelfChecks checks = self_checks(e);
@@ -627,18 +632,14 @@ int run_default(const Options& opt) {
 
 // A PyTorch TinyGPT's files (chapter 16's) to decode with the cache: the model, idx.npy (T,) and the
 // P tokens of the prefill (--prefill; T / 2 if not given).
-struct PromptFiles {
-  TinyGpt model;                 // not const: named_tensors
-  std::vector<std::size_t> ids;  // (T,)
+struct PromptFiles : GptPrompt {  // the model and idx.npy
   std::size_t P = 0;
 };
 
 PromptFiles load_prompt_files(const Options& opt) {
   const std::string& dir = opt.common.load_dir;
-  PromptFiles f;
-  f.model = load_tiny_gpt(dir, static_cast<std::size_t>(opt.heads));
+  PromptFiles f{load_gpt_prompt(dir, static_cast<std::size_t>(opt.heads)), 0};
   const TinyGptConfig& c = f.model.config;
-  f.ids = load_idx(dir, c);
   const std::size_t T = f.ids.size();
   f.P = opt.prefill < 0 ? T / 2 : static_cast<std::size_t>(opt.prefill);
   if (f.P > T) throw usage_error(fmt::format("--prefill {} is more than the {} tokens of idx.npy", f.P, T));
@@ -656,6 +657,9 @@ PromptFiles load_prompt_files(const Options& opt) {
 // The logits of idx.npy from the cache (prefill of P tokens, then one token at a time), checked
 // against chapter 16's full forward.
 int run_loaded(const Options& opt) {
+  if (opt.kv_heads_given || opt.window_given)
+    throw usage_error(
+        "--kv-heads and --window describe the trained model; PyTorch's TinyGPT has G = H, no window");
   const PromptFiles f = load_prompt_files(opt);
   const TinyGptConfig& c = f.model.config;
   const std::size_t T = f.ids.size();
@@ -677,16 +681,9 @@ int run_loaded(const Options& opt) {
 }
 
 int run(const Options& opt) {
-  keep_freed_memory();  // a training loop allocates the same activations every step: keep them
-  if (!opt.common.load_dir.empty()) {
-    if (opt.kv_heads_given || opt.window_given)
-      throw usage_error(
-          "--kv-heads and --window describe the trained model; PyTorch's TinyGPT has G = H, no window");
-    return run_loaded(opt);
-  }
-  require_load_for(opt.common, opt.heads_given || opt.prefill >= 0,
-                   "--heads and --prefill describe --load files; give --load DIR too");
-  return run_default(opt);
+  return run_training_program(opt, opt.heads_given || opt.prefill >= 0,
+                              "--heads and --prefill describe --load files; give --load DIR too", run_loaded,
+                              run_default);
 }
 
 }  // namespace

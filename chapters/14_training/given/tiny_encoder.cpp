@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <stdexcept>
 
 #if defined(__GLIBC__)
@@ -162,6 +163,19 @@ void keep_freed_memory() {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
+}
+
+void check_training_run(SelfChecks& checks, const std::vector<double>& rerun,
+                        const std::vector<double>& losses, const std::vector<std::vector<double>>& others) {
+  bool same = rerun.size() <= losses.size();
+  for (std::size_t i = 0; same && i < rerun.size(); ++i) same = rerun[i] == losses[i];
+  checks.expect("the same seed gives the same losses, to the last bit", same,
+                fmt::format("first {} steps trained twice", rerun.size()));
+  bool finite = true;
+  for (double l : losses) finite = finite && std::isfinite(l);
+  for (const std::vector<double>& numbers : others)
+    for (double x : numbers) finite = finite && std::isfinite(x);
+  checks.expect("every loss is finite", finite);
 }
 
 // per token: each layer 3E² (in_proj) + E² (out_proj) + 2LE (scores, weighted sum) + 2EF (FF); the

@@ -18,4 +18,11 @@ std::vector<std::size_t> load_idx(const std::string& dir, const TinyGptConfig& c
   return ids;
 }
 
+GptPrompt load_gpt_prompt(const std::string& dir, std::size_t n_heads) {
+  GptPrompt p;
+  p.model = load_tiny_gpt(dir, n_heads);
+  p.ids = load_idx(dir, p.model.config);
+  return p;
+}
+
 }  // namespace course
