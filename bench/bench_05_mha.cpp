@@ -16,9 +16,9 @@
 // check that PyTorch computes the same numbers before it times anything.
 //
 // Not a test: timings depend on the machine and its load. Compare the columns of one run.
-#include "cli.hpp"
 #include "05_multi_head_attention/given.hpp"  // multi_head_attention, random_multi_head_weights, no_mask
-#include "linalg.hpp"                         // product, product_nt
+#include "cli.hpp"
+#include "linalg.hpp"  // product, product_nt
 #include "npy.hpp"
 #include "rng.hpp"
 

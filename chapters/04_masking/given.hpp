@@ -3,8 +3,8 @@
 // chapters/04_masking/given/, compiled with both the reference and your exercise, so it runs on whichever
 // masked_attention it is linked with. Every mask in the course: true means "may not attend".
 #pragma once
-#include "04_masking/contract.hpp"
 #include "01_tensors/given.hpp"
+#include "04_masking/contract.hpp"
 #include "pytorch.hpp"
 
 namespace course {

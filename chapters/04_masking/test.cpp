@@ -132,7 +132,8 @@ TEST_SUITE("04 masking") {
     // The causal fixture with key 0 also padded: query 0 may see only key 0, so it sees nothing.
     // Its attention output is 0, so its row of attn_output is out_proj(0) = out_proj.bias. The other
     // rows are those of PyTorch (checked by hand: 2.2e-16); here they give no weight to key 0.
-    AttentionLayerFiles f = load_attention_layer(std::string(COURSE_CHAPTERS_DIR) + "/04_masking/fixtures/causal");
+    AttentionLayerFiles f =
+        load_attention_layer(std::string(COURSE_CHAPTERS_DIR) + "/04_masking/fixtures/causal");
     f.mask = combine_masks(causal_mask(5), padding_mask(BoolVector({true, false, false, false, false}), 5));
     const AttentionResult r = one_head_layer(f);
     REQUIRE_SHAPE(r.weights, {5, 5});

@@ -1,8 +1,8 @@
 // Chapter 05 — given code (not an exercise), defined in chapters/05_multi_head_attention/given/ and compiled
 // with both the reference and your exercise.
 #pragma once
-#include "05_multi_head_attention/contract.hpp"
 #include "04_masking/given.hpp"
+#include "05_multi_head_attention/contract.hpp"
 #include "results.hpp"
 #include "rng.hpp"
 

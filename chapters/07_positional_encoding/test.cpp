@@ -34,8 +34,8 @@ TEST_SUITE("07 positional encoding") {
   TEST_CASE("sinusoidal_encoding equals the PyTorch-style formula to 1e-12") {
     for (const std::string name : {"L50_D16", "L7_D6", "L128_D64"}) {
       CAPTURE(name);
-      const Matrix expected =
-          load_matrix(std::string(COURSE_CHAPTERS_DIR) + "/07_positional_encoding/fixtures/" + name, "pe", "(L, D)");
+      const Matrix expected = load_matrix(
+          std::string(COURSE_CHAPTERS_DIR) + "/07_positional_encoding/fixtures/" + name, "pe", "(L, D)");
       CHECK_CLOSE(sinusoidal_encoding(expected.shape(0), expected.shape(1)), expected, 1e-12);
     }
   }

@@ -1,8 +1,8 @@
 // Chapter 11 — given code (not an exercise), defined in chapters/11_transformer_block/given/ and compiled
 // with both the reference and your exercise, so feed_forward runs on the linear() it is linked with.
 #pragma once
-#include "11_transformer_block/contract.hpp"
 #include "05_multi_head_attention/given.hpp"
+#include "11_transformer_block/contract.hpp"
 #include "rng.hpp"
 
 namespace course {

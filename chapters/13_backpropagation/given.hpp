@@ -2,9 +2,9 @@
 // the reference and your exercise, so the multi-head backward runs on whichever attention_backward it
 // is linked with: yours in ./course check 13, the reference in the program and in chapters 14–17.
 #pragma once
-#include "13_backpropagation/contract.hpp"
 #include "05_multi_head_attention/given.hpp"  // MultiHeadWeights, split_heads, merge_heads, linear
-#include "gradcheck.hpp"                      // numerical_gradient, compare_gradients (common/)
+#include "13_backpropagation/contract.hpp"
+#include "gradcheck.hpp"  // numerical_gradient, compare_gradients (common/)
 
 #include <cstddef>
 

@@ -4,8 +4,8 @@
 // chapters/13_backpropagation/make_fixtures.py) to 1e-9. The multi-head backward is given code built on your
 // attention_backward, so its tests fail until attention_backward works. Tests of given code that
 // does not call the exercises (linear_backward, the gradient check itself) are in the "given:" suite.
-#include "13_backpropagation/given.hpp"
 #include "04_masking/given.hpp"  // load_attention_layer
+#include "13_backpropagation/given.hpp"
 #include "pytorch.hpp"  // load_attention_inputs
 #include "rng.hpp"
 #include "test_util.hpp"

@@ -3,8 +3,8 @@
 // (common/gradcheck.hpp), and PyTorch's autograd (fixtures by chapters/15_rnn_to_attention/make_fixtures.py) to 1e-9. The
 // encoder–decoders are given code built on your two functions, so their gradient checks fail until both
 // work. Tests of given code that does not call the exercises are in the "given:" suite.
-#include "15_rnn_to_attention/given.hpp"
 #include "10_attention_vs_rnn/given.hpp"  // load_rnn
+#include "15_rnn_to_attention/given.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 

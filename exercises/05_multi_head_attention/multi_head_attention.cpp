@@ -4,8 +4,8 @@
 // The contract is in chapters/05_multi_head_attention/contract.hpp; stuck? ./course hint 05
 // masked_attention (chapter 04), matmul (chapter 01) and the given linear() (chapters/01_tensors/given.hpp)
 // are yours to use.
-#include "05_multi_head_attention/contract.hpp"
 #include "01_tensors/given.hpp"
+#include "05_multi_head_attention/contract.hpp"
 
 #include <stdexcept>
 
