@@ -24,7 +24,7 @@
 //   tiled          fast_tiled_attention: BLAS blocks, exponentials in vectorised loops (float64, float32)
 //   tiled T thr.   the same with T threads, each taking a contiguous range of query blocks; and the
 //                  first version of that, with new threads and new scratch memory on every call
-//   loops          the course's reference tiled_attention (solutions/12_...), plain C++ loops
+//   loops          the course's reference tiled_attention (chapter 12's solution/), plain C++ loops
 //   PyTorch        softmax(Q @ K.T / √d) @ V (naive64) and F._scaled_dot_product_attention (sdpa64,
 //                  sdpa32), one thread, and sdpa with T threads (PyTorch's and OpenBLAS's)
 #include "12_efficient_attention/contract.hpp"

@@ -10,7 +10,7 @@
 # where an exercise that differs from STUBS.sha256 is an error (run tools/update_stub_hashes.sh after
 # changing a stub on purpose).
 #
-# Tests of given code (common/given/, code the course gives that does not call the chapter's own
+# Tests of given code (chapters/NN_slug/given/, code the course gives that does not call the chapter's own
 # exercises, e.g. a helper built on an earlier chapter's reference) may pass against the stub. They
 # opt out by living in a doctest test suite whose name starts with "given:", e.g.
 #   TEST_SUITE("given: 11 transformer block") { TEST_CASE("feed_forward ...") { ... } }

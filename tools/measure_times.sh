@@ -44,7 +44,7 @@ time_edits() {
 # 1. the edit-check loop, on a finished exercise (a stub that only throws compiles faster than real code)
 for nn in 01 $(ls -d exercises/[0-9][0-9]_* | tail -1 | xargs basename | cut -d_ -f1); do
   slug=$(basename "$(ls -d exercises/"$nn"_*)")
-  echo "course check $nn after an edit: $(time_edits "$nn" "$(ls solutions/"$slug"/*.cpp | head -1)")"
+  echo "course check $nn after an edit: $(time_edits "$nn" "$(ls chapters/"$slug"/solution/*.cpp | head -1)")"
 done
 
 # 2. a crash: the reference for 01 with a write through a null pointer in softmax_rows

@@ -1,7 +1,7 @@
 // Chapter 12, closer to the machine: the tiled attention of the chapter with the three changes that
 // FlashAttention-2 (Dao 2023, "FlashAttention-2: Faster Attention with Better Parallelism and Work
 // Partitioning") makes on a GPU, here on a CPU. Used by bench/bench_12_attention.cpp and tested by
-// chapters/12_efficient_attention/test_fast_attention.cpp; the student's own tiled_attention (common/contracts/12_*.hpp) is
+// test_fast_attention.cpp beside this file; the student's own tiled_attention (contract.hpp here) is
 // the plain-loop version of the same algorithm.
 //
 //   1. each block's two products are one BLAS call each (dgemm / sgemm), as in the benchmark;
