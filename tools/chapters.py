@@ -6,7 +6,7 @@ As a module: chapters(root) -> [Chapter], in order. As a command, for the reader
     tools/chapters.py names              NN_slug per line, in order (./course, tools/*.sh)
     tools/chapters.py cmake              course_chapter(...) calls, included by CMakeLists.txt
     tools/chapters.py field NN FIELD     one field of one chapter (lists space-separated)
-    tools/chapters.py check              checks the manifest against the tree (folders, stubs, pages)
+    tools/chapters.py check              checks the manifest against the tree (folders, stubs, pages, data packages)
 
 A manifest that is not what this file says is an error naming the chapter and the field, exit 2.
 """
@@ -142,6 +142,14 @@ def check_tree(root=ROOT):
         for other in c.load_fixtures:
             if not os.path.isdir(os.path.join(root, "chapters", by_nn[other].name, "fixtures")):
                 problems.append(f"chapter {c.nn}: load_fixtures names {other}, which has no fixtures/ folder")
+    # every data package a chapter names is in packages.txt's data group, which ./course setup installs
+    sys.path.insert(0, os.path.join(root, "tools"))
+    from packages import read_packages  # noqa: E402  (tools/packages.py)
+    data = {p.name for p in read_packages(os.path.join(root, "packages.txt")) if p.group == "data"}
+    for c in listed:
+        for package in c.packages:
+            if package not in data:
+                problems.append(f"chapter {c.nn}: package {package} is not in packages.txt's data group")
     for d in sorted(os.listdir(os.path.join(root, "chapters"))):
         if os.path.isdir(os.path.join(root, "chapters", d)) and d not in names:
             problems.append(f"chapters/{d} is not in chapters.toml")
