@@ -21,13 +21,14 @@ using namespace course;
 
 namespace {
 
+// The six tokens of the example sentence, 我喜欢在公园里散步 (I like to take walks in the park).
+const Labels kTokens = {"我", "喜欢", "在", "公园", "里", "散步"};
+
 struct Options {
   CommonOptions common;
   int d_model = 8;  // E
   int heads = 2;    // H
 };
-
-const Labels kTokens = {"我", "喜欢", "在", "公园", "里", "散步"};
 
 // What a run needs, estimated from its sizes before it starts (the cost constants are in cli.hpp):
 // the weights (4E, E) and a copy or two of them (6 E² doubles, measured). The work: drawing the
