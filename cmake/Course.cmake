@@ -31,7 +31,6 @@ function(course_chapter nn slug)
   cmake_parse_arguments(ARG "LONG_RUN" "" "DEPENDS;LIBS" ${ARGN})
   set(name ${nn}_${slug})
   set(dir ${PROJECT_SOURCE_DIR}/chapters/${name})
-  set_property(GLOBAL PROPERTY COURSE_LONG_RUN_${nn} ${ARG_LONG_RUN})
   # Every chapter this one needs, directly or through another: its chain.
   set(chain "")
   foreach(dep IN LISTS ARG_DEPENDS)

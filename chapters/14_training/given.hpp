@@ -194,11 +194,8 @@ std::vector<double> flat_entries(const NamedTensor& t);
 std::vector<double> numerical_gradient_in_place(const NamedTensor& t, const std::function<double()>& loss,
                                                 double eps);
 
-// Writes DIR/<name><suffix>.npy for each tensor (suffix ".grad" for gradients): a state_dict as PyTorch
-// names it, readable with numpy.load. Throws usage_error if DIR cannot be written.
-void save_named_tensors(const std::string& dir, const std::vector<NamedTensor>& tensors,
-                        const std::string& suffix = "");
-// The names save_named_tensors writes, without .npy (for require_no_unread_files, npy.hpp).
+// The names of the tensors with a suffix (".grad" for gradients), as --save writes them and PyTorch's
+// state_dict names them, without .npy (for require_no_unread_files, npy.hpp).
 std::vector<std::string> tensor_names(const std::vector<NamedTensor>& tensors,
                                       const std::string& suffix = "");
 

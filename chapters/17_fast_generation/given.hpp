@@ -22,7 +22,7 @@ namespace course {
 //   rows [E, E + G·d_k)         W_k, G key heads of d_k rows each
 //   rows [E + G·d_k, E + 2G·d_k) W_v, G value heads
 // Query head h reads K/V head h / (H/G). G = H is chapter 16's model exactly; every other tensor is
-// chapter 16's too, so named_tensors, AdamW and save_named_tensors work unchanged. This layout is the
+// chapter 16's too, so named_tensors, AdamW and report_results work unchanged. This layout is the
 // course's own (PyTorch 1.13 has no grouped-query module).
 
 // n_kv_heads_of — G, read from block 0's in_proj_weight: (rows − E) / (2 d_k). Throws

@@ -6,7 +6,6 @@
 #include "14_training/given.hpp"
 #include "gradcheck.hpp"
 #include "linalg.hpp"
-#include "npy.hpp"
 
 #include <fmt/format.h>
 
@@ -320,11 +319,6 @@ std::vector<double> flat_entries(const NamedTensor& t) {
 std::vector<double> numerical_gradient_in_place(const NamedTensor& t, const std::function<double()>& loss,
                                                 double eps) {
   return numerical_gradient_in_place(t.data, t.size, loss, eps);
-}
-
-void save_named_tensors(const std::string& dir, const std::vector<NamedTensor>& tensors,
-                        const std::string& suffix) {
-  for (const NamedTensor& t : tensors) save_npy(dir, t.name + suffix, t.shape, t.data);
 }
 
 std::vector<std::string> tensor_names(const std::vector<NamedTensor>& tensors, const std::string& suffix) {
