@@ -113,6 +113,17 @@ def chapters(root=ROOT):
     return found
 
 
+def chains(listed):
+    """{NN: the set of chapters NN builds on, directly or through another} (what cmake/Course.cmake
+    calls a chapter's chain)."""
+    chain = {}
+    for c in listed:
+        chain[c.nn] = set()
+        for dep in c.depends:
+            chain[c.nn] |= {dep} | chain[dep]
+    return chain
+
+
 def by_number(root=ROOT):
     return {c.nn: c for c in chapters(root)}
 

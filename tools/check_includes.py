@@ -29,16 +29,6 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')
 SOURCES = (".cpp", ".hpp", ".h", ".cc", ".inl")
 
 
-def chains(listed):
-    """{NN: the set of chapters NN builds on, directly or through another}."""
-    chain = {}
-    for c in listed:
-        chain[c.nn] = set()
-        for dep in c.depends:
-            chain[c.nn] |= {dep} | chain[dep]
-    return chain
-
-
 def sources(folder):
     """Every C++ source under folder, sorted."""
     for base, dirs, files in os.walk(folder):
@@ -65,7 +55,7 @@ def check(root):
     """The includes that break a rule, one line each."""
     listed = manifest.chapters(root)
     by_name = {c.name: c for c in listed}
-    chain = chains(listed)
+    chain = manifest.chains(listed)
     problems = []
     for path in sources(os.path.join(root, "common")):
         for number, included, c in chapter_includes(path, by_name):
@@ -92,7 +82,7 @@ def self_test():
     one outside its chain. Returns 0 if every one is caught (and the untouched copy passes), 1 if not."""
     root = manifest.ROOT
     listed = manifest.chapters(root)
-    chain = chains(listed)
+    chain = manifest.chains(listed)
     first, last = listed[0], listed[-1]
     outside = next(((c, o) for c in listed for o in listed if o.nn < c.nn and o.nn not in chain[c.nn]), None)
     cases = [("common/tensor.hpp", f'#include "{first.name}/contract.hpp"', "common/ never includes"),
