@@ -4,6 +4,7 @@
 #include "11_transformer_block/given.hpp"  // load_encoder_layer
 #include "14_training/given.hpp"
 #include "linalg.hpp"
+#include "print.hpp"    // SelfChecks
 #include "pytorch.hpp"  // count_numbered_layers
 
 #include <fmt/format.h>
