@@ -375,7 +375,8 @@ def _grade_exercise(grade, student, recipe, options):
         f.write(ran.output)
     cases = runner.read_report(report)
     running = next((c.name for c in cases if not c.finished), "")
-    during = f" in test case \"{running}\"" if running else ""
+    crashed = runner.first_case(cases, "crashed")
+    during = f" in test case \"{crashed}\"" if crashed else ""
     if ran.flooded:
         return zero(grade, f"printed without end (more than {OUTPUT_LIMIT >> 20} MB){during}",
                     shown(first_lines(ran.output, 10)))
@@ -510,6 +511,12 @@ def print_class(students, exercises, grades):
             print(f"  {g.student} {g.exercise.chapter.nn}: {g.problem}")
 
 
+def shown_path(path):
+    """A path as the instructor would type it: relative when it is below the current folder."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 # --- the command ------------------------------------------------------------------------------------
 class Parser(argparse.ArgumentParser):
     def error(self, message):
@@ -521,9 +528,9 @@ def positive(kind):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number")
         if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+            raise argparse.ArgumentTypeError(f"{text!r} must be a number above 0")
         return value
     return parse
 
@@ -549,7 +556,7 @@ def parse(argv):
     listed = manifest.chapters(ROOT)
     exercises = read_points(options.points, listed)
     if options.exercises is not None:
-        wanted = [w.strip() for w in options.exercises.split(",") if w.strip()]
+        wanted = [w.strip().zfill(2) for w in options.exercises.split(",") if w.strip()]  # 5 -> 05
         known = {c.nn for c in listed if c.exercises}
         for w in wanted:
             if w not in known:
@@ -608,11 +615,11 @@ def main(argv):
             print_one(grades, colors)
         else:
             print_class(students, exercises, grades)
-        out = os.path.relpath(options.out)
+        out = shown_path(options.out)
         print(f"\n{len(students)} checkout{'s' if len(students) > 1 else ''} graded in {seconds:.1f} s "
               f"({seconds / len(students):.1f} s each, {options.jobs} at a time); "
               f"{out}/grades.csv, {out}/junit.xml" + (f", {out}/classroom.json" if len(students) == 1 else "")
-              + f"; each build and its output in {os.path.relpath(options.scratch)}/")
+              + f"; each build and its output in {shown_path(options.scratch)}/")
     return 0
 
 
