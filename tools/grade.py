@@ -61,6 +61,7 @@ OUTPUT_LIMIT = 1 << 20          # bytes a test program may print before it count
 MEMORY_LIMIT = 4 << 30          # address space of one test program (bytes)
 COMPILE_LIMIT = 300             # seconds for one compiler or linker run
 COMPILER_MEMORY_LIMIT = 8 << 30
+SOURCE_LIMIT = 1 << 20          # bytes of one source file of the student's
 
 
 class Refused(Exception):
@@ -307,7 +308,6 @@ def first_lines(text, n=25):
 
 def grade_exercise(student, recipe, options):
     """Builds and runs one exercise of one student in options.scratch/STUDENT/NN_slug/."""
-    chapter = recipe.exercise.chapter
     grade = Grade(student.name, recipe.exercise)
     start = time.monotonic()
     try:
@@ -329,17 +329,23 @@ def _grade_exercise(grade, student, recipe, options):
     # 1. untouched: every test case fails against the stub (chNN.stubs_fail), so nothing to build
     if runner.untouched(name, STUBS, student.root):
         return zero(grade, "not started (the untouched stub)")
-    # 2. a copy of the student's sources: what is graded cannot change while it is
+    # 2. a copy of the student's sources (regular files only, as CMake would compile them: the .cpp
+    #    files at the top of the folder): what is graded cannot change while it is
     files = runner.exercise_files(name, student.root)
     for f in files:
+        path = os.path.join(student.root, f)
+        if os.path.islink(path) or not os.path.isfile(path):
+            return zero(grade, "does not compile", f"{f} is not a regular file (a link?): grading reads only files")
+        if os.path.getsize(path) > SOURCE_LIMIT:
+            return zero(grade, "does not compile", f"{f} is larger than {SOURCE_LIMIT >> 20} MB")
         target = os.path.join(source_dir, os.path.relpath(f, f"exercises/{name}"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         try:
-            shutil.copyfile(os.path.join(student.root, f), target)
+            shutil.copyfile(path, target)
         except OSError as e:
             return zero(grade, "does not compile", f"{f}: cannot be read ({e.strerror})")
-    sources = sorted(os.path.join(source_dir, os.path.relpath(f, f"exercises/{name}"))
-                     for f in files if f.endswith(".cpp"))
+    sources = sorted(os.path.join(source_dir, os.path.basename(f)) for f in files
+                     if f.endswith(".cpp") and os.path.dirname(f) == f"exercises/{name}")
     if not sources:
         return zero(grade, "does not compile", f"exercises/{name}/ has no .cpp file")
 
@@ -578,6 +584,9 @@ def main(argv):
             return 0
         if not options.build:
             raise Refused("run needs --build DIR (the course's build folder with its tests)")
+        for command in ("prlimit", "ar", "ninja"):
+            if not shutil.which(command):
+                raise Refused(f"grading needs the command {command} (./course install build)")
         found = recipes(os.path.abspath(options.build), exercises)
         os.makedirs(options.out, exist_ok=True)
         options.scratch = os.path.abspath(options.scratch)

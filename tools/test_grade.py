@@ -3,7 +3,9 @@
 
     tools/test_grade.py BUILD          (ctest: grade.checkouts, grade.bad_input)
     tools/test_grade.py BUILD --bad-input
-    tools/test_grade.py --make KIND DIR   one fixture checkout, to try grade by hand (KIND below)
+    tools/test_grade.py --make KIND DIR   one fixture checkout, to try grade by hand (KIND below;
+                                          reference-all: every exercise the reference, as
+                                          tools/bench_grade.sh grades)
 
 The checkouts (exercises 01-05 count, as a points file here says; the others are left out):
   untouched  the stubs as committed                         every function 0, "not started"
@@ -72,8 +74,10 @@ def replace_throws(dest, nn, code, first_only=False, header=""):
 
 def make(kind, dest):
     stubs(dest)
-    if kind == "reference":
-        for nn in COUNTED:
+    if kind in ("reference", "reference-all"):  # reference-all: every exercise, not only 01-05
+        every = sorted(d[:2] for d in os.listdir(os.path.join(dest, "exercises"))
+                       if os.path.isdir(os.path.join(dest, "exercises", d)))
+        for nn in COUNTED if kind == "reference" else every:
             use_reference(dest, nn)
     elif kind == "broken":
         replace_throws(dest, "01", "this is not C++;", first_only=True)
@@ -210,6 +214,10 @@ def test_bad_input(build, tmp):
         [tmp], [a, os.path.join(tmp, "b", "same")], ["--list", os.path.join(tmp, "empty.txt")],
         ["--list", os.path.join(tmp, "nowhere.txt")], ["--bogus", a],
     ] + [["--points", os.path.join(tmp, name), a] for name in bad_points]
+    # through the runner: refused before anything is built
+    done = subprocess.run([os.path.join(ROOT, "course"), "grade", "--timeout", "0", a], capture_output=True, text=True)
+    check(done.returncode == 2 and done.stderr.count("\n") == 1 and "--timeout" in done.stderr and not done.stdout,
+          f"./course grade --timeout 0: exit 2, one line, nothing built ({done.stderr.strip()})")
     for args in cases:
         done = subprocess.run(GRADE + ["run", "--build", build] + args, capture_output=True, text=True)
         err = done.stderr.strip()

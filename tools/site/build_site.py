@@ -10,6 +10,7 @@ The Markdown in docs/ stays the single source; nothing is written into docs/. Th
                NN-slug.md       every docs/NN-*.md, with its links rewritten (below) and a line
                                 of links to the chapter's files (program, contract, exercise,
                                 hints, tests, reference) under its title
+               instructors.md   docs/instructors.md (OTHER_PAGES), its links rewritten
                figures/         docs/figures/, copied
                repo/PATH.md     a page for each repository file a staged page links to: Markdown
                                 files (README.md, CONTRIBUTING.md, HINTS.md) as they are, source
@@ -74,7 +75,7 @@ class Site:
     # -- where each repository file goes --------------------------------------------------------
     def page_for(self, path):
         """The site path (relative to pages/) that shows repository path PATH, or None."""
-        if re.fullmatch(r"docs/[0-9][0-9]-[^/]*\.md", path):
+        if re.fullmatch(r"docs/[0-9][0-9]-[^/]*\.md", path) or path in OTHER_PAGES:
             return path[len("docs/"):]
         if path.startswith("docs/figures/"):
             return path[len("docs/"):]
@@ -290,6 +291,18 @@ def stage_chapter(site, nn, slug, name):
     site.write(name, text)
 
 
+# The docs pages that are not a chapter's, staged like one (links rewritten), with their place in the
+# navigation's "The course" section.
+OTHER_PAGES = {"docs/instructors.md": "For instructors"}
+
+
+def stage_other_pages(site):
+    for path in OTHER_PAGES:
+        if os.path.isfile(os.path.join(site.root, path)):
+            name = path[len("docs/"):]
+            site.write(name, site.rewrite_links(site.read(path), path, name))
+
+
 def stage_index(site, readme, rows, found):
     """index.md: the README's title and introduction, then its chapter table, one row per page."""
     intro = readme.split("\n## ")[0]                       # title and first paragraphs
@@ -308,14 +321,17 @@ def stage_index(site, readme, rows, found):
 
 
 def nav_yaml(site, rows, found):
-    """The navigation: the index, one entry per chapter ('02 · dot-product attention'), the README
-    and CONTRIBUTING.md."""
+    """The navigation: the index, one entry per chapter ('02 · dot-product attention'), the other
+    docs pages (OTHER_PAGES), the README and CONTRIBUTING.md."""
     lines = ["nav:", "  - Home: index.md", "  - Chapters:"]
     for nn, slug, name in found:
         title = rows[nn][0] if nn in rows else (page_title(site.read(f"docs/{name}")) or slug)
         title = title.replace('"', "'")
         lines.append(f'      - "{nn} · {title}": {name}')
     lines.append("  - The course:")
+    for path, label in OTHER_PAGES.items():
+        if os.path.isfile(os.path.join(site.root, path)):
+            lines.append(f"      - {label}: {path[len('docs/'):]}")
     for label, path in (("README", "README.md"), ("Contributing", "CONTRIBUTING.md")):
         if os.path.isfile(os.path.join(site.root, path)):
             lines.append(f"      - {label}: {site.page_for(path)}")
@@ -390,6 +406,7 @@ def main():
     for nn, slug, name in found:
         stage_chapter(site, nn, slug, name)
     stage_index(site, readme, rows, found)
+    stage_other_pages(site)
     site.page_for("README.md")
     site.page_for("CONTRIBUTING.md")
     site.drain()
