@@ -60,17 +60,22 @@ def _strings(entry, key, where, pattern=None):
     return value
 
 
+def read_toml(path, name):
+    """The TOML file at PATH as a dict; ManifestError "cannot read NAME" or "NAME is not TOML: ..."."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        raise ManifestError(f"cannot read {name}: {e.strerror}")
+    except tomllib.TOMLDecodeError as e:
+        raise ManifestError(f"{name} is not TOML: {e}")
+
+
 def chapters(root=ROOT):
     """Every chapter of chapters.toml, in order, checked for form (two-digit numbers rising, snake_case
     slugs, dependencies on earlier chapters only)."""
     path = os.path.join(root, "chapters.toml")
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except OSError as e:
-        raise ManifestError(f"cannot read {path}: {e.strerror}")
-    except tomllib.TOMLDecodeError as e:
-        raise ManifestError(f"chapters.toml is not TOML: {e}")
+    data = read_toml(path, "chapters.toml" if os.path.exists(path) else path)
     found = []
     for i, entry in enumerate(data.get("chapter", [])):
         where = f"chapters.toml, chapter {i + 1}"

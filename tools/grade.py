@@ -44,7 +44,6 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -82,12 +81,9 @@ def read_points(path, listed):
     """[Exercise] that count (points > 0), in order, from the points file: `default` for every exercise,
     [exercises] "NN" = points for the ones that differ (0: does not count)."""
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except OSError as e:
-        raise Refused(f"cannot read the points file {path}: {e.strerror}")
-    except tomllib.TOMLDecodeError as e:
-        raise Refused(f"{path} is not TOML: {e}")
+        data = manifest.read_toml(path, path)
+    except manifest.ManifestError as e:
+        raise Refused(f"the points file {e}")
     unknown = set(data) - {"default", "exercises"}
     if unknown:
         raise Refused(f"{path}: unknown key {sorted(unknown)[0]!r} (the keys are default and [exercises])")
@@ -571,7 +567,8 @@ def parse(argv):
             raise Refused("--exercises names no exercise")
         exercises = [e for e in exercises if e.chapter.nn in wanted]
     if not exercises:
-        raise Refused("no exercise counts: every one has 0 points (grading.toml) or --exercises left none out")
+        raise Refused(f"no exercise counts: every one has 0 points in {shown_path(options.points)}, or --exercises "
+                      "left none out")
     students = students_of(options.dirs, options.list_file)
     return options, exercises, students
 

@@ -212,8 +212,14 @@ def test_bad_input(build, tmp):
         ["--timeout", "inf", a], ["--timeout", "1e9", a], ["--jobs", "0", a], ["--jobs", "1.5", a], ["--jobs", "100000", a],
         ["--exercises", "99", a], ["--exercises", ",", a], [os.path.join(tmp, "nowhere")], [os.path.join(tmp, "empty")],
         [tmp], [a, os.path.join(tmp, "b", "same")], ["--list", os.path.join(tmp, "empty.txt")],
-        ["--list", os.path.join(tmp, "nowhere.txt")], ["--bogus", a],
+        ["--list", os.path.join(tmp, "nowhere.txt")], ["--bogus", a], ["--points", os.path.join(tmp, "nowhere.toml"), a],
     ] + [["--points", os.path.join(tmp, name), a] for name in bad_points]
+    # the committed grading.toml is well formed, and every exercise counts by default
+    done = subprocess.run(GRADE + ["targets", a], capture_output=True, text=True)
+    listed = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "chapters.py"), "names"],
+                            capture_output=True, text=True).stdout.split()
+    check(done.returncode == 0 and done.stdout.split() == [f"test_{n[:2]}_reference" for n in listed],
+          "grading.toml: well formed, every exercise counts")
     # through the runner: refused before anything is built
     done = subprocess.run([os.path.join(ROOT, "course"), "grade", "--timeout", "0", a], capture_output=True, text=True)
     check(done.returncode == 2 and done.stderr.count("\n") == 1 and "--timeout" in done.stderr and not done.stdout,
