@@ -16,8 +16,10 @@ The checkouts (exercises 01-05 count, as a points file here says; the others are
              STUBS.sha256 are edited so that they would pass: 01 still scores zero ("wrong result")
 They are graded in one run, two at a time, with a list file that names them; the JUnit XML must
 validate against tools/junit.xsd (xmllint) and agree with the CSV; classroom.json (one checkout) must
-add up. --bad-input: every kind of bad option or checkout is one line on stderr and exit 2.
+add up. --bad-input: every kind of bad option or checkout is one line on stderr and exit 2, and the
+CI configurations of docs/instructors.md parse and call grade with options it accepts.
 """
+import base64
 import csv
 import glob
 import json
@@ -164,8 +166,10 @@ def test_checkouts(build, tmp):
 
     # JUnit: the schema, and the same verdicts as the CSV
     junit = os.path.join(out, "junit.xml")
-    lint = subprocess.run(["xmllint", "--noout", "--schema", os.path.join(ROOT, "tools", "junit.xsd"), junit],
-                          capture_output=True, text=True)
+    xmllint = shutil.which("xmllint")  # libxml2-utils, in packages.txt's build group
+    check(xmllint is not None, "xmllint is installed (libxml2-utils: ./course install build)")
+    lint = subprocess.run([xmllint or "xmllint", "--noout", "--schema", os.path.join(ROOT, "tools", "junit.xsd"),
+                           junit], capture_output=True, text=True)
     check(lint.returncode == 0, f"junit.xml validates against tools/junit.xsd ({lint.stderr.strip()})")
     top = ET.parse(junit).getroot()
     suites = top.findall("testsuite")
@@ -192,6 +196,32 @@ def test_checkouts(build, tmp):
         result = json.load(f)
     check(result["max_score"] == 24 and sum(t["score"] for t in result["tests"]) == 24 and result["status"] == "pass",
           "classroom.json: 24 of 24 over exercises 01 and 02")
+    with open(os.path.join(one, "classroom.json.b64"), encoding="ascii") as f:
+        check(json.loads(base64.b64decode(f.read())) == result, "classroom.json.b64: the same result, base64")
+
+
+def test_docs_configs(tmp):
+    """The GitHub Classroom and GitLab CI configurations of docs/instructors.md: YAML that parses, and
+    every `course grade` command in them accepted by grade (its options checked on a checkout)."""
+    import yaml  # python3-yaml, which mkdocs (packages.txt's site group) depends on
+    with open(os.path.join(ROOT, "docs", "instructors.md"), encoding="utf-8") as f:
+        page = f.read()
+    blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
+    check(len(blocks) >= 2, f"docs/instructors.md: the two CI configurations ({len(blocks)} YAML blocks)")
+    checkout = os.path.join(tmp, "student")
+    make("untouched", checkout)
+    for block in blocks:
+        try:
+            config = yaml.safe_load(block)
+        except yaml.YAMLError as e:
+            check(False, f"docs/instructors.md: a YAML block does not parse ({e})")
+            continue
+        check(isinstance(config, dict), "docs/instructors.md: a YAML block is a mapping")
+        for line in re.findall(r"course grade ([^\n]*)", block):
+            args = [a if a.startswith("-") or prev.startswith("--") else checkout
+                    for prev, a in zip([""] + line.split(), line.split())]
+            done = subprocess.run(GRADE + ["targets"] + args, capture_output=True, text=True)
+            check(done.returncode == 0, f"docs/instructors.md: `course grade {line}` is accepted ({done.stderr.strip()})")
 
 
 def test_bad_input(build, tmp):
@@ -241,7 +271,11 @@ def main(argv):
         return 2
     build = os.path.abspath(argv[0])
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        (test_bad_input if argv[1:] else test_checkouts)(build, tmp)
+        if argv[1:]:
+            test_bad_input(build, tmp)
+            test_docs_configs(tmp)
+        else:
+            test_checkouts(build, tmp)
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0
 
