@@ -1,0 +1,130 @@
+// Chapter 18 — given code (not an exercise), defined in chapters/18_pretrain_finetune/given/ and compiled
+// with both the reference and your exercise. What it holds so far: the pretraining corpus — the rest of
+// Debian's fortunes-zh (`chinese` and `song100`), read, cleaned, counted by kind — and its leakage
+// removed: every entry that shares a line, or a run of 8 or more characters, with one of chapter 16's
+// validation or test poems.
+#pragma once
+#include "16_tiny_gpt/given.hpp"  // Poem, load_tang300, poem_part, decode_utf8
+#include "18_pretrain_finetune/contract.hpp"
+
+#include <cstddef>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace course {
+
+// --- the pretraining text -------------------------------------------------------------------------------
+
+// Where Debian's fortunes-zh package puts its other two files (UTF-8), beside kTang300Path.
+constexpr const char* kFortunesDir = "/usr/share/games/fortunes";
+constexpr const char* kChineseFile =
+    "chinese";  // 5,263 entries: proverbs, 论语, 诗经, poems, Debian's docs ...
+constexpr const char* kSong100File = "song100";  // 95 entries: poems of the Song dynasty
+
+// split_fortunes — the entries of a fortune file: the runs of lines between lines "%" (a trailing '\r'
+// is ignored), each entry's lines joined by '\n', in file order. Entries with no character but
+// whitespace are left out.
+std::vector<std::string> split_fortunes(const std::string& text);
+
+// One entry, cleaned: what a model would read of it, and the attribution it came with.
+struct CleanEntry {
+  std::u32string text;         // the kept lines, each followed by '\n'; empty if nothing was kept
+  std::u32string attribution;  // the attribution line ("-- 李白《清明》"), or the 题目:/作者: lines, or ""
+  std::u32string first_line;  // the first kept line (《詩經‧ 國風‧ 周南‧ 關雎》 for 诗经's entries)
+};
+
+// clean_fortune — one entry of split_fortunes, line by line:
+//   1. colour codes removed: ESC '[' up to and including the next 'm' ("\x1b[33m", "\x1b[;m", "\x1b[37;1m");
+//   2. indentation removed: leading spaces, tabs, U+00A0 (no-break space) and U+3000 (ideographic
+//      space); trailing ones too;
+//   3. empty lines dropped;
+//   4. song100's header lines, starting "题目:" or "作者:", moved to the attribution;
+//   5. the last line, when it starts with "--" or "——" ("    -- Debian 《Debian 自由软件方针》第五条"),
+//      moved to the attribution. A dash line elsewhere ("—— 网络基础设施。") is text and kept.
+// Throws std::invalid_argument when the entry is not valid UTF-8.
+CleanEntry clean_fortune(const std::string& entry);
+
+// The kinds of entry told apart from the text alone (the attribution, the first line, the file), in
+// the order the program prints them; kind_of returns the first that matches:
+//   诗经       the first line starts with 《詩經 (the entries are titled, in traditional characters)
+//   论语       the attribution holds 论语 ("--《论语》", "-- 论语，为政篇")
+//   道德经, 谚语, 增广贤文, 菜根谭   the attribution holds 《道德经》, 《谚语》, 《增广贤文》, 《菜根谭》
+//   Debian     the attribution holds "Debian" or "Osamu Aoki" (Debian's reference card, its manuals)
+//   宋词       every entry of song100
+//   other      the rest: poems by named authors, modern prose and verse, books, Latin text ...
+const std::vector<std::string>& entry_kinds();
+std::string kind_of(const CleanEntry& entry, const std::string& file);
+
+// One entry of the pretraining corpus.
+struct FortuneEntry {
+  std::u32string text;  // cleaned (clean_fortune), never empty
+  std::string kind;     // one of entry_kinds()
+  std::string file;     // "chinese" or "song100"
+};
+
+// read_fortunes — the cleaned entries of one fortune file, in file order (entries that clean to nothing
+// are left out). A missing or unreadable file is a usage_error naming it and the package ("...:
+// fortunes-zh's file: install Debian's fortunes-zh package (./course setup)"); a file that is not UTF-8
+// is one too, naming the entry.
+std::vector<FortuneEntry> read_fortunes(const std::string& dir, const std::string& file);
+
+// What a corpus holds: entries, characters (code points, line breaks included), CJK characters (the
+// Unified Ideographs and their extension A and compatibility blocks), the vocabulary (distinct code
+// points), and entries and characters per kind, in entry_kinds() order.
+struct CorpusStats {
+  std::size_t entries = 0, characters = 0, cjk = 0, vocabulary = 0;
+  std::vector<std::size_t> entries_by_kind, characters_by_kind;  // (kinds)
+};
+bool is_cjk(char32_t c);
+CorpusStats corpus_stats(const std::vector<FortuneEntry>& entries);
+
+// --- leakage ----------------------------------------------------------------------------------------------
+
+// The held-out poems of chapter 16's split (poem_part: validation and test, whole poems): what the
+// pretraining text may not contain.
+std::vector<Poem> held_out_poems(const std::vector<Poem>& poems);
+
+// A text with its line breaks removed: runs are looked for across them ("床前明月光，\n疑是地上霜。"
+// holds the run "光，疑是地上霜。").
+std::u32string without_line_breaks(const std::u32string& text);
+
+// What an entry may not share with the held-out poems: their lines, and every run of run_length
+// characters of each poem's text without its line breaks (sharing a longer run means sharing one of
+// these).
+struct LeakageFilter {
+  std::size_t run_length = 8;
+  std::set<std::u32string> lines;
+  std::unordered_set<std::u32string> runs;
+};
+LeakageFilter make_leakage_filter(const std::vector<Poem>& held_out, std::size_t run_length = 8);
+
+// leaks — whether the entry's text has a line equal to a held-out line, or (without its line breaks)
+// a run of run_length characters that a held-out poem has.
+bool leaks(const LeakageFilter& filter, const std::u32string& entry_text);
+
+// remove_leakage — the entries that do not leak, in order, and how many did.
+struct LeakageRemoval {
+  std::vector<FortuneEntry> kept;
+  std::size_t removed = 0;
+};
+LeakageRemoval remove_leakage(const std::vector<FortuneEntry>& entries, const LeakageFilter& filter);
+
+// held_out_lines_found — the self-check, by another road than leaks(): how many of the held-out poems'
+// lines of at least min_length characters occur verbatim (a substring search) in some entry's text
+// without its line breaks. 0 after remove_leakage; before it, the leakage measured.
+std::size_t held_out_lines_found(const std::vector<FortuneEntry>& entries, const std::vector<Poem>& held_out,
+                                 std::size_t min_length = 8);
+
+// The corpus of chapter 18: chinese and song100, cleaned, their leakage removed.
+struct PretrainCorpus {
+  std::vector<FortuneEntry> entries;   // kept, chinese's first, then song100's
+  std::size_t read = 0;                // entries read (after cleaning) before leakage removal
+  std::size_t removed = 0;             // entries removed for leakage
+  std::size_t lines_found_before = 0;  // held_out_lines_found before removal
+};
+PretrainCorpus build_pretrain_corpus(const std::vector<FortuneEntry>& entries,
+                                     const std::vector<Poem>& held_out);
+
+}  // namespace course
