@@ -5,6 +5,7 @@
 // Tests of given code that does not call them (the corpus: cleaning, kinds, leakage) are in the
 // "given: 18 ..." suite.
 #include "18_pretrain_finetune/given.hpp"
+#include "npy.hpp"
 #include "rng.hpp"
 #include "test_util.hpp"
 
@@ -217,6 +218,52 @@ TEST_SUITE("18 LoRA") {
       CAPTURE(message);
       CHECK(!message.empty());
       for (const std::string& name : c.names) CHECK(message.find(name) != std::string::npos);
+    }
+  }
+
+  TEST_CASE("against PyTorch: chapter 16's TinyGPT with adapters, merged — logits, loss, adapter gradients") {
+    // The fixtures (make_fixtures.py): DESIGN's functional_call with W + (α/r) B A on every block's
+    // in_proj_weight and out_proj.weight, B nonzero. Here: merge_lora into chapter 16's model, its loss
+    // and gradients (given code), and lora_backward from the effective weights' gradients.
+    const std::string root = std::string(COURSE_CHAPTERS_DIR) + "/18_pretrain_finetune/fixtures/";
+    for (const char* name : {"one_layer_rank2", "two_layers_rank1", "rank_equals_width"}) {
+      CAPTURE(name);
+      const std::string dir = root + name;
+      const test::FixtureArgs args = test::fixture_args(dir);
+      TinyGpt model = load_tiny_gpt(dir, args.count("--heads"));
+      const std::vector<std::size_t> ids = load_token_ids(dir, "idx", model.config.vocab);
+      const std::vector<std::size_t> targets = load_token_ids(dir, "targets", model.config.vocab);
+      std::vector<std::array<Matrix, 4>> adapters;  // per block: A_in, B_in, A_out, B_out
+      std::vector<double> alphas;
+      for (std::size_t i = 0; i < model.blocks.size(); ++i) {
+        const std::string p = fmt::format("blocks.{}.self_attn.", i);
+        adapters.push_back({load_matrix(dir, p + "in_proj_lora_A", "(r, E)"),
+                            load_matrix(dir, p + "in_proj_lora_B", "(3E, r)"),
+                            load_matrix(dir, p + "out_proj.lora_A", "(r, E)"),
+                            load_matrix(dir, p + "out_proj.lora_B", "(E, r)")});
+        const auto& [A_in, B_in, A_out, B_out] = adapters.back();
+        const double alpha =
+            args.has("--lora-alpha") ? args.number("--lora-alpha") : static_cast<double>(A_in.shape(0));
+        alphas.push_back(alpha);
+        MultiHeadWeights& w = model.blocks[i].self_attn;
+        w.in_proj_weight = merge_lora(w.in_proj_weight, A_in, B_in, alpha);
+        w.out_proj_weight = merge_lora(w.out_proj_weight, A_out, B_out, alpha);
+      }
+      const TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(model, ids, targets, ids.size());
+      CHECK_CLOSE(r.forward.logits, load_matrix(dir, "logits", "(T, V)"), 1e-9);
+      CHECK_NEAR(r.loss, load_scalar(dir, "loss"), 1e-9);
+      for (std::size_t i = 0; i < model.blocks.size(); ++i) {
+        const auto& [A_in, B_in, A_out, B_out] = adapters[i];
+        const MultiHeadWeights& g = r.grads.blocks[i].self_attn;  // dL/dW_eff of both projections
+        const LoraGradients in = lora_backward(g.in_proj_weight, A_in, B_in, alphas[i]);
+        const LoraGradients out = lora_backward(g.out_proj_weight, A_out, B_out, alphas[i]);
+        const std::string p = fmt::format("blocks.{}.self_attn.", i);
+        test::check_pytorch_gradients(dir, 1e-9,
+                                      {{p + "in_proj_lora_A", in.dA},
+                                       {p + "in_proj_lora_B", in.dB},
+                                       {p + "out_proj.lora_A", out.dA},
+                                       {p + "out_proj.lora_B", out.dB}});
+      }
     }
   }
 }  // TEST_SUITE
