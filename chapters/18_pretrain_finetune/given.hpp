@@ -19,14 +19,17 @@ namespace course {
 
 // Where Debian's fortunes-zh package puts its other two files (UTF-8), beside kTang300Path.
 constexpr const char* kFortunesDir = "/usr/share/games/fortunes";
-constexpr const char* kChineseFile =
-    "chinese";  // 5,263 entries: proverbs, 论语, 诗经, poems, Debian's docs ...
+constexpr const char* kChineseFile = "chinese";  // 5,263 entries: proverbs, 论语, 诗经, verse, Debian's docs
 constexpr const char* kSong100File = "song100";  // 95 entries: poems of the Song dynasty
 
 // split_fortunes — the entries of a fortune file: the runs of lines between lines "%" (a trailing '\r'
 // is ignored), each entry's lines joined by '\n', in file order. Entries with no character but
 // whitespace are left out.
 std::vector<std::string> split_fortunes(const std::string& text);
+
+// is_cjk — a CJK ideograph: the Unified Ideographs (U+4E00–U+9FFF), extension A (U+3400–U+4DBF), the
+// compatibility ideographs (U+F900–U+FAFF) and extensions B and on (U+20000–U+3134F).
+bool is_cjk(char32_t c);
 
 // One entry, cleaned: what a model would read of it, and the attribution it came with.
 struct CleanEntry {
@@ -46,16 +49,23 @@ struct CleanEntry {
 // Throws std::invalid_argument when the entry is not valid UTF-8.
 CleanEntry clean_fortune(const std::string& entry);
 
-// The kinds of entry told apart from the text alone (the attribution, the first line, the file), in
-// the order the program prints them; kind_of returns the first that matches:
+// The kinds of entry told apart from the text alone (the attribution, the first line, the file, the
+// lines' shape), in the order the program prints them; kind_of returns the first that matches:
 //   诗经       the first line starts with 《詩經 (the entries are titled, in traditional characters)
 //   论语       the attribution holds 论语 ("--《论语》", "-- 论语，为政篇")
 //   道德经, 谚语, 增广贤文, 菜根谭   the attribution holds 《道德经》, 《谚语》, 《增广贤文》, 《菜根谭》
 //   Debian     the attribution holds "Debian" or "Osamu Aoki" (Debian's reference card, its manuals)
-//   宋词       every entry of song100
-//   other      the rest: poems by named authors, modern prose and verse, books, Latin text ...
+//   song100    every entry of song100 (poems of the Song dynasty)
+//   五七言     every half-line is 5 or 7 CJK characters (is_five_or_seven): verse of the poems' shape,
+//              mostly couplets quoted from classical poems
+//   other      the rest: 词, modern prose and verse, books, chat logs, Latin text ...
 const std::vector<std::string>& entry_kinds();
 std::string kind_of(const CleanEntry& entry, const std::string& file);
+
+// is_five_or_seven — whether the text, cut into half-lines at line breaks and at ，。？！；、：, has at
+// least one half-line and every one is 5 or 7 CJK characters (is_cjk): "床前明月光，疑是地上霜。" is,
+// "花褪残红青杏小。燕子飞时，" is not (4).
+bool is_five_or_seven(const std::u32string& text);
 
 // One entry of the pretraining corpus.
 struct FortuneEntry {
@@ -70,14 +80,13 @@ struct FortuneEntry {
 // is one too, naming the entry.
 std::vector<FortuneEntry> read_fortunes(const std::string& dir, const std::string& file);
 
-// What a corpus holds: entries, characters (code points, line breaks included), CJK characters (the
-// Unified Ideographs and their extension A and compatibility blocks), the vocabulary (distinct code
-// points), and entries and characters per kind, in entry_kinds() order.
+// What a corpus holds: entries, characters (code points, line breaks included), CJK characters
+// (is_cjk), the vocabulary (distinct code points), and entries and characters per kind, in
+// entry_kinds() order.
 struct CorpusStats {
   std::size_t entries = 0, characters = 0, cjk = 0, vocabulary = 0;
   std::vector<std::size_t> entries_by_kind, characters_by_kind;  // (kinds)
 };
-bool is_cjk(char32_t c);
 CorpusStats corpus_stats(const std::vector<FortuneEntry>& entries);
 
 // --- leakage ----------------------------------------------------------------------------------------------

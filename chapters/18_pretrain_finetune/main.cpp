@@ -127,7 +127,7 @@ void show_corpus(const Example& e) {
       "lines removed; the text kept. Characters are code points, line breaks included.\n\n");
   const std::vector<std::string>& kinds = entry_kinds();
   fmt::print("{}{:>10}{:>12}{:>10}{:>12}\n", pad_right("kind", 10), "entries", "characters", "kept",
-             "characters");
+             "kept chars");
   for (std::size_t k = 0; k < kinds.size(); ++k) {
     const std::size_t entries = e.chinese.entries_by_kind[k] + e.song100.entries_by_kind[k];
     const std::size_t chars = e.chinese.characters_by_kind[k] + e.song100.characters_by_kind[k];

@@ -330,9 +330,22 @@ TEST_SUITE("given: 18 the pretraining corpus") {
     CHECK(kind("咬得菜根\n    --《菜根谭》") == "菜根谭");
     CHECK(kind("自由软件\n    -- Debian 《Debian 自由软件方针》第五条") == "Debian");
     CHECK(kind("备份\n    -- Osamu Aoki (青木修),") == "Debian");
-    CHECK(kind("鸣骹直上一千尺，", "song100") == "宋词");
-    CHECK(kind("佳节清明桃李笑\n    -- 黄庭坚《清明》") == "other");
-    CHECK(kind("谚语二字在正文里") == "other");  // only the attribution counts
+    CHECK(kind("鸣骹直上一千尺，", "song100") == "song100");
+    CHECK(kind("佳节清明桃李笑，野田荒冢只生愁。\n    -- 黄庭坚《清明》") == "五七言");
+    CHECK(kind("花褪残红青杏小。燕子飞时，绿水人家绕。\n    -- 苏轼《蝶恋花·春景》") == "other");  // 4, 4
+    CHECK(kind("谚语二字在正文里") == "other");  // only the attribution names a book
+  }
+
+  TEST_CASE("is_five_or_seven: every half-line 5 or 7 CJK characters") {
+    CHECK(is_five_or_seven(U"床前明月光，疑是地上霜。\n"));
+    CHECK(is_five_or_seven(U"天时人事日相催，冬至阳生春又来。\n"));
+    CHECK(is_five_or_seven(U"床前明月光\n疑是地上霜\n"));       // line breaks cut too
+    CHECK(is_five_or_seven(U"匝路亭亭艳，非时裛裛香。\n\n"));   // breaks in a row
+    CHECK(!is_five_or_seven(U"花褪残红青杏小。燕子飞时，\n"));  // a half-line of 4
+    CHECK(!is_five_or_seven(U"床前明月光光，疑是地上霜。\n"));  // a half-line of 6
+    CHECK(!is_five_or_seven(U"床前明月光。ABCDE。\n"));         // not CJK
+    CHECK(!is_five_or_seven(U"，。\n"));                        // no half-line
+    CHECK(!is_five_or_seven(U""));
   }
 
   TEST_CASE("corpus_stats: entries, characters, CJK characters, vocabulary, by kind") {
@@ -349,6 +362,7 @@ TEST_SUITE("given: 18 the pretraining corpus") {
     CHECK(s.characters_by_kind[proverbs] == 3);
     CHECK(s.entries_by_kind.back() == 1);  // other
     CHECK(is_cjk(U'\u4E00'));
+    CHECK(is_cjk(U'\U00020000'));
     CHECK(!is_cjk(U'，'));
   }
 

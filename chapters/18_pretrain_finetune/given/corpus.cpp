@@ -95,9 +95,33 @@ CleanEntry clean_fortune(const std::string& entry) {
   return e;
 }
 
+// CJK Unified Ideographs, extension A, compatibility ideographs, extensions B and on
+bool is_cjk(char32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0xF900 && c <= 0xFAFF) ||
+         (c >= 0x20000 && c <= 0x3134F);
+}
+
+// half-lines between line breaks and ，。？！；、：, each 5 or 7 CJK characters
+bool is_five_or_seven(const std::u32string& text) {
+  const std::u32string breaks = U"\n，。？！；、：";
+  std::size_t half_lines = 0, length = 0;
+  for (char32_t c : text + U"\n") {
+    if (breaks.find(c) == std::u32string::npos) {
+      if (!is_cjk(c)) return false;
+      ++length;
+      continue;
+    }
+    if (length == 0) continue;  // two breaks in a row ("。\n")
+    if (length != 5 && length != 7) return false;
+    ++half_lines;
+    length = 0;
+  }
+  return half_lines > 0;
+}
+
 const std::vector<std::string>& entry_kinds() {
-  static const std::vector<std::string> kinds{"诗经",   "论语",   "道德经", "谚语", "增广贤文",
-                                              "菜根谭", "Debian", "宋词",   "other"};
+  static const std::vector<std::string> kinds{"诗经",   "论语",   "道德经",  "谚语",   "增广贤文",
+                                              "菜根谭", "Debian", "song100", "五七言", "other"};
   return kinds;
 }
 
@@ -110,7 +134,8 @@ std::string kind_of(const CleanEntry& entry, const std::string& file) {
   for (const char* book : {"道德经", "谚语", "增广贤文", "菜根谭"})
     if (attributed(fmt::format("《{}》", book).c_str())) return book;
   if (attributed("Debian") || attributed("Osamu Aoki")) return "Debian";
-  if (file == kSong100File) return "宋词";
+  if (file == kSong100File) return "song100";
+  if (is_five_or_seven(entry.text)) return "五七言";
   return "other";
 }
 
@@ -132,12 +157,6 @@ std::vector<FortuneEntry> read_fortunes(const std::string& dir, const std::strin
     entries.push_back({e.text, kind_of(e, file), file});
   }
   return entries;
-}
-
-// CJK Unified Ideographs, extension A, compatibility ideographs, extensions B and on
-bool is_cjk(char32_t c) {
-  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0xF900 && c <= 0xFAFF) ||
-         (c >= 0x20000 && c <= 0x3134F);
 }
 
 CorpusStats corpus_stats(const std::vector<FortuneEntry>& entries) {
