@@ -436,5 +436,22 @@ TEST_SUITE("given: 18 the pretraining corpus") {
     CHECK(c.removed > 0);
     CHECK(held_out_lines_found(c.entries, held_out) == 0);
     CHECK(after.entries + c.removed == all.size());
+    // what cleaning promises, on every entry: no control character but the line breaks (no colour code
+    // is left), no line that starts or ends with indentation, no empty line
+    std::size_t controls = 0, indented = 0, empty_lines = 0;
+    for (const FortuneEntry& e : all) {
+      for (char32_t ch : e.text) controls += (ch < 0x20 && ch != U'\n') || ch == 0x7f ? 1 : 0;
+      for (std::size_t i = 0; i < e.text.size(); ++i) {
+        const bool starts = i == 0 || e.text[i - 1] == U'\n',
+                   ends = i + 1 == e.text.size() || e.text[i + 1] == U'\n';
+        const bool space =
+            e.text[i] == U' ' || e.text[i] == U'\u00A0' || e.text[i] == U'\u3000' || e.text[i] == U'\t';
+        indented += space && (starts || ends) ? 1 : 0;
+        empty_lines += e.text[i] == U'\n' && starts ? 1 : 0;
+      }
+    }
+    CHECK(controls == 0);
+    CHECK(indented == 0);
+    CHECK(empty_lines == 0);
   }
 }  // TEST_SUITE
