@@ -281,6 +281,7 @@ class Grade:
     messages: dict = field(default_factory=dict)  # function -> what the student would see
     problem: str = ""                              # the whole exercise scored zero, and why
     seconds: float = 0.0
+    internal: bool = False                         # the grader failed (disk full, ...): not a grade
 
     def points(self, function):
         return self.exercise.share() if self.passed.get(function) else 0.0
@@ -308,6 +309,9 @@ def grade_exercise(student, recipe, options):
     start = time.monotonic()
     try:
         return _grade_exercise(grade, student, recipe, options)
+    except (OSError, subprocess.SubprocessError) as e:  # the machine's fault, not the student's
+        grade.internal = True
+        return zero(grade, f"not graded: the grader failed ({type(e).__name__}: {e})")
     finally:
         grade.seconds = time.monotonic() - start
 
@@ -626,6 +630,11 @@ def main(argv):
               f"({seconds / len(students):.1f} s each, {options.jobs} at a time); "
               f"{out}/grades.csv, {out}/junit.xml" + (f", {out}/classroom.json" if len(students) == 1 else "")
               + f"; each build and its output in {shown_path(options.scratch)}/")
+    failed = [g for g in grades if g.internal]
+    if failed:
+        print(f"course: error: {len(failed)} exercise(s) could not be graded (the grader failed, not the "
+              f"student's code; the reasons are in the table): grade them again", file=sys.stderr)
+        return 1
     return 0
 
 
