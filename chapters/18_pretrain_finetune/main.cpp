@@ -3,21 +3,25 @@
 // that shares a line, or a run of 8 or more characters, with one of chapter 16's validation or test
 // poems removed and the count printed; and the LoRA layer of the exercise on a small example (its
 // output against the merged weight, its start at B = 0, the parameters it trains). Pretraining chapter
-// 16's TinyGPT on the corpus and adapting it to the poems come next.
+// 16's TinyGPT on the corpus and adapting it to the poems come next. With --load DIR: PyTorch's
+// TinyGPT with LoRA adapters on every block's attention (logits, loss, and the adapters' gradients).
 //
 //   build/bin/ch18_pretrain_finetune [--fortunes DIR] [--rank R] [--lora-alpha A] [--seed S] [--svg DIR]
 //                                    [--no-color]
+//   build/bin/ch18_pretrain_finetune --load DIR [--heads H] [--lora-alpha A] [--save DIR]
 //
 // The program's shape: Options (the flags); compute() fills one named struct with everything the
 // program shows; show_* print it, draw() writes its figure (nothing without --svg), self_checks()
-// checks it; run() calls them in that order.
+// checks it; run() calls them in that order. run_loaded() does the same for --load.
 #include "18_pretrain_finetune/given.hpp"
 #include "cli.hpp"
 #include "figures.hpp"
 #include "linalg.hpp"
 #include "print.hpp"
+#include "results.hpp"
 #include "rng.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -34,7 +38,10 @@ struct Options {
   CommonOptions common;
   std::string fortunes = kFortunesDir;  // --fortunes DIR: chinese, song100 and tang300 (tests: a missing one)
   int rank = 2;                         // r of the LoRA example
-  double alpha = 0;                     // α of the LoRA example; 0: r
+  double alpha = 0;                     // α of the LoRA example or of the --load files; 0: r
+  bool rank_given = false;
+  int heads = 4;  // --heads H (--load files only)
+  bool heads_given = false;
 };
 
 // The LoRA example: one layer, its adapters, and what they give.
@@ -209,6 +216,59 @@ int run(const Options& opt) {
   return checks.exit_code();
 }
 
+// ---- --load: PyTorch's TinyGPT with LoRA adapters ------------------------------------------------------
+
+// Scaling A by c and B by 1/c leaves B A, and so the loss, unchanged: the loss's derivative along c
+// at c = 1 is 0, that is ⟨A, dL/dA⟩ = ⟨B, dL/dB⟩ (both are s · tr(Bᵀ G Aᵀ) by lora_backward's
+// formulas). Returns |⟨A, dA⟩ − ⟨B, dB⟩| relative to the sizes of the terms summed.
+double balance_error(const Matrix& A, const Matrix& dA, const Matrix& B, const Matrix& dB) {
+  const double a = xt::sum(A * dA)(), b = xt::sum(B * dB)();
+  const double terms = xt::sum(xt::abs(A * dA))() + xt::sum(xt::abs(B * dB))();
+  return terms > 0 ? std::abs(a - b) / terms : 0.0;
+}
+
+// The adapted model's logits (T, V), its mean cross-entropy against targets.npy, and the gradients of
+// the four adapters of every block — the base frozen — as PyTorch's functional_call and loss.backward()
+// give them (make_fixtures.py).
+int run_loaded(const Options& opt) {
+  if (opt.rank_given)
+    throw usage_error("--rank is the LoRA example's rank; with --load, r is read from the adapters' files");
+  LoraFiles f = load_lora_files(opt.common.load_dir, static_cast<std::size_t>(opt.heads));
+  const TinyGptConfig& c = f.model.config;
+  const std::size_t T = f.ids.size(), r = f.rank;
+  const double alpha = opt.alpha > 0 ? opt.alpha : static_cast<double>(r);
+  print_title("Chapter 18 · Pretrain, then fine-tune — a PyTorch TinyGPT with LoRA adapters");
+  print_config("loaded", fmt::format("{}: V = {}, n_ctx = {}, E = {}, H = {}, F = {}, {} block(s), T = {}",
+                                     opt.common.load_dir, c.vocab, c.n_ctx, c.d_model, c.n_heads, c.d_ff,
+                                     c.n_layers, T));
+  print_config("adapters", fmt::format("r = {}, α = {:g}, s = α/r = {:g}: W + s·B·A on every block's "
+                                       "in_proj_weight and out_proj.weight",
+                                       r, alpha, alpha / static_cast<double>(r)));
+  LoraLossAndGradients g = lora_loss_and_gradients(f.model, f.adapters, alpha, f.ids, f.targets, T);
+  const std::size_t trained = c.n_layers * r * 6 * c.d_model, frozen = parameter_count(f.model);
+  print_section("logits (T, V) and the mean cross-entropy against targets.npy");
+  std::vector<NamedResult> results = {
+      shown_matrix("logits", g.forward.logits, "logits"), scalar_result("loss", g.loss, [&] {
+        fmt::print("loss = {:.12f}\n", g.loss);
+        fmt::print(
+            "and the gradients of the adapters only: {} numbers trained, the base's {} frozen\n"
+            "(--save DIR writes them as <adapter key>.grad.npy)\n",
+            trained, frozen);
+      })};
+  append_named(results, named_lora_tensors(g.grads), ".grad");
+  report_results(results, opt.common.save_dir);
+  print_section("Self-checks");
+  SelfChecks checks;
+  double balance = 0;
+  for (std::size_t i = 0; i < c.n_layers; ++i) {
+    const BlockLora &a = f.adapters[i], &d = g.grads[i];
+    balance = std::max({balance, balance_error(a.in_A, d.in_A, a.in_B, d.in_B),
+                        balance_error(a.out_A, d.out_A, a.out_B, d.out_B)});
+  }
+  checks.below("⟨A, dL/dA⟩ = ⟨B, dL/dB⟩ for every adapter pair (A → cA, B → B/c keeps B A)", balance, 1e-10);
+  return checks.exit_code();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -219,8 +279,16 @@ int main(int argc, char** argv) {
       "The directory of fortunes-zh's chinese, song100 and tang300 (default /usr/share/games/fortunes)");
   add_size_option(app, "--rank", opt.rank, "Rank r of the LoRA example's adapters (2)", 1, kExampleWidth,
                   "at most E = 8, the example layer's width");
-  app.add_option("--lora-alpha", opt.alpha, "α of the LoRA example (default r): s = α / r")
+  app.add_option("--lora-alpha", opt.alpha,
+                 "α of the LoRA example, or of the --load files' adapters (default r): s = α / r")
       ->check(positive_up_to(1e6));
-  add_common_options(app, opt.common, /*interop=*/false);
-  return run_program(app, argc, argv, opt.common, [&] { return run(opt); });
+  add_size_option(app, "--heads", opt.heads, "Heads H of the --load files", 4096);
+  add_common_options(app, opt.common, /*interop=*/true);
+  return run_program(app, argc, argv, opt.common, [&] {
+    opt.rank_given = app.count("--rank") > 0;
+    opt.heads_given = app.count("--heads") > 0;
+    if (!opt.common.load_dir.empty()) return run_loaded(opt);
+    require_load_for(opt.common, opt.heads_given, "--heads describes --load files");
+    return run(opt);
+  });
 }

@@ -19,7 +19,9 @@ chapters/18_pretrain_finetune/fixtures/:
             (so autograd reaches A and B only): logits.npy (T, V), loss.npy (shape ()), the mean
             cross-entropy against the targets, and <adapter key>.grad.npy for the four adapters of every
             block, what loss.backward() leaves in their .grad. args.txt holds the program's flags
-            (--heads H, and --lora-alpha α unless α = r, the default).
+            (--heads H, and --lora-alpha α unless α = r, the default). The case float32 stores its
+            weights and adapters as float32 (most PyTorch models do); PyTorch computes in float64 from
+            exactly those values.
 
 and malformed cases under chapters/18_pretrain_finetune/fixtures/bad/ for the error tests of the --load
 path: a rank of 0, a rank above E, adapters whose shapes disagree, an adapter for a block that does not
@@ -59,8 +61,9 @@ def lora_logits(model, adapters, alpha, idx):
     return torch.nn.utils.stateless.functional_call(model, over, (idx,))
 
 
-def lora_case(name, V, n_ctx, E, H, Fd, layers, T, r, alpha=None):
-    """Writes the case folder OUT/name; alpha None means α = r (the program's default)."""
+def lora_case(name, V, n_ctx, E, H, Fd, layers, T, r, alpha=None, dtype=None):
+    """Writes the case folder OUT/name; alpha None means α = r (the program's default). With a dtype
+    (np.float32) the weights and adapters are rounded to it and saved as it."""
     d = os.path.join(OUT, name)
     shutil.rmtree(d, ignore_errors=True)
     model = f16.TinyGPT(V, n_ctx, E, H, Fd, layers).double()
@@ -68,10 +71,12 @@ def lora_case(name, V, n_ctx, E, H, Fd, layers, T, r, alpha=None):
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.2 * torch.randn_like(p))
+            if dtype is not None:
+                p.copy_(fx.exactly(p, dtype))
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)  # the base is frozen
-    fx.save_all(d, model.state_dict())
+    fx.save_all(d, model.state_dict(), dtype)
     # A as LoRA initialises it (Kaiming-uniform-like, ±1/√E), B nonzero so that A's gradient is seen
     adapters = []
     for _ in range(layers):
@@ -80,6 +85,8 @@ def lora_case(name, V, n_ctx, E, H, Fd, layers, T, r, alpha=None):
                          0.5 * torch.randn(3 * E, r, dtype=torch.float64),
                          (torch.rand(r, E, dtype=torch.float64) * 2 - 1) * bound,
                          0.5 * torch.randn(E, r, dtype=torch.float64)])
+        if dtype is not None:
+            adapters[-1] = [fx.exactly(t, dtype) for t in adapters[-1]]
         for t in adapters[-1]:
             t.requires_grad_(True)
     idx = torch.randint(0, V, (T,), dtype=torch.int64)
@@ -95,7 +102,7 @@ def lora_case(name, V, n_ctx, E, H, Fd, layers, T, r, alpha=None):
     save(d, "loss", loss.detach().reshape(()))
     for i, block in enumerate(adapters):
         for key, t in zip(ADAPTERS, block):
-            save(d, f"blocks.{i}.{key}", t)
+            save(d, f"blocks.{i}.{key}", t, dtype)
             save(d, f"blocks.{i}.{key}.grad", t.grad)
     fx.write_args(d, f"--heads {H}" + ("" if alpha is None else f" --lora-alpha {alpha:g}"))
     return d
@@ -131,7 +138,6 @@ def bad_cases(src):
     copy("out_proj_B_wrong_rank", fx.put(block0 + "out_proj.lora_B",
                                          np.concatenate([adapter("out_proj.lora_B")] * 2, axis=1)))
     copy("ranks_differ", fx.put(block0 + "out_proj.lora_A", np.concatenate([adapter("out_proj.lora_A")] * 2)))
-    copy("adapter_float32", fx.put(block0 + "in_proj_lora_A", adapter("in_proj_lora_A").astype(np.float32)))
 
     def extra_block(d):  # an adapter for block 1 of a one-block model
         shutil.copy(os.path.join(d, block0 + "in_proj_lora_A.npy"),
@@ -152,6 +158,8 @@ def main():
     small = lora_case("bad_base", V=6, n_ctx=5, E=4, H=2, Fd=4, layers=1, T=4, r=2)
     bad_cases(small)
     shutil.rmtree(small)
+    # last, so that the cases above draw the same numbers as before it was added
+    lora_case("float32", V=10, n_ctx=6, E=8, H=4, Fd=12, layers=2, T=6, r=3, alpha=2.0, dtype=np.float32)
 
 
 if __name__ == "__main__":
