@@ -245,6 +245,7 @@ int run_loaded(const Options& opt) {
                                        "in_proj_weight and out_proj.weight",
                                        r, alpha, alpha / static_cast<double>(r)));
   LoraLossAndGradients g = lora_loss_and_gradients(f.model, f.adapters, alpha, f.ids, f.targets, T);
+  // per block: A (r, E) and B (3E, r) on the in-projection, A (r, E) and B (E, r) on the out-projection
   const std::size_t trained = c.n_layers * r * 6 * c.d_model, frozen = parameter_count(f.model);
   print_section("logits (T, V) and the mean cross-entropy against targets.npy");
   std::vector<NamedResult> results = {
