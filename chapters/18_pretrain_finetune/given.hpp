@@ -136,4 +136,51 @@ struct PretrainCorpus {
 PretrainCorpus build_pretrain_corpus(const std::vector<FortuneEntry>& entries,
                                      const std::vector<Poem>& held_out);
 
+// --- LoRA on chapter 16's TinyGPT ---------------------------------------------------------------------------
+
+// The adapters of a TinyGPT: for every block, rank-r pairs on the attention's in-projection (3E, E) and
+// out-projection (E, E), named as chapter 18's PyTorch module names them:
+//   blocks.N.self_attn.in_proj_lora_A (r, E),  blocks.N.self_attn.in_proj_lora_B (3E, r)
+//   blocks.N.self_attn.out_proj.lora_A (r, E), blocks.N.self_attn.out_proj.lora_B (E, r)
+// The effective weights are W + (α/r) B A (merge_lora); the rest of the model is the base's, frozen.
+struct LoraAdapters {
+  double alpha = 1.0;
+  std::vector<Matrix> in_A, in_B, out_A, out_B;  // [block]
+  std::size_t rank() const { return in_A.empty() ? 0 : in_A[0].shape(0); }
+};
+
+// new_adapters — LoRA's start (Hu et al. 2021, section 4.1): every A uniform in ±1/√E (PyTorch's
+// default for a Linear(E, r) weight), drawn from rng block by block, in then out; every B zero, so the
+// adapted model starts as the base.
+LoraAdapters new_adapters(Rng& rng, const TinyGpt& base, std::size_t rank, double alpha);
+
+// The adapters as named tensors, in the order above, block by block (for AdamW and for counting).
+std::vector<NamedTensor> named_tensors(LoraAdapters& adapters);
+
+// merge_adapters — the base with each block's in_proj_weight and out_proj.weight replaced by
+// merge_lora(W, A, B, α): one plain TinyGpt, the model LoRA trains and the one stored after merging.
+TinyGpt merge_adapters(const TinyGpt& base, const LoraAdapters& adapters);
+
+// adapter_gradients — dL/dA and dL/dB of every adapter from the gradients of the merged model
+// (chapter 16's backward gives dL/dW_eff for the two projections; lora_backward does the rest), in
+// the adapters' layout.
+LoraAdapters adapter_gradients(const TinyGpt& merged_grads, const LoraAdapters& adapters);
+
+// The LoRA training loop's optimizer: AdamW on the adapters only, the base frozen.
+//   LoraTrainer trainer(options);  trainer.step(base, adapters, batch, seq_len);
+// options as chapter 16's Trainer reads them (lr, warm-up, cosine, clip; weight_decay on every adapter;
+// tie is ignored: the base is not trained).
+class LoraTrainer {
+ public:
+  explicit LoraTrainer(const TrainingOptions& options);
+  // One step: merge_adapters, chapter 16's loss and gradients on the batch, adapter_gradients,
+  // clipping, adamw_step on every A and B. Returns the loss before the step.
+  double step(const TinyGpt& base, LoraAdapters& adapters, const Batch& batch, std::size_t seq_len);
+
+ private:
+  TrainingOptions options_;
+  std::size_t t_ = 0;
+  std::vector<AdamWMoments> moments_;
+};
+
 }  // namespace course
