@@ -26,11 +26,8 @@
 #include "rng.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace course;
