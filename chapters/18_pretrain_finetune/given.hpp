@@ -1,8 +1,10 @@
 // Chapter 18 — given code (not an exercise), defined in chapters/18_pretrain_finetune/given/ and compiled
-// with both the reference and your exercise. What it holds so far: the pretraining corpus — the rest of
-// Debian's fortunes-zh (`chinese` and `song100`), read, cleaned, counted by kind — and its leakage
-// removed: every entry that shares a line, or a run of 8 or more characters, with one of chapter 16's
-// validation or test poems.
+// with both the reference and your exercise, so LoRA trains on the lora_backward and merge_lora it is
+// linked with. What it holds: the pretraining corpus — the rest of Debian's fortunes-zh (`chinese` and
+// `song100`), read, cleaned, counted by kind — and its leakage removed: every entry that shares a line,
+// or a run of 8 or more characters, with one of chapter 16's validation or test poems; and LoRA
+// adapters on chapter 16's TinyGPT: their start, their merge into the model, their gradients, their
+// optimizer.
 #pragma once
 #include "16_tiny_gpt/given.hpp"  // Poem, load_tang300, poem_part, decode_utf8
 #include "18_pretrain_finetune/contract.hpp"
