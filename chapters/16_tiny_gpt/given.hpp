@@ -3,13 +3,15 @@
 // sample_next it is linked with. What it holds: the poems of 唐诗三百首 and their characters, the
 // bigram baseline, the TinyGPT model (chapter 14's pre-norm encoder layer with exact GELU and a causal
 // mask, between token and position embeddings and a final norm and head), its state_dict, its
-// forward and backward, a training step, and generation.
+// forward and backward, a training step, generation, and the measures of a trained model (the baselines
+// tuned on the validation text, the lines' shape, the heads, the seeds' spread), which chapter 18 calls too.
 #pragma once
 #include "14_training/given.hpp"  // EncoderLayerForward, AdamW, NamedTensor, Batch
 #include "16_tiny_gpt/contract.hpp"
 #include "rng.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -89,6 +91,8 @@ struct Vocabulary {
   std::string decode(const std::vector<std::size_t>& ids) const;  // UTF-8
 };
 Vocabulary make_vocabulary(const std::vector<Poem>& poems);
+// vocabulary_of — the same for any text: its code points and '\n', sorted (chapter 18's corpus and poems).
+Vocabulary vocabulary_of(const std::u32string& text);
 
 // --- the n-gram baselines ------------------------------------------------------------------------------
 
@@ -261,6 +265,11 @@ double learning_rate(const TrainingOptions& options, std::size_t t);
 // that the first logits, normed · tokᵀ, are of order 1 as with the untied head), head.weight = tok.weight.
 void tie_weights(TinyGpt& model);
 
+// clip_global_norm — when the gradients' global norm ‖g‖ (all tensors as one vector) is above clip,
+// each entry is multiplied by clip / (‖g‖ + 1e-6) (torch.nn.utils.clip_grad_norm_). Trainer's step
+// calls it, and chapter 18's LoRA step.
+void clip_global_norm(const std::vector<NamedTensor>& grads, double clip);
+
 // How a training step gets a batch's loss and gradients: tiny_gpt_loss_and_gradients, or another
 // model's through the same TinyGpt (chapter 17's grouped_loss_and_gradients).
 using LossAndGradientsOf = TinyGptLossAndGradients (*)(const TinyGpt& model,
@@ -351,5 +360,85 @@ double training_step_multiply_adds(const TinyGptConfig& config, std::size_t batc
 // dozen (rows, F) activations per block and the (rows, V) logits with their gradient, 8 bytes each:
 //   8 · rows · (40 F · layers + 3 V)
 double training_memory_bytes(const TinyGptConfig& config, double rows);
+
+// --- measuring a trained model (chapters 16 and 18) ------------------------------------------------------
+
+// predicted_positions — the positions of a text that the windows predict: every window's characters
+// after its first (mean_loss scores the model on them, ngram_bits the baselines on the same).
+std::vector<std::size_t> predicted_positions(const std::vector<Window>& windows);
+
+// in_bits — losses in nats, each divided by ln 2.
+std::vector<double> in_bits(const std::vector<double>& nats);
+
+// A baseline's choice on the validation text: every value tried, its bits, and the best.
+struct Tuned {
+  std::vector<double> values, validation_bits;
+  NgramModel best;
+  std::vector<double> validation, test;  // the best one's bits per predicted character
+};
+
+// tune_baselines — the three n-gram baselines counted in counts, each value of α (0.001 to 10) or λ
+// (0.1 to 0.9) scored on the validation positions, the best kept and scored on validation and test:
+// the unigram add-α, the bigram add-α, and the interpolated bigram with the chosen unigram's α.
+struct NgramBaselines {
+  Tuned unigram, add_alpha, interpolated;
+};
+NgramBaselines tune_baselines(const CharCounts& counts, const std::vector<std::size_t>& validation_ids,
+                              const std::vector<std::size_t>& validation_positions,
+                              const std::vector<std::size_t>& test_ids,
+                              const std::vector<std::size_t>& test_positions);
+
+// A regular line: two half-lines of the same length, 5 or 7 characters each, "，" after the first and
+// "。", "？" or "！" after the second: 春眠不觉晓，处处闻啼鸟。
+bool regular_line(const std::u32string& line);
+
+// The shape of a text's lines: how many are regular, and how many half-lines have 5 or 7 characters.
+struct LineShape {
+  std::size_t lines = 0, regular = 0;
+  // the pieces between punctuation marks or line breaks, and those of 5 or 7 characters
+  std::size_t half_lines = 0, half_lines_5_or_7 = 0;
+  double half_share() const {
+    return half_lines == 0 ? 0.0 : static_cast<double>(half_lines_5_or_7) / static_cast<double>(half_lines);
+  }
+  double share() const {
+    return lines == 0 ? 0.0 : static_cast<double>(regular) / static_cast<double>(lines);
+  }
+  LineShape& operator+=(const LineShape& o) {
+    lines += o.lines;
+    regular += o.regular;
+    half_lines += o.half_lines;
+    half_lines_5_or_7 += o.half_lines_5_or_7;
+    return *this;
+  }
+};
+
+// line_shape — the non-empty lines of a text, except the last (it may be cut off); half-lines: the
+// non-empty pieces between '，', '。', '？', '！' and '\n' (the last piece left out).
+LineShape line_shape(const std::u32string& text);
+
+// What the heads attend to: mean weight, over the validation poems' regular lines' second half-lines
+// (each line read on its own), on: the same place in the first half-line (i − n − 1), the character
+// just before (i − 1), the line's first character.
+struct HeadStatistics {
+  std::vector<std::vector<double>> parallel, previous, line_start;  // [block][head]
+  std::size_t queries = 0;
+  double uniform =
+      0;  // what each would be if every head spread its weight evenly over the past: mean 1/(i+1)
+};
+HeadStatistics head_statistics(const TinyGpt& model, const Vocabulary& vocab, const std::vector<Poem>& poems);
+
+// Runs job(0), …, job(n − 1) on two threads (this course's machines have two cores). Each job is a
+// whole training run on its own generator and writes only its own result, so the results are the same
+// bits whatever the order: the seeds' runs stay reproducible. A job's exception is rethrown here.
+void run_on_two_threads(std::size_t n, const std::function<void(std::size_t)>& job);
+
+// The seeds' numbers: mean and sample standard deviation; mean_sd prints "8.4091 ± 0.0123" (the mean
+// alone for one seed); percent prints "29.0%".
+struct Spread {
+  double mean = 0, sd = 0;
+};
+Spread spread(const std::vector<double>& x);
+std::string mean_sd(const std::vector<double>& x);
+std::string percent(double x);
 
 }  // namespace course

@@ -26,11 +26,8 @@
 #include "rng.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace course;
@@ -182,92 +179,11 @@ TrainingRun train(const RunConfig& r, const TinyGptConfig& mc, std::uint64_t see
   return t;
 }
 
-// ---- the lines' shape ---------------------------------------------------------------------------------
-
-// A regular line: two half-lines of the same length, 5 or 7 characters each, "，" after the first and
-// "。", "？" or "！" after the second: 春眠不觉晓，处处闻啼鸟。
-bool regular_line(const std::u32string& line) {
-  for (std::size_t n : {5u, 7u}) {
-    if (line.size() != 2 * n + 2 || line[n] != U'，') continue;
-    const char32_t end = line.back();
-    if (end != U'。' && end != U'？' && end != U'！') continue;
-    bool plain = true;
-    for (std::size_t i = 0; i < line.size(); ++i)
-      if (i != n && i + 1 != line.size()) plain = plain && line[i] >= 0x4E00 && line[i] <= 0x9FFF;
-    if (plain) return true;
-  }
-  return false;
-}
-
-struct LineShape {
-  std::size_t lines = 0, regular = 0;
-  // the pieces between punctuation marks or line breaks, and those of 5 or 7 characters
-  std::size_t half_lines = 0, half_lines_5_or_7 = 0;
-  double half_share() const {
-    return half_lines == 0 ? 0.0 : static_cast<double>(half_lines_5_or_7) / static_cast<double>(half_lines);
-  }
-  double share() const {
-    return lines == 0 ? 0.0 : static_cast<double>(regular) / static_cast<double>(lines);
-  }
-  LineShape& operator+=(const LineShape& o) {
-    lines += o.lines;
-    regular += o.regular;
-    half_lines += o.half_lines;
-    half_lines_5_or_7 += o.half_lines_5_or_7;
-    return *this;
-  }
-};
-
-// the non-empty lines of a text, except the last (it may be cut off)
-LineShape line_shape(const std::u32string& text) {
-  LineShape s;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != U'\n') continue;
-    const std::u32string line = text.substr(start, i - start);
-    if (!line.empty()) {
-      ++s.lines;
-      if (regular_line(line)) ++s.regular;
-    }
-    start = i + 1;
-  }
-  // half-lines: the non-empty pieces between '，', '。', '？', '！' and '\n' (the last piece left out)
-  std::size_t length = 0;
-  for (char32_t ch : text) {
-    if (ch == U'，' || ch == U'。' || ch == U'？' || ch == U'！' || ch == U'\n') {
-      if (length > 0) {
-        ++s.half_lines;
-        if (length == 5 || length == 7) ++s.half_lines_5_or_7;
-      }
-      length = 0;
-    } else {
-      ++length;
-    }
-  }
-  return s;
-}
-
 // ---- the whole run ------------------------------------------------------------------------------------
-
-struct HeadStatistics {
-  // mean weight, over the validation poems' regular lines' second half-lines, on: the same place in
-  // the first half-line (i − n − 1), the character just before (i − 1), the line's first character
-  std::vector<std::vector<double>> parallel, previous, line_start;  // [block][head]
-  std::size_t queries = 0;
-  double uniform =
-      0;  // what each would be if every head spread its weight evenly over the past: mean 1/(i+1)
-};
 
 struct Samples {
   std::string prompt;
   std::string greedy, temperature, top_k;
-};
-
-// A baseline's choice on the validation poems: every value tried, its bits, and the best.
-struct Tuned {
-  std::vector<double> values, validation_bits;
-  NgramModel best;
-  std::vector<double> validation, test;  // the best one's bits per predicted character
 };
 
 // The seeds' results for one model: bits per character on validation and test, per seed.
@@ -308,46 +224,6 @@ std::u32string to_u32(const Vocabulary& v, const std::vector<std::size_t>& ids) 
   return s;
 }
 
-// the attention of every block and head on the validation poems' regular lines, each read on its own
-HeadStatistics head_statistics(const TinyGpt& model, const Vocabulary& vocab,
-                               const std::vector<Poem>& poems) {
-  const TinyGptConfig& c = model.config;
-  HeadStatistics s;
-  s.parallel.assign(c.n_layers, std::vector<double>(c.n_heads, 0.0));
-  s.previous = s.parallel;
-  s.line_start = s.parallel;
-  for (std::size_t p = 0; p < poems.size(); ++p) {
-    if (poem_part(p) != PoemPart::validation) continue;
-    for (const std::u32string& line : poems[p].lines) {
-      if (!regular_line(line) || line.size() > c.n_ctx) continue;
-      const std::size_t n = (line.size() - 2) / 2, T = line.size();
-      const TinyGptForward f = tiny_gpt_forward(model, vocab.encode(line), T);
-      for (std::size_t l = 0; l < c.n_layers; ++l) {
-        const Tensor4& w = f.blocks[l].saved.attention.weights;  // (1, H, T, T)
-        for (std::size_t h = 0; h < c.n_heads; ++h) {
-          for (std::size_t i = n + 2; i < 2 * n + 1;
-               ++i) {  // the second half-line's characters after its first
-            s.parallel[l][h] += w(0, h, i, i - n - 1);
-            s.previous[l][h] += w(0, h, i, i - 1);
-            s.line_start[l][h] += w(0, h, i, 0);
-          }
-        }
-      }
-      for (std::size_t i = n + 2; i < 2 * n + 1; ++i) s.uniform += 1.0 / static_cast<double>(i + 1);
-      s.queries += n - 1;
-    }
-  }
-  s.uniform /= static_cast<double>(s.queries);
-  for (std::size_t l = 0; l < c.n_layers; ++l) {
-    for (std::size_t h = 0; h < c.n_heads; ++h) {
-      s.parallel[l][h] /= static_cast<double>(s.queries);
-      s.previous[l][h] /= static_cast<double>(s.queries);
-      s.line_start[l][h] /= static_cast<double>(s.queries);
-    }
-  }
-  return s;
-}
-
 // A --data file too small to train on, or without a regular validation line to measure the heads on.
 void require_enough_text(const std::vector<Poem>& poems, std::size_t n_ctx, const std::string& data) {
   const PoemSplit split = split_tang300(poems);
@@ -358,63 +234,6 @@ void require_enough_text(const std::vector<Poem>& poems, std::size_t n_ctx, cons
       regular =
           regular || (poem_part(p) == PoemPart::validation && regular_line(line) && line.size() <= n_ctx);
   if (!regular) throw usage_error(fmt::format("{}: no validation poem has a regular line", data));
-}
-
-// the positions of a text that the windows predict: every window's characters after its first
-std::vector<std::size_t> predicted_positions(const std::vector<Window>& windows) {
-  std::vector<std::size_t> positions;
-  for (const Window& w : windows)
-    for (std::size_t t = 1; t < w.length; ++t) positions.push_back(w.start + t);
-  return positions;
-}
-
-// Each candidate value of a baseline's α or λ scored on the validation poems; the best kept and
-// scored on both parts. make(value) is the baseline with that value.
-template <class Make>
-Tuned tune(const std::vector<double>& values, Make make, const CharCounts& counts, const Example& e) {
-  Tuned t;
-  t.values = values;
-  double best = 0.0;
-  for (double v : values) {
-    const double bits = mean_of(ngram_bits(counts, make(v), e.text.validation_ids, e.validation_positions));
-    t.validation_bits.push_back(bits);
-    if (t.validation_bits.size() == 1 || bits < best) {
-      best = bits;
-      t.best = make(v);
-    }
-  }
-  t.validation = ngram_bits(counts, t.best, e.text.validation_ids, e.validation_positions);
-  t.test = ngram_bits(counts, t.best, e.text.test_ids, e.test_positions);
-  return t;
-}
-
-std::vector<double> in_bits(const std::vector<double>& nats) {
-  std::vector<double> bits;
-  for (double l : nats) bits.push_back(l / kLn2);
-  return bits;
-}
-
-// Runs job(0), …, job(n − 1) on two threads (this course's machines have two cores). Each job is a
-// whole training run on its own generator and writes only its own result, so the results are the same
-// bits whatever the order: the seeds' runs stay reproducible. A job's exception is rethrown here.
-template <class Job>
-void run_on_two_threads(std::size_t n, Job job) {
-  std::atomic<std::size_t> next{0};
-  std::vector<std::exception_ptr> errors(n);
-  auto worker = [&] {
-    for (std::size_t j = next++; j < n; j = next++) {
-      try {
-        job(j);
-      } catch (...) {
-        errors[j] = std::current_exception();
-      }
-    }
-  };
-  std::thread second(worker);
-  worker();
-  second.join();
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
 }
 
 // Trains every seed's model, with positions and (with the ablation) without, on two threads; keeps
@@ -467,28 +286,11 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
   for (double c : counts.counts) e.unseen_chars += c == 0.0 ? 1 : 0;
   e.test_unseen = unseen_in_training(counts, e.text.test_ids, e.test_positions);
   for (bool u : e.test_unseen) e.test_unseen_count += u ? 1 : 0;
-  const std::vector<double> alphas = {0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0};
-  e.unigram = tune(
-      alphas,
-      [](double a) {
-        return NgramModel{NgramKind::unigram, a, 0.0};
-      },
-      counts, e);
-  e.add_alpha = tune(
-      alphas,
-      [](double a) {
-        return NgramModel{NgramKind::add_alpha_bigram, a, 0.0};
-      },
-      counts, e);
-  const double unigram_alpha = e.unigram.best.alpha;
-  std::vector<double> lambdas;
-  for (int k = 1; k <= 9; ++k) lambdas.push_back(0.1 * k);
-  e.interpolated = tune(
-      lambdas,
-      [unigram_alpha](double l) {
-        return NgramModel{NgramKind::interpolated_bigram, unigram_alpha, l};
-      },
-      counts, e);
+  NgramBaselines b = tune_baselines(counts, e.text.validation_ids, e.validation_positions, e.text.test_ids,
+                                    e.test_positions);
+  e.unigram = std::move(b.unigram);
+  e.add_alpha = std::move(b.add_alpha);
+  e.interpolated = std::move(b.interpolated);
   // 2. train with and without positions, each seed from the same start and on the same batches
   train_seeds(e, opt.common.seed);
   // 3. the first steps again: the same bits
@@ -533,28 +335,6 @@ Example compute(const Options& opt, const std::vector<Poem>& poems) {
     }
   }
   return e;
-}
-
-std::string percent(double x) {
-  return fmt::format("{:.1f}%", 100.0 * x);
-}
-
-// mean and sample standard deviation of the seeds' numbers: "8.4091 ± 0.0123"
-struct Spread {
-  double mean = 0, sd = 0;
-};
-Spread spread(const std::vector<double>& x) {
-  Spread s;
-  s.mean = mean_of(x);
-  if (x.size() < 2) return s;
-  double squares = 0.0;
-  for (double v : x) squares += (v - s.mean) * (v - s.mean);
-  s.sd = std::sqrt(squares / static_cast<double>(x.size() - 1));
-  return s;
-}
-std::string mean_sd(const std::vector<double>& x) {
-  const Spread s = spread(x);
-  return x.size() < 2 ? fmt::format("{:.4f}", s.mean) : fmt::format("{:.4f} ± {:.4f}", s.mean, s.sd);
 }
 
 void show_data(const Example& e) {

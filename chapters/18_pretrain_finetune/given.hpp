@@ -1,9 +1,10 @@
 // Chapter 18 — given code (not an exercise), defined in chapters/18_pretrain_finetune/given/ and compiled
-// with both the reference and your exercise. What it holds so far: the pretraining corpus — the rest of
-// Debian's fortunes-zh (`chinese` and `song100`), read, cleaned, counted by kind — and its leakage
-// removed: every entry that shares a line, or a run of 8 or more characters, with one of chapter 16's
-// validation or test poems; and chapter 16's TinyGPT with LoRA adapters on its blocks' attention, read
-// from PyTorch's files (--load).
+// with both the reference and your exercise, so LoRA trains on the lora_backward and merge_lora it is
+// linked with. What it holds: the pretraining corpus — the rest of Debian's fortunes-zh (`chinese` and
+// `song100`), read, cleaned, counted by kind — and its leakage removed: every entry that shares a line,
+// or a run of 8 or more characters, with one of chapter 16's validation or test poems; LoRA adapters on
+// chapter 16's TinyGPT: their start, their merge into the model, their gradients, their optimizer; and
+// a PyTorch TinyGPT with adapters read from its files (--load).
 #pragma once
 #include "16_tiny_gpt/given.hpp"  // Poem, load_tang300, poem_part, decode_utf8
 #include "18_pretrain_finetune/contract.hpp"
@@ -137,61 +138,67 @@ struct PretrainCorpus {
 PretrainCorpus build_pretrain_corpus(const std::vector<FortuneEntry>& entries,
                                      const std::vector<Poem>& held_out);
 
-// --- LoRA on chapter 16's TinyGPT, and its PyTorch files (--load) ----------------------------------------
+// --- LoRA on chapter 16's TinyGPT ---------------------------------------------------------------------------
 
-// The four adapters of one block (Hu et al. 2021) on its attention's two projections, named after the
-// PyTorch code's files (chapters/18_pretrain_finetune/make_fixtures.py); every one has the same rank r:
-//   in_proj_weight  (3E, E) + s · in_B (3E, r) · in_A (r, E)       s = α / r
-//   out_proj.weight (E, E)  + s · out_B (E, r) · out_A (r, E)
-// The same struct holds the adapters' gradients (dL/d in_A, ...).
-struct BlockLora {
-  Matrix in_A;   // blocks.N.self_attn.in_proj_lora_A   (r, E)
-  Matrix in_B;   // blocks.N.self_attn.in_proj_lora_B   (3E, r)
-  Matrix out_A;  // blocks.N.self_attn.out_proj.lora_A  (r, E)
-  Matrix out_B;  // blocks.N.self_attn.out_proj.lora_B  (E, r)
+// The adapters of a TinyGPT: for every block, rank-r pairs on the attention's in-projection (3E, E) and
+// out-projection (E, E), named as chapter 18's PyTorch module names them:
+//   blocks.N.self_attn.in_proj_lora_A (r, E),  blocks.N.self_attn.in_proj_lora_B (3E, r)
+//   blocks.N.self_attn.out_proj.lora_A (r, E), blocks.N.self_attn.out_proj.lora_B (E, r)
+// The effective weights are W + (α/r) B A (merge_lora); the rest of the model is the base's, frozen.
+struct LoraAdapters {
+  double alpha = 1.0;
+  std::vector<Matrix> in_A, in_B, out_A, out_B;  // [block]
+  std::size_t rank() const { return in_A.empty() ? 0 : in_A[0].shape(0); }
 };
 
-// The adapters of every block, in that order, under their keys (blocks.N.self_attn.in_proj_lora_A, ...):
-// for report_results and require_no_unread_files. Call it on the gradients too: same names.
-std::vector<NamedTensor> named_lora_tensors(std::vector<BlockLora>& adapters);
+// new_adapters — LoRA's start (Hu et al. 2021, section 4.1): every A uniform in ±1/√E (PyTorch's
+// default for a Linear(E, r) weight), drawn from rng block by block, in then out; every B zero, so the
+// adapted model starts as the base.
+LoraAdapters new_adapters(Rng& rng, const TinyGpt& base, std::size_t rank, double alpha);
 
-// merge_lora_into — the adapted model: a copy of base whose blocks' in_proj_weight and out_proj.weight
-// are merge_lora(W, A, B, α) with their adapters (one BlockLora per block). What PyTorch's
-// functional_call computes with (make_fixtures.py).
-TinyGpt merge_lora_into(const TinyGpt& base, const std::vector<BlockLora>& adapters, double alpha);
+// The adapters as named tensors, in the order above, block by block (for AdamW and for counting).
+std::vector<NamedTensor> named_tensors(LoraAdapters& adapters);
 
-// lora_gradients — the adapters' gradients from the adapted model's: each projection's weight gradient
-// G = dL/dW_eff (tiny_gpt_backward's) through lora_backward. The base is frozen: its gradients go no
-// further.
-std::vector<BlockLora> lora_gradients(const TinyGpt& grads, const std::vector<BlockLora>& adapters,
-                                      double alpha);
+// merge_adapters — the base with each block's in_proj_weight and out_proj.weight replaced by
+// merge_lora(W, A, B, α): one plain TinyGpt, the model LoRA trains and the one stored after merging.
+TinyGpt merge_adapters(const TinyGpt& base, const LoraAdapters& adapters);
 
-// The loss of the adapted model and the adapters' gradients: merge_lora_into, chapter 16's
-// tiny_gpt_loss_and_gradients, lora_gradients.
-struct LoraLossAndGradients {
-  TinyGptForward forward;  // the adapted model's (logits (T, V))
-  double loss = 0;
-  std::vector<BlockLora> grads;  // per block
+// adapter_gradients — dL/dA and dL/dB of every adapter from the gradients of the merged model
+// (chapter 16's backward gives dL/dW_eff for the two projections; lora_backward does the rest), in
+// the adapters' layout.
+LoraAdapters adapter_gradients(const TinyGpt& merged_grads, const LoraAdapters& adapters);
+
+// The LoRA training loop's optimizer: AdamW on the adapters only, the base frozen.
+//   LoraTrainer trainer(options);  trainer.step(base, adapters, batch, seq_len);
+// options as chapter 16's Trainer reads them (lr, warm-up, cosine, clip; weight_decay on every adapter;
+// tie is ignored: the base is not trained).
+class LoraTrainer {
+ public:
+  explicit LoraTrainer(const TrainingOptions& options);
+  // One step: merge_adapters, chapter 16's loss and gradients on the batch, adapter_gradients,
+  // clipping, adamw_step on every A and B. Returns the loss before the step.
+  double step(const TinyGpt& base, LoraAdapters& adapters, const Batch& batch, std::size_t seq_len);
+
+ private:
+  TrainingOptions options_;
+  std::size_t t_ = 0;
+  std::vector<AdamWMoments> moments_;
 };
-LoraLossAndGradients lora_loss_and_gradients(const TinyGpt& base, const std::vector<BlockLora>& adapters,
-                                             double alpha, const std::vector<std::size_t>& ids,
-                                             const std::vector<std::size_t>& targets, std::size_t seq_len);
 
 // A PyTorch TinyGPT with adapters, as --load DIR reads it: chapter 16's files (load_gpt_prompt: the
-// state_dict and idx.npy), targets.npy (T,), and the four adapters of every block, their rank r read
-// from the files.
+// state_dict and idx.npy), targets.npy (T,), and the four adapters of every block under their keys
+// above, their rank r read from the files.
 struct LoraFiles {
   TinyGpt model;                          // the frozen base
   std::vector<std::size_t> ids, targets;  // (T,) each
-  std::vector<BlockLora> adapters;        // one per block
-  std::size_t rank = 0;                   // r
+  LoraAdapters adapters;                  // every block's; adapters.alpha as load_lora_files was given
 };
 
-// load_lora_files — reads DIR. Each problem is a usage_error naming the file: an adapter for a block
-// the model does not have, a missing adapter (any of a block's four), a rank of 0 (an empty array) or
-// above E, ranks that differ between adapters (r is blocks.0.self_attn.in_proj_lora_A's rows), an
-// adapter of the wrong shape, targets.npy of another length than idx.npy, and chapter 16's problems
-// with the model and idx.npy.
-LoraFiles load_lora_files(const std::string& dir, std::size_t n_heads);
+// load_lora_files — reads DIR; the adapters' α is alpha (0: r). Each problem is a usage_error naming the
+// file: an adapter for a block the model does not have, a missing adapter (any of a block's four), a
+// rank of 0 (an empty array) or above E, ranks that differ between adapters (r is
+// blocks.0.self_attn.in_proj_lora_A's rows), an adapter of the wrong shape, targets.npy of another
+// length than idx.npy, and chapter 16's problems with the model and idx.npy.
+LoraFiles load_lora_files(const std::string& dir, std::size_t n_heads, double alpha);
 
 }  // namespace course

@@ -9,6 +9,8 @@
 #include "rng.hpp"
 #include "test_util.hpp"
 
+#include <xtensor/xadapt.hpp>
+
 #include <algorithm>
 #include <array>
 #include <functional>
@@ -222,48 +224,56 @@ TEST_SUITE("18 LoRA") {
   }
 
   TEST_CASE("against PyTorch: chapter 16's TinyGPT with adapters, merged — logits, loss, adapter gradients") {
-    // The fixtures (make_fixtures.py): DESIGN's functional_call with W + (α/r) B A on every block's
-    // in_proj_weight and out_proj.weight, B nonzero. Here: merge_lora into chapter 16's model, its loss
-    // and gradients (given code), and lora_backward from the effective weights' gradients.
+    // The fixtures (make_fixtures.py): functional_call with W + (α/r) B A on every block's
+    // in_proj_weight and out_proj.weight, B nonzero, read by the given load_lora_files. Here: the given
+    // merge_adapters (merge_lora into chapter 16's model), its loss and gradients, and the given
+    // adapter_gradients (lora_backward from the effective weights' gradients) — what chapter 18's LoRA
+    // training runs at every step.
     const std::string root = std::string(COURSE_CHAPTERS_DIR) + "/18_pretrain_finetune/fixtures/";
-    for (const char* name : {"one_layer_rank2", "two_layers_rank1", "rank_equals_width"}) {
+    for (const char* name : {"one_layer_rank2", "two_layers_rank1", "rank_equals_width", "float32"}) {
       CAPTURE(name);
       const std::string dir = root + name;
       const test::FixtureArgs args = test::fixture_args(dir);
-      TinyGpt model = load_tiny_gpt(dir, args.count("--heads"));
-      const std::vector<std::size_t> ids = load_token_ids(dir, "idx", model.config.vocab);
-      const std::vector<std::size_t> targets = load_token_ids(dir, "targets", model.config.vocab);
-      std::vector<std::array<Matrix, 4>> adapters;  // per block: A_in, B_in, A_out, B_out
-      std::vector<double> alphas;
-      for (std::size_t i = 0; i < model.blocks.size(); ++i) {
-        const std::string p = fmt::format("blocks.{}.self_attn.", i);
-        adapters.push_back({load_matrix(dir, p + "in_proj_lora_A", "(r, E)"),
-                            load_matrix(dir, p + "in_proj_lora_B", "(3E, r)"),
-                            load_matrix(dir, p + "out_proj.lora_A", "(r, E)"),
-                            load_matrix(dir, p + "out_proj.lora_B", "(E, r)")});
-        const auto& [A_in, B_in, A_out, B_out] = adapters.back();
-        const double alpha =
-            args.has("--lora-alpha") ? args.number("--lora-alpha") : static_cast<double>(A_in.shape(0));
-        alphas.push_back(alpha);
-        MultiHeadWeights& w = model.blocks[i].self_attn;
-        w.in_proj_weight = merge_lora(w.in_proj_weight, A_in, B_in, alpha);
-        w.out_proj_weight = merge_lora(w.out_proj_weight, A_out, B_out, alpha);
-      }
-      const TinyGptLossAndGradients r = tiny_gpt_loss_and_gradients(model, ids, targets, ids.size());
+      const LoraFiles f = load_lora_files(dir, args.count("--heads"),
+                                          args.has("--lora-alpha") ? args.number("--lora-alpha") : 0.0);
+      const TinyGptLossAndGradients r =
+          tiny_gpt_loss_and_gradients(merge_adapters(f.model, f.adapters), f.ids, f.targets, f.ids.size());
       CHECK_CLOSE(r.forward.logits, load_matrix(dir, "logits", "(T, V)"), 1e-9);
       CHECK_NEAR(r.loss, load_scalar(dir, "loss"), 1e-9);
-      for (std::size_t i = 0; i < model.blocks.size(); ++i) {
-        const auto& [A_in, B_in, A_out, B_out] = adapters[i];
-        const MultiHeadWeights& g = r.grads.blocks[i].self_attn;  // dL/dW_eff of both projections
-        const LoraGradients in = lora_backward(g.in_proj_weight, A_in, B_in, alphas[i]);
-        const LoraGradients out = lora_backward(g.out_proj_weight, A_out, B_out, alphas[i]);
-        const std::string p = fmt::format("blocks.{}.self_attn.", i);
-        test::check_pytorch_gradients(dir, 1e-9,
-                                      {{p + "in_proj_lora_A", in.dA},
-                                       {p + "in_proj_lora_B", in.dB},
-                                       {p + "out_proj.lora_A", out.dA},
-                                       {p + "out_proj.lora_B", out.dB}});
-      }
+      LoraAdapters grads = adapter_gradients(r.grads, f.adapters);
+      std::vector<test::NamedGradient> named;
+      for (const NamedTensor& t : named_tensors(grads))
+        named.emplace_back(t.name, Matrix(xt::adapt(t.data, t.size, xt::no_ownership(), t.shape)));
+      test::check_pytorch_gradients(dir, 1e-9, named);
+    }
+  }
+
+  TEST_CASE("new_adapters: B zero, A within ±1/√E, so the merged model is the base, bit for bit") {
+    Rng rng(7);
+    TinyGptConfig c;
+    c.vocab = 11;
+    c.n_ctx = 6;
+    c.d_model = 8;
+    c.n_heads = 2;
+    c.d_ff = 12;
+    c.n_layers = 2;
+    const TinyGpt base = random_tiny_gpt(rng, c);
+    LoraAdapters a = new_adapters(rng, base, 3, 6.0);
+    CHECK(a.rank() == 3);
+    std::size_t numbers = 0;
+    for (const NamedTensor& t : named_tensors(a)) numbers += t.size;
+    CHECK(numbers == 2 * 3 * 6 * 8);  // blocks · r · (E + 3E + E + E)
+    for (std::size_t l = 0; l < 2; ++l) {
+      CHECK(a.in_B[l].shape(0) == 24);
+      CHECK(xt::amax(xt::abs(a.in_B[l]))() == 0.0);
+      CHECK(xt::amax(xt::abs(a.out_B[l]))() == 0.0);
+      CHECK(xt::amax(xt::abs(a.in_A[l]))() <= 1.0 / std::sqrt(8.0));
+      CHECK(xt::amax(xt::abs(a.out_A[l]))() > 0.0);
+    }
+    const TinyGpt merged = merge_adapters(base, a);
+    for (std::size_t l = 0; l < 2; ++l) {
+      CHECK(merged.blocks[l].self_attn.in_proj_weight == base.blocks[l].self_attn.in_proj_weight);
+      CHECK(merged.blocks[l].self_attn.out_proj_weight == base.blocks[l].self_attn.out_proj_weight);
     }
   }
 }  // TEST_SUITE

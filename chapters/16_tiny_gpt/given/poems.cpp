@@ -194,9 +194,14 @@ Corpus split_poems(const std::vector<Poem>& poems) {
 }
 
 Vocabulary make_vocabulary(const std::vector<Poem>& poems) {
-  std::set<char32_t> seen{U'\n'};
-  for (const Poem& p : poems)
-    for (char32_t ch : poem_text(p)) seen.insert(ch);
+  std::u32string text;
+  for (const Poem& p : poems) text += poem_text(p);
+  return vocabulary_of(text);
+}
+
+Vocabulary vocabulary_of(const std::u32string& text) {
+  std::set<char32_t> seen(text.begin(), text.end());
+  seen.insert(U'\n');
   Vocabulary v;
   v.chars.assign(seen.begin(), seen.end());  // std::set is sorted by code point
   for (std::size_t i = 0; i < v.chars.size(); ++i) v.ids[v.chars[i]] = i;

@@ -225,6 +225,18 @@ bool decayed(const std::string& name) {
 }
 }  // namespace
 
+void clip_global_norm(const std::vector<NamedTensor>& grads, double clip) {
+  double squares = 0.0;
+  for (const NamedTensor& g : grads)
+    for (std::size_t i = 0; i < g.size; ++i) squares += g.data[i] * g.data[i];
+  const double norm = std::sqrt(squares);
+  if (norm > clip) {
+    const double scale = clip / (norm + 1e-6);
+    for (const NamedTensor& g : grads)
+      for (std::size_t i = 0; i < g.size; ++i) g.data[i] *= scale;
+  }
+}
+
 // loss and gradients; tied: tok's gradient += head's; clip; AdamW with lr_t on each tensor
 double Trainer::step(TinyGpt& model, const Batch& batch, std::size_t T) {
   TinyGptLossAndGradients r = loss_and_gradients_(model, batch.inputs, batch.targets, T);
@@ -235,17 +247,7 @@ double Trainer::step(TinyGpt& model, const Batch& batch, std::size_t T) {
     grads.pop_back();
   }
   // 1. clipping: the global norm of every gradient entry
-  if (options_.clip > 0.0) {
-    double squares = 0.0;
-    for (const NamedTensor& g : grads)
-      for (std::size_t i = 0; i < g.size; ++i) squares += g.data[i] * g.data[i];
-    const double norm = std::sqrt(squares);
-    if (norm > options_.clip) {
-      const double scale = options_.clip / (norm + 1e-6);
-      for (const NamedTensor& g : grads)
-        for (std::size_t i = 0; i < g.size; ++i) g.data[i] *= scale;
-    }
-  }
+  if (options_.clip > 0.0) clip_global_norm(grads, options_.clip);
   // 2. AdamW, tensor by tensor, at this step's learning rate
   if (moments_.empty())
     for (const NamedTensor& p : params)

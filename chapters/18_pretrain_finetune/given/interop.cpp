@@ -1,6 +1,6 @@
-// Chapter 18 — given code (declared in chapters/18_pretrain_finetune/given.hpp): LoRA adapters on
-// chapter 16's TinyGPT — merged into the model, their gradients from the model's — and the PyTorch
-// files of --load DIR, checked.
+// Chapter 18 — given code (declared in chapters/18_pretrain_finetune/given.hpp): the PyTorch files of
+// --load DIR — chapter 16's TinyGPT, targets.npy and the LoRA adapters of every block — read and checked
+// (the adapters' merge and gradients are lora_model.cpp's).
 #include "18_pretrain_finetune/given.hpp"
 #include "cli.hpp"  // usage_error, require_within_limits
 #include "npy.hpp"
@@ -13,7 +13,8 @@
 namespace course {
 
 namespace {
-// The adapters' keys under blocks.N.self_attn., in BlockLora's order, with their shapes.
+// The adapters' keys under blocks.N.self_attn., in named_tensors' order (in_A, in_B, out_A, out_B),
+// with their shapes.
 constexpr const char* kAdapterKeys[4] = {"in_proj_lora_A", "in_proj_lora_B", "out_proj.lora_A",
                                          "out_proj.lora_B"};
 constexpr const char* kAdapterDims[4] = {"(r, E)", "(3E, r)", "(r, E)", "(E, r)"};
@@ -22,56 +23,6 @@ std::string adapter_key(std::size_t block, std::size_t k) {
   return fmt::format("blocks.{}.self_attn.{}", block, kAdapterKeys[k]);
 }
 
-// BlockLora's four matrices by index, in kAdapterKeys' order.
-Matrix& adapter(BlockLora& b, std::size_t k) {
-  Matrix* m[4] = {&b.in_A, &b.in_B, &b.out_A, &b.out_B};
-  return *m[k];
-}
-}  // namespace
-
-std::vector<NamedTensor> named_lora_tensors(std::vector<BlockLora>& adapters) {
-  std::vector<NamedTensor> named;
-  for (std::size_t i = 0; i < adapters.size(); ++i)
-    for (std::size_t k = 0; k < 4; ++k)
-      named.push_back(named_tensor(adapter_key(i, k), adapter(adapters[i], k)));
-  return named;
-}
-
-// W_eff = W + (α/r) B A on both projections of every block
-TinyGpt merge_lora_into(const TinyGpt& base, const std::vector<BlockLora>& adapters, double alpha) {
-  TinyGpt merged = base;
-  for (std::size_t i = 0; i < merged.blocks.size(); ++i) {
-    MultiHeadWeights& w = merged.blocks[i].self_attn;
-    w.in_proj_weight = merge_lora(w.in_proj_weight, adapters[i].in_A, adapters[i].in_B, alpha);
-    w.out_proj_weight = merge_lora(w.out_proj_weight, adapters[i].out_A, adapters[i].out_B, alpha);
-  }
-  return merged;
-}
-
-// dA = s Bᵀ G, dB = s G Aᵀ with G = dL/dW_eff of each projection
-std::vector<BlockLora> lora_gradients(const TinyGpt& grads, const std::vector<BlockLora>& adapters,
-                                      double alpha) {
-  std::vector<BlockLora> g;
-  for (std::size_t i = 0; i < adapters.size(); ++i) {
-    const MultiHeadWeights& G = grads.blocks[i].self_attn;
-    const LoraGradients in = lora_backward(G.in_proj_weight, adapters[i].in_A, adapters[i].in_B, alpha);
-    const LoraGradients out = lora_backward(G.out_proj_weight, adapters[i].out_A, adapters[i].out_B, alpha);
-    g.push_back({in.dA, in.dB, out.dA, out.dB});
-  }
-  return g;
-}
-
-LoraLossAndGradients lora_loss_and_gradients(const TinyGpt& base, const std::vector<BlockLora>& adapters,
-                                             double alpha, const std::vector<std::size_t>& ids,
-                                             const std::vector<std::size_t>& targets, std::size_t seq_len) {
-  TinyGptLossAndGradients r =
-      tiny_gpt_loss_and_gradients(merge_lora_into(base, adapters, alpha), ids, targets, seq_len);
-  return {std::move(r.forward), r.loss, lora_gradients(r.grads, adapters, alpha)};
-}
-
-// --- the files --------------------------------------------------------------------------------------------
-
-namespace {
 // An adapter file for a block the model does not have (blocks.1.self_attn.in_proj_lora_A.npy beside a
 // one-block model): refused before the model is read, naming the file. A directory that cannot be
 // listed is left to the loaders, which name it.
@@ -96,9 +47,9 @@ void require_adapted_blocks_exist(const std::string& dir) {
   }
 }
 
-// Block i's four adapters, each present, of rank r (rank 0: the first adapter read sets it) and of its
-// shape for width E.
-BlockLora load_block_lora(const std::string& dir, std::size_t i, std::size_t E, std::size_t& r) {
+// Block i's four adapters, appended to a: each present, of rank r (rank 0: the first adapter read sets
+// it) and of its shape for width E.
+void load_block_lora(const std::string& dir, std::size_t i, std::size_t E, std::size_t& r, LoraAdapters& a) {
   for (std::size_t k = 0; k < 4; ++k) {
     if (!npy_exists(dir, adapter_key(i, k))) {
       throw usage_error(
@@ -107,12 +58,11 @@ BlockLora load_block_lora(const std::string& dir, std::size_t i, std::size_t E, 
                       adapter_key(i, k)));
     }
   }
-  BlockLora b;
-  const std::size_t rows[4] = {0, 3 * E, 0, E};  // B's rows; A's rows are r
+  std::vector<Matrix>* lists[4] = {&a.in_A, &a.in_B, &a.out_A, &a.out_B};  // kAdapterKeys' order
+  const std::size_t rows[4] = {0, 3 * E, 0, E};                            // B's rows; A's rows are r
   for (std::size_t k = 0; k < 4; ++k) {
     const std::string key = adapter_key(i, k);
-    Matrix& m = adapter(b, k);
-    m = load_matrix(dir, key, kAdapterDims[k]);
+    Matrix m = load_matrix(dir, key, kAdapterDims[k]);
     const bool is_A = k % 2 == 0;
     const std::size_t rank = is_A ? m.shape(0) : m.shape(1);  // 0 never: the loader refuses empty arrays
     if (r == 0) {
@@ -135,12 +85,12 @@ BlockLora load_block_lora(const std::string& dir, std::size_t i, std::size_t E, 
       require_shape(key + ".npy", m, {r, E}, "(r, E) with the E of tok.weight");
     else
       require_shape(key + ".npy", m, {rows[k], r}, k == 1 ? "(3E, r)" : "(E, r)");
+    lists[k]->push_back(std::move(m));
   }
-  return b;
 }
 }  // namespace
 
-LoraFiles load_lora_files(const std::string& dir, std::size_t n_heads) {
+LoraFiles load_lora_files(const std::string& dir, std::size_t n_heads, double alpha) {
   require_adapted_blocks_exist(dir);
   GptPrompt p = load_gpt_prompt(dir, n_heads);
   LoraFiles f;
@@ -151,9 +101,10 @@ LoraFiles load_lora_files(const std::string& dir, std::size_t n_heads) {
   f.targets = load_token_ids(dir, "targets", c.vocab);
   if (f.targets.size() != T)
     throw usage_error(fmt::format("targets.npy has {} entries but idx.npy has {}", f.targets.size(), T));
-  for (std::size_t i = 0; i < c.n_layers; ++i)
-    f.adapters.push_back(load_block_lora(dir, i, c.d_model, f.rank));
-  std::vector<std::string> outputs = tensor_names(named_lora_tensors(f.adapters), ".grad");
+  std::size_t r = 0;
+  for (std::size_t i = 0; i < c.n_layers; ++i) load_block_lora(dir, i, c.d_model, r, f.adapters);
+  f.adapters.alpha = alpha > 0 ? alpha : static_cast<double>(r);
+  std::vector<std::string> outputs = tensor_names(named_tensors(f.adapters), ".grad");
   outputs.insert(outputs.end(), {"logits", "loss"});
   require_no_unread_files(dir, outputs, "a TinyGPT's files with LoRA adapters and targets.npy");
   // chapter 16's training step on one sequence (the merge and lora_backward are a few products of r)

@@ -1,0 +1,88 @@
+// Chapter 18 — given code (declared in chapters/18_pretrain_finetune/given.hpp): LoRA adapters on chapter
+// 16's TinyGPT — their start, their merge into the model, their gradients and their optimizer.
+#include "18_pretrain_finetune/given.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace course {
+
+LoraAdapters new_adapters(Rng& rng, const TinyGpt& base, std::size_t rank, double alpha) {
+  const std::size_t E = base.config.d_model;
+  const double bound = 1.0 / std::sqrt(static_cast<double>(E));
+  LoraAdapters a;
+  a.alpha = alpha;
+  for (std::size_t l = 0; l < base.blocks.size(); ++l) {
+    a.in_A.push_back(rng.uniform_matrix(rank, E, -bound, bound));
+    a.in_B.push_back(xt::zeros<double>({3 * E, rank}));
+    a.out_A.push_back(rng.uniform_matrix(rank, E, -bound, bound));
+    a.out_B.push_back(xt::zeros<double>({E, rank}));
+  }
+  return a;
+}
+
+namespace {
+NamedTensor named(const std::string& name, Matrix& m) {
+  return {name, {m.shape(0), m.shape(1)}, m.data(), m.size()};
+}
+}  // namespace
+
+std::vector<NamedTensor> named_tensors(LoraAdapters& a) {
+  std::vector<NamedTensor> out;
+  for (std::size_t l = 0; l < a.in_A.size(); ++l) {
+    const std::string block = "blocks." + std::to_string(l) + ".self_attn.";
+    out.push_back(named(block + "in_proj_lora_A", a.in_A[l]));
+    out.push_back(named(block + "in_proj_lora_B", a.in_B[l]));
+    out.push_back(named(block + "out_proj.lora_A", a.out_A[l]));
+    out.push_back(named(block + "out_proj.lora_B", a.out_B[l]));
+  }
+  return out;
+}
+
+TinyGpt merge_adapters(const TinyGpt& base, const LoraAdapters& a) {
+  TinyGpt merged = base;
+  for (std::size_t l = 0; l < base.blocks.size(); ++l) {
+    MultiHeadWeights& w = merged.blocks[l].self_attn;
+    w.in_proj_weight = merge_lora(base.blocks[l].self_attn.in_proj_weight, a.in_A[l], a.in_B[l], a.alpha);
+    w.out_proj_weight = merge_lora(base.blocks[l].self_attn.out_proj_weight, a.out_A[l], a.out_B[l], a.alpha);
+  }
+  return merged;
+}
+
+LoraAdapters adapter_gradients(const TinyGpt& merged_grads, const LoraAdapters& a) {
+  LoraAdapters g;
+  g.alpha = a.alpha;
+  for (std::size_t l = 0; l < a.in_A.size(); ++l) {
+    const MultiHeadWeights& w = merged_grads.blocks[l].self_attn;
+    LoraGradients in = lora_backward(w.in_proj_weight, a.in_A[l], a.in_B[l], a.alpha);
+    LoraGradients out = lora_backward(w.out_proj_weight, a.out_A[l], a.out_B[l], a.alpha);
+    g.in_A.push_back(std::move(in.dA));
+    g.in_B.push_back(std::move(in.dB));
+    g.out_A.push_back(std::move(out.dA));
+    g.out_B.push_back(std::move(out.dB));
+  }
+  return g;
+}
+
+LoraTrainer::LoraTrainer(const TrainingOptions& options) : options_(options) {}
+
+// merged model's loss and gradients; the adapters' gradients; clip; AdamW with lr_t on each adapter
+double LoraTrainer::step(const TinyGpt& base, LoraAdapters& adapters, const Batch& batch, std::size_t T) {
+  const TinyGptLossAndGradients r =
+      tiny_gpt_loss_and_gradients(merge_adapters(base, adapters), batch.inputs, batch.targets, T);
+  LoraAdapters g = adapter_gradients(r.grads, adapters);
+  std::vector<NamedTensor> params = named_tensors(adapters), grads = named_tensors(g);
+  // 1. clipping: the global norm of every adapter's gradient
+  if (options_.clip > 0.0) clip_global_norm(grads, options_.clip);
+  // 2. AdamW on every adapter at this step's learning rate
+  if (moments_.empty())
+    for (const NamedTensor& p : params)
+      moments_.push_back({std::vector<double>(p.size, 0.0), std::vector<double>(p.size, 0.0)});
+  const AdamWOptions adamw{learning_rate(options_, t_), 0.9, 0.999, 1e-8, options_.weight_decay};
+  ++t_;
+  for (std::size_t i = 0; i < params.size(); ++i)
+    adamw_step(params[i].data, grads[i].data, params[i].size, moments_[i], t_, adamw);
+  return r.loss;
+}
+
+}  // namespace course
