@@ -21,20 +21,14 @@ LoraAdapters new_adapters(Rng& rng, const TinyGpt& base, std::size_t rank, doubl
   return a;
 }
 
-namespace {
-NamedTensor named(const std::string& name, Matrix& m) {
-  return {name, {m.shape(0), m.shape(1)}, m.data(), m.size()};
-}
-}  // namespace
-
 std::vector<NamedTensor> named_tensors(LoraAdapters& a) {
   std::vector<NamedTensor> out;
   for (std::size_t l = 0; l < a.in_A.size(); ++l) {
     const std::string block = "blocks." + std::to_string(l) + ".self_attn.";
-    out.push_back(named(block + "in_proj_lora_A", a.in_A[l]));
-    out.push_back(named(block + "in_proj_lora_B", a.in_B[l]));
-    out.push_back(named(block + "out_proj.lora_A", a.out_A[l]));
-    out.push_back(named(block + "out_proj.lora_B", a.out_B[l]));
+    out.push_back(named_tensor(block + "in_proj_lora_A", a.in_A[l]));
+    out.push_back(named_tensor(block + "in_proj_lora_B", a.in_B[l]));
+    out.push_back(named_tensor(block + "out_proj.lora_A", a.out_A[l]));
+    out.push_back(named_tensor(block + "out_proj.lora_B", a.out_B[l]));
   }
   return out;
 }
