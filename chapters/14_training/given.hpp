@@ -367,7 +367,7 @@ double train_step(TinyEncoder& model, AdamW& optimizer, const Batch& batch);
 // trains. It changes no number the program computes.
 void keep_freed_memory();
 
-// run_training_program — how chapters 14, 16 and 17 run (opt.common: their CommonOptions):
+// run_training_program — how chapters 14, 16, 17 and 18 run (opt.common: their CommonOptions):
 // keep_freed_memory, then with --load DIR the
 // computation on PyTorch's files (run_loaded), without it the chapter's own training run (run_default),
 // after refusing the flags that only describe --load files (require_load_for: load_flags_given, why).
