@@ -524,6 +524,17 @@ def shown_path(path):
 
 
 # --- the command ------------------------------------------------------------------------------------
+OPTIONS = """Options:
+  --list FILE       the checkouts, one per line: DIR, or DIR<TAB>name (relative to the file)
+  --exercises NN,.. only these exercises (of those grading.toml counts)
+  --points FILE     the points file (default: grading.toml of this copy)
+  --jobs N          exercises graded at once (default: the machine's cores)
+  --timeout S       seconds one exercise's tests may run (default 120)
+  --out DIR         where grades.csv, junit.xml and classroom.json go (default: grades/)
+  --scratch DIR     the builds, one folder per student and exercise (default: build-grade/)
+  --quiet           no table, only the files"""
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message):
         raise Refused(message)
@@ -578,6 +589,9 @@ def parse(argv):
 
 
 def main(argv):
+    if "-h" in argv or "--help" in argv:
+        print(__doc__.split("\n\n    tools/grade.py targets")[0].strip() + "\n\n" + OPTIONS)
+        return 0
     try:
         options, exercises, students = parse(argv)
         if options.command == "targets":

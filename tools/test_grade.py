@@ -250,6 +250,8 @@ def test_bad_input(build, tmp):
                             capture_output=True, text=True).stdout.split()
     check(done.returncode == 0 and done.stdout.split() == [f"test_{n[:2]}_reference" for n in listed],
           "grading.toml: well formed, every exercise counts")
+    done = subprocess.run([os.path.join(ROOT, "course"), "grade", "--help"], capture_output=True, text=True)
+    check(done.returncode == 0 and "--timeout S" in done.stdout and not done.stderr, "./course grade --help: the options")
     # through the runner: refused before anything is built
     done = subprocess.run([os.path.join(ROOT, "course"), "grade", "--timeout", "0", a], capture_output=True, text=True)
     check(done.returncode == 2 and done.stderr.count("\n") == 1 and "--timeout" in done.stderr and not done.stdout,
