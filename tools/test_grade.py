@@ -152,7 +152,6 @@ def test_checkouts(build, tmp):
           "reference: full marks (60 of 60)")
     # broken: each fault graded as what it is, and the run went on
     check(reasons("student-broken", "01") == {"does not compile"}, "broken 01: does not compile")
-    message = next(r for r in graded(rows, "student-broken", "01"))
     check(all(r["passed"] == "yes" for r in graded(rows, "student-broken", "02")), "broken 02 (the reference): full marks")
     check(all(x.startswith("printed without end") for x in reasons("student-broken", "03")), "broken 03: printed without end")
     check(all(x.startswith("did not finish within 5 s") for x in reasons("student-broken", "04")), "broken 04: did not finish within 5 s")
