@@ -279,7 +279,9 @@ class Grade:
     passed: dict = field(default_factory=dict)    # function -> bool
     reasons: dict = field(default_factory=dict)   # function -> why it failed ("" when passed)
     messages: dict = field(default_factory=dict)  # function -> what the student would see
+    kinds: dict = field(default_factory=dict)     # function -> how it failed: KINDS, or runner's todo/threw/wrong
     problem: str = ""                              # the whole exercise scored zero, and why
+    problem_kind: str = ""                         # ... and how: one of KINDS
     seconds: float = 0.0
     internal: bool = False                         # the grader failed (disk full, ...): not a grade
 
@@ -290,11 +292,16 @@ class Grade:
         return sum(self.points(f) for f in self.exercise.chapter.exercises)
 
 
-def zero(grade, reason, message=""):
-    """The whole exercise scores zero: every function fails with the same reason."""
-    grade.problem = reason
+# How a whole exercise can score zero (the JUnit <error>'s type), besides its functions failing their tests.
+KINDS = ("missing", "not started", "compile", "link", "output", "timeout", "crash", "ended", "not graded")
+
+
+def zero(grade, kind, reason, message=""):
+    """The whole exercise scores zero: every function fails with the same reason (kind: one of KINDS)."""
+    assert kind in KINDS, kind
+    grade.problem, grade.problem_kind = reason, kind
     for f in grade.exercise.chapter.exercises:
-        grade.passed[f], grade.reasons[f], grade.messages[f] = False, reason, message
+        grade.passed[f], grade.reasons[f], grade.messages[f], grade.kinds[f] = False, reason, message, kind
     return grade
 
 
@@ -311,7 +318,7 @@ def grade_exercise(student, recipe, options):
         return _grade_exercise(grade, student, recipe, options)
     except (OSError, subprocess.SubprocessError) as e:  # the machine's fault, not the student's
         grade.internal = True
-        return zero(grade, f"not graded: the grader failed ({type(e).__name__}: {e})")
+        return zero(grade, "not graded", f"not graded: the grader failed ({type(e).__name__}: {e})")
     finally:
         grade.seconds = time.monotonic() - start
 
@@ -325,29 +332,29 @@ def _grade_exercise(grade, student, recipe, options):
     source_dir = os.path.join(scratch, "src")
     os.makedirs(source_dir)
     if not os.path.isdir(theirs):
-        return zero(grade, f"missing: exercises/{name}/ is not in the checkout")
+        return zero(grade, "missing", f"missing: exercises/{name}/ is not in the checkout")
     # 1. untouched: every test case fails against the stub (chNN.stubs_fail), so nothing to build
     if runner.untouched(name, STUBS, student.root):
-        return zero(grade, "not started (the untouched stub)")
+        return zero(grade, "not started", "not started (the untouched stub)")
     # 2. a copy of the student's sources (regular files only, as CMake would compile them: the .cpp
     #    files at the top of the folder): what is graded cannot change while it is
     files = runner.exercise_files(name, student.root)
     for f in files:
         path = os.path.join(student.root, f)
         if os.path.islink(path) or not os.path.isfile(path):
-            return zero(grade, "does not compile", f"{f} is not a regular file (a link?): grading reads only files")
+            return zero(grade, "compile", "does not compile", f"{f} is not a regular file (a link?): grading reads only files")
         if os.path.getsize(path) > SOURCE_LIMIT:
-            return zero(grade, "does not compile", f"{f} is larger than {SOURCE_LIMIT >> 20} MB")
+            return zero(grade, "compile", "does not compile", f"{f} is larger than {SOURCE_LIMIT >> 20} MB")
         target = os.path.join(source_dir, os.path.relpath(f, f"exercises/{name}"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         try:
             shutil.copyfile(path, target)
         except OSError as e:
-            return zero(grade, "does not compile", f"{f}: cannot be read ({e.strerror})")
+            return zero(grade, "compile", "does not compile", f"{f}: cannot be read ({e.strerror})")
     sources = sorted(os.path.join(source_dir, os.path.basename(f)) for f in files
                      if f.endswith(".cpp") and os.path.dirname(f) == f"exercises/{name}")
     if not sources:
-        return zero(grade, "does not compile", f"exercises/{name}/ has no .cpp file")
+        return zero(grade, "compile", "does not compile", f"exercises/{name}/ has no .cpp file")
 
     def shown(text):  # the scratch copy's paths as the student's own
         return text.replace(source_dir + "/", f"exercises/{name}/").replace(ROOT.rstrip("/") + "/", "")
@@ -360,17 +367,17 @@ def _grade_exercise(grade, student, recipe, options):
         ran = run_limited(args, recipe.directory, COMPILE_LIMIT, memory=COMPILER_MEMORY_LIMIT)
         if ran.code != 0:
             why = "the compiler ran out of time" if ran.timed_out else ""
-            return zero(grade, "does not compile", shown(first_lines(why or ran.output)))
+            return zero(grade, "compile", "does not compile", shown(first_lines(why or ran.output)))
         objects.append(obj)
     archive = os.path.join(scratch, f"libexercise_{chapter.nn}.a")
     ran = run_limited(["ar", "qcs", archive] + objects + recipe.given, recipe.directory, COMPILE_LIMIT)
     if ran.code != 0:
-        return zero(grade, "does not link", first_lines(ran.output))
+        return zero(grade, "link", "does not link", first_lines(ran.output))
     program = os.path.join(scratch, f"test_{chapter.nn}")
     args = [archive if a == "ARCHIVE" else program if a == "PROGRAM" else a for a in recipe.link]
     ran = run_limited(args, recipe.directory, COMPILE_LIMIT, memory=COMPILER_MEMORY_LIMIT)
     if ran.code != 0:
-        return zero(grade, "does not link", shown(first_lines(ran.output)))
+        return zero(grade, "link", "does not link", shown(first_lines(ran.output)))
 
     # 4. run the course's tests on it, as ./course check does (from the course's folder, one BLAS thread)
     report = os.path.join(scratch, "results.xml")
@@ -384,20 +391,21 @@ def _grade_exercise(grade, student, recipe, options):
     crashed = runner.first_case(cases, "crashed")
     during = f" in test case \"{crashed}\"" if crashed else ""
     if ran.flooded:
-        return zero(grade, f"printed without end (more than {OUTPUT_LIMIT >> 20} MB){during}",
+        return zero(grade, "output", f"printed without end (more than {OUTPUT_LIMIT >> 20} MB){during}",
                     shown(first_lines(ran.output, 10)))
     if ran.timed_out:
-        return zero(grade, f"did not finish within {options.timeout:g} s{during}",
+        return zero(grade, "timeout", f"did not finish within {options.timeout:g} s{during}",
                     "A loop that never ends is the usual cause.")
     if ran.code < 0:
         signame = signal.Signals(-ran.code).name if -ran.code in signal.valid_signals() else "?"
-        return zero(grade, f"crashed (signal {-ran.code}, {signame}){during}", shown(first_lines(ran.output)))
+        return zero(grade, "crash", f"crashed (signal {-ran.code}, {signame}){during}", shown(first_lines(ran.output)))
     if not complete(report) or running:
-        return zero(grade, f"ended before its tests finished (exit code {ran.code}){during}",
+        return zero(grade, "ended", f"ended before its tests finished (exit code {ran.code}){during}",
                     shown(first_lines(ran.output)))
     found = runner.results(cases, chapter.exercises)
     for f, r in found.items():
         grade.passed[f] = r.passed
+        grade.kinds[f] = "" if r.passed else r.how
         grade.reasons[f] = "" if r.passed else {
             "todo": "not implemented yet (still the stub's throw)",
             "threw": "threw an exception",
@@ -454,7 +462,7 @@ def write_junit(path, grades):
             if not g.passed[f]:
                 # a build, crash, hang or flood is an error of the whole exercise; a wrong result a failure
                 what = ET.SubElement(case, "error" if g.problem else "failure", message=g.reasons[f],
-                                     type=g.reasons[f].split(" (")[0].split(" in test case")[0])
+                                     type=g.kinds[f])
                 what.text = clean_xml(g.messages[f] or g.reasons[f])
     ET.indent(top)
     ET.ElementTree(top).write(path, encoding="UTF-8", xml_declaration=True)
@@ -510,7 +518,7 @@ def print_class(students, exercises, grades):
         total = sum(g.total() for g in row)
         print(f"{s.name:<{width}} " + " ".join(f"{points_text(g.total()):>4}" for g in row)
               + f"   {points_text(total)} / {points_text(sum(e.points for e in exercises))}")
-    problems = [g for g in grades if g.problem and not g.problem.startswith("not started")]
+    problems = [g for g in grades if g.problem and g.problem_kind != "not started"]
     if problems:
         print("\nscored zero for a reason besides a wrong result:")
         for g in problems:
@@ -524,6 +532,17 @@ def shown_path(path):
 
 
 # --- the command ------------------------------------------------------------------------------------
+OPTIONS = """Options:
+  --list FILE       the checkouts, one per line: DIR, or DIR<TAB>name (relative to the file)
+  --exercises NN,.. only these exercises (of those grading.toml counts)
+  --points FILE     the points file (default: grading.toml of this copy)
+  --jobs N          exercises graded at once (default: the machine's cores)
+  --timeout S       seconds one exercise's tests may run (default 120)
+  --out DIR         where grades.csv, junit.xml and classroom.json go (default: grades/)
+  --scratch DIR     the builds, one folder per student and exercise (default: build-grade/)
+  --quiet           no table, only the files"""
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message):
         raise Refused(message)
@@ -578,6 +597,9 @@ def parse(argv):
 
 
 def main(argv):
+    if "-h" in argv or "--help" in argv:
+        print(__doc__.split("\n\n    tools/grade.py targets")[0].strip() + "\n\n" + OPTIONS)
+        return 0
     try:
         options, exercises, students = parse(argv)
         if options.command == "targets":

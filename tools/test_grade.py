@@ -152,7 +152,6 @@ def test_checkouts(build, tmp):
           "reference: full marks (60 of 60)")
     # broken: each fault graded as what it is, and the run went on
     check(reasons("student-broken", "01") == {"does not compile"}, "broken 01: does not compile")
-    message = next(r for r in graded(rows, "student-broken", "01"))
     check(all(r["passed"] == "yes" for r in graded(rows, "student-broken", "02")), "broken 02 (the reference): full marks")
     check(all(x.startswith("printed without end") for x in reasons("student-broken", "03")), "broken 03: printed without end")
     check(all(x.startswith("did not finish within 5 s") for x in reasons("student-broken", "04")), "broken 04: did not finish within 5 s")
@@ -250,6 +249,8 @@ def test_bad_input(build, tmp):
                             capture_output=True, text=True).stdout.split()
     check(done.returncode == 0 and done.stdout.split() == [f"test_{n[:2]}_reference" for n in listed],
           "grading.toml: well formed, every exercise counts")
+    done = subprocess.run([os.path.join(ROOT, "course"), "grade", "--help"], capture_output=True, text=True)
+    check(done.returncode == 0 and "--timeout S" in done.stdout and not done.stderr, "./course grade --help: the options")
     # through the runner: refused before anything is built
     done = subprocess.run([os.path.join(ROOT, "course"), "grade", "--timeout", "0", a], capture_output=True, text=True)
     check(done.returncode == 2 and done.stderr.count("\n") == 1 and "--timeout" in done.stderr and not done.stdout,
