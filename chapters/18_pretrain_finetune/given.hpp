@@ -168,6 +168,18 @@ TinyGpt merge_adapters(const TinyGpt& base, const LoraAdapters& adapters);
 // the adapters' layout.
 LoraAdapters adapter_gradients(const TinyGpt& merged_grads, const LoraAdapters& adapters);
 
+// lora_loss_and_gradients — one LoRA forward and backward: merge_adapters, chapter 16's loss and
+// gradients of the merged model on (ids, targets), adapter_gradients. What the training step, the
+// --load run and the PyTorch test all compute.
+//   ids, targets: (B·T) token ids, seq_len T
+struct LoraLossAndGradients {
+  TinyGptLossAndGradients merged;  // the merged model's forward, loss and gradients
+  LoraAdapters grads;              // dL/dA and dL/dB of every adapter
+};
+LoraLossAndGradients lora_loss_and_gradients(const TinyGpt& base, const LoraAdapters& adapters,
+                                             const std::vector<std::size_t>& ids,
+                                             const std::vector<std::size_t>& targets, std::size_t seq_len);
+
 // The LoRA training loop's optimizer: AdamW on the adapters only, the base frozen.
 //   LoraTrainer trainer(options);  trainer.step(base, adapters, batch, seq_len);
 // options as chapter 16's Trainer reads them (lr, warm-up, cosine, clip; weight_decay on every adapter;

@@ -4,7 +4,8 @@
 // training poems of 唐诗三百首 three ways from the same pretrained weights and on the same batches: from
 // scratch (the control, chapter 16's recipe), full fine-tuning, and LoRA (rank-r adapters on each
 // block's attention in- and out-projection, the base frozen), the LoRA model merged back into one
-// TinyGPT. Measured on the test poems, nothing chosen on them: bits per character beside the n-gram
+// TinyGPT; full fine-tuning's and LoRA's learning rates chosen from a few on the validation poems.
+// Measured on the test poems, nothing chosen on them: bits per character beside the n-gram
 // baselines counted from exactly the text each model saw (their smoothing chosen on the validation
 // poems), the share spent on characters never seen; forgetting (bits on held-out fortunes before and
 // after adapting); samples and their well-formed lines; what the adapted heads attend to; what LoRA
@@ -30,9 +31,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -69,6 +68,9 @@ struct RunConfig {
   std::size_t rank = 4;
   double alpha = 4;
   TrainingOptions pretrain, scratch, full, lora;  // steps: the adaptations share finetune steps
+  // (b) and (c)'s learning rates tried on the first seed: the one whose model has the lowest
+  // validation bits after the last step is chosen for every seed (choose_learning_rate)
+  std::vector<double> full_lrs, lora_lrs;
 };
 
 // lr, weight decay (on every tensor), warm-up steps, cosine decay to lr/10, head tied to the embedding
@@ -92,7 +94,8 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
   std::size_t pretrain_steps = 24, finetune_steps = 16;
   if (opt.full) {
     // chapter 16's --full recipe for the model from scratch (its choices were made on the validation
-    // poems); the pretraining, fine-tuning and LoRA learning rates were not searched
+    // poems); the pretraining learning rate was not searched; (b) and (c)'s are chosen here, on the
+    // validation poems, from three each
     r.seeds = 3;
     r.draws = 1;
     r.reports = 10;
@@ -102,17 +105,19 @@ RunConfig run_config(const Options& opt, std::size_t vocab) {
     finetune_steps = 300;
     r.pretrain = recipe(1e-3, 0.1, 100, true, true);
     r.scratch = recipe(1e-3, 1.0, 100, true, true);
-    // (b) and (c): a first --full run at lr 3e-4 and 3e-3 ended with both validation curves still
-    // falling (8.669 and 9.154 bits at step 300, seed 42); these are the second and last choice
-    r.full = recipe(1e-3, 0.1, 50, true, true);
-    r.lora = recipe(1e-2, 0.0, 50, true, false);
+    r.full = recipe(0, 0.1, 50, true, true);
+    r.lora = recipe(0, 0.0, 50, true, false);
+    r.full_lrs = {3e-4, 1e-3, 3e-3};
+    r.lora_lrs = {3e-3, 1e-2, 3e-2};
   } else {
     r.slice = 20;
     r.held_out_every = 500;
     r.pretrain = recipe(3e-3, 0.01, 0, false, false);
     r.scratch = r.pretrain;  // chapter 16's default
-    r.full = recipe(1e-3, 0.01, 0, false, false);
-    r.lora = recipe(3e-3, 0.0, 0, false, false);
+    r.full = recipe(0, 0.01, 0, false, false);
+    r.lora = recipe(0, 0.0, 0, false, false);
+    r.full_lrs = {1e-3, 3e-3};
+    r.lora_lrs = {3e-3, 1e-2};
   }
   if (opt.pretrain_steps > 0) pretrain_steps = static_cast<std::size_t>(opt.pretrain_steps);
   if (opt.finetune_steps > 0) finetune_steps = static_cast<std::size_t>(opt.finetune_steps);
@@ -234,14 +239,14 @@ struct TrainedLora {
   LoraAdapters adapters;
   Curve curve;
 };
-TrainedLora train_lora(const TinyGpt& base, std::uint64_t seed, std::uint64_t batch_seed, const RunConfig& r,
-                       const Texts& x) {
+TrainedLora train_lora(const TinyGpt& base, const TrainingOptions& options, std::uint64_t seed,
+                       std::uint64_t batch_seed, const RunConfig& r, const Texts& x) {
   Rng rng(seed);
   TrainedLora t{new_adapters(rng, base, r.rank, r.alpha), {}};
-  LoraTrainer trainer(r.lora);
+  LoraTrainer trainer(options);
   Rng batch_rng(batch_seed);
   t.curve = train_with_reports(
-      r.lora.steps, r.reports, x, false,
+      options.steps, r.reports, x, false,
       [&](std::size_t n) {
         std::vector<double> losses;
         for (std::size_t k = 0; k < n; ++k)
@@ -293,28 +298,84 @@ Trained pretrain(std::uint64_t seed, const RunConfig& r, const Texts& x) {
   return train_gpt(start, r.pretrain, seed + 1, x.pretrain, x.pretrain_starts, r, x, true);
 }
 
-// The three adaptations of one pretrained model, on the same batches (seed + 2); the control starts
-// from seed's own random model. which: 1 scratch, 2 full, 3 LoRA.
-void adapt(SeedRun& s, std::size_t which, const RunConfig& r, const Texts& x) {
+// One adaptation of a seed's pretrained model (models[0]) to the training poems, on the seed's batches
+// (seed + 2), with options; which: 1 from scratch (from the seed's own random model, seed + 3), 2 full
+// fine-tuning, 3 LoRA (adapters from seed + 4), merged.
+struct Adapted {
+  TinyGpt model;
+  Curve curve;
+  LoraAdapters adapters;  // (c) only
+  Scores scores;
+};
+Adapted adapt(const SeedRun& s, std::size_t which, const TrainingOptions& options, const RunConfig& r,
+              const Texts& x) {
   const std::uint64_t batches = s.seed + 2;
+  Adapted a;
   if (which == 1) {
     Rng rng(s.seed + 3);
     TinyGpt start = random_tiny_gpt(rng, r.model);
-    if (r.scratch.tie) tie_weights(start);
-    Trained t = train_gpt(start, r.scratch, batches, x.train, x.train_starts, r, x, false);
-    s.models[1] = std::move(t.model);
-    s.scratch = std::move(t.curve);
+    if (options.tie) tie_weights(start);
+    Trained t = train_gpt(start, options, batches, x.train, x.train_starts, r, x, false);
+    a.model = std::move(t.model);
+    a.curve = std::move(t.curve);
   } else if (which == 2) {
-    Trained t = train_gpt(s.models[0], r.full, batches, x.train, x.train_starts, r, x, false);
-    s.models[2] = std::move(t.model);
-    s.full = std::move(t.curve);
+    Trained t = train_gpt(s.models[0], options, batches, x.train, x.train_starts, r, x, false);
+    a.model = std::move(t.model);
+    a.curve = std::move(t.curve);
   } else {
-    TrainedLora t = train_lora(s.models[0], s.seed + 4, batches, r, x);
-    s.models[3] = merge_adapters(s.models[0], t.adapters);
-    s.adapters = std::move(t.adapters);
-    s.lora = std::move(t.curve);
+    TrainedLora t = train_lora(s.models[0], options, s.seed + 4, batches, r, x);
+    a.model = merge_adapters(s.models[0], t.adapters);
+    a.adapters = std::move(t.adapters);
+    a.curve = std::move(t.curve);
   }
-  s.scores[which] = score(s.models[which], x);
+  a.scores = score(a.model, x);
+  return a;
+}
+
+// Keeps an adaptation as the seed's model `which`.
+void keep(SeedRun& s, std::size_t which, Adapted a) {
+  s.models[which] = std::move(a.model);
+  s.scores[which] = std::move(a.scores);
+  Curve* curves[kModels] = {&s.pretrain, &s.scratch, &s.full, &s.lora};
+  *curves[which] = std::move(a.curve);
+  if (which == 3) s.adapters = std::move(a.adapters);
+}
+
+TrainingOptions with_lr(TrainingOptions o, double lr) {
+  o.lr = lr;
+  return o;
+}
+
+// (b) and (c)'s learning rates, chosen on the validation poems: seed s's full fine-tuning and LoRA run
+// with each rate tried (all of them as jobs on two threads), for each the run with the lowest
+// validation bits after the last step kept as the seed's. The test poems play no part.
+struct LearningRateChoice {
+  std::vector<double> lrs, validation;  // the rates tried; each run's validation bits
+  std::size_t chosen = 0;
+};
+struct LearningRates {
+  LearningRateChoice full, lora;
+};
+LearningRates choose_learning_rates(SeedRun& s, const RunConfig& r, const Texts& x) {
+  const std::size_t n_full = r.full_lrs.size();
+  std::vector<Adapted> runs(n_full + r.lora_lrs.size());
+  run_on_two_threads(runs.size(), [&](std::size_t k) {
+    runs[k] = k < n_full ? adapt(s, 2, with_lr(r.full, r.full_lrs[k]), r, x)
+                         : adapt(s, 3, with_lr(r.lora, r.lora_lrs[k - n_full]), r, x);
+  });
+  LearningRates rates;
+  rates.full.lrs = r.full_lrs;
+  rates.lora.lrs = r.lora_lrs;
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    LearningRateChoice& c = k < n_full ? rates.full : rates.lora;
+    c.validation.push_back(runs[k].scores.validation);
+  }
+  for (LearningRateChoice* c : {&rates.full, &rates.lora})
+    for (std::size_t k = 0; k < c->lrs.size(); ++k)
+      if (c->validation[k] < c->validation[c->chosen]) c->chosen = k;
+  keep(s, 2, std::move(runs[rates.full.chosen]));
+  keep(s, 3, std::move(runs[n_full + rates.lora.chosen]));
+  return rates;
 }
 
 // ---- everything the program shows --------------------------------------------------------------------------
@@ -354,6 +415,7 @@ struct Example {
   Baselines poems_only, with_fortunes;  // counted from the training poems; from the pretraining text and them
   // the seeds' runs (the first seed's shown in full) and the checks on them
   std::vector<SeedRun> seeds;
+  LearningRates rates;  // (b) and (c)'s, chosen on the first seed's validation bits
   std::vector<double> rerun_losses;
   double merge_error = 0;  // max |lora_forward on the layers' inputs − the merged model's projections|
   std::size_t parameters = 0, adapter_parameters = 0;
@@ -439,14 +501,18 @@ Cost cost_of(const RunConfig& r, const Texts& x) {
                fortunes = static_cast<double>(x.fortunes.size());
   const double reports = static_cast<double>(r.reports + 1);
   const double evals = reports * (val + fortunes) + 3.0 * reports * val + kModels * (val + test + fortunes);
+  const double tried_evals = static_cast<double>(r.full_lrs.size() + r.lora_lrs.size() - 2) *
+                             ((reports + 1.0) * val + test + fortunes);
   const double steps = static_cast<double>(r.pretrain.steps + 3 * r.full.steps);
+  const double tried = static_cast<double>((r.full_lrs.size() + r.lora_lrs.size() - 2) * r.full.steps);
   const double E = m.d_model, V = static_cast<double>(m.vocab);
   const double windows = kModels * (static_cast<double>(x.validation_windows.size()) * r.draws + 1.0);
   const double samples = 2.0 * windows * (m.n_ctx - 1.0) * (m.n_ctx * (per_token - V * E) + V * E);
-  const double work = static_cast<double>(r.seeds) * (steps * step + evals * per_token) + samples;
+  const double work = static_cast<double>(r.seeds) * (steps * step + evals * per_token) + tried * step +
+                      tried_evals * per_token + samples;
   return {training_memory_bytes(m, 64.0 * m.n_ctx), kOverhead * work};
 }
-constexpr Limits kDefaultLimits{memory_limit_bytes, 5 * work_limit};
+constexpr Limits kDefaultLimits{memory_limit_bytes, 8 * work_limit};
 constexpr Limits kFullLimits{memory_limit_bytes, 1200 * work_limit};
 
 // 1. Compute: read the files, clean, count, remove the leakage; the LoRA example; the texts; the
@@ -511,39 +577,30 @@ Example compute(const Options& opt) {
   e.with_fortunes = baselines(seen, e);
   const CharCounts seen_counts = count_chars(seen, e.vocab.size());
   for (double c : seen_counts.counts) e.vocab_unseen += c == 0.0 ? 1 : 0;
-  // every seed: its pretraining, then its three adaptations, as jobs on two threads (each job waits
-  // for the pretraining it adapts; the pretraining jobs are all taken first, so one always runs)
+  // 1. every seed's pretraining and its control (a), which starts from no pretrained model, as jobs on
+  //    two threads
   e.seeds.resize(r.seeds);
   for (std::size_t k = 0; k < r.seeds; ++k) e.seeds[k].seed = opt.common.seed + 1000 * k;
-  std::mutex mutex;
-  std::condition_variable pretrained;
-  std::vector<bool> done(r.seeds, false);
-  run_on_two_threads(4 * r.seeds, [&](std::size_t j) {
-    if (j >= r.seeds) {
-      const std::size_t k = (j - r.seeds) / 3;
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        pretrained.wait(lock, [&] { return done[k]; });
-      }
-      adapt(e.seeds[k], 1 + (j - r.seeds) % 3, r, x);
-      return;
-    }
-    SeedRun& s = e.seeds[j];
-    const auto finished = [&] {
-      std::lock_guard<std::mutex> lock(mutex);
-      done[j] = true;
-      pretrained.notify_all();
-    };
-    try {
+  run_on_two_threads(2 * r.seeds, [&](std::size_t j) {
+    SeedRun& s = e.seeds[j % r.seeds];
+    if (j < r.seeds) {
       Trained t = pretrain(s.seed, r, x);
       s.models[0] = std::move(t.model);
       s.pretrain = std::move(t.curve);
       s.scores[0] = score(s.models[0], x);
-    } catch (...) {
-      finished();
-      throw;
+    } else {
+      keep(s, 1, adapt(s, 1, r.scratch, r, x));
     }
-    finished();
+  });
+  // 2. (b) and (c)'s learning rates chosen on the first seed's validation bits
+  e.rates = choose_learning_rates(e.seeds[0], r, x);
+  e.config.full.lr = r.full_lrs[e.rates.full.chosen];
+  e.config.lora.lr = r.lora_lrs[e.rates.lora.chosen];
+  // 3. (b) and (c) of the other seeds with those rates
+  run_on_two_threads(2 * (r.seeds - 1), [&](std::size_t j) {
+    SeedRun& s = e.seeds[1 + j / 2];
+    const std::size_t which = 2 + j % 2;
+    keep(s, which, adapt(s, which, which == 2 ? r.full : r.lora, r, x));
   });
   // the checks: the first pretraining steps again; the merged model against the adapters
   const SeedRun& first = e.seeds[0];
@@ -722,7 +779,19 @@ void show_adapting(const Example& e) {
                o.warmup > 0 ? fmt::format(", warm-up {}", o.warmup) : std::string(),
                o.cosine ? ", cosine to lr/10" : "", o.weight_decay);
   };
-  fmt::print("{} steps each:\n", r.full.steps);
+  fmt::print(
+      "(b) and (c)'s learning rate chosen on the validation poems: this seed's validation bits after {} "
+      "steps\n",
+      r.full.steps);
+  const auto tried = [](const char* name, const LearningRateChoice& c) {
+    fmt::print("  {:<22}", name);
+    for (std::size_t k = 0; k < c.lrs.size(); ++k)
+      fmt::print("  lr {:g}: {:.4f}{}", c.lrs[k], c.validation[k], k == c.chosen ? " (chosen)" : "");
+    fmt::print("\n");
+  };
+  tried("(b) full fine-tuning", e.rates.full);
+  tried("(c) LoRA", e.rates.lora);
+  fmt::print("{} steps each{}:\n", r.full.steps, e.seeds.size() > 1 ? ", every seed" : "");
   line("(a) from scratch", r.scratch);
   line("(b) full fine-tuning", r.full);
   line("(c) LoRA", r.lora);
@@ -958,8 +1027,7 @@ double balance_error(const Matrix& A, const Matrix& dA, const Matrix& B, const M
 
 // The adapted model's logits (T, V), its mean cross-entropy against targets.npy, and the gradients of
 // the four adapters of every block — the base frozen — as PyTorch's functional_call and loss.backward()
-// give them (make_fixtures.py): the LoRA training step's merge_adapters, chapter 16's
-// tiny_gpt_loss_and_gradients and adapter_gradients, on PyTorch's numbers.
+// give them (make_fixtures.py): the LoRA training step's lora_loss_and_gradients, on PyTorch's numbers.
 int run_loaded(const Options& opt) {
   if (opt.full || opt.pretrain_steps > 0 || opt.finetune_steps > 0 || opt.seeds > 0 || opt.rank_given)
     throw usage_error(
@@ -976,9 +1044,9 @@ int run_loaded(const Options& opt) {
   print_config("adapters", fmt::format("r = {}, α = {:g}, s = α/r = {:g}: W + s·B·A on every block's "
                                        "in_proj_weight and out_proj.weight",
                                        r, alpha, alpha / static_cast<double>(r)));
-  const TinyGptLossAndGradients g =
-      tiny_gpt_loss_and_gradients(merge_adapters(f.model, f.adapters), f.ids, f.targets, T);
-  LoraAdapters grads = adapter_gradients(g.grads, f.adapters);
+  LoraLossAndGradients l = lora_loss_and_gradients(f.model, f.adapters, f.ids, f.targets, T);
+  const TinyGptLossAndGradients& g = l.merged;
+  LoraAdapters& grads = l.grads;
   // per block: A (r, E) and B (3E, r) on the in-projection, A (r, E) and B (E, r) on the out-projection
   const std::size_t trained = c.n_layers * r * 6 * c.d_model, frozen = parameter_count(f.model);
   print_section("logits (T, V) and the mean cross-entropy against targets.npy");

@@ -226,9 +226,9 @@ TEST_SUITE("18 LoRA") {
   TEST_CASE("against PyTorch: chapter 16's TinyGPT with adapters, merged — logits, loss, adapter gradients") {
     // The fixtures (make_fixtures.py): functional_call with W + (α/r) B A on every block's
     // in_proj_weight and out_proj.weight, B nonzero, read by the given load_lora_files. Here: the given
-    // merge_adapters (merge_lora into chapter 16's model), its loss and gradients, and the given
-    // adapter_gradients (lora_backward from the effective weights' gradients) — what chapter 18's LoRA
-    // training runs at every step.
+    // lora_loss_and_gradients (merge_adapters, the merged model's loss and gradients, adapter_gradients:
+    // lora_backward from the effective weights' gradients) — what chapter 18's LoRA training runs at
+    // every step.
     const std::string root = std::string(COURSE_CHAPTERS_DIR) + "/18_pretrain_finetune/fixtures/";
     for (const char* name : {"one_layer_rank2", "two_layers_rank1", "rank_equals_width", "float32"}) {
       CAPTURE(name);
@@ -236,13 +236,11 @@ TEST_SUITE("18 LoRA") {
       const test::FixtureArgs args = test::fixture_args(dir);
       const LoraFiles f = load_lora_files(dir, args.count("--heads"),
                                           args.has("--lora-alpha") ? args.number("--lora-alpha") : 0.0);
-      const TinyGptLossAndGradients r =
-          tiny_gpt_loss_and_gradients(merge_adapters(f.model, f.adapters), f.ids, f.targets, f.ids.size());
-      CHECK_CLOSE(r.forward.logits, load_matrix(dir, "logits", "(T, V)"), 1e-9);
-      CHECK_NEAR(r.loss, load_scalar(dir, "loss"), 1e-9);
-      LoraAdapters grads = adapter_gradients(r.grads, f.adapters);
+      LoraLossAndGradients r = lora_loss_and_gradients(f.model, f.adapters, f.ids, f.targets, f.ids.size());
+      CHECK_CLOSE(r.merged.forward.logits, load_matrix(dir, "logits", "(T, V)"), 1e-9);
+      CHECK_NEAR(r.merged.loss, load_scalar(dir, "loss"), 1e-9);
       std::vector<test::NamedGradient> named;
-      for (const NamedTensor& t : named_tensors(grads))
+      for (const NamedTensor& t : named_tensors(r.grads))
         named.emplace_back(t.name, Matrix(xt::adapt(t.data, t.size, xt::no_ownership(), t.shape)));
       test::check_pytorch_gradients(dir, 1e-9, named);
     }

@@ -58,14 +58,21 @@ LoraAdapters adapter_gradients(const TinyGpt& merged_grads, const LoraAdapters& 
   return g;
 }
 
+LoraLossAndGradients lora_loss_and_gradients(const TinyGpt& base, const LoraAdapters& adapters,
+                                             const std::vector<std::size_t>& ids,
+                                             const std::vector<std::size_t>& targets, std::size_t seq_len) {
+  LoraLossAndGradients r;
+  r.merged = tiny_gpt_loss_and_gradients(merge_adapters(base, adapters), ids, targets, seq_len);
+  r.grads = adapter_gradients(r.merged.grads, adapters);
+  return r;
+}
+
 LoraTrainer::LoraTrainer(const TrainingOptions& options) : options_(options) {}
 
-// merged model's loss and gradients; the adapters' gradients; clip; AdamW with lr_t on each adapter
+// the adapters' gradients (lora_loss_and_gradients); clip; AdamW with lr_t on each adapter
 double LoraTrainer::step(const TinyGpt& base, LoraAdapters& adapters, const Batch& batch, std::size_t T) {
-  const TinyGptLossAndGradients r =
-      tiny_gpt_loss_and_gradients(merge_adapters(base, adapters), batch.inputs, batch.targets, T);
-  LoraAdapters g = adapter_gradients(r.grads, adapters);
-  std::vector<NamedTensor> params = named_tensors(adapters), grads = named_tensors(g);
+  LoraLossAndGradients r = lora_loss_and_gradients(base, adapters, batch.inputs, batch.targets, T);
+  std::vector<NamedTensor> params = named_tensors(adapters), grads = named_tensors(r.grads);
   // 1. clipping: the global norm of every adapter's gradient
   if (options_.clip > 0.0) clip_global_norm(grads, options_.clip);
   // 2. AdamW on every adapter at this step's learning rate
@@ -76,7 +83,7 @@ double LoraTrainer::step(const TinyGpt& base, LoraAdapters& adapters, const Batc
   ++t_;
   for (std::size_t i = 0; i < params.size(); ++i)
     adamw_step(params[i].data, grads[i].data, params[i].size, moments_[i], t_, adamw);
-  return r.loss;
+  return r.merged.loss;
 }
 
 }  // namespace course
