@@ -17,10 +17,12 @@
 // per step kind, each with OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1), checked). The four
 // contenders take turns, R rounds of K steps each (C++ full, PyTorch full, C++ LoRA, PyTorch LoRA), so
 // that all see the same load; the time per step is the median over the rounds. The C++ LoRA step's
-// parts are timed in the same rounds. Not a test: timings depend on the machine and its load.
+// parts (LoraTrainer::step's calls one by one) are timed in the same rounds, to show where its time
+// goes. Not a test: timings depend on the machine and its load. Compare the columns of one run.
 #include "18_pretrain_finetune/given.hpp"
 #include "bench_util.hpp"
 #include "cli.hpp"
+#include "linalg.hpp"  // product_tn
 #include "rng.hpp"
 
 #include <fmt/format.h>
@@ -99,6 +101,47 @@ std::string pytorch_state(bench::ChildProcess* side) {
   return fmt::format("  (PyTorch's optimizer: {:.1f} KiB)", std::stod(side->ask("state")) / 1024.0);
 }
 
+// The parts of LoraTrainer::step, in its order (chapter 16's tiny_gpt_loss_and_gradients split into
+// its four calls), and the one product of chapter 16's backward whose result LoRA never reads.
+const std::vector<std::string> kParts = {
+    "merge_adapters",
+    "tiny_gpt_forward",
+    "cross_entropy_loss",
+    "cross_entropy_backward",
+    "tiny_gpt_backward (every weight's gradient)",
+    "  of which the head's weight gradient, frozen in LoRA",
+    "adapter_gradients",
+};
+
+// Times each part `steps` times, once per call, and appends each part's mean time per step to parts.
+void time_lora_parts(const TinyGpt& base, const LoraAdapters& adapters, const Batch& batch, std::size_t T,
+                     int steps, std::vector<std::vector<double>>& parts) {
+  std::vector<double> seconds(kParts.size(), 0.0);
+  for (int k = 0; k < steps; ++k) {
+    auto start = std::chrono::steady_clock::now();
+    const auto lap = [&](std::size_t part) {
+      seconds[part] += seconds_since(start);
+      start = std::chrono::steady_clock::now();
+    };
+    const TinyGpt merged = merge_adapters(base, adapters);
+    lap(0);
+    const TinyGptForward forward = tiny_gpt_forward(merged, batch.inputs, T);
+    lap(1);
+    const double loss = cross_entropy_loss(forward.logits, batch.targets);
+    lap(2);
+    const Matrix grad_logits = cross_entropy_backward(forward.logits, batch.targets);
+    lap(3);
+    const TinyGpt grads = tiny_gpt_backward(merged, forward, grad_logits);
+    lap(4);
+    const Matrix head = product_tn(grad_logits, forward.normed);
+    lap(5);
+    const LoraAdapters d = adapter_gradients(grads, adapters);
+    lap(6);
+    (void)loss;
+  }
+  for (std::size_t i = 0; i < kParts.size(); ++i) parts[i].push_back(seconds[i] / steps);
+}
+
 int run(const Options& opt) {
   keep_freed_memory();  // as the chapter program does
   const TinyGptConfig c = config_of(opt);
@@ -149,29 +192,15 @@ int run(const Options& opt) {
   fmt::print("multiply-adds per step (counted from the sizes): full {:.3g}, LoRA {:.3g} (what it needs)\n",
              full_work, lora_work);
   // 4. the rounds: the peak, full (C++, PyTorch), LoRA (C++, PyTorch), the C++ LoRA step's parts
-  std::vector<double> rates, cpp_full, torch_full_s, cpp_lora, torch_lora_s, merge_s, gradients_s, rest_s;
+  std::vector<double> rates, cpp_full, torch_full_s, cpp_lora, torch_lora_s;
+  std::vector<std::vector<double>> parts(kParts.size());
   for (int r = 0; r < opt.rounds; ++r) {
     rates.push_back(bench::product_rate(rng));
     bench::time_round(
         opt.steps, [&] { full.step(model, batch, T); }, torch_full.get(), cpp_full, torch_full_s);
     bench::time_round(
         opt.steps, [&] { lora.step(base, adapters, batch, T); }, torch_lora.get(), cpp_lora, torch_lora_s);
-    // the parts of LoraTrainer::step: merge_adapters; chapter 16's loss and gradients; adapter_gradients
-    double merge = 0, gradients = 0, rest = 0;
-    for (int k = 0; k < opt.steps; ++k) {
-      auto start = std::chrono::steady_clock::now();
-      const TinyGpt merged = merge_adapters(base, adapters);
-      merge += seconds_since(start);
-      start = std::chrono::steady_clock::now();
-      const TinyGptLossAndGradients g = tiny_gpt_loss_and_gradients(merged, batch.inputs, batch.targets, T);
-      gradients += seconds_since(start);
-      start = std::chrono::steady_clock::now();
-      const LoraAdapters d = adapter_gradients(g.grads, adapters);
-      rest += seconds_since(start);
-    }
-    merge_s.push_back(merge / opt.steps);
-    gradients_s.push_back(gradients / opt.steps);
-    rest_s.push_back(rest / opt.steps);
+    time_lora_parts(base, adapters, batch, T, opt.steps, parts);
   }
   const double peak = median(rates);
   fmt::print("median over {} rounds of {} steps, the four taking turns:\n", opt.rounds, opt.steps);
@@ -187,10 +216,9 @@ int run(const Options& opt) {
   };
   show("full fine-tuning (every parameter)", cpp_full, torch_full_s, full_work, torch_full != nullptr);
   show("LoRA (the adapters only)", cpp_lora, torch_lora_s, lora_work, torch_lora != nullptr);
-  fmt::print(
-      "the C++ LoRA step's parts: merge_adapters {:.2f} ms, chapter 16's loss and every gradient {:.2f} ms, "
-      "adapter_gradients {:.2f} ms\n",
-      1e3 * median(merge_s), 1e3 * median(gradients_s), 1e3 * median(rest_s));
+  fmt::print("the C++ LoRA step's parts (LoraTrainer::step's calls, each timed alone, median ms):\n");
+  for (std::size_t i = 0; i < kParts.size(); ++i)
+    fmt::print("  {:<52} {:7.2f}\n", kParts[i], 1e3 * median(parts[i]));
   return 0;
 }
 
