@@ -169,8 +169,9 @@ int run(const Options& opt) {
   Trainer full(full_options);
   LoraTrainer lora(lora_options);
   // 3. what each kind trains and keeps: counted from the tensors AdamW steps over
-  std::size_t full_trained = parameter_count(model) - c.vocab * c.d_model;  // head.weight is tok.weight
-  std::size_t lora_trained = 0;
+  std::size_t full_trained = 0, lora_trained = 0;
+  for (const NamedTensor& t : named_tensors(model))
+    if (t.name != "head.weight") full_trained += t.size;  // tied: the Trainer steps tok.weight for both
   for (const NamedTensor& t : named_tensors(adapters)) lora_trained += t.size;
   const double full_work = training_step_multiply_adds(c, opt.batch, T),
                lora_work = lora_step_multiply_adds(c, opt.batch, rank);
