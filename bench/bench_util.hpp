@@ -3,6 +3,8 @@
 // PyTorch contenders can take turns in one run and see the same load.
 #pragma once
 #include "cli.hpp"
+#include "linalg.hpp"  // product
+#include "rng.hpp"
 #include "timing.hpp"  // median, seconds_since
 
 #include <fmt/format.h>
@@ -159,8 +161,8 @@ inline void add_model_size_options(CLI::App& app, ModelSizes& sizes, const std::
   add_size_option(app, "--layers", sizes.layers, fmt::format("{} (default {})", layers_name, sizes.layers),
                   64);
   if (with_vocab) {
-    add_size_option(app, "--vocab", sizes.vocab,
-                    fmt::format("Vocabulary V (default {}, the poems' characters)", sizes.vocab), 100000);
+    add_size_option(app, "--vocab", sizes.vocab, fmt::format("Vocabulary V (default {})", sizes.vocab),
+                    100000);
   }
 }
 
@@ -222,6 +224,28 @@ void time_round(int steps, Step&& cpp_step, ChildProcess* pytorch, std::vector<d
   for (int k = 0; k < steps; ++k) cpp_step();
   cpp.push_back(seconds_since(start) / steps);
   if (pytorch) torch.push_back(pytorch->ask_seconds(fmt::format("round {}", steps)) / steps);
+}
+
+// multiply-adds per second of one 512 x 512 x 512 product (common/linalg.hpp, one thread), the median
+// of 5: the machine's practical peak for float64 products, against which the training benchmarks
+// (bench_16, bench_18) set each side's rate. Called once per round, so that it sees the same load.
+inline double product_rate(Rng& rng) {
+  const Matrix a = rng.uniform_matrix(512, 512, -1.0, 1.0), b = rng.uniform_matrix(512, 512, -1.0, 1.0);
+  std::vector<double> rates;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const Matrix c = product(a, b);
+    rates.push_back(512.0 * 512.0 * 512.0 / seconds_since(start));
+  }
+  return median(rates);
+}
+
+// One row of a training benchmark's table: a side's time per step, its rate, and that rate's share
+// of the peak (product_rate), e.g.
+//   "  C++ (this course)            8.31 ms per step    1.60 G multiply-adds/s   18.3% of the peak"
+inline void print_step_rate(const std::string& label, double seconds, double multiply_adds, double peak) {
+  fmt::print("  {:<24} {:9.2f} ms per step  {:6.2f} G multiply-adds/s  {:5.1f}% of the peak\n", label,
+             1e3 * seconds, multiply_adds / seconds / 1e9, 100.0 * multiply_adds / seconds / peak);
 }
 
 }  // namespace course::bench
