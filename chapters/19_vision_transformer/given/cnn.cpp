@@ -25,25 +25,46 @@ Conv2dGradients conv2d_backward(const Tensor3& input, const Tensor4& weight, con
   }
   Conv2dGradients g{xt::zeros<double>(input.shape()), xt::zeros<double>(weight.shape()),
                     xt::zeros<double>({c_out})};
-  const long pad = static_cast<long>(spec.padding);
+  const long pad = static_cast<long>(spec.padding), stride = static_cast<long>(spec.stride),
+             dilation = static_cast<long>(spec.dilation);
+  // The valid outputs of a tap: y_in = y·stride + i·dilation − padding must lie in [0, H), so y runs
+  // from y_lo to y_hi (plain loops over raw rows inside: this runs for every image of every step).
+  const auto valid = [&](long offset, long size, long outputs, long& lo, long& hi) {
+    lo = 0;
+    while (lo < outputs && lo * stride + offset < 0) ++lo;
+    hi = outputs;
+    while (hi > lo && (hi - 1) * stride + offset >= size) --hi;
+  };
   for (std::size_t o = 0; o < c_out; ++o) {
-    for (std::size_t y = 0; y < H_out; ++y) {
-      for (std::size_t x = 0; x < W_out; ++x) {
-        const double go = grad_output(o, y, x);
-        // 1. the bias was added to every output of its channel
-        g.bias(o) += go;
-        for (std::size_t c = 0; c < c_in; ++c) {
-          for (std::size_t i = 0; i < KH; ++i) {
-            const long row = static_cast<long>(y * spec.stride + i * spec.dilation) - pad;
-            if (row < 0 || row >= static_cast<long>(H)) continue;
-            for (std::size_t j = 0; j < KW; ++j) {
-              const long col = static_cast<long>(x * spec.stride + j * spec.dilation) - pad;
-              if (col < 0 || col >= static_cast<long>(W)) continue;
-              // 2. weight[o][c][i][j] multiplied in[c][row][col]: each gets the other times g
-              g.weight(o, c, i, j) += go * input(c, row, col);
-              g.input(c, row, col) += go * weight(o, c, i, j);
+    // 1. the bias was added to every output of its channel
+    const double* go = &grad_output(o, 0, 0);
+    for (std::size_t k = 0; k < H_out * W_out; ++k) g.bias(o) += go[k];
+    for (std::size_t c = 0; c < c_in; ++c) {
+      const double* in = &input(c, 0, 0);
+      double* d_in = &g.input(c, 0, 0);
+      for (std::size_t i = 0; i < KH; ++i) {
+        long y_lo, y_hi;
+        valid(static_cast<long>(i) * dilation - pad, static_cast<long>(H), static_cast<long>(H_out), y_lo,
+              y_hi);
+        for (std::size_t j = 0; j < KW; ++j) {
+          long x_lo, x_hi;
+          valid(static_cast<long>(j) * dilation - pad, static_cast<long>(W), static_cast<long>(W_out), x_lo,
+                x_hi);
+          // 2. weight[o][c][i][j] multiplied in[c][y_in][x_in]: each gets the other times g
+          const double w = weight(o, c, i, j);
+          double dw = 0.0;
+          for (long y = y_lo; y < y_hi; ++y) {
+            const long row = y * stride + static_cast<long>(i) * dilation - pad;
+            const double* g_row = go + y * static_cast<long>(W_out);
+            const double* in_row = in + row * static_cast<long>(W);
+            double* d_row = d_in + row * static_cast<long>(W);
+            for (long x = x_lo; x < x_hi; ++x) {
+              const long col = x * stride + static_cast<long>(j) * dilation - pad;
+              dw += g_row[x] * in_row[col];
+              d_row[col] += g_row[x] * w;
             }
           }
+          g.weight(o, c, i, j) += dw;
         }
       }
     }
