@@ -201,6 +201,8 @@ struct Sweep {
 
 struct HeadAnalysis {
   std::vector<std::vector<double>> distance;  // [block][head], pixels, over the analysed test images
+  std::vector<std::vector<double>> initial;   // the same for the model before training (its seed's draw)
+  SimilarityByPlace initial_by_place;         // the position embeddings before training
   double uniform = 0.0;                       // uniform attention's
   Matrix similarity;                          // (n, n) cosine similarity of the position embeddings
   SimilarityByPlace by_place;
@@ -250,10 +252,14 @@ double tiny_vit_gradient_error() {
   return worst;
 }
 
-HeadAnalysis analyse_heads(const TinyVit& model, const Data& d) {
+HeadAnalysis analyse_heads(const TinyVit& model, const TinyVit& initial, const Data& d) {
   HeadAnalysis h;
   const std::vector<std::size_t> analysed = all_indices(std::min(kAnalysed, d.test.count));
-  const TinyVitForward f = tiny_vit_forward(model, images_tensor(d.test, analysed, d.scale));
+  const Tensor4 images = images_tensor(d.test, analysed, d.scale);
+  const TinyVitForward f = tiny_vit_forward(model, images);
+  // the control: the same measures on the untrained model
+  h.initial = attention_distances(initial, tiny_vit_forward(initial, images));
+  h.initial_by_place = similarity_by_place(position_similarity(initial), initial.config.grid());
   h.distance = attention_distances(model, f);
   h.uniform = uniform_attention_distance(model.config);
   h.similarity = position_similarity(model);
@@ -329,7 +335,8 @@ Example compute(const Options& opt) {
         accuracy_of(predict(e.cnns[k].model, d.test, d.test_indices, d.scale), d.test.labels));
   }
   // 5. what the first seed's ViT learned, on test images
-  e.heads = analyse_heads(e.vits[0].model, d);
+  Rng initial_rng(seed0);  // train_vit's first draw: the first seed's model before training
+  e.heads = analyse_heads(e.vits[0].model, random_tiny_vit(initial_rng, s.vit), d);
   return e;
 }
 
@@ -453,31 +460,34 @@ void show_test(const Example& e) {
 
 void show_heads(const Example& e) {
   const HeadAnalysis& h = e.heads;
-  const TinyVitConfig& c = e.setup.vit;
   print_section(fmt::format("6. What the heads learned (seed {}'s TinyViT, {} test images)", e.seed,
                             std::min(kAnalysed, e.data.test.count)));
-  fmt::print(
-      "mean attention distance in pixels (mean_attention_distance, the exercise); uniform attention: "
-      "{:.2f}\n",
-      h.uniform);
+  fmt::print("mean attention distance in pixels (mean_attention_distance, the exercise), per head;\n");
+  fmt::print("uniform attention gives {:.2f}; \"before\" is the same model before training\n", h.uniform);
+  const auto row = [](const std::vector<double>& heads) {
+    std::string line;
+    for (double x : heads) line += fmt::format(" {:6.2f}", x);
+    double sum = 0.0;
+    for (double x : heads) sum += x;
+    return line + fmt::format("   mean {:.2f}", sum / static_cast<double>(heads.size()));
+  };
   for (std::size_t l = 0; l < h.distance.size(); ++l) {
-    fmt::print("block {}:", l);
-    for (double x : h.distance[l]) fmt::print(" {:6.2f}", x);
-    const auto [lo, hi] = std::minmax_element(h.distance[l].begin(), h.distance[l].end());
-    fmt::print("   (heads from {:.2f} to {:.2f})\n", *lo, *hi);
+    fmt::print("block {} trained:{}\n", l, row(h.distance[l]));
+    fmt::print("block {} before: {}\n", l, row(h.initial[l]));
   }
-  fmt::print(
-      "position embeddings, mean cosine similarity between two patches in the same row {:.3f}, the same "
-      "column {:.3f}, neither {:.3f}\n",
-      h.by_place.same_row, h.by_place.same_column, h.by_place.elsewhere);
+  fmt::print("the mean cosine similarity of two patches' position embeddings (n = {} patches):\n",
+             e.setup.vit.patches());
+  fmt::print("  trained: same row {:.3f}, same column {:.3f}, neither {:.3f}\n", h.by_place.same_row,
+             h.by_place.same_column, h.by_place.elsewhere);
+  fmt::print("  before:  same row {:.3f}, same column {:.3f}, neither {:.3f}\n", h.initial_by_place.same_row,
+             h.initial_by_place.same_column, h.initial_by_place.elsewhere);
   fmt::print("class token's attention in the last block (mean over heads), drawn for test images");
   for (std::size_t i : h.shown) fmt::print(" {}", i);
-  fmt::print(" and misclassified test images");
+  fmt::print("\nand misclassified test images");
   for (std::size_t i : h.misclassified)
     fmt::print(" {} ({} as {})", i, kFashionClasses[e.data.test.labels[i]],
                kFashionClasses[h.predictions[i]]);
   fmt::print("\n");
-  (void)c;
 }
 
 // --- figures ----------------------------------------------------------------------------------------------
