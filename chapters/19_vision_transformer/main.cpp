@@ -304,12 +304,14 @@ Example compute(const Options& opt) {
   e.sweep.vit_validation.assign(lrs, 0.0);
   e.sweep.cnn_validation.assign(lrs, 0.0);
   const std::uint64_t seed0 = opt.common.seed;
+  // the CNN's jobs first: they take longest, so the two threads finish closer together
   run_on_two_threads(2 * lrs, [&](std::size_t job) {
-    const std::size_t i = job / 2;
-    if (job % 2 == 0)
-      e.sweep.vit_validation[i] = train_vit(s, d, seed0, s.learning_rates[i], s.sweep_steps).run.validation;
+    if (job < lrs)
+      e.sweep.cnn_validation[job] =
+          train_cnn(s, d, seed0, s.learning_rates[job], s.sweep_steps).run.validation;
     else
-      e.sweep.cnn_validation[i] = train_cnn(s, d, seed0, s.learning_rates[i], s.sweep_steps).run.validation;
+      e.sweep.vit_validation[job - lrs] =
+          train_vit(s, d, seed0, s.learning_rates[job - lrs], s.sweep_steps).run.validation;
   });
   const auto best = [&](const std::vector<double>& v) {
     return s.learning_rates[static_cast<std::size_t>(std::max_element(v.begin(), v.end()) - v.begin())];
@@ -320,11 +322,10 @@ Example compute(const Options& opt) {
   e.vits.resize(s.seeds);
   e.cnns.resize(s.seeds);
   run_on_two_threads(2 * s.seeds, [&](std::size_t job) {
-    const std::uint64_t seed = seed0 + job / 2;
-    if (job % 2 == 0)
-      e.vits[job / 2] = train_vit(s, d, seed, e.sweep.vit_lr, s.steps);
+    if (job < s.seeds)
+      e.cnns[job] = train_cnn(s, d, seed0 + job, e.sweep.cnn_lr, s.steps);
     else
-      e.cnns[job / 2] = train_cnn(s, d, seed, e.sweep.cnn_lr, s.steps);
+      e.vits[job - s.seeds] = train_vit(s, d, seed0 + job - s.seeds, e.sweep.vit_lr, s.steps);
   });
   e.same_batches = batches_of(s, d, seed0, s.steps) == batches_of(s, d, seed0, s.steps);
   // 4. the test images, scored once, after every choice was made

@@ -84,7 +84,7 @@ TinyVit load_tiny_vit(const std::string& dir, std::size_t S, std::size_t n_heads
   const std::size_t n = (S / P) * (S / P);
   m.pos = load_matrix(dir, "pos", "(n+1, E)");
   require_shape("pos.npy", m.pos, {n + 1, E},
-                fmt::format("(n+1, E): {} x {} images in patches of {} make n = {}", S, S, P, n));
+                fmt::format("(n+1, E) with n = ({}/{})² = {} patches", S, P, n));
   // 3. the blocks (chapter 11's keys under blocks.N.)
   const std::size_t n_layers = count_numbered_layers(dir, "blocks.");
   for (std::size_t l = 0; l < n_layers; ++l) {
