@@ -59,19 +59,6 @@ std::unique_ptr<bench::ChildProcess> start_pytorch(const Options& opt, const Tin
       "ready bench_16", "run from the repository root, or give --python / --script, or --no-pytorch");
 }
 
-// multiply-adds per second of one 512 x 512 x 512 product (common/linalg.hpp, one thread): the
-// machine's practical peak for float64 products
-double product_rate(Rng& rng) {
-  const Matrix a = rng.uniform_matrix(512, 512, -1.0, 1.0), b = rng.uniform_matrix(512, 512, -1.0, 1.0);
-  std::vector<double> rates;
-  for (int i = 0; i < 5; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    const Matrix c = product(a, b);
-    rates.push_back(512.0 * 512.0 * 512.0 / seconds_since(start));
-  }
-  return median(rates);
-}
-
 int run(const Options& opt) {
   keep_freed_memory();  // as the chapter program does
   const TinyGptConfig c = config_of(opt);
@@ -95,7 +82,7 @@ int run(const Options& opt) {
   const std::unique_ptr<bench::ChildProcess> pytorch = start_pytorch(opt, c);
   std::vector<double> cpp, torch, rates;
   for (int r = 0; r < opt.rounds; ++r) {
-    rates.push_back(product_rate(rng));
+    rates.push_back(bench::product_rate(rng));
     bench::time_round(
         opt.steps, [&] { train_step(model, optimizer, batch, c.n_ctx); }, pytorch.get(), cpp, torch);
   }

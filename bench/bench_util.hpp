@@ -3,6 +3,8 @@
 // PyTorch contenders can take turns in one run and see the same load.
 #pragma once
 #include "cli.hpp"
+#include "linalg.hpp"  // product
+#include "rng.hpp"
 #include "timing.hpp"  // median, seconds_since
 
 #include <fmt/format.h>
@@ -222,6 +224,19 @@ void time_round(int steps, Step&& cpp_step, ChildProcess* pytorch, std::vector<d
   for (int k = 0; k < steps; ++k) cpp_step();
   cpp.push_back(seconds_since(start) / steps);
   if (pytorch) torch.push_back(pytorch->ask_seconds(fmt::format("round {}", steps)) / steps);
+}
+
+// Multiply-adds per second of one 512 x 512 x 512 product (common/linalg.hpp, one thread), the median of
+// five: the machine's practical peak for float64 products, what a benchmark sets its rates against.
+inline double product_rate(Rng& rng) {
+  const Matrix a = rng.uniform_matrix(512, 512, -1.0, 1.0), b = rng.uniform_matrix(512, 512, -1.0, 1.0);
+  std::vector<double> rates;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const Matrix c = product(a, b);
+    rates.push_back(512.0 * 512.0 * 512.0 / seconds_since(start));
+  }
+  return median(rates);
 }
 
 }  // namespace course::bench
