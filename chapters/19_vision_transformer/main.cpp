@@ -170,25 +170,28 @@ std::vector<std::vector<std::size_t>> batches_of(const RunSetup& s, const Data& 
   return batch_order(rng, d.train.count, s.batch, steps);
 }
 
-VitRun train_vit(const RunSetup& s, const Data& d, std::uint64_t seed, double lr, std::size_t steps) {
-  Rng rng(seed);
-  VitRun v{random_tiny_vit(rng, s.vit), {}};
+// One model of one seed: `steps` steps at learning rate lr (warm-up a tenth of them) on the seed's batches.
+template <class Model, class LossAndGradients>
+ModelRun train_at(Model& model, LossAndGradients loss_and_gradients, const RunSetup& s, const Data& d,
+                  std::uint64_t seed, double lr, std::size_t steps) {
   TrainingOptions o = s.training;
   o.lr = lr;
   o.steps = steps;
   o.warmup = steps / 10;
-  v.run = train(v.model, tiny_vit_loss_and_gradients, d, batches_of(s, d, seed, steps), o);
+  return train(model, loss_and_gradients, d, batches_of(s, d, seed, steps), o);
+}
+
+VitRun train_vit(const RunSetup& s, const Data& d, std::uint64_t seed, double lr, std::size_t steps) {
+  Rng rng(seed);
+  VitRun v{random_tiny_vit(rng, s.vit), {}};
+  v.run = train_at(v.model, tiny_vit_loss_and_gradients, s, d, seed, lr, steps);
   return v;
 }
 
 CnnRun train_cnn(const RunSetup& s, const Data& d, std::uint64_t seed, double lr, std::size_t steps) {
   Rng rng(seed);
   CnnRun c{random_small_cnn(rng, s.cnn), {}};
-  TrainingOptions o = s.training;
-  o.lr = lr;
-  o.steps = steps;
-  o.warmup = steps / 10;
-  c.run = train(c.model, small_cnn_loss_and_gradients, d, batches_of(s, d, seed, steps), o);
+  c.run = train_at(c.model, small_cnn_loss_and_gradients, s, d, seed, lr, steps);
   return c;
 }
 
