@@ -86,25 +86,7 @@ int run(const Options& opt) {
       {std::to_string(c.image), std::to_string(c.patch), std::to_string(c.d_model), std::to_string(c.n_heads),
        std::to_string(c.d_ff), std::to_string(c.n_layers), std::to_string(opt.batch)},
       "ready bench_19", "run from the repository root, or give --python / --script, or --no-pytorch");
-  std::vector<double> cpp, torch, rates;
-  for (int r = 0; r < opt.rounds; ++r) {
-    rates.push_back(bench::product_rate(rng));
-    bench::time_round(opt.steps, step, pytorch.get(), cpp, torch);
-  }
-  const double peak = median(rates);
-  fmt::print("median over {} rounds of {} steps, the two sides taking turns:\n", opt.rounds, opt.steps);
-  fmt::print("  one 512 x 512 x 512 product (OpenBLAS)  {:8.2f} G multiply-adds/s (the peak below)\n",
-             peak / 1e9);
-  fmt::print(
-      "  C++ (this course)        {:9.2f} ms per step  {:6.2f} G multiply-adds/s  {:5.1f}% of the peak\n",
-      1e3 * median(cpp), multiply_adds / median(cpp) / 1e9, 100.0 * multiply_adds / median(cpp) / peak);
-  if (pytorch) {
-    fmt::print(
-        "  PyTorch 1.13 eager, CPU  {:9.2f} ms per step  {:6.2f} G multiply-adds/s  {:5.1f}% of the peak\n",
-        1e3 * median(torch), multiply_adds / median(torch) / 1e9,
-        100.0 * multiply_adds / median(torch) / peak);
-    fmt::print("  ratio C++ / PyTorch      {:9.2f}\n", median(cpp) / median(torch));
-  }
+  bench::race_with_pytorch(opt.rounds, opt.steps, multiply_adds, rng, step, pytorch.get());
   return 0;
 }
 

@@ -239,4 +239,31 @@ inline double product_rate(Rng& rng) {
   return median(rates);
 }
 
+// race_with_pytorch — R rounds: each a product_rate (the peak), then `steps` of cpp_step and the PyTorch
+// side's `steps` (time_round); then the table of bench_16 and bench_19: the peak, each side's median
+// milliseconds per step, its multiply-adds a second and its share of the peak, and the ratio.
+template <class Step>
+void race_with_pytorch(int rounds, int steps, double multiply_adds, Rng& rng, Step&& cpp_step,
+                       ChildProcess* pytorch) {
+  std::vector<double> cpp, torch, rates;
+  for (int r = 0; r < rounds; ++r) {
+    rates.push_back(product_rate(rng));
+    time_round(steps, cpp_step, pytorch, cpp, torch);
+  }
+  const double peak = median(rates);
+  fmt::print("median over {} rounds of {} steps, the two sides taking turns:\n", rounds, steps);
+  fmt::print("  one 512 x 512 x 512 product (OpenBLAS)  {:8.2f} G multiply-adds/s (the peak below)\n",
+             peak / 1e9);
+  fmt::print(
+      "  C++ (this course)        {:9.2f} ms per step  {:6.2f} G multiply-adds/s  {:5.1f}% of the peak\n",
+      1e3 * median(cpp), multiply_adds / median(cpp) / 1e9, 100.0 * multiply_adds / median(cpp) / peak);
+  if (pytorch) {
+    fmt::print(
+        "  PyTorch 1.13 eager, CPU  {:9.2f} ms per step  {:6.2f} G multiply-adds/s  {:5.1f}% of the peak\n",
+        1e3 * median(torch), multiply_adds / median(torch) / 1e9,
+        100.0 * multiply_adds / median(torch) / peak);
+    fmt::print("  ratio C++ / PyTorch      {:9.2f}\n", median(cpp) / median(torch));
+  }
+}
+
 }  // namespace course::bench
