@@ -246,3 +246,84 @@ TEST_SUITE("given: 19 the CNN") {
           doctest::Approx(3.0 * (2 * 16 * 9 + 3 * 4 * 2 * 9 + 2 * 1 * 3 * 9 + 3 * 2)));
   }
 }
+
+TEST_SUITE("given: 19 the TinyViT's files and measures") {
+  TEST_CASE("load_tiny_vit and the labels refuse every malformed fixture") {
+    // each bad case of make_fixtures.py is refused by the loaders themselves, not only by the program
+    for (const char* name : {"images_patch_does_not_divide",
+                             "images_not_square",
+                             "images_rank3",
+                             "labels_out_of_range",
+                             "labels_negative",
+                             "labels_float",
+                             "labels_int32",
+                             "labels_wrong_length",
+                             "cls_wrong_shape",
+                             "cls_wrong_width",
+                             "pos_wrong_rows",
+                             "pos_wrong_width",
+                             "patch_bias_wrong",
+                             "patch_not_square",
+                             "head_bias_wrong",
+                             "missing_head_bias",
+                             "missing_block_key",
+                             "in_proj_wrong_shape",
+                             "no_blocks",
+                             "missing_images"}) {
+      CAPTURE(name);
+      const std::string dir = kFixtures + "bad/" + name;
+      CHECK_THROWS_AS(
+          {
+            const Tensor4 images = load_vit_images(dir);
+            const TinyVit model = load_tiny_vit(dir, images.shape(2), 2);
+            load_vit_labels(dir, images.shape(0), model.config.classes);
+          },
+          usage_error);
+    }
+    const std::string good = kFixtures + "one_layer";
+    CHECK_THROWS_AS(load_tiny_vit(good, 8, 3), usage_error);  // 3 heads do not divide E = 8
+    CHECK_THROWS_AS(load_tiny_vit(good, 8, 0), usage_error);
+    CHECK_NOTHROW(load_tiny_vit(good, 8, 2));
+  }
+
+  TEST_CASE("position_similarity and similarity_by_place on a table made by hand") {
+    Rng rng(2);
+    TinyVit model = random_tiny_vit(rng, {1, 4, 2, 3, 1, 4, 1, 2});  // a 2 x 2 grid of patches
+    // patches 0 and 1 (row 0) the same direction, 2 the opposite of 0, 3 orthogonal to 0
+    const double rows[4][3] = {{1, 0, 0}, {2, 0, 0}, {-1, 0, 0}, {0, 1, 0}};
+    for (std::size_t i = 0; i < 4; ++i)
+      for (std::size_t k = 0; k < 3; ++k) model.pos(1 + i, k) = rows[i][k];
+    const Matrix s = position_similarity(model);
+    CHECK_CLOSE(s, from_rows(4, 4, {1, 1, -1, 0, 1, 1, -1, 0, -1, -1, 1, 0, 0, 0, 0, 1}), 1e-15);
+    const SimilarityByPlace p = similarity_by_place(s, 2);
+    CHECK_NEAR(p.same_row, (1.0 + 1.0 + 0.0 + 0.0) / 4.0, 1e-15);      // (0,1), (1,0), (2,3), (3,2)
+    CHECK_NEAR(p.same_column, (-1.0 - 1.0 + 0.0 + 0.0) / 4.0, 1e-15);  // (0,2), (2,0), (1,3), (3,1)
+    CHECK_NEAR(p.elsewhere, (0.0 + 0.0 - 1.0 - 1.0) / 4.0, 1e-15);     // (0,3), (3,0), (1,2), (2,1)
+  }
+}
+
+TEST_SUITE("mean_attention_distance") {
+  TEST_CASE("mean_attention_distance: attention_distances averages it over the images of a forward") {
+    Rng rng(6);
+    const TinyVit model = random_tiny_vit(rng, {1, 6, 2, 4, 2, 4, 2, 3});
+    Tensor4 images = Tensor4::from_shape({3, 1, 6, 6});
+    for (double& x : images) x = rng.normal();
+    const TinyVitForward f = tiny_vit_forward(model, images);
+    const std::vector<std::vector<double>> d = attention_distances(model, f);
+    REQUIRE(d.size() == 2);
+    for (std::size_t l = 0; l < 2; ++l)
+      for (std::size_t h = 0; h < 2; ++h) {
+        double sum = 0.0;
+        for (std::size_t b = 0; b < 3; ++b)
+          sum += mean_attention_distance(
+              Matrix(xt::view(f.blocks[l].saved.attention.weights, b, h, xt::all(), xt::all())), 3, 2);
+        CHECK_NEAR(d[l][h], sum / 3.0, 1e-12);
+      }
+    // uniform attention on the 3 x 3 grid of 2-pixel patches: the mean distance between two patches
+    double pairs = 0.0;
+    for (std::size_t q = 0; q < 9; ++q)
+      for (std::size_t k = 0; k < 9; ++k)
+        pairs += 2.0 * std::hypot(double(q / 3) - double(k / 3), double(q % 3) - double(k % 3));
+    CHECK_NEAR(uniform_attention_distance(model.config), pairs / 81.0, 1e-12);
+  }
+}
