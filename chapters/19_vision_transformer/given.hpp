@@ -113,8 +113,8 @@ struct TinyVit {
 };
 
 // random_tiny_vit — PyTorch's initialisation of the layers, drawn from rng in this order: patch.weight and
-// patch.bias uniform in ±1/√(C·P·P) (Conv2d), cls 0, pos ~ N(0, 0.02²) (ViT's; PyTorch's module above
-// starts it at 0, which leaves the positions to be learned from nothing but is symmetric), each block as
+// patch.bias uniform in ±1/√(C·P·P) (Conv2d), cls 0, pos ~ N(0, 0.02²) (as ViT implementations draw it;
+// the module's own zeros would start every patch at the same position), each block as
 // random_encoder_layer with its norms at 1 and 0, norm at 1 and 0, head uniform in ±1/√E (Linear).
 // Throws std::invalid_argument when a size is 0, P does not divide S or n_heads does not divide E.
 TinyVit random_tiny_vit(Rng& rng, const TinyVitConfig& config);
