@@ -80,21 +80,9 @@ int run(const Options& opt) {
   fmt::print("multiply-adds per step (counted from the sizes): {:.3g}\n", multiply_adds);
   for (int i = 0; i < 2; ++i) train_step(model, optimizer, batch, c.n_ctx);  // warm-up
   const std::unique_ptr<bench::ChildProcess> pytorch = start_pytorch(opt, c);
-  std::vector<double> cpp, torch, rates;
-  for (int r = 0; r < opt.rounds; ++r) {
-    rates.push_back(bench::product_rate(rng));
-    bench::time_round(
-        opt.steps, [&] { train_step(model, optimizer, batch, c.n_ctx); }, pytorch.get(), cpp, torch);
-  }
-  const double peak = median(rates);
-  fmt::print("median over {} rounds of {} steps, the two sides taking turns:\n", opt.rounds, opt.steps);
-  fmt::print("  one 512 x 512 x 512 product (OpenBLAS)  {:8.2f} G multiply-adds/s (the peak below)\n",
-             peak / 1e9);
-  bench::print_step_rate("C++ (this course)", median(cpp), multiply_adds, peak);
-  if (pytorch) {
-    bench::print_step_rate("PyTorch 1.13 eager, CPU", median(torch), multiply_adds, peak);
-    fmt::print("  ratio C++ / PyTorch      {:9.2f}\n", median(cpp) / median(torch));
-  }
+  bench::race_with_pytorch(
+      opt.rounds, opt.steps, multiply_adds, rng, [&] { train_step(model, optimizer, batch, c.n_ctx); },
+      pytorch.get());
   return 0;
 }
 

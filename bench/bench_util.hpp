@@ -228,7 +228,7 @@ void time_round(int steps, Step&& cpp_step, ChildProcess* pytorch, std::vector<d
 
 // multiply-adds per second of one 512 x 512 x 512 product (common/linalg.hpp, one thread), the median
 // of 5: the machine's practical peak for float64 products, against which the training benchmarks
-// (bench_16, bench_18) set each side's rate. Called once per round, so that it sees the same load.
+// (bench_16, bench_18, bench_19) set each side's rate. Called once per round, so that it sees the same load.
 inline double product_rate(Rng& rng) {
   const Matrix a = rng.uniform_matrix(512, 512, -1.0, 1.0), b = rng.uniform_matrix(512, 512, -1.0, 1.0);
   std::vector<double> rates;
@@ -246,6 +246,28 @@ inline double product_rate(Rng& rng) {
 inline void print_step_rate(const std::string& label, double seconds, double multiply_adds, double peak) {
   fmt::print("  {:<24} {:9.2f} ms per step  {:6.2f} G multiply-adds/s  {:5.1f}% of the peak\n", label,
              1e3 * seconds, multiply_adds / seconds / 1e9, 100.0 * multiply_adds / seconds / peak);
+}
+
+// race_with_pytorch — R rounds: each a product_rate (the peak), then `steps` of cpp_step and the PyTorch
+// side's `steps` (time_round); then the table of bench_16 and bench_19: the peak, each side's median
+// milliseconds per step, its multiply-adds a second and its share of the peak, and the ratio.
+template <class Step>
+void race_with_pytorch(int rounds, int steps, double multiply_adds, Rng& rng, Step&& cpp_step,
+                       ChildProcess* pytorch) {
+  std::vector<double> cpp, torch, rates;
+  for (int r = 0; r < rounds; ++r) {
+    rates.push_back(product_rate(rng));
+    time_round(steps, cpp_step, pytorch, cpp, torch);
+  }
+  const double peak = median(rates);
+  fmt::print("median over {} rounds of {} steps, the two sides taking turns:\n", rounds, steps);
+  fmt::print("  one 512 x 512 x 512 product (OpenBLAS)  {:8.2f} G multiply-adds/s (the peak below)\n",
+             peak / 1e9);
+  print_step_rate("C++ (this course)", median(cpp), multiply_adds, peak);
+  if (pytorch) {
+    print_step_rate("PyTorch 1.13 eager, CPU", median(torch), multiply_adds, peak);
+    fmt::print("  ratio C++ / PyTorch      {:9.2f}\n", median(cpp) / median(torch));
+  }
 }
 
 }  // namespace course::bench
