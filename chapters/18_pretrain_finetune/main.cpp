@@ -515,13 +515,55 @@ Cost cost_of(const RunConfig& r, const Texts& x) {
 constexpr Limits kDefaultLimits{memory_limit_bytes, 8 * work_limit};
 constexpr Limits kFullLimits{memory_limit_bytes, 1200 * work_limit};
 
+// The texts in a vocabulary: the pretraining text, the held-out fortunes and the poems' three parts as
+// ids, where their lines start, the held-out texts' windows of at most n_ctx + 1 characters.
+Texts texts_of(const Vocabulary& v, const std::u32string& pretrain, const std::u32string& fortunes,
+               const PoemSplit& split, std::size_t n_ctx) {
+  Texts x;
+  const std::size_t newline = v.ids.at(U'\n');
+  x.pretrain = v.encode(pretrain);
+  x.fortunes = v.encode(fortunes);
+  x.train = v.encode(split.train);
+  x.validation = v.encode(split.validation);
+  x.test = v.encode(split.test);
+  x.pretrain_starts = line_starts(x.pretrain, newline);
+  x.train_starts = line_starts(x.train, newline);
+  x.fortunes_windows = evaluation_windows(x.fortunes, newline, n_ctx);
+  x.validation_windows = evaluation_windows(x.validation, newline, n_ctx);
+  x.test_windows = evaluation_windows(x.test, newline, n_ctx);
+  x.validation_positions = predicted_positions(x.validation_windows);
+  x.test_positions = predicted_positions(x.test_windows);
+  return x;
+}
+
+// The run's cost (cost_of) within the run's limits, or a usage error naming the flags.
+void require_within_budget(const RunConfig& r, const Texts& x, const Options& opt) {
+  require_within_limits(cost_of(r, x),
+                        fmt::format("{}--pretrain-steps {} --finetune-steps {} --seeds {}",
+                                    opt.full ? "--full " : "", r.pretrain.steps, r.full.steps, r.seeds),
+                        opt.full ? kFullLimits : kDefaultLimits);
+}
+
+// Before the corpus is read (cleaning it and removing the leakage take seconds): the cost with the
+// poems alone — a vocabulary of their characters only, no fortunes — is at most the run's (the run's
+// vocabulary holds every poem's character), so a run refused here would be refused later too.
+void refuse_early(const Options& opt, const std::vector<Poem>& poems) {
+  RunConfig r = run_config(opt, 0);
+  std::u32string poem_chars;
+  for (const Poem& p : poems) poem_chars += poem_text(p);
+  const Vocabulary v = vocabulary_of(poem_chars);
+  r.model.vocab = v.size();
+  require_within_budget(r, texts_of(v, U"", U"", split_tang300(poems), r.model.n_ctx), opt);
+}
+
 // 1. Compute: read the files, clean, count, remove the leakage; the LoRA example; the texts; the
 //    baselines; pretrain and adapt every seed; the checks; the first seed's samples and heads.
 Example compute(const Options& opt) {
   Example e;
+  const std::vector<Poem> poems = load_tang300(opt.fortunes + "/tang300");
+  refuse_early(opt, poems);
   std::vector<FortuneEntry> entries = read_fortunes(opt.fortunes, kChineseFile);
   const std::vector<FortuneEntry> song = read_fortunes(opt.fortunes, kSong100File);
-  const std::vector<Poem> poems = load_tang300(opt.fortunes + "/tang300");
   const std::vector<Poem> held_out = held_out_poems(poems);
   e.poems = poems.size();
   for (std::size_t i = 0; i < poems.size(); ++i) {
@@ -553,23 +595,8 @@ Example compute(const Options& opt) {
   e.config.model.vocab = e.vocab.size();
   const RunConfig& r = e.config;
   Texts& x = e.text;
-  const std::size_t newline = e.vocab.ids.at(U'\n');
-  x.pretrain = e.vocab.encode(e.fortunes.pretrain);
-  x.fortunes = e.vocab.encode(e.fortunes.held_out);
-  x.train = e.vocab.encode(e.split.train);
-  x.validation = e.vocab.encode(e.split.validation);
-  x.test = e.vocab.encode(e.split.test);
-  x.pretrain_starts = line_starts(x.pretrain, newline);
-  x.train_starts = line_starts(x.train, newline);
-  x.fortunes_windows = evaluation_windows(x.fortunes, newline, r.model.n_ctx);
-  x.validation_windows = evaluation_windows(x.validation, newline, r.model.n_ctx);
-  x.test_windows = evaluation_windows(x.test, newline, r.model.n_ctx);
-  x.validation_positions = predicted_positions(x.validation_windows);
-  x.test_positions = predicted_positions(x.test_windows);
-  require_within_limits(cost_of(r, x),
-                        fmt::format("{}--pretrain-steps {} --finetune-steps {} --seeds {}",
-                                    opt.full ? "--full " : "", r.pretrain.steps, r.full.steps, r.seeds),
-                        opt.full ? kFullLimits : kDefaultLimits);
+  x = texts_of(e.vocab, e.fortunes.pretrain, e.fortunes.held_out, e.split, r.model.n_ctx);
+  require_within_budget(r, x, opt);
   // the baselines: counted from exactly the text each model saw
   std::vector<std::size_t> seen = x.pretrain;
   seen.insert(seen.end(), x.train.begin(), x.train.end());
