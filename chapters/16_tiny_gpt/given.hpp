@@ -248,7 +248,7 @@ double train_step(TinyGpt& model, AdamW& optimizer, const Batch& batch, std::siz
 //   decay_all = false: no weight decay on biases, norms' weights and the two embeddings (minGPT's
 //   configure_optimizers); the matrices of the blocks and the head still decay.
 //   tie: head.weight is tok.weight (Press & Wolf 2017): one (V, E) table read at the input and at the
-//   output; its gradient is the sum of the two uses. It is DESIGN's TinyGPT with head.weight = tok.weight.
+//   output; its gradient is the sum of the two uses. It is the interop TinyGPT (README) with head.weight = tok.weight.
 struct TrainingOptions {
   double lr = 1e-3, weight_decay = 0.01;
   std::size_t steps = 1, warmup = 0;

@@ -42,7 +42,7 @@ from fixturelib import save  # noqa: E402
 OUT, BAD = fx.fixture_dirs(__file__)
 f16 = fx.chapter_script("16")  # TinyGPT
 
-# The adapters' file names of block i, in the order the DESIGN row lists them.
+# The adapters' file names of block i, in the order README's interop row for chapter 18 lists them.
 ADAPTERS = ("self_attn.in_proj_lora_A", "self_attn.in_proj_lora_B", "self_attn.out_proj.lora_A",
             "self_attn.out_proj.lora_B")
 

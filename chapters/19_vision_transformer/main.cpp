@@ -8,7 +8,7 @@
 // The default run trains tiny models on a slice of the data for a few seconds: the mechanism, not a
 // result. --full is the experiment (minutes): the learning rate chosen on validation images, three seeds
 // of each model, the test images scored once. compute() fills one named struct, show() prints it,
-// draw() writes the figures, self_checks() checks it. With --load, PyTorch's TinyViT files (DESIGN's
+// draw() writes the figures, self_checks() checks it. With --load, PyTorch's TinyViT files (README's interop
 // module, chapters/19_vision_transformer/make_fixtures.py): logits, and with labels.npy the loss and every
 // parameter's gradient. Timings change from run to run: --no-timing leaves them out (the docs use it).
 #include "19_vision_transformer/given.hpp"
