@@ -277,7 +277,28 @@ using LossAndGradientsOf = TinyGptLossAndGradients (*)(const TinyGpt& model,
                                                        const std::vector<std::size_t>& targets,
                                                        std::size_t seq_len);
 
-// The training loop's optimizer: AdamW (chapter 14's adamw_step on every tensor) under the options.
+// ScheduledAdamW — the optimizer step of every training loop from here on: clipping of the gradients'
+// global norm (options.clip), then chapter 14's adamw_step on every tensor at this step's learning rate
+// (learning_rate: warm-up, cosine decay) with the options' weight decay — on every tensor when
+// options.decay_all, else on those decays(tensor) picks. Its moments start at zero on the first step.
+//   ScheduledAdamW optimizer(options, decays);  optimizer.step(params, grads);   // once per step
+class ScheduledAdamW {
+ public:
+  using Decays = std::function<bool(const NamedTensor&)>;
+  explicit ScheduledAdamW(
+      const TrainingOptions& options, Decays decays = [](const NamedTensor&) { return true; });
+  void step(const std::vector<NamedTensor>& params, const std::vector<NamedTensor>& grads);
+  std::size_t steps() const { return t_; }
+
+ private:
+  TrainingOptions options_;
+  Decays decays_;
+  std::size_t t_ = 0;
+  std::vector<AdamWMoments> moments_;
+};
+
+// The training loop's optimizer for the TinyGPT: ScheduledAdamW on every tensor (the tied table once),
+// biases, norms and the embeddings not decayed (minGPT's groups) unless options.decay_all.
 //   Trainer trainer(options);  trainer.step(model, batch, seq_len);   // once per training step
 class Trainer {
  public:
@@ -291,8 +312,7 @@ class Trainer {
  private:
   TrainingOptions options_;
   LossAndGradientsOf loss_and_gradients_;
-  std::size_t t_ = 0;
-  std::vector<AdamWMoments> moments_;
+  ScheduledAdamW optimizer_;
 };
 
 // --- windows that start where a line starts ---------------------------------------------------------

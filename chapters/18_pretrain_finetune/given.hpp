@@ -192,9 +192,7 @@ class LoraTrainer {
   double step(const TinyGpt& base, LoraAdapters& adapters, const Batch& batch, std::size_t seq_len);
 
  private:
-  TrainingOptions options_;
-  std::size_t t_ = 0;
-  std::vector<AdamWMoments> moments_;
+  ScheduledAdamW optimizer_;  // every adapter decays with options.weight_decay
 };
 
 // A PyTorch TinyGPT with adapters, as --load DIR reads it: chapter 16's files (load_gpt_prompt: the

@@ -238,20 +238,9 @@ CnnLossAndGradients small_cnn_loss_and_gradients(const SmallCnn& model, const Te
 
 // --- training both on the same batches ----------------------------------------------------------------
 
-// AdamW (chapter 14's adamw_step on every tensor) under chapter 16's TrainingOptions: warm-up, cosine
-// decay to lr/10, clipping of the global norm, weight decay on every tensor (decay_all) or on the
-// matrices only. One per model; step t of both models uses the same learning rate.
-class ScheduledAdamW {
- public:
-  explicit ScheduledAdamW(const TrainingOptions& options);
-  void step(const std::vector<NamedTensor>& params, const std::vector<NamedTensor>& grads);
-  std::size_t steps() const { return t_; }
-
- private:
-  TrainingOptions options_;
-  std::size_t t_ = 0;
-  std::vector<AdamWMoments> moments_;
-};
+// The models' optimizer is chapter 16's ScheduledAdamW, one per model (step t of both uses the same
+// learning rate), weight decay on the matrices and kernels only (decays_in_vit_or_cnn) unless decay_all.
+bool decays_in_vit_or_cnn(const NamedTensor& t);
 
 // batch_order — the training images' indices for `steps` batches of B: the images in a random order
 // (rng.permutation), cut into batches, a new order for each pass. Both models read these batches.

@@ -147,7 +147,7 @@ template <class Model, class LossAndGradients>
 ModelRun train(Model& model, LossAndGradients loss_and_gradients, const Data& d,
                const std::vector<std::vector<std::size_t>>& batches, const TrainingOptions& options) {
   ModelRun r;
-  ScheduledAdamW optimizer(options);
+  ScheduledAdamW optimizer(options, decays_in_vit_or_cnn);
   std::vector<double> times;
   for (const std::vector<std::size_t>& batch : batches) {
     const auto start = std::chrono::steady_clock::now();

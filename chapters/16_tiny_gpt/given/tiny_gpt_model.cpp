@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 namespace course {
 
@@ -213,9 +214,6 @@ void tie_weights(TinyGpt& m) {
   m.head_weight = m.tok;
 }
 
-Trainer::Trainer(const TrainingOptions& options, LossAndGradientsOf loss_and_gradients)
-    : options_(options), loss_and_gradients_(loss_and_gradients) {}
-
 namespace {
 // minGPT's groups: biases, norms' weights and the embeddings are not decayed
 bool decayed(const std::string& name) {
@@ -224,6 +222,32 @@ bool decayed(const std::string& name) {
   return !(bias || norm || name == "tok.weight" || name == "pos.weight");
 }
 }  // namespace
+
+ScheduledAdamW::ScheduledAdamW(const TrainingOptions& options, Decays decays)
+    : options_(options), decays_(std::move(decays)) {}
+
+// 1. clipping: the global norm of every gradient entry; 2. AdamW, tensor by tensor, at lr_t
+void ScheduledAdamW::step(const std::vector<NamedTensor>& params, const std::vector<NamedTensor>& grads) {
+  if (params.size() != grads.size()) throw std::invalid_argument("ScheduledAdamW: params and grads differ");
+  if (options_.clip > 0.0) clip_global_norm(grads, options_.clip);
+  if (moments_.empty())
+    for (const NamedTensor& p : params)
+      moments_.push_back({std::vector<double>(p.size, 0.0), std::vector<double>(p.size, 0.0)});
+  const AdamWOptions adamw{learning_rate(options_, t_), 0.9, 0.999, 1e-8, options_.weight_decay};
+  ++t_;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (params[i].size != grads[i].size)
+      throw std::invalid_argument("ScheduledAdamW: a gradient's size differs");
+    AdamWOptions o = adamw;
+    if (!options_.decay_all && !decays_(params[i])) o.weight_decay = 0.0;
+    adamw_step(params[i].data, grads[i].data, params[i].size, moments_[i], t_, o);
+  }
+}
+
+Trainer::Trainer(const TrainingOptions& options, LossAndGradientsOf loss_and_gradients)
+    : options_(options),
+      loss_and_gradients_(loss_and_gradients),
+      optimizer_(options, [](const NamedTensor& t) { return decayed(t.name); }) {}
 
 void clip_global_norm(const std::vector<NamedTensor>& grads, double clip) {
   double squares = 0.0;
@@ -237,7 +261,7 @@ void clip_global_norm(const std::vector<NamedTensor>& grads, double clip) {
   }
 }
 
-// loss and gradients; tied: tok's gradient += head's; clip; AdamW with lr_t on each tensor
+// loss and gradients; tied: tok's gradient += head's; the optimizer's step (clip, AdamW at lr_t)
 double Trainer::step(TinyGpt& model, const Batch& batch, std::size_t T) {
   TinyGptLossAndGradients r = loss_and_gradients_(model, batch.inputs, batch.targets, T);
   if (options_.tie) r.grads.tok += r.grads.head_weight;
@@ -246,19 +270,7 @@ double Trainer::step(TinyGpt& model, const Batch& batch, std::size_t T) {
     params.pop_back();
     grads.pop_back();
   }
-  // 1. clipping: the global norm of every gradient entry
-  if (options_.clip > 0.0) clip_global_norm(grads, options_.clip);
-  // 2. AdamW, tensor by tensor, at this step's learning rate
-  if (moments_.empty())
-    for (const NamedTensor& p : params)
-      moments_.push_back({std::vector<double>(p.size, 0.0), std::vector<double>(p.size, 0.0)});
-  AdamWOptions adamw{learning_rate(options_, t_), 0.9, 0.999, 1e-8, options_.weight_decay};
-  ++t_;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    AdamWOptions o = adamw;
-    if (!options_.decay_all && !decayed(params[i].name)) o.weight_decay = 0.0;
-    adamw_step(params[i].data, grads[i].data, params[i].size, moments_[i], t_, o);
-  }
+  optimizer_.step(params, grads);
   if (options_.tie) model.head_weight = model.tok;
   return r.loss;
 }

@@ -67,22 +67,12 @@ LoraLossAndGradients lora_loss_and_gradients(const TinyGpt& base, const LoraAdap
   return r;
 }
 
-LoraTrainer::LoraTrainer(const TrainingOptions& options) : options_(options) {}
+LoraTrainer::LoraTrainer(const TrainingOptions& options) : optimizer_(options) {}
 
-// the adapters' gradients (lora_loss_and_gradients); clip; AdamW with lr_t on each adapter
+// the adapters' gradients (lora_loss_and_gradients); the optimizer's step on the adapters only
 double LoraTrainer::step(const TinyGpt& base, LoraAdapters& adapters, const Batch& batch, std::size_t T) {
   LoraLossAndGradients r = lora_loss_and_gradients(base, adapters, batch.inputs, batch.targets, T);
-  std::vector<NamedTensor> params = named_tensors(adapters), grads = named_tensors(r.grads);
-  // 1. clipping: the global norm of every adapter's gradient
-  if (options_.clip > 0.0) clip_global_norm(grads, options_.clip);
-  // 2. AdamW on every adapter at this step's learning rate
-  if (moments_.empty())
-    for (const NamedTensor& p : params)
-      moments_.push_back({std::vector<double>(p.size, 0.0), std::vector<double>(p.size, 0.0)});
-  const AdamWOptions adamw{learning_rate(options_, t_), 0.9, 0.999, 1e-8, options_.weight_decay};
-  ++t_;
-  for (std::size_t i = 0; i < params.size(); ++i)
-    adamw_step(params[i].data, grads[i].data, params[i].size, moments_[i], t_, adamw);
+  optimizer_.step(named_tensors(adapters), named_tensors(r.grads));
   return r.merged.loss;
 }
 

@@ -9,26 +9,9 @@
 
 namespace course {
 
-ScheduledAdamW::ScheduledAdamW(const TrainingOptions& options) : options_(options) {}
-
-// clip, then adamw_step on every tensor at this step's learning rate (chapter 16's schedule)
-void ScheduledAdamW::step(const std::vector<NamedTensor>& params, const std::vector<NamedTensor>& grads) {
-  if (params.size() != grads.size()) throw std::invalid_argument("ScheduledAdamW: params and grads differ");
-  if (options_.clip > 0.0) clip_global_norm(grads, options_.clip);
-  if (moments_.empty())
-    for (const NamedTensor& p : params)
-      moments_.push_back({std::vector<double>(p.size, 0.0), std::vector<double>(p.size, 0.0)});
-  AdamWOptions adamw{learning_rate(options_, t_), 0.9, 0.999, 1e-8, options_.weight_decay};
-  ++t_;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (params[i].size != grads[i].size)
-      throw std::invalid_argument("ScheduledAdamW: a gradient's size differs");
-    AdamWOptions o = adamw;
-    // matrices and kernels decay; biases, norms, cls and pos do not (minGPT's groups), unless decay_all
-    if (!options_.decay_all && params[i].shape.size() < 2) o.weight_decay = 0.0;
-    if (!options_.decay_all && (params[i].name == "cls" || params[i].name == "pos")) o.weight_decay = 0.0;
-    adamw_step(params[i].data, grads[i].data, params[i].size, moments_[i], t_, o);
-  }
+// minGPT's groups: matrices and kernels decay; biases, norms, cls and pos do not
+bool decays_in_vit_or_cnn(const NamedTensor& t) {
+  return t.shape.size() >= 2 && t.name != "cls" && t.name != "pos";
 }
 
 // a permutation per pass, cut into batches of B
